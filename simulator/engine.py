@@ -301,7 +301,7 @@ class Simulation:
                 continue
             s_err = _normal(stream(self.seed, "strands", subject.id, q), r, len(subject.strands), n)
             sems = np.array([s.sem for s in subject.strands], dtype=np.float32)[:, None, None]
-            true = np.broadcast_to(self.ability[j], s_err.shape).copy()
+            true = self.ability[j] + pop.strand_offset[j][:, None, :]
             for k, need in enumerate(sc.needs):
                 if need.subject == subject.id and need.strand is not None:
                     si = [s.id for s in subject.strands].index(need.strand)

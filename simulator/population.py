@@ -31,6 +31,7 @@ class Population:
     absence_p: np.ndarray  # (N,) float32, share of days the student tends to miss
     absence_cost: np.ndarray  # (N,) float32, multiplier on the cost of a missed day
     has_need: np.ndarray  # (K, N) bool, K = len(scenario.needs)
+    strand_offset: tuple[np.ndarray, ...]  # per subject: (S_j, N) float32, SD units
     school_slices: tuple[slice, ...]  # students of each school
     cell_starts: np.ndarray  # start index of each (school, grade) block
     cell_school: np.ndarray  # school index of each block
@@ -135,6 +136,12 @@ def build_population(sc: Scenario, seed: int) -> Population:
         where = _eligible_raw(sc, school, grade, member, need.schools, need.grades, need.subgroups)
         has_need[k] = where & (need_u[k] < need.prevalence)
 
+    strand_offset = []
+    for subject in sc.subjects:
+        offsets = np.array([s.offset_sd for s in subject.strands], dtype=np.float64)[:, None]
+        z = rng.standard_normal((len(subject.strands), n))
+        strand_offset.append((offsets + subject.strand_sd * z).astype(np.float32))
+
     return Population(
         scenario=sc,
         seed=seed,
@@ -146,6 +153,7 @@ def build_population(sc: Scenario, seed: int) -> Population:
         absence_p=absence_p,
         absence_cost=cost_mult.astype(np.float32),
         has_need=has_need,
+        strand_offset=tuple(strand_offset),
         school_slices=tuple(slices),
         cell_starts=np.array(cell_starts, dtype=np.int64),
         cell_school=np.array(cell_school, dtype=np.int64),

@@ -140,6 +140,9 @@ class Strand(Strict):
     sem: Annotated[float, Field(gt=0.0, le=50.0)] = 6.5
     """Standard error of measurement of a strand score (fewer items, so larger
     than the overall test's)."""
+    offset_sd: Annotated[float, Field(ge=-2.0, le=2.0)] = 0.0
+    """How far every student's strand score sits from their overall score on
+    average, in SD units (strands are seldom exactly level)."""
 
 
 class Subject(Strict):
@@ -163,6 +166,8 @@ class Subject(Strict):
     """Spread of students' true yearly growth around the norm, in SD units."""
     quarter_noise_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.08
     """Quarter-to-quarter wobble in true achievement, in SD units."""
+    strand_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.25
+    """Spread of a student's lasting strengths and weaknesses across strands, in SD units."""
     strands: list[Strand] = Field(default_factory=list)
     """The strands reported for this subject."""
     source: str = ""
