@@ -262,54 +262,67 @@ class Simulation:
         self.absences_ytd += absences
         absence_cost = absences * np.float32(att.cost_per_day_sd) * pop.absence_cost
 
-        # Growth of latent ability.
-        wobble_sd = np.float32(np.sqrt(dt / 0.25))
+        # Growth of latent ability. ``unmet`` is each hidden need still unremediated at
+        # the start of the quarter: it slows growth now and depresses its strand score.
+        unmet = [pop.has_need[k] * (1.0 - self.remediation[k]) for k in range(len(sc.needs))]
+        wobble_sd = np.sqrt(dt / 0.25)
         growth_noise = _normal(stream(self.seed, "growth", q), r, len(sc.subjects), n)
         for j, subject in enumerate(sc.subjects):
-            dz = pop.slope[j] * np.float32(dt) - absence_cost
-            dz += growth_noise[j] * np.float32(subject.quarter_noise_sd) * wobble_sd
+            dz = growth_noise[j]
+            dz *= np.float32(subject.quarter_noise_sd * wobble_sd)
+            dz += pop.slope[j] * np.float32(dt)
+            dz -= absence_cost
             for k, need in enumerate(sc.needs):
                 if need.subject == subject.id:
-                    unmet = pop.has_need[k] * (1.0 - self.remediation[k])
-                    dz -= np.float32(need.growth_penalty_sd * dt) * unmet
+                    dz -= np.float32(need.growth_penalty_sd * dt) * unmet[k]
             for sid, act in self.active.items():
                 imp = implementation[sid]
                 if imp.running and subject.id in act.strategy.subjects and act.strategy.effect_sd:
-                    gain = np.float32(act.strategy.effect_sd * dt) * imp.fidelity[:, None]
-                    dz += gain.astype(np.float32) * act.taken
+                    gain = (act.strategy.effect_sd * dt * imp.fidelity[:, None]).astype(np.float32)
+                    dz += gain * act.taken
             self.ability[j] += dz
         for k, need in enumerate(sc.needs):
             for sid, act in self.active.items():
                 imp = implementation[sid]
                 rate_k = act.strategy.need_effects.get(need.id, 0.0)
                 if imp.running and rate_k:
-                    step = (np.float32(rate_k * dt) * imp.fidelity[:, None]).astype(np.float32)
+                    step = (rate_k * dt * imp.fidelity[:, None]).astype(np.float32)
                     self.remediation[k] += step * act.taken * pop.has_need[k]
             np.clip(self.remediation[k], 0.0, 1.0, out=self.remediation[k])
 
-        # Measurement.
+        # Measurement. A subject with strands is scored from the same items as its
+        # strands, so the overall error is the (rescaled) mean of the strand errors:
+        # correlated as in a real test, and no extra draw.
         tables = self._tables
         norm, cut, sd = tables.norm[q], tables.cut[q], tables.sd
         scale = sc.scale
-        error = _normal(stream(self.seed, "measurement", q), r, len(sc.subjects), n)
-        scores = norm[:, None, :] + self.ability * sd[:, None, :] + np.float32(scale.sem) * error
-        np.clip(scores, scale.minimum, scale.maximum, out=scores)
+        scores = np.empty_like(self.ability)
         strand_scores = []
         for j, subject in enumerate(sc.subjects):
+            base = self.ability[j] * sd[j]
+            base += norm[j]
             if not subject.strands:
+                err = _normal(stream(self.seed, "measurement", subject.id, q), r, n)
+                scores[j] = base + np.float32(scale.sem) * err
                 strand_scores.append(np.empty((0, r, n), dtype=np.float32))
                 continue
-            s_err = _normal(stream(self.seed, "strands", subject.id, q), r, len(subject.strands), n)
-            sems = np.array([s.sem for s in subject.strands], dtype=np.float32)[:, None, None]
-            true = self.ability[j] + pop.strand_offset[j][:, None, :]
+            strands = subject.strands
+            observed = _normal(stream(self.seed, "strands", subject.id, q), r, len(strands), n)
+            mean_err = observed.mean(axis=0)
+            mean_err *= np.float32(scale.sem * np.sqrt(len(strands)))
+            scores[j] = base + mean_err
+            for si, strand in enumerate(strands):
+                o = observed[si]
+                o *= np.float32(strand.sem)
+                o += base
+                o += pop.strand_offset[j][si] * sd[j]
             for k, need in enumerate(sc.needs):
                 if need.subject == subject.id and need.strand is not None:
-                    si = [s.id for s in subject.strands].index(need.strand)
-                    unmet = pop.has_need[k] * (1.0 - self.remediation[k])
-                    true[si] += np.float32(need.strand_shift_sd) * unmet
-            observed = norm[j] + true * sd[j] + sems * s_err
+                    si = [s.id for s in strands].index(need.strand)
+                    observed[si] += (np.float32(need.strand_shift_sd) * sd[j]) * unmet[k]
             np.clip(observed, scale.minimum, scale.maximum, out=observed)
             strand_scores.append(observed)
+        np.clip(scores, scale.minimum, scale.maximum, out=scores)
 
         self.quarters_done += 1
         result = QuarterResult(
