@@ -100,7 +100,8 @@ def main() -> None:
 
     names = bench_names(args.names, args.repeat)
     print(f"Names for {names['names']:,} students")
-    print(f"  pooled (incl. pools)  {names['pooled_s']:.3f} s (best of {args.repeat}; goal: under 2 s)")
+    print(f"  pooled (incl. pools)  {names['pooled_s']:.3f} s "
+          f"(best of {args.repeat}; goal: under 2 s)")
     print(f"  Faker one at a time   {names['faker_names_per_s']:,.0f} names/s -> "
           f"{names['faker_estimate_s']:.0f} s for the same names "
           f"({names['faker_estimate_s'] / names['pooled_s']:.0f}x slower)")

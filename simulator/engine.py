@@ -260,7 +260,8 @@ class Simulation:
         z = stream(self.seed, "attendance", q).standard_normal((r, n), dtype=np.float32)
         absences = np.clip(np.rint(lam + np.sqrt(lam) * z), 0, days).astype(np.int16)
         self.absences_ytd += absences
-        absence_cost = absences * np.float32(att.cost_per_day_sd) * pop.absence_cost
+        excess = absences - np.float32(att.typical_rate * days)
+        absence_cost = excess * (np.float32(att.cost_per_day_sd) * pop.absence_cost)
 
         # Growth of latent ability. ``unmet`` is each hidden need still unremediated at
         # the start of the quarter: it slows growth now and depresses its strand score.

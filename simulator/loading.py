@@ -128,7 +128,8 @@ def validation_problems(
             message = f"unknown key '{key}' in {parent}{hint}"
         elif kind == "missing":
             line, col = loaded.locate(loc[:-1])
-            message = f"missing required key '{loc[-1]}' in {'.'.join(map(str, loc[:-1])) or 'the top level'}"
+            parent = ".".join(map(str, loc[:-1])) or "the top level"
+            message = f"missing required key '{loc[-1]}' in {parent}"
         else:
             line, col = loaded.locate(loc)
             message = f"{where}: {_readable(err)}"

@@ -12,6 +12,7 @@ the value at fault so that the loader can point at its line.
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -21,7 +22,8 @@ SCHEMA_VERSION = 1
 Id = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$"),
-    Field(description="A short identifier: lower-case letters, digits and '-', starting with a letter."),
+    Field(description="A short identifier: lower-case letters, digits and '-', "
+          "starting with a letter."),
 ]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Grade = Annotated[int, Field(ge=0, le=12)]
@@ -204,6 +206,10 @@ class Attendance(Strict):
     """Share of days missed at or above which a student is chronically absent."""
     cost_per_day_sd: Annotated[float, Field(ge=0.0, le=0.1)] = 0.0035
     """Achievement lost per missed day, in SD units."""
+    typical_rate: Fraction = 0.08
+    """Share of days the typical student in the norm group misses. Norms already
+    include those absences, so only days above this rate cost achievement (and
+    days below it gain)."""
     spread: Annotated[float, Field(gt=0.0, le=5.0)] = 0.9
     """Spread of students' absence propensity (SD on the log-odds scale):
     larger means absences concentrate in fewer students."""
@@ -656,7 +662,7 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
                              _unknown(meeting.after_quarter, quarters, "quarter")))
         else:
             meeting_quarters.append((mi, quarters.index(meeting.after_quarter)))
-    for (_, a), (mi, b) in zip(meeting_quarters, meeting_quarters[1:], strict=False):
+    for (_, a), (mi, b) in itertools.pairwise(meeting_quarters):
         if b <= a:
             problems.append((("calendar", "meetings", mi, "after_quarter"),
                              "meetings must come in calendar order, one per quarter at most"))

@@ -1,0 +1,138 @@
+"""The engine: stepping, decisions, stream separation and determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.engine import Decision, Simulation, SimulationError
+from simulator.scenario import Scenario
+
+BUNDLE = [Decision("structured-literacy"), Decision("tutoring-math"),
+          Decision("attendance-outreach")]
+
+
+def play(sc: Scenario, decisions: list[Decision], replications: int = 1, seed: int = 1):
+    sim = Simulation(sc, seed=seed, replications=replications)
+    sim.run_until_meeting()
+    sim.decide(decisions)
+    while not sim.finished:
+        sim.run_until_meeting()
+    return sim
+
+
+def test_the_year_steps_quarter_by_quarter_to_each_meeting(hudson):
+    sim = Simulation(hudson, seed=1)
+    assert sim.meeting_due() is None
+    assert [r.quarter.label for r in sim.run_until_meeting()] == ["Q1", "Q2"]
+    assert sim.meeting_due().id == "meeting-1"
+    assert [r.quarter.label for r in sim.run_until_meeting()] == ["Q3"]
+    assert sim.meeting_due().id == "meeting-2"
+    sim.run_until_meeting()
+    assert sim.finished
+    with pytest.raises(SimulationError, match="year is over"):
+        sim.advance()
+
+
+def test_decisions_at_meeting_1_cannot_change_the_q1_q2_data(hudson):
+    bau = play(hudson, [])
+    treated = play(hudson, BUNDLE)
+    for q in (0, 1):
+        assert np.array_equal(bau.history[q].scores, treated.history[q].scores)
+        assert np.array_equal(bau.history[q].absences, treated.history[q].absences)
+    assert not np.array_equal(bau.history[3].scores, treated.history[3].scores)
+
+
+def test_a_strategy_changes_only_the_students_it_serves(hudson):
+    bau = play(hudson, [])
+    treated = play(hudson, [Decision("tutoring-math")])
+    served = treated.active["tutoring-math"].taken[0] > 0
+    math = [s.id for s in hudson.subjects].index("math")
+    reading = 1 - math
+    q4b, q4t = bau.history[3], treated.history[3]
+    assert np.array_equal(q4b.scores[reading], q4t.scores[reading])
+    assert np.array_equal(q4b.scores[math][:, ~served], q4t.scores[math][:, ~served])
+    gain = (q4t.scores[math][:, served] - q4b.scores[math][:, served]).mean()
+    assert gain > 0.5  # RIT points for the tutored students
+
+
+def test_adding_a_strategy_to_the_scenario_does_not_reshuffle_anything(hudson):
+    extra = hudson.strategies[0].model_copy(update={"id": "zz-new", "name": "New"})
+    bigger = hudson.model_copy(update={"strategies": [extra, *hudson.strategies]})
+    a, b = play(hudson, BUNDLE), play(bigger, BUNDLE)
+    assert np.array_equal(a.population.ability, b.population.ability)
+    for ra, rb in zip(a.history, b.history, strict=True):
+        assert np.array_equal(ra.scores, rb.scores)
+        assert np.array_equal(ra.absences, rb.absences)
+
+
+def test_replication_zero_is_the_single_replication_run(hudson):
+    one = play(hudson, BUNDLE, replications=1)
+    many = play(hudson, BUNDLE, replications=4)
+    for r1, rn in zip(one.history, many.history, strict=True):
+        assert np.array_equal(r1.scores[:, 0], rn.scores[:, 0])
+        assert np.array_equal(r1.absences[0], rn.absences[0])
+        for s1, sn in zip(r1.strand_scores, rn.strand_scores, strict=True):
+            assert np.array_equal(s1[:, 0], sn[:, 0])
+    # and the other replications really differ
+    assert not np.array_equal(many.history[3].scores[:, 0], many.history[3].scores[:, 1])
+
+
+def test_different_seeds_give_different_schools(hudson):
+    a, b = Simulation(hudson, seed=1), Simulation(hudson, seed=2)
+    assert not np.array_equal(a.population.ability, b.population.ability)
+
+
+def test_unknown_strategy_is_a_clear_error_with_a_suggestion(hudson):
+    sim = Simulation(hudson, seed=1)
+    sim.run_until_meeting()
+    with pytest.raises(SimulationError, match="did you mean 'tutoring-math'"):
+        sim.decide([Decision("tutoring-maths")])
+    with pytest.raises(SimulationError, match="not running"):
+        sim.decide([Decision("tutoring-math", action="stop")])
+
+
+def test_stop_and_adjust(hudson):
+    sim = Simulation(hudson, seed=1)
+    sim.run_until_meeting()
+    sim.decide([Decision("tutoring-reading")])
+    sim.run_until_meeting()
+    before = sim.active["tutoring-reading"].served.sum()
+    sim.decide([Decision("tutoring-reading", action="adjust", capacity=20)])
+    assert sim.active["tutoring-reading"].served.sum() == 20 < before
+    sim.decide([Decision("tutoring-reading", action="stop")])
+    result = sim.advance()
+    assert "tutoring-reading" not in result.implementation
+
+
+def test_implementation_data_ramp_up_and_suffer_from_a_staff_shortfall(hudson):
+    heavy = [Decision("structured-literacy"), Decision("tutoring-math"),
+             Decision("tutoring-reading"), Decision("attendance-outreach")]
+    light = [Decision("structured-literacy")]
+    h = play(hudson, heavy, replications=50)
+    lo = play(hudson, light, replications=50)
+    fid_h = h.history[2].implementation["structured-literacy"].fidelity.mean()
+    fid_l = lo.history[2].implementation["structured-literacy"].fidelity.mean()
+    # 4.5 FTE needed, 3.0 left in Q3: a third missing costs half of that share.
+    assert 0.78 <= fid_h / fid_l <= 0.88, (fid_h, fid_l)
+    ramp = [lo.history[q].implementation["structured-literacy"].fidelity.mean() for q in (2, 3)]
+    assert ramp[1] > ramp[0]
+
+
+def test_lagged_strategy_does_not_run_in_its_first_quarter(hudson):
+    sim = play(hudson, [Decision("instructional-coaching")])
+    assert not sim.history[2].implementation["instructional-coaching"].running
+    assert sim.history[3].implementation["instructional-coaching"].running
+
+
+def test_events_raise_absences_in_their_quarter(hudson):
+    sim = play(hudson, [], replications=20)
+    q2, q3 = sim.history[1].absences.mean(), sim.history[2].absences.mean()
+    assert q3 > q2 * 1.15  # the flu season multiplies absences by 1.25 in Q3
+
+
+def test_names_are_drawn_only_when_asked_and_are_deterministic(hudson):
+    a, b = Simulation(hudson, seed=3).population, Simulation(hudson, seed=3).population
+    assert "names" not in a.__dict__
+    assert list(a.names[:20]) == list(b.names[:20])
+    assert len(a.names) == a.n
