@@ -346,21 +346,18 @@ class Simulation:
     # ------------------------------------------------------------------ helpers
 
     def staff_available(self, q: int) -> float:
-        """Staff for new strategies in quarter q: the budget line plus lasting event changes."""
-        change = sum(
-            e.effects.staff_fte_change
-            for e in self.scenario.events
-            if self.scenario.quarter_index(e.quarter) <= q
-        )
-        return max(self.scenario.resources.staff_fte + change, 0.0)
+        """Staff for new strategies in quarter q: the scenario's plus lasting event changes."""
+        return max(self.scenario.resources.staff_fte + self._lasting("staff_fte_change", q), 0.0)
 
     def budget_available(self, q: int) -> float:
-        change = sum(
-            e.effects.budget_change
-            for e in self.scenario.events
-            if self.scenario.quarter_index(e.quarter) <= q
+        """Budget in quarter q: the scenario's plus lasting event changes."""
+        return max(self.scenario.resources.budget + self._lasting("budget_change", q), 0.0)
+
+    def _lasting(self, effect: str, q: int) -> float:
+        sc = self.scenario
+        return sum(
+            getattr(e.effects, effect) for e in sc.events if sc.quarter_index(e.quarter) <= q
         )
-        return max(self.scenario.resources.budget + change, 0.0)
 
     def _implementation(self, q: int, events: tuple[Event, ...]) -> dict[str, Implementation]:
         running = {

@@ -36,7 +36,7 @@ MAX_NODES = 1_000_000
 MarkPath = tuple[str | int | None, ...]
 Position = tuple[int, int]
 
-_LOADER: type[yaml.SafeLoader] = _CLoader or yaml.SafeLoader
+_LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = _CLoader or yaml.SafeLoader
 
 _CORE = "tag:yaml.org,2002:"
 _STR = _CORE + "str"
@@ -166,7 +166,7 @@ class _Builder:
         self._aliases = 0
         self._nodes = 0
         self._peeked: yaml.Event | None = None
-        self._loader: yaml.SafeLoader | None = None
+        self._loader: yaml.SafeLoader | yaml.CSafeLoader | None = None
 
     def build(self) -> Loaded:
         data: object = None
@@ -380,9 +380,10 @@ class _Builder:
         return Problem(1, 1, f"could not read the YAML: {exc}")
 
     def _character_problem(self, index: int, complaint: str) -> Problem:
-        if index >= len(self._text):
-            return Problem(*_position_at(self._text, len(self._text)), f"a character {complaint}")
-        character = f"character U+{ord(self._text[index]):04X}"
+        if index < len(self._text):
+            character = f"character U+{ord(self._text[index]):04X}"
+        else:
+            character = "a character"
         return Problem(*_position_at(self._text, index), f"{character} {complaint}")
 
     def _report(self, position: Position, message: str) -> None:
