@@ -113,28 +113,59 @@ def validation_problems(
     """pydantic errors as positioned, readable problems (one per error, deduplicated)."""
     problems: dict[tuple[int, int, str], Problem] = {}
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(
-            ("function-", "literal[", "list[", "dict[", "str", "int", "float")) and p not in
-            _field_names(root)))
+        loc = data_path(err["loc"], loaded.data)
         kind = err["type"]
-        where = ".".join(str(p) for p in loc) or "(top level)"
-        if kind == "extra_forbidden":
+        if kind in ("extra_forbidden", "invalid_key") and loc and loc[-1] != "<key>":
             key = loc[-1]
             line, col = loaded.locate((*loc, "<key>"))
             known = _known_keys(root, loc[:-1])
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            parent = ".".join(str(p) for p in loc[:-1]) or "the top level"
-            message = f"unknown key '{key}' in {parent}{hint}"
-        elif kind == "missing":
+            message = f"unknown key '{key}' in {_where(loc[:-1])}{hint}"
+        elif kind == "missing" and loc:
             line, col = loaded.locate(loc[:-1])
-            parent = ".".join(map(str, loc[:-1])) or "the top level"
-            message = f"missing required key '{loc[-1]}' in {parent}"
+            message = f"missing required key '{loc[-1]}' in {_where(loc[:-1])}"
         else:
             line, col = loaded.locate(loc)
-            message = f"{where}: {_readable(err)}"
+            shown = [p for p in loc if p != "<key>"]
+            message = f"{'.'.join(map(str, shown)) or '(top level)'}: {_readable(err)}"
         problems.setdefault((line, col, message), Problem(line, col, message))
     return list(problems.values())
+
+
+def _where(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc) or "the top level"
+
+
+def data_path(loc: tuple, data: object) -> tuple:
+    """pydantic's error location as a path through the loaded data.
+
+    pydantic inserts labels of its own into locations (union members such as
+    ``list[constrained-str]``, ``[key]`` for a mapping key); walking the data keeps
+    only real keys and indices, plus a final key that is missing from a mapping.
+    """
+    out: list = []
+    current = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if part == "[key]":
+            out.append("<key>")
+            break
+        if isinstance(current, dict):
+            match = next((k for k in current if k == part or str(k) == str(part)), _MISSING)
+            if match is not _MISSING:
+                out.append(match)
+                current = current[match]
+            elif last:
+                out.append(part)  # a required key that is not there
+            continue
+        if isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            out.append(part)
+            current = current[part]
+    return tuple(out)
+
+
+_MISSING = object()
 
 
 def _readable(err: dict) -> str:
@@ -143,23 +174,6 @@ def _readable(err: dict) -> str:
         return (f"'{err.get('input')}' is not a valid identifier (lower-case letters, digits "
                 "and '-', starting with a letter)")
     return msg[0].lower() + msg[1:] if msg else msg
-
-
-_FIELD_CACHE: dict[type, set[str]] = {}
-
-
-def _field_names(model: type[BaseModel]) -> set[str]:
-    if model not in _FIELD_CACHE:
-        names: set[str] = set()
-        stack = [model]
-        while stack:
-            m = stack.pop()
-            for f in m.model_fields.values():
-                names.update(m.model_fields)
-                stack.extend(t for t in _models_in(f.annotation) if t not in stack)
-            _FIELD_CACHE.setdefault(m, set())
-        _FIELD_CACHE[model] = names
-    return _FIELD_CACHE[model]
 
 
 def _models_in(annotation: object) -> list[type[BaseModel]]:

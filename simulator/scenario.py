@@ -19,12 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 SCHEMA_VERSION = 1
 
-Id = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$"),
-    Field(description="A short identifier: lower-case letters, digits and '-', "
-          "starting with a letter."),
-]
+# A short identifier: lower-case letters, digits and '-', starting with a letter.
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Grade = Annotated[int, Field(ge=0, le=12)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -616,7 +612,7 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
                                  f"{field} has no entry for grade(s) {missing}"))
             for g in table:
                 if g not in grades:
-                    problems.append((("subjects", si, field, g),
+                    problems.append((("subjects", si, field, g, "<key>"),
                                      f"grade {g} is not one of the scenario's grades"))
         problems += _duplicates(subject.strands, "id", ("subjects", si, "strands"))
 
@@ -624,22 +620,22 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
         for field in ("shift_sd", "growth_shift_sd"):
             for subj in getattr(group, field):
                 if subj not in subjects:
-                    problems.append((("subgroups", gi, field, subj),
+                    problems.append((("subgroups", gi, field, subj, "<key>"),
                                      _unknown(subj, subjects, "subject")))
 
     for si, school in enumerate(sc.schools):
         for g in school.enrollment:
             if g not in grades:
-                problems.append((("schools", si, "enrollment", g),
+                problems.append((("schools", si, "enrollment", g, "<key>"),
                                  f"grade {g} is not one of the scenario's grades "
                                  f"{sorted(grades)}"))
         for g in school.grade_absence_multiplier:
             if g not in grades:
-                problems.append((("schools", si, "grade_absence_multiplier", g),
+                problems.append((("schools", si, "grade_absence_multiplier", g, "<key>"),
                                  f"grade {g} is not one of the scenario's grades"))
         for g in school.subgroup_rates:
             if g not in subgroups:
-                problems.append((("schools", si, "subgroup_rates", g),
+                problems.append((("schools", si, "subgroup_rates", g, "<key>"),
                                  _unknown(g, subgroups, "subgroup")))
 
     for ni, need in enumerate(sc.needs):
@@ -689,7 +685,8 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
                              _unknown(strategy.serves.below_cut, subjects, "subject")))
         for need in strategy.need_effects:
             if need not in needs:
-                problems.append(((*path, "need_effects", need), _unknown(need, needs, "need")))
+                problems.append(((*path, "need_effects", need, "<key>"),
+                                 _unknown(need, needs, "need")))
         if strategy.fidelity.start > strategy.fidelity.full:
             problems.append(((*path, "fidelity", "start"),
                              "fidelity.start is above fidelity.full"))
@@ -701,7 +698,7 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
         check_schools(event.schools, ("events", ei, "schools"))
         for sid in event.effects.fidelity_multiplier:
             if sid not in strategies:
-                problems.append((("events", ei, "effects", "fidelity_multiplier", sid),
+                problems.append((("events", ei, "effects", "fidelity_multiplier", sid, "<key>"),
                                  _unknown(sid, strategies, "strategy")))
 
     for hi, truth in enumerate(sc.hidden_truths):

@@ -76,7 +76,10 @@ class Problem:
 
     def format(self, path: str) -> str:
         """Render in the ``PATH:LINE:COL: message`` form editors and terminals link."""
-        return f"{path}:{self.line}:{self.col}: {self.message}"
+        message = self.message.encode("unicode_escape").decode("ascii") if any(
+            ch in self.message for ch in "\n\r\t\x0b\x0c\x85\u2028\u2029"
+        ) else self.message
+        return f"{path}:{self.line}:{self.col}: {message}"
 
 
 class YamlError(Exception):
