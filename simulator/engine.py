@@ -264,7 +264,7 @@ class Simulation:
         absence_cost = excess * (np.float32(att.cost_per_day_sd) * pop.absence_cost)
 
         # Growth of latent ability. ``unmet`` is each hidden need still unremediated at
-        # the start of the quarter: it slows growth now and depresses its strand score.
+        # the start of the quarter: it slows growth during the quarter.
         unmet = [pop.has_need[k] * (1.0 - self.remediation[k]) for k in range(len(sc.needs))]
         wobble_sd = np.sqrt(dt / 0.25)
         growth_noise = _normal(stream(self.seed, "growth", q), r, len(sc.subjects), n)
@@ -320,7 +320,9 @@ class Simulation:
             for k, need in enumerate(sc.needs):
                 if need.subject == subject.id and need.strand is not None:
                     si = [s.id for s in strands].index(need.strand)
-                    observed[si] += (np.float32(need.strand_shift_sd) * sd[j]) * unmet[k]
+                    # The strand shows remediation made during this quarter.
+                    still = pop.has_need[k] * (1.0 - self.remediation[k])
+                    observed[si] += (np.float32(need.strand_shift_sd) * sd[j]) * still
             np.clip(observed, scale.minimum, scale.maximum, out=observed)
             strand_scores.append(observed)
         np.clip(scores, scale.minimum, scale.maximum, out=scores)
