@@ -303,14 +303,7 @@ class Store:
         text = canonical_json(payload)
         created = _now()
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT (SELECT MAX(seq) FROM events WHERE session_id = s.id)"
-                " FROM sessions AS s WHERE s.id = ?",
-                (session_id,),
-            ).fetchone()
-            if row is None:
-                raise UnknownSessionError(f"no session with id {session_id!r}")
-            seq = (row[0] or 0) + 1
+            seq = _max_seq(conn, session_id) + 1
             if expect_seq is not None and expect_seq != seq:
                 raise ConflictError(
                     f"session {session_id} changed meanwhile (event {seq - 1} is the latest,"
@@ -363,14 +356,7 @@ class Store:
     def last_seq(self, session_id: str) -> int:
         """The seq of the session's latest event (cheap: tells a poller if anything is new)."""
         with self._read() as conn:
-            row = conn.execute(
-                "SELECT (SELECT MAX(seq) FROM events WHERE session_id = s.id)"
-                " FROM sessions AS s WHERE s.id = ?",
-                (session_id,),
-            ).fetchone()
-        if row is None:
-            raise UnknownSessionError(f"no session with id {session_id!r}")
-        return row[0] or 0
+            return _max_seq(conn, session_id)
 
 
 def _prepare(conn: sqlite3.Connection, path: Path) -> None:
@@ -428,3 +414,15 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _max_seq(conn: sqlite3.Connection, session_id: str) -> int:
+    """The session's latest seq (0 before any event); UnknownSessionError if none."""
+    row = conn.execute(
+        "SELECT (SELECT MAX(seq) FROM events WHERE session_id = s.id)"
+        " FROM sessions AS s WHERE s.id = ?",
+        (session_id,),
+    ).fetchone()
+    if row is None:
+        raise UnknownSessionError(f"no session with id {session_id!r}")
+    return row[0] or 0
