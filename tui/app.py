@@ -1,0 +1,345 @@
+"""The pmsim meeting room: ``PmsimApp`` and ``launch`` (called by ``pmsim`` / ``pmsim play``).
+
+Only Textual is imported before the first screen paints; the engine (numpy,
+pydantic) is imported in workers. Every screen of a session is drawn from a
+:class:`~tui.room.Room`, whose state is the replay of the session's events.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, LoadingIndicator, Static
+
+from .commands import ScreenActions
+from .dialogs import HelpScreen, PassingScreen
+
+if TYPE_CHECKING:
+    from simulator.store import Event
+
+    from .room import Room
+
+SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes")
+
+
+class OpeningScreen(Screen):
+    """Shown while a scenario is validated and the first quarters are simulated."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="opening"):
+            yield Static(self.what, id="opening-text")
+            yield LoadingIndicator()
+        yield Footer()
+
+
+class PmsimApp(App[int]):
+    """Two leads, a district's data, and the meetings between them."""
+
+    CSS_PATH = "pmsim.tcss"
+    TITLE = "pmsim"
+    COMMANDS: ClassVar = App.COMMANDS | {ScreenActions}
+    BINDINGS: ClassVar = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("f2", "goto('briefing')", "Briefing", id="app.briefing"),
+        Binding("f3", "goto('dashboard')", "Dashboard", id="app.dashboard"),
+        Binding("f4", "goto('meeting')", "Meeting", id="app.meeting"),
+        Binding("f8", "toggle_theme", "Theme", id="app.theme"),
+    ]
+
+    def __init__(
+        self,
+        scenario: str | None = None,
+        seed: int | None = None,
+        session: str | None = None,
+        role: str | None = None,
+        home: Path | str | None = None,
+        *,
+        pace: float = 0.2,
+        poll_interval: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.start_scenario = scenario
+        self.start_seed = seed if seed is not None else 1
+        self.start_session = session
+        self.role = role or "both"
+        self.home = Path(home) if home is not None else None
+        self.pace = pace
+        """Seconds per simulated quarter while time passes (0 in tests)."""
+        self.poll_interval = poll_interval
+        self.room: Room | None = None
+        self.session_label = ""
+        """Shown in the header of a session's screens (who joins needs the id)."""
+        self.shown_stage: str | None = None
+        self._poll_timer: Timer | None = None
+        self._simulating = False
+        self._direct = bool(scenario or session)
+
+    # ------------------------------------------------------------------ start
+
+    def on_mount(self) -> None:
+        if self._direct:
+            self.open_session(scenario=self.start_scenario, seed=self.start_seed,
+                              session=self.start_session)
+        else:
+            from .home import HomeScreen
+
+            self.push_screen(HomeScreen())
+
+    def open_session(self, scenario: str | None = None, seed: int = 1,
+                     session: str | None = None) -> None:
+        what = f"Opening session {session}…" if session else f"Opening {scenario}…"
+        self.push_screen(OpeningScreen(what))
+        self._open_room(scenario, seed, session)
+
+    @work(thread=True, exclusive=True, group="open")
+    def _open_room(self, scenario: str | None, seed: int, session: str | None) -> None:
+        from simulator.loading import ScenarioError, ScenarioNotFound
+        from simulator.store import StoreError
+
+        from .room import Room
+
+        try:
+            if session:
+                room = Room.resume(self.home, session, self.role)
+            else:
+                room = Room.new(self.home, scenario or "hudson", seed, self.role)
+            room.simulate(room.plan())
+        except ScenarioError as err:
+            self.call_from_thread(self._open_failed, "invalid scenario:\n" +
+                                  "\n".join(err.lines()))
+            return
+        except (ScenarioNotFound, StoreError, OSError, ValueError) as err:
+            self.call_from_thread(self._open_failed, str(err))
+            return
+        self.call_from_thread(self._room_ready, room)
+
+    def _open_failed(self, message: str) -> None:
+        if self._direct and self.room is None:
+            self.exit(1, return_code=1, message=f"pmsim: {message}")
+            return
+        self.pop_screen()
+        self.notify(message, severity="error", timeout=8)
+
+    def _room_ready(self, room: Room) -> None:
+        from .briefing import BriefingScreen
+        from .changes import ChangesScreen
+        from .dashboard import DashboardScreen
+        from .meeting import MeetingScreen
+
+        self.room = room
+        room.listener = self._on_events
+        self.session_label = f"{room.scenario.district.name} · session {room.session_id}"
+        if room.role != "both":
+            from .room import role_label
+
+            self.session_label += f" · {role_label(room.role)}"
+        for name, cls in (("briefing", BriefingScreen), ("dashboard", DashboardScreen),
+                          ("meeting", MeetingScreen), ("changes", ChangesScreen)):
+            screen = cls()
+            screen.sub_title = self.session_label
+            self.install_screen(screen, name)
+        if room.scenario_changed:
+            self.notify("The scenario file changed since this session began; figures may "
+                        "differ from what was seen.", severity="warning", timeout=8)
+        self.shown_stage = room.state.stage
+        target = room.state.screen or self._default_screen(room.state.stage)
+        if target not in SESSION_SCREENS:
+            target = "briefing"
+        self.switch_screen(target)
+        self.refresh_bindings()
+        self._poll_timer = self.set_interval(self.poll_interval, self._poll)
+
+    @staticmethod
+    def _default_screen(stage: str) -> str:
+        if stage.startswith("meeting"):
+            return "meeting"
+        if stage.startswith("debrief") or stage == "end":
+            return "changes"
+        return "briefing"
+
+    # ------------------------------------------------------------------ events
+
+    def _poll(self) -> None:
+        from simulator.store import StoreError
+
+        if self.room is None:
+            return
+        try:
+            self.room.sync()
+        except StoreError as err:
+            self.notify(str(err), severity="error")
+
+    def _on_events(self, events: list[Event]) -> None:
+        room = self.room
+        if room is None:
+            return
+        kinds = {e.kind for e in events}
+        for e in events:
+            if e.kind == "stage.changed" and e.role != room.role:
+                stage = e.payload["stage"]
+                if stage != self.shown_stage:
+                    self.shown_stage = stage
+                    self._switch(self._default_screen(stage))
+        if "meeting.closed" in kinds and room.needs_simulation():
+            self.run_simulation()
+        screen = self.screen
+        watch = getattr(screen, "WATCH", frozenset())
+        if kinds & watch:
+            screen.refresh_room()  # type: ignore[attr-defined]
+
+    def run_simulation(self) -> None:
+        room = self.room
+        if room is None or self._simulating:
+            return
+        self._simulating = True
+        plan = room.plan()
+        sc = room.scenario
+        done = room.sim.quarters_done if room.sim is not None else 0
+        nxt = room.current_meeting
+        until = sc.quarter_index(nxt.after_quarter) + 1 if nxt else len(sc.calendar.quarters)
+        passing = PassingScreen(max(until - done, 1))
+        self.push_screen(passing)
+        self._simulate(plan, passing)
+
+    @work(thread=True, group="simulate")
+    def _simulate(self, plan: list[tuple[str, list[dict[str, Any]]]],
+                  passing: PassingScreen) -> None:
+        room = self.room
+        assert room is not None
+
+        def progress(label: str) -> None:
+            self.call_from_thread(passing.step, label)
+            if self.pace:
+                time.sleep(self.pace)
+
+        room.simulate(plan, progress)
+        self.call_from_thread(self._simulated, passing)
+
+    def _simulated(self, passing: PassingScreen) -> None:
+        self._simulating = False
+        if passing.is_current:
+            passing.dismiss()
+        if self.room is not None and self.room.needs_simulation():
+            self.run_simulation()
+            return
+        self.call_after_refresh(self._refresh_current)
+
+    def _refresh_current(self) -> None:
+        refresh = getattr(self.screen, "refresh_room", None)
+        if refresh is not None:
+            refresh()
+
+    # ------------------------------------------------------------------ navigation
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "goto":
+            return self.room is not None
+        return True
+
+    def _switch(self, name: str) -> None:
+        if isinstance(self.screen, PassingScreen):
+            return
+        if self.screen is not self.get_screen(name):
+            self.switch_screen(name)
+
+    def action_goto(self, name: str) -> None:
+        room = self.room
+        if room is None:
+            return
+        if name == "meeting" and room.current_meeting is None:
+            name = "changes"
+        if room.state.stage == "briefing" and name == "meeting":
+            self.start_meeting()
+            return
+        room.set_stage(room.state.stage, name)
+        self._switch(name)
+
+    def goto(self, name: str) -> None:
+        self.action_goto(name)
+
+    def start_meeting(self) -> None:
+        room = self.room
+        if room is None:
+            return
+        meeting = room.current_meeting
+        if meeting is None:
+            self.action_goto("changes")
+            return
+        room.set_stage(meeting.id, "meeting")
+        self.shown_stage = meeting.id
+        self._switch("meeting")
+
+    def close_meeting(self, meeting_id: str) -> None:
+        room = self.room
+        if room is None:
+            return
+        meetings = [m.id for m in room.scenario.calendar.meetings]
+        last = meetings.index(meeting_id) == len(meetings) - 1
+        stage = "end" if last else f"debrief-{meetings.index(meeting_id) + 1}"
+        self.shown_stage = stage
+        self._switch("changes")
+        room.close_meeting(meeting_id)
+        room.set_stage(stage, "changes")
+
+    def continue_to_meeting(self) -> None:
+        room = self.room
+        if room is None or room.current_meeting is None:
+            return
+        stage = room.current_meeting.id
+        room.set_stage(stage, "briefing")
+        self.shown_stage = stage
+        self._switch("briefing")
+
+    def go_home(self) -> None:
+        from .home import HomeScreen
+
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(HomeScreen())
+        for name in SESSION_SCREENS:
+            self.uninstall_screen(name)
+        if self.room is not None:
+            self.room.close()
+        self.room = None
+        self.session_label = ""
+        self._direct = False
+        self.refresh_bindings()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
+
+    def on_unmount(self) -> None:
+        if self.room is not None:
+            self.room.close()
+
+
+def launch(
+    scenario: str | None = None,
+    seed: int | None = None,
+    session: str | None = None,
+    role: str | None = None,
+    home: Path | str | None = None,
+) -> int:
+    """Run the TUI; the exit status for ``pmsim``."""
+    app = PmsimApp(scenario=scenario, seed=seed, session=session, role=role, home=home)
+    app.run()
+    return app.return_code or 0

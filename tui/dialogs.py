@@ -1,0 +1,110 @@
+"""Small modal screens: a confirmation, the help, the progress of time passing."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Markdown, ProgressBar, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask before doing something that can't be taken back (or shouldn't be seen)."""
+
+    BINDINGS: ClassVar = [
+        Binding("escape", "dismiss(False)", "Cancel", id="confirm.cancel"),
+        Binding("y", "dismiss(True)", "Yes", id="confirm.yes"),
+    ]
+
+    def __init__(self, question: str, yes: str = "Yes", no: str = "Cancel") -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.question, id="question")
+            with Horizontal(classes="buttons"):
+                yield Button(self.yes, variant="primary", id="yes")
+                yield Button(self.no, id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+
+HELP = """\
+# pmsim — the meeting room
+
+Two players hold **performance-management meetings** about a district's priority
+school: the **State Turnaround Lead** and the **District Turnaround Lead**. Between
+meetings the simulation plays the next quarters out from the strategies you chose.
+
+## Keys (also in the footer; every action is in the command palette, **ctrl+p**)
+
+| key | does |
+|---|---|
+| **F1** or **?** | this help |
+| **F2** / **F3** / **F4** | briefing / dashboard / meeting |
+| **F8** | light or dark theme |
+| **F10** | close the meeting (in the meeting room) |
+| **tab** / **shift+tab** | move between fields |
+| **enter** | save the record you are typing (or press its button) |
+| **ctrl+q** | quit (everything shown as saved is saved) |
+
+## The dashboard
+
+Pick a subject, a school and a breakdown. Figures carry their standard error (±):
+two groups whose ranges overlap may not differ at all. Groups under 20 students are
+flagged ⚠. **s** shows the student roster; **t** switches between % on benchmark and
+mean scale score. Every view you open is remembered for the debrief.
+
+## The meeting
+
+Work through the agenda — targets, follow-up, performance, implementation,
+problem-solving, decisions, action steps, stakeholders — in any order. Each record
+is saved the moment you add it. Closing the meeting commits its decisions and lets
+time pass to the next meeting.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar = [
+        Binding("escape", "dismiss", "Close", id="help.close"),
+        Binding("f1", "dismiss", "Close", show=False),
+        Binding("question_mark", "dismiss", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Markdown(HELP)
+            yield Button("Close", id="close-help")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss()
+
+
+class PassingScreen(ModalScreen[None]):
+    """Shown while the quarters until the next meeting are simulated."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__()
+        self.total = max(total, 1)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Time passes…", id="passing-title")
+            yield Label("", id="passing-quarter")
+            yield ProgressBar(total=self.total, show_eta=False, id="passing-bar")
+
+    def step(self, label: str) -> None:
+        self.query_one("#passing-quarter", Label).update(f"Simulating {label}")
+        self.query_one("#passing-bar", ProgressBar).advance(1)

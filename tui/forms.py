@@ -1,0 +1,136 @@
+"""Record forms of the meeting: a self-contained widget built from a field list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Label, Select, Static
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    kind: str = "input"
+    """"input", "number" or "select"."""
+    options: str = ""
+    """For a select: which list of options the screen fills in."""
+    required: bool = True
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    form_id: str
+    kind: str
+    """The record kind saved."""
+    title: str
+    button: str
+    fields: tuple[FieldSpec, ...]
+    fixed: dict[str, str] = field(default_factory=dict)
+    """Fields added to every record of this form (e.g. what a finding is about)."""
+
+
+class RecordForm(Vertical):
+    """A titled form; posts :class:`RecordForm.Submitted` with the values when complete."""
+
+    DEFAULT_CSS = """
+    RecordForm { height: auto; padding: 0 1; margin-bottom: 1; border-left: thick $accent; }
+    RecordForm .form-title { text-style: bold; }
+    RecordForm .form-row { height: 1; margin-bottom: 0; }
+    RecordForm .field-label { width: 18; color: $text-muted; }
+    RecordForm .form-row Input, RecordForm .form-row Select { width: 1fr; }
+    RecordForm .form-footer { height: 1; margin-top: 1; }
+    RecordForm .form-footer Static { width: 1fr; color: $text-muted; }
+    RecordForm .form-footer Button { min-width: 16; }
+    """
+
+    class Submitted(Message):
+        def __init__(self, form: RecordForm, values: dict[str, Any]) -> None:
+            super().__init__()
+            self.form = form
+            self.values = values
+
+    def __init__(self, spec: FormSpec) -> None:
+        super().__init__(id=spec.form_id)
+        self.spec = spec
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.spec.title, classes="form-title")
+        for f in self.spec.fields:
+            with Horizontal(classes="form-row"):
+                yield Label(f.label + ("" if f.required else " (optional)"),
+                            classes="field-label")
+                wid = self._wid(f.name)
+                if f.kind == "select":
+                    yield Select([], id=wid, compact=True, prompt=f.placeholder or "Choose…")
+                else:
+                    yield Input(placeholder=f.placeholder, id=wid, compact=True,
+                                type="number" if f.kind == "number" else "text")
+        with Horizontal(classes="form-footer"):
+            yield Static("", id=self._wid("hint"))
+            yield Button(self.spec.button, id=self._wid("save"), compact=True,
+                         variant="primary")
+
+    def _wid(self, name: str) -> str:
+        return f"{self.spec.form_id}-{name}"
+
+    def widget(self, name: str) -> Input | Select:
+        return self.query_one(f"#{self._wid(name)}")  # type: ignore[return-value]
+
+    def set_options(self, name: str, options: list[tuple[str, str]]) -> None:
+        sel = self.widget(name)
+        if isinstance(sel, Select):
+            current = sel.value
+            sel.set_options(options)
+            if current in [v for _, v in options]:
+                sel.value = current
+
+    def set_value(self, name: str, value: str) -> None:
+        w = self.widget(name)
+        w.value = value  # type: ignore[assignment]
+
+    def hint(self, text: str) -> None:
+        self.query_one(f"#{self._wid('hint')}", Static).update(text)
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.spec.fields:
+            w = self.widget(f.name)
+            v = w.value
+            if isinstance(w, Select):
+                out[f.name] = None if v is Select.NULL else v
+            else:
+                out[f.name] = str(v).strip()
+        return out
+
+    def clear(self) -> None:
+        for f in self.spec.fields:
+            w = self.widget(f.name)
+            if isinstance(w, Input):
+                w.value = ""
+        self.hint("")
+
+    def submit(self) -> None:
+        values = self.values()
+        missing = [f.label for f in self.spec.fields if f.required and not values[f.name]]
+        if missing:
+            self.hint(f"[b]Missing:[/b] {', '.join(missing)}")
+            self.app.bell()
+            return
+        self.post_message(self.Submitted(self, values))
+
+    @on(Button.Pressed)
+    def _save(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.submit()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()

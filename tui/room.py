@@ -1,0 +1,274 @@
+"""The meeting room's model: one session, its events, its replayed simulation.
+
+This is the TUI's adapter to the engine. It imports no Textual, so tests can
+drive it directly. Every change a player makes is an event appended (and
+committed) to the store first; the room's state is only ever the fold of the
+events read back from the store, so two terminals on one session converge.
+
+The simulation is rebuilt from the session alone: ``Simulation(scenario, seed)``
+run to the first meeting, then, for each closed meeting in order, its recorded
+decisions applied and the quarters up to the next meeting simulated.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulator.session import Record, SessionState, append_event, replay
+from simulator.store import Event, Store
+
+if TYPE_CHECKING:
+    from simulator.engine import Decision, Simulation
+    from simulator.loading import LoadedScenario
+    from simulator.scenario import Meeting, Scenario
+
+ROLES = ("state", "district", "both")
+END_STAGE = "end"
+
+
+def role_label(role: str) -> str:
+    return {"state": "State", "district": "District", "both": "Both"}.get(role, role.title())
+
+
+@dataclass
+class Room:
+    """A session being played at this terminal, in one role (or both)."""
+
+    store: Store
+    loaded: LoadedScenario
+    state: SessionState
+    role: str = "both"
+    sim: Simulation | None = None
+    simulated_meetings: tuple[str, ...] = field(default=())
+    """The closed meetings whose decisions ``sim`` has applied, in order."""
+    scenario_changed: bool = False
+    """The scenario file differs from the one the session was started on."""
+    listener: Callable[[list[Event]], None] | None = None
+    """Told of every batch of new events folded in (the UI redraws from it)."""
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def new(cls, home: Path | None, scenario: str, seed: int, role: str = "both") -> Room:
+        """Create a session on a scenario (built-in id or path) and open it."""
+        from simulator.loading import load_scenario
+
+        loaded = load_scenario(scenario)
+        store = Store.open(home)
+        ref = loaded.scenario.id if _is_builtin(loaded.path) else str(loaded.path)
+        info = store.create_session(
+            ref, loaded.sha256, seed, f"{loaded.scenario.title} · seed {seed}"
+        )
+        state = replay(store.events(info.id))
+        return cls(store, loaded, state, role)
+
+    @classmethod
+    def resume(cls, home: Path | None, session_id: str, role: str = "both") -> Room:
+        """Open a saved session (raises UnknownSessionError for an unknown id)."""
+        from simulator.loading import load_scenario
+
+        store = Store.open(home)
+        state = replay(store.events(session_id))
+        loaded = load_scenario(state.scenario)
+        return cls(store, loaded, state, role, scenario_changed=loaded.sha256 !=
+                   state.scenario_sha256)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.loaded.scenario
+
+    @property
+    def session_id(self) -> str:
+        return self.state.session_id
+
+    @property
+    def event_role(self) -> str:
+        return self.role
+
+    def meeting(self, meeting_id: str) -> Meeting:
+        return next(m for m in self.scenario.calendar.meetings if m.id == meeting_id)
+
+    @property
+    def current_meeting(self) -> Meeting | None:
+        """The first meeting not yet closed (None once every meeting is closed)."""
+        closed = set(self.state.closed_meetings)
+        return next((m for m in self.scenario.calendar.meetings if m.id not in closed), None)
+
+    def previous_meeting(self, meeting_id: str) -> Meeting | None:
+        meetings = self.scenario.calendar.meetings
+        i = next(i for i, m in enumerate(meetings) if m.id == meeting_id)
+        return meetings[i - 1] if i else None
+
+    def records(self, meeting: str | None = None, kinds: tuple[str, ...] = ()) -> list[
+            tuple[str, Record]]:
+        """Records in the order they were added, optionally of one meeting and some kinds."""
+        out = [
+            (rid, r)
+            for rid, r in self.state.records.items()
+            if (meeting is None or r.meeting == meeting) and (not kinds or r.kind in kinds)
+        ]
+        return sorted(out, key=lambda item: item[1].seq)
+
+    def views_opened(self) -> list[str]:
+        """Views opened in this session, each once, most recent first."""
+        seen: dict[str, None] = {}
+        for v in reversed(self.state.views_opened):
+            seen.setdefault(v.view, None)
+        return list(seen)
+
+    # ------------------------------------------------------------------ writing
+
+    def sync(self) -> list[Event]:
+        """Read and fold every event after the last one applied; returns them."""
+        new = self.store.events(self.session_id, after=self.state.last_seq)
+        for event in new:
+            self.state.apply(event)
+        if new and self.listener is not None:
+            self.listener(new)
+        return new
+
+    def append(self, kind: str, payload: dict[str, Any]) -> Event:
+        """Validate, append and commit one event, then fold everything new."""
+        event = append_event(self.store, self.session_id, kind, self.event_role, payload)
+        self.sync()
+        return event
+
+    def add_record(self, meeting: str, kind: str, fields: dict[str, Any]) -> str:
+        record_id = f"{kind}-{secrets.token_hex(4)}"
+        self.append(
+            "record.added",
+            {"meeting": meeting, "record_id": record_id, "kind": kind, "fields": fields},
+        )
+        return record_id
+
+    def remove_record(self, record_id: str) -> None:
+        self.append("record.removed", {"record_id": record_id})
+
+    def make_decision(
+        self, meeting: str, strategy: str, action: str, fields: dict[str, Any],
+        options: dict[str, Any] | None = None,
+    ) -> str:
+        """A decision is both a record (for the meeting's minutes) and a decision.made."""
+        self.append(
+            "decision.made",
+            {"meeting": meeting, "strategy": strategy, "action": action,
+             "options": options or {}},
+        )
+        return self.add_record(
+            meeting, "decision", {"strategy": strategy, "action": action, **fields}
+        )
+
+    def open_view(self, view: str, quarter: str | None, filters: dict[str, str] | None = None
+                  ) -> None:
+        self.append("view.opened", {"view": view, "quarter": quarter, "filters": filters or {}})
+
+    def set_stage(self, stage: str, screen: str | None) -> None:
+        """Record where the session is, unless it is already there."""
+        if (self.state.stage, self.state.screen) != (stage, screen):
+            self.append("stage.changed", {"stage": stage, "screen": screen})
+
+    def close_meeting(self, meeting: str) -> None:
+        if meeting not in self.state.closed_meetings:
+            self.append("meeting.closed", {"meeting": meeting})
+
+    # ------------------------------------------------------------------ simulation
+
+    def plan(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Closed meetings and their decisions, in order: what the simulation must replay."""
+        return [(m, list(self.state.decisions.get(m, []))) for m in self.state.closed_meetings]
+
+    def needs_simulation(self) -> bool:
+        return self.sim is None or tuple(m for m, _ in self.plan()) != self.simulated_meetings
+
+    def simulate(
+        self,
+        plan: list[tuple[str, list[dict[str, Any]]]],
+        progress: Callable[[str], None] | None = None,
+    ) -> Simulation:
+        """Bring ``sim`` in line with ``plan`` (run in a worker thread).
+
+        Continues the existing simulation when it has replayed a prefix of the
+        plan; otherwise starts again from the seed (same inputs, same numbers).
+        """
+        from simulator.engine import Simulation
+
+        done = self.simulated_meetings
+        wanted = tuple(m for m, _ in plan)
+        sim = self.sim
+        if sim is None or wanted[: len(done)] != done:
+            sim = Simulation(self.scenario, seed=self.state.seed)
+            done = ()
+            self._run(sim, progress)
+        for meeting, decisions in plan[len(done):]:
+            if sim.finished:
+                break
+            sim.decide(valid_decisions(sim, decisions))
+            self._run(sim, progress)
+            done = (*done, meeting)
+        self.sim, self.simulated_meetings = sim, done
+        return sim
+
+    @staticmethod
+    def _run(sim: Simulation, progress: Callable[[str], None] | None) -> None:
+        while not sim.finished:
+            if progress is not None:
+                progress(sim.quarters[sim.quarters_done].label)
+            sim.advance()
+            if sim.meeting_due() is not None:
+                break
+
+
+def to_decision(payload: dict[str, Any]) -> Decision:
+    from simulator.engine import Decision
+
+    opts = payload.get("options", {})
+    grades = opts.get("grades")
+    subgroups = opts.get("subgroups")
+    return Decision(
+        strategy=payload["strategy"],
+        action=payload["action"],
+        grades=tuple(grades) if grades else None,
+        subgroups=tuple(subgroups) if subgroups else None,
+        capacity=opts.get("capacity"),
+    )
+
+
+def valid_decisions(sim: Simulation, payloads: list[dict[str, Any]]) -> list[Decision]:
+    """The decisions the simulation can carry out; others (e.g. stop what never ran) drop."""
+    from simulator.engine import SimulationError
+
+    out = []
+    for p in payloads:
+        d = to_decision(p)
+        try:
+            sim.check_decision(d)
+        except SimulationError:
+            continue
+        out.append(d)
+    return out
+
+
+def decision_problem(sim: Simulation, strategy: str, action: str) -> str | None:
+    """Why a decision can't be carried out now, or None."""
+    from simulator.engine import Decision, SimulationError
+
+    try:
+        sim.check_decision(Decision(strategy, action))  # type: ignore[arg-type]
+    except SimulationError as err:
+        return str(err)
+    return None
+
+
+def _is_builtin(path: Path) -> bool:
+    from simulator.loading import builtin_dir
+
+    return path.resolve().parent == builtin_dir().resolve()
