@@ -52,7 +52,9 @@ class HomeScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#scenarios", OptionList).add_option(
             Option("Loading scenarios…", disabled=True))
-        self.load_lists()
+        # Validating scenarios imports pydantic and YAML: start only once the first
+        # frame is on screen, so the import never delays it.
+        self.call_after_refresh(self.load_lists)
 
     @work(thread=True, exclusive=True, group="home")
     def load_lists(self) -> None:
