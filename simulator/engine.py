@@ -99,6 +99,8 @@ class _Tables:
     norm: list[np.ndarray] = field(default_factory=list)  # per quarter: (J, N)
     cut: list[np.ndarray] = field(default_factory=list)  # per quarter: (J, N)
     sd: np.ndarray | None = None  # (J, N)
+    start_norm: np.ndarray | None = None  # (J, N) at the start of the year
+    start_cut: np.ndarray | None = None  # (J, N) at the start of the year
 
 
 class Simulation:
@@ -228,8 +230,8 @@ class Simulation:
         rng = stream(self.seed, "screening")
         t = self._tables
         noise = rng.standard_normal(self.ability.shape[1:], dtype=np.float32)
-        score = self._start_norm[j] + self.ability[j] * t.sd[j] + self.scenario.scale.sem * noise
-        return score, self._start_cut[j]
+        score = t.start_norm[j] + self.ability[j] * t.sd[j] + self.scenario.scale.sem * noise
+        return score, t.start_cut[j]
 
     # ------------------------------------------------------------------ a quarter
 
@@ -438,8 +440,8 @@ class Simulation:
         for quarter in self.quarters:
             tables.norm.append(at(quarter.ends_at, "norms"))
             tables.cut.append(at(quarter.ends_at, "cuts"))
-        self._start_norm = at(0.0, "norms")
-        self._start_cut = at(0.0, "cuts")
+        tables.start_norm = at(0.0, "norms")
+        tables.start_cut = at(0.0, "cuts")
         return tables
 
 

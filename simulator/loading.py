@@ -189,14 +189,15 @@ def _known_keys(root: type[BaseModel], loc: tuple) -> list[str]:
     """Field names of the model found at ``loc`` (for "did you mean")."""
     current: object = root
     for part in loc:
-        current = _step(current, part)
+        current = annotation_at(current, part)
         if current is None:
             return []
     models = _models_in(current)
     return list(models[0].model_fields) if models else []
 
 
-def _step(annotation: object, part: str | int) -> object:
+def annotation_at(annotation: object, part: str | int) -> object:
+    """The type found one step (a key or an index) inside ``annotation``, or None."""
     models = _models_in(annotation) if not isinstance(part, int) else []
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         field = annotation.model_fields.get(str(part))
@@ -213,7 +214,7 @@ def _step(annotation: object, part: str | int) -> object:
         return args[1] if len(args) == 2 else None
     if origin in (typing.Union, types.UnionType, typing.Annotated):
         for arg in args:
-            found = _step(arg, part)
+            found = annotation_at(arg, part)
             if found is not None:
                 return found
     return None

@@ -12,8 +12,6 @@ import json
 import re
 import subprocess
 import sys
-import types
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +23,13 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from simulator.cli import main
-from simulator.loading import ScenarioError, builtin_dir, builtin_paths, parse_scenario
+from simulator.loading import (
+    ScenarioError,
+    annotation_at,
+    builtin_dir,
+    builtin_paths,
+    parse_scenario,
+)
 from simulator.scenario import Scenario
 from simulator.yamlsafe import MAX_BYTES, load_text
 
@@ -461,28 +465,11 @@ def _model_at(path: tuple) -> type[BaseModel] | None:
     """The scenario model whose mapping sits at ``path`` in the data, if any."""
     annotation: object = Scenario
     for part in path:
-        annotation = _inside(annotation, part)
+        annotation = annotation_at(annotation, part)
         if annotation is None:
             return None
     models = [annotation] if isinstance(annotation, type) else []
     return models[0] if models and issubclass(models[0], BaseModel) else None
-
-
-def _inside(annotation: object, part: str | int) -> object:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        field = annotation.model_fields.get(str(part))
-        return field.annotation if field else None
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is list and isinstance(part, int):
-        return args[0]
-    if origin is dict:
-        return args[1]
-    if origin in (typing.Union, types.UnionType, typing.Annotated):
-        for arg in args:
-            found = _inside(arg, part)
-            if found is not None:
-                return found
-    return None
 
 
 def _block_keys() -> list[tuple[int, int, type[BaseModel]]]:
