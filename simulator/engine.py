@@ -20,6 +20,7 @@ The data-generating model (see CALIBRATION.md and the scenario's cited sources):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -151,11 +152,20 @@ class Simulation:
         last = self.quarters[self.quarters_done - 1].id
         return next((m for m in self.scenario.calendar.meetings if m.after_quarter == last), None)
 
-    def run_until_meeting(self) -> list[QuarterResult]:
-        """Advance until the next meeting is due or the year ends."""
-        results = [self.advance()]
-        while not self.finished and self.meeting_due() is None:
+    def run_until_meeting(
+        self, on_quarter: Callable[[Quarter], None] | None = None
+    ) -> list[QuarterResult]:
+        """Advance until the next meeting is due or the year ends.
+
+        ``on_quarter`` is told of each quarter before it is simulated (for progress).
+        """
+        results: list[QuarterResult] = []
+        while not self.finished:
+            if on_quarter is not None:
+                on_quarter(self.quarters[self.quarters_done])
             results.append(self.advance())
+            if self.meeting_due() is not None:
+                break
         return results
 
     # ------------------------------------------------------------------ decisions

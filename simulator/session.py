@@ -344,3 +344,12 @@ def replay(events: Iterable[Event]) -> SessionState:
     for event in it:
         state.apply(event)
     return state
+
+
+Plan = list[tuple[str, list[dict[str, Any]]]]
+"""Closed meetings in order, each with its ``decision.made`` payloads."""
+
+
+def plan_of(state: SessionState) -> Plan:
+    """What a session's simulation must replay: closed meetings and their decisions."""
+    return [(m, list(state.decisions.get(m, []))) for m in state.closed_meetings]

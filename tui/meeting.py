@@ -26,7 +26,7 @@ from . import figures
 from .dialogs import ConfirmScreen
 from .forms import FieldSpec, FormSpec, RecordForm
 from .header import RoomHeader
-from .room import decision_problem, role_label
+from .room import role_label
 from .session_screen import SessionScreen
 
 WAYS = ["Inform", "Inquire", "Involve", "Inspire"]
@@ -397,6 +397,8 @@ class MeetingScreen(SessionScreen):
         sim = self.room.sim
         if not values["strategy"] or sim is None:
             return
+        from simulator.playthrough import decision_problem
+
         cost, staff, served = figures.estimated_cost(sim, values["strategy"])
         problem = decision_problem(sim, values["strategy"], values["action"]) if values[
             "action"] else None
@@ -423,6 +425,8 @@ class MeetingScreen(SessionScreen):
         fields |= spec.fixed
         try:
             if spec.kind == "decision":
+                from simulator.playthrough import decision_problem
+
                 sim = room.sim
                 problem = decision_problem(sim, fields["strategy"], fields["action"]) if sim \
                     else None

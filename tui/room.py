@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulator.session import Record, SessionState, append_event, replay
+from simulator.session import Plan, Record, SessionState, append_event, plan_of, replay
 from simulator.store import Event, Store
 
 if TYPE_CHECKING:
-    from simulator.engine import Decision, Simulation
+    from simulator.engine import Simulation
     from simulator.loading import LoadedScenario
     from simulator.scenario import Meeting, Scenario
 
@@ -182,90 +182,22 @@ class Room:
 
     # ------------------------------------------------------------------ simulation
 
-    def plan(self) -> list[tuple[str, list[dict[str, Any]]]]:
+    def plan(self) -> Plan:
         """Closed meetings and their decisions, in order: what the simulation must replay."""
-        return [(m, list(self.state.decisions.get(m, []))) for m in self.state.closed_meetings]
+        return plan_of(self.state)
 
     def needs_simulation(self) -> bool:
         return self.sim is None or tuple(m for m, _ in self.plan()) != self.simulated_meetings
 
-    def simulate(
-        self,
-        plan: list[tuple[str, list[dict[str, Any]]]],
-        progress: Callable[[str], None] | None = None,
-    ) -> Simulation:
-        """Bring ``sim`` in line with ``plan`` (run in a worker thread).
+    def simulate(self, plan: Plan, progress: Callable[[str], None] | None = None) -> Simulation:
+        """Bring ``sim`` in line with ``plan`` (run in a worker thread)."""
+        from simulator.playthrough import simulate
 
-        Continues the existing simulation when it has replayed a prefix of the
-        plan; otherwise starts again from the seed (same inputs, same numbers).
-        """
-        from simulator.engine import Simulation
-
-        done = self.simulated_meetings
-        wanted = tuple(m for m, _ in plan)
-        sim = self.sim
-        if sim is None or wanted[: len(done)] != done:
-            sim = Simulation(self.scenario, seed=self.state.seed)
-            done = ()
-            self._run(sim, progress)
-        for meeting, decisions in plan[len(done):]:
-            if sim.finished:
-                break
-            sim.decide(valid_decisions(sim, decisions))
-            self._run(sim, progress)
-            done = (*done, meeting)
-        self.sim, self.simulated_meetings = sim, done
-        return sim
-
-    @staticmethod
-    def _run(sim: Simulation, progress: Callable[[str], None] | None) -> None:
-        while not sim.finished:
-            if progress is not None:
-                progress(sim.quarters[sim.quarters_done].label)
-            sim.advance()
-            if sim.meeting_due() is not None:
-                break
-
-
-def to_decision(payload: dict[str, Any]) -> Decision:
-    from simulator.engine import Decision
-
-    opts = payload.get("options", {})
-    grades = opts.get("grades")
-    subgroups = opts.get("subgroups")
-    return Decision(
-        strategy=payload["strategy"],
-        action=payload["action"],
-        grades=tuple(grades) if grades else None,
-        subgroups=tuple(subgroups) if subgroups else None,
-        capacity=opts.get("capacity"),
-    )
-
-
-def valid_decisions(sim: Simulation, payloads: list[dict[str, Any]]) -> list[Decision]:
-    """The decisions the simulation can carry out; others (e.g. stop what never ran) drop."""
-    from simulator.engine import SimulationError
-
-    out = []
-    for p in payloads:
-        d = to_decision(p)
-        try:
-            sim.check_decision(d)
-        except SimulationError:
-            continue
-        out.append(d)
-    return out
-
-
-def decision_problem(sim: Simulation, strategy: str, action: str) -> str | None:
-    """Why a decision can't be carried out now, or None."""
-    from simulator.engine import Decision, SimulationError
-
-    try:
-        sim.check_decision(Decision(strategy, action))  # type: ignore[arg-type]
-    except SimulationError as err:
-        return str(err)
-    return None
+        self.sim, self.simulated_meetings = simulate(
+            self.scenario, self.state.seed, plan, sim=self.sim, done=self.simulated_meetings,
+            on_quarter=(lambda q: progress(q.label)) if progress else None,
+        )
+        return self.sim
 
 
 def _is_builtin(path: Path) -> bool:
