@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from simulator.store import INITIAL_STAGE, SESSION_CREATED, Event, Store
@@ -137,6 +137,18 @@ class PollAnswered(_Payload):
     """What could be improved."""
 
 
+class TakeHomeAnswered(_Payload):
+    """One participant's take-home exercise: next steps for their own State."""
+
+    role: Name
+    """The role the participant played."""
+    participant: str = ""
+    """The participant's name, if given."""
+    steps: Annotated[list[Name], Field(min_length=1, max_length=5)]
+    """Two or three next steps the participant's State might take to improve its
+    performance-management routines."""
+
+
 class NoteAdded(_Payload):
     """A free note outside any meeting record."""
 
@@ -154,6 +166,7 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "meeting.closed": MeetingClosed,
     "decision.made": DecisionMade,
     "poll.answered": PollAnswered,
+    "takehome.answered": TakeHomeAnswered,
     "note.added": NoteAdded,
 }
 
@@ -233,6 +246,8 @@ class SessionState:
     """Per meeting, decision payloads in order; one per strategy (the latest made)."""
     views_opened: list[ViewSeen] = field(default_factory=list)
     polls: list[dict[str, Any]] = field(default_factory=list)
+    takehome: list[dict[str, Any]] = field(default_factory=list)
+    """Take-home answers, one per participant (a later answer by a role replaces its earlier)."""
     notes: list[Note] = field(default_factory=list)
     last_seq: int = 1
 
@@ -318,6 +333,10 @@ class SessionState:
     def _poll_answered(self, event: Event) -> None:
         self.polls.append(event.payload)
 
+    def _takehome_answered(self, event: Event) -> None:
+        self.takehome = [t for t in self.takehome if t["role"] != event.payload["role"]]
+        self.takehome.append(event.payload)
+
     def _note_added(self, event: Event) -> None:
         self.notes.append(Note(event.seq, event.role, event.payload["text"]))
 
@@ -328,6 +347,7 @@ class SessionState:
         "record.updated": _record_updated,
         "record.removed": _record_removed,
         "meeting.closed": _meeting_closed,
+        "takehome.answered": _takehome_answered,
         "decision.made": _decision_made,
         "poll.answered": _poll_answered,
         "note.added": _note_added,

@@ -297,3 +297,23 @@ def test_record_fold_matches_a_plain_dict_model(ops: list[tuple[str, str, dict[s
         assert state == replay(log[:k])  # incremental == replay of the prefix
         assert state.records == model
     assert replay(log) == replay(log) == state
+
+
+def test_take_home_answers_are_kept_one_per_role(tmp_path):
+    from simulator.session import append_event, replay
+    from simulator.store import Store
+
+    with Store.open(tmp_path) as store:
+        info = store.create_session("hudson", "0" * 64, 1, "t")
+        for steps in (["Pull subgroup data monthly"], ["Pull subgroup data monthly",
+                                                       "Name an owner per strategy"]):
+            append_event(store, info.id, "takehome.answered", "state",
+                         {"role": "state", "steps": steps})
+        append_event(store, info.id, "takehome.answered", "district",
+                     {"role": "district", "participant": "Sam", "steps": ["Weekly data"]})
+        with pytest.raises(ValueError, match="takehome"):
+            append_event(store, info.id, "takehome.answered", "state",
+                         {"role": "state", "steps": []})
+        state = replay(store.events(info.id))
+    assert [(t["role"], len(t["steps"])) for t in state.takehome] == [("state", 2),
+                                                                      ("district", 1)]
