@@ -56,6 +56,7 @@ def test_every_event_kind_has_a_model() -> None:
         "meeting.closed",
         "decision.made",
         "poll.answered",
+        "takehome.answered",
         "note.added",
     }
 
