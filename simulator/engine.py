@@ -311,9 +311,14 @@ class Simulation:
         scale = sc.scale
         scores = np.empty_like(self.ability)
         strand_scores = []
+        # Needs still unmet at the end of the quarter: remediation shows at once.
+        still = [pop.has_need[k] * (1.0 - self.remediation[k]) for k in range(len(sc.needs))]
         for j, subject in enumerate(sc.subjects):
             base = self.ability[j] * sd[j]
             base += norm[j]
+            for k, need in enumerate(sc.needs):
+                if need.subject == subject.id and need.score_shift_sd:
+                    base += (np.float32(need.score_shift_sd) * sd[j]) * still[k]
             if not subject.strands:
                 err = _normal(stream(self.seed, "measurement", subject.id, q), r, n)
                 scores[j] = base + np.float32(scale.sem) * err
@@ -332,9 +337,7 @@ class Simulation:
             for k, need in enumerate(sc.needs):
                 if need.subject == subject.id and need.strand is not None:
                     si = [s.id for s in strands].index(need.strand)
-                    # The strand shows remediation made during this quarter.
-                    still = pop.has_need[k] * (1.0 - self.remediation[k])
-                    observed[si] += (np.float32(need.strand_shift_sd) * sd[j]) * still
+                    observed[si] += (np.float32(need.strand_shift_sd) * sd[j]) * still[k]
             np.clip(observed, scale.minimum, scale.maximum, out=observed)
             strand_scores.append(observed)
         np.clip(scores, scale.minimum, scale.maximum, out=scores)

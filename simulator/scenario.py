@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from .session import DecisionAction, RecordKind
+
 SCHEMA_VERSION = 1
 
 # A short identifier: lower-case letters, digits and '-', starting with a letter.
@@ -250,6 +252,10 @@ class Need(Strict):
     """Share of the eligible students who have it."""
     strand_shift_sd: Annotated[float, Field(ge=-5.0, le=0.0)] = -0.8
     """How much lower affected students score on the strand, in SD units."""
+    score_shift_sd: Annotated[float, Field(ge=-3.0, le=0.0)] = 0.0
+    """How much lower affected students score on the whole subject while the need
+    is unmet (they cannot show what they know), in SD units; remediation restores
+    it at once, so addressing the need shows in the overall score too."""
     growth_penalty_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.2
     """Yearly growth lost by affected students while it is unaddressed, in SD units."""
     description: str = ""
@@ -472,6 +478,114 @@ class HiddenTruth(Strict):
     """Where the data showed it."""
 
 
+# --------------------------------------------------------------------------- the debrief
+
+RubricElement = Literal[
+    "A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "D1", "D2", "D3",
+    "followup", "performance-focus", "action-on-performance",
+]
+Weight = Annotated[float, Field(ge=0.0, le=10.0)]
+
+
+class Condition(Strict):
+    """When a look-for is met: one check from a small fixed vocabulary, with its settings.
+
+    Patterns are case-insensitive; `*` stands for any text and a `{name}` for any
+    of the scenario's values of that name (see the debrief guide for the names).
+    """
+
+    check: Literal["record", "view", "decision", "resources", "followed_up",
+                   "course_correction", "targets_reviewed"]
+    """What to look at: `record` (meeting records), `view` (dashboard views opened),
+    `decision` (strategy decisions), `resources` (the strategies in play fit the budget
+    and staff), `followed_up` (every action step of the previous meeting followed up),
+    `course_correction` (every strategy that lagged adjusted or stopped),
+    `targets_reviewed` (every earlier target, with its baseline, checked against the
+    data of its metric)."""
+    meetings: Literal["any", "first", "later", "each"] = "any"
+    """Which meetings count: all of them together (`any`), the first, those after the
+    first (the look-for does not apply until one is held), or every meeting on its own."""
+    absent: bool = False
+    """Met when the check finds nothing: for what a good meeting avoids."""
+    at_least: Annotated[int, Field(ge=1, le=100)] = 1
+    """How many matching records, views or decisions are needed."""
+    each: bool = False
+    """Every record or decision considered must pass, not just `at_least` of them."""
+    kind: list[RecordKind] = Field(default_factory=list)
+    """Record check: the record kinds considered (target, finding, action, …)."""
+    where: dict[str, list[Text]] = Field(default_factory=dict)
+    """Only records whose field matches one of the patterns are considered, e.g.
+    {about: [performance]}; for `followed_up`, only such earlier action steps."""
+    has: list[Text] = Field(default_factory=list)
+    """Record check: fields that must be filled in."""
+    numbers: list[Text] = Field(default_factory=list)
+    """Record check: fields that must be numbers."""
+    match: dict[str, list[Text]] = Field(default_factory=dict)
+    """Record check: per field, patterns one of which the field must match."""
+    reject: dict[str, list[Text]] = Field(default_factory=dict)
+    """Record check: per field, patterns the field must not match (e.g. vague owners)."""
+    view_opened: bool = False
+    """Record check: the record's `view` was opened by the time of its meeting."""
+    decided: list[DecisionAction] = Field(default_factory=list)
+    """Record check: the record's `strategy` had one of these decisions at its meeting."""
+    improving: bool = False
+    """Record check: a target improves on its baseline (lower for chronic absence)."""
+    baseline_within: Annotated[float, Field(ge=0.0)] | None = None
+    """Record check: a target's baseline is within this many points of what the data
+    showed for its metric at the meeting."""
+    pattern: list[Text] = Field(default_factory=list)
+    """View check: view patterns, e.g. "{subject}/{priority}/subgroup"."""
+    actions: list[DecisionAction] = Field(default_factory=list)
+    """Decision and course-correction checks: the decisions that count (empty: any;
+    for course corrections, adjust and stop)."""
+    addresses_need: bool | None = None
+    """Decision check: only strategies that do (true) or do not (false) remediate one
+    of the scenario's hidden needs."""
+    tagged: list[Id] = Field(default_factory=list)
+    """Decision check: only strategies with one of these tags."""
+    targets_need: bool = False
+    """Decision check: the decision aims the strategy at the grades and subgroups
+    where a hidden need is found."""
+    has_record: RecordKind | None = None
+    """Decision check: a record of this kind at the same meeting names the strategy
+    (e.g. theory: each adopted strategy has a theory of action)."""
+    fidelity_below: Fraction = 0.6
+    """Course correction: measured fidelity under which a strategy lags."""
+    gain_below_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.05
+    """Course correction: a strategy lags when its students gained less than this
+    (in SD units, against the benchmark cut) in its subjects and the strands of the
+    needs it addresses since it started."""
+
+
+class LookFor(Strict):
+    """One look-for of the debrief: a rubric point earned when its condition is met."""
+
+    id: Id
+    """Identifier, e.g. "a1-measurable-target"; named by `weights`."""
+    element: RubricElement
+    """The sub-element it rates (A1 … D3) or the routine quality (followup,
+    performance-focus, action-on-performance)."""
+    weight: Weight = 1.0
+    """Points it is worth within its element."""
+    description: Text
+    """What a facilitator looks for, in a sentence."""
+    when: Condition
+    """When it is met."""
+    evidence: Text
+    """Shown when met; `{name}` placeholders are filled from the session's data."""
+    missed: Text
+    """Shown when missed: the specific missed opportunity, filled from the session's data."""
+
+
+class DebriefSettings(Strict):
+    """How this scenario's debrief differs from the default look-fors."""
+
+    lookfors: list[LookFor] = Field(default_factory=list)
+    """Look-fors added to the defaults."""
+    weights: dict[Id, Weight] = Field(default_factory=dict)
+    """Per look-for id, a weight replacing its own (0 turns it off)."""
+
+
 class Scenario(Strict):
     """A pmsim scenario: a district, its students and a year of meetings."""
 
@@ -513,6 +627,8 @@ class Scenario(Strict):
     """What the final debrief reveals."""
     roles: Roles
     """Briefings for the two roles."""
+    debrief: DebriefSettings | None = None
+    """Look-fors this scenario adds to the default debrief, and weights it changes."""
 
     # ----------------------------------------------------------------- look-ups
 
@@ -709,6 +825,11 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
                 problems.append(((*path, "view"), problem))
             if ev.quarter not in quarters:
                 problems.append(((*path, "quarter"), _unknown(ev.quarter, quarters, "quarter")))
+
+    if sc.debrief is not None:
+        from .scoring import debrief_problems
+
+        problems += debrief_problems(sc.debrief)
     return problems
 
 
