@@ -63,7 +63,38 @@ def _parser() -> argparse.ArgumentParser:
     slist = sesub.add_parser("list", help="saved sessions: id, scenario, created, stage")
     slist.add_argument("--format", choices=["json", "table"], default="table")
     _home(slist)
+    export = sesub.add_parser("export", help="a saved session's transcript (YAML) on stdout")
+    export.add_argument("id", metavar="ID")
+    _home(export)
+
+    debrief = sub.add_parser("debrief", help="score a transcript and print its debrief report")
+    debrief.add_argument("scenario", help="built-in id (e.g. hudson) or a file path")
+    debrief.add_argument("--transcript", required=True, metavar="FILE",
+                         help="the records of a playthrough (as `pmsim session export` writes)")
+    _report_options(debrief)
+
+    report = sub.add_parser("report", help="the debrief report of a saved session")
+    report.add_argument("id", metavar="ID")
+    _report_options(report)
+
+    progress = sub.add_parser("progress", help="a participant's attempts over time")
+    progress.add_argument("--participant", metavar="NAME",
+                          help="only this participant's sessions (default: every session)")
+    progress.add_argument("--format", choices=["json", "table"], default="table")
+    _home(progress)
     return parser
+
+
+def _report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["json", "md", "html"], default="md")
+    p.add_argument("--replications", type=int, default=200,
+                   help="replays of each plan for the outcomes (default 200)")
+    stage = p.add_mutually_exclusive_group()
+    stage.add_argument("--final", dest="final", action="store_true", default=None,
+                       help="the final debrief (with the reveal) even if meetings are open")
+    stage.add_argument("--not-final", dest="final", action="store_false",
+                       help="a debrief without the reveal even if every meeting is closed")
+    _home(p)
 
 
 def _home(p: argparse.ArgumentParser) -> None:
@@ -97,7 +128,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return _run(args)
     if args.command == "session":
-        return _session_list(args)
+        return {"list": _session_list, "export": _session_export}[args.action](args)
+    if args.command == "debrief":
+        return _debrief(args)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "progress":
+        return _progress(args)
     raise UserError(f"unknown command {args.command}", 2)
 
 
@@ -230,6 +267,105 @@ def _session_list(args: argparse.Namespace) -> int:
     else:
         for r in rows:
             print(f"{r['id']}\t{r['scenario']}\t{r['created']}\t{r['stage']}")
+    return 0
+
+
+def _session_export(args: argparse.Namespace) -> int:
+    from .store import Store, StoreError
+    from .transcript import transcript_from_session
+
+    try:
+        with Store.open(args.home) as store:
+            transcript = transcript_from_session(store, args.id)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    sys.stdout.write(transcript.to_yaml())
+    return 0
+
+
+# ---------------------------------------------------------------- debriefs
+
+
+def _check_replications(n: int) -> None:
+    if n < 2 or n > 10_000:
+        raise UserError("--replications must be between 2 and 10000", 2)
+
+
+def _cache_dir(home: Path | None) -> Path:
+    from .store import default_home
+
+    return (default_home() if home is None else Path(home)) / "cache"
+
+
+def _print_report(doc: dict, fmt: str) -> None:
+    from .report import render_html, render_markdown
+
+    if fmt == "json":
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif fmt == "html":
+        sys.stdout.write(render_html(doc))
+    else:
+        sys.stdout.write(render_markdown(doc))
+
+
+def _debrief(args: argparse.Namespace) -> int:
+    _check_replications(args.replications)
+    loaded = _load(args.scenario)
+    from .report import build_report
+    from .transcript import TranscriptError, load_transcript
+
+    sc = loaded.scenario
+    try:
+        transcript = load_transcript(Path(args.transcript), sc)
+    except TranscriptError as exc:
+        print("\n".join(exc.lines()), file=sys.stderr)
+        return 1
+    if transcript.scenario not in (sc.id, args.scenario):
+        raise UserError(
+            f"{args.transcript} is a transcript of scenario '{transcript.scenario}', not '{sc.id}'"
+        )
+    doc = build_report(sc, transcript.state(), final=args.final, replications=args.replications,
+                       participants=transcript.participants, cache_dir=_cache_dir(args.home))
+    _print_report(doc, args.format)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    _check_replications(args.replications)
+    from .session import replay
+    from .store import Store, StoreError
+
+    try:
+        with Store.open(args.home) as store:
+            state = replay(store.events(args.id))
+            home = store.path.parent
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    loaded = _load(state.scenario)
+    if loaded.sha256 != state.scenario_sha256:
+        print(f"pmsim: note: the scenario file {loaded.path.name} has changed since session "
+              f"{args.id} was played; the report uses it as it is now", file=sys.stderr)
+    from .report import build_report
+
+    doc = build_report(loaded.scenario, state, final=args.final,
+                       replications=args.replications, cache_dir=home / "cache")
+    _print_report(doc, args.format)
+    return 0
+
+
+def _progress(args: argparse.Namespace) -> int:
+    from .progress import progress, render_table
+    from .store import Store, StoreError
+
+    try:
+        with Store.open(args.home) as store:
+            doc = progress(store, args.participant)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    if args.format == "json":
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        print(render_table(doc))
     return 0
 
 
