@@ -41,6 +41,7 @@ from . import __version__
 from .engine import QuarterResult, Simulation
 from .playthrough import feasible
 from .population import Population, build_population
+from .pricing import Price, price
 from .scenario import Scenario
 from .session import Plan
 
@@ -68,28 +69,9 @@ LABELS = {
 # --------------------------------------------------------------------------- bundles
 
 
-@dataclass(frozen=True)
-class Price:
-    """What adopting a strategy at the first meeting would cost (as the meeting room shows)."""
-
-    cost: float
-    staff_fte: float
-
-
 def prices(scenario: Scenario, population: Population) -> dict[str, Price]:
-    """Each strategy's cost for the year and staff: fixed + per student × students reached.
-
-    Students reached are those eligible, capped by the strategy's capacity — the
-    estimate the meeting room shows when a decision is made.
-    """
-    out = {}
-    for st in scenario.strategies:
-        eligible = int(np.count_nonzero(
-            population.eligible(st.serves.schools, st.serves.grades, st.serves.subgroups)
-        ))
-        served = min(eligible, st.serves.capacity) if st.serves.capacity else eligible
-        out[st.id] = Price(st.cost.fixed + st.cost.per_student * served, st.staff_fte)
-    return out
+    """Each strategy's price if adopted as the scenario defines it (see pricing.py)."""
+    return {st.id: price(population, st) for st in scenario.strategies}
 
 
 def bundle_price(table: dict[str, Price], bundle: Iterable[str]) -> Price:

@@ -20,10 +20,10 @@ from typing import Any
 
 from .outcomes import ordinal
 from .scenario import Scenario
+from .scoring import LEVELS
 from .session import SessionState, plan_of
 
 REPORT_VERSION = 1
-LEVELS = ("Inadequate", "Emerging", "Strong", "Exemplary")
 ELEMENTS = {
     "A": "Clarity of Outcomes and Theory of Action",
     "B": "Alignment of Resources",

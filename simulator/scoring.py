@@ -1086,16 +1086,11 @@ def metric_value(sim: Simulation, key: str, quarter: int) -> float | None:
 def estimated_cost(sim: Simulation, strategy_id: str, options: dict[str, Any]
                    ) -> tuple[float, float]:
     """Dollars for the rest of the year and staff (FTE) of a strategy as decided."""
-    import numpy as np
+    from .pricing import price
 
-    st = sim.scenario.strategy(strategy_id)
-    grades = options.get("grades") or st.serves.grades
-    subgroups = options.get("subgroups") or st.serves.subgroups
-    capacity = options.get("capacity") or st.serves.capacity
-    eligible = int(np.count_nonzero(sim.population.eligible(st.serves.schools, grades,
-                                                            subgroups)))
-    served = min(eligible, capacity) if capacity else eligible
-    return st.cost.fixed + st.cost.per_student * served, st.staff_fte
+    p = price(sim.population, sim.scenario.strategy(strategy_id), options.get("grades"),
+              options.get("subgroups"), options.get("capacity"))
+    return p.cost, p.staff_fte
 
 
 # --------------------------------------------------------------------------- text

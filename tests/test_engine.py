@@ -136,3 +136,15 @@ def test_names_are_drawn_only_when_asked_and_are_deterministic(hudson):
     assert "names" not in a.__dict__
     assert list(a.names[:20]) == list(b.names[:20])
     assert len(a.names) == a.n
+
+
+def test_a_price_follows_the_targeting_chosen(hudson):
+    from simulator.pricing import price
+
+    pop = Simulation(hudson, seed=1).population
+    st = hudson.strategy("structured-literacy")
+    default = price(pop, st)
+    targeted = price(pop, st, grades=[6, 7], subgroups=["el", "swd"])
+    assert default.students == 90  # capped by the strategy's capacity
+    assert targeted.students < default.students
+    assert targeted.cost == st.cost.fixed + st.cost.per_student * targeted.students
