@@ -144,7 +144,9 @@ def test_a_price_follows_the_targeting_chosen(hudson):
     pop = Simulation(hudson, seed=1).population
     st = hudson.strategy("structured-literacy")
     default = price(pop, st)
-    targeted = price(pop, st, grades=[6, 7], subgroups=["el", "swd"])
+    targeted = price(pop, st, grades=[6], subgroups=["swd"])
+    eligible = int(pop.eligible("priority", [6], ["swd"]).sum())
     assert default.students == 90  # capped by the strategy's capacity
-    assert targeted.students < default.students
+    assert targeted.students == eligible < 90
+    assert price(pop, st, capacity=30).students == 30
     assert targeted.cost == st.cost.fixed + st.cost.per_student * targeted.students
