@@ -64,12 +64,35 @@ def test_dashboard_by_subgroup(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=subgroups)
 
 
+def test_dashboard_strands_by_group_light(snap_compare, tmp_path: Path) -> None:
+    """The light theme; reading strands of English learners, with their trend chart."""
+
+    async def strands(pilot: Pilot) -> None:
+        await _wait(pilot, "BriefingScreen")
+        await pilot.press("f8", "f3")
+        await _wait(pilot, "DashboardScreen")
+        await pilot.press("u", "u")  # strands: all students, then English learners
+        await pilot.pause()
+
+    app = PmsimApp(scenario="hudson", seed=1, home=tmp_path, pace=0)
+    assert snap_compare(app, terminal_size=SIZE, run_before=strands)
+
+
 def test_meeting_decisions(snap_compare, tmp_path: Path) -> None:
+    """Structured literacy for grades 6–7, English learners and students with disabilities."""
+
     async def decisions(pilot: Pilot) -> None:
         await _wait(pilot, "BriefingScreen")
         await pilot.press("f4")
         await _wait(pilot, "MeetingScreen")
         pilot.app.screen.show_step("decisions")
+        await pilot.pause()
+        form = pilot.app.screen.query_one("#decision")
+        form.widget("strategy").value = "structured-literacy"
+        form.widget("action").value = "adopt"
+        form.widget("owner").value = "Hudson MS principal"
+        form.set_checked("grades", ["6", "7"])
+        form.set_checked("subgroups", ["el", "swd"])
         await pilot.pause()
 
     app = PmsimApp(scenario="hudson", seed=1, home=tmp_path, pace=0)

@@ -46,7 +46,7 @@ def test_district_terminal_sees_state_records_and_follows_the_meeting(tmp_path: 
                 assert time.monotonic() - written < 2.0, "the record did not appear in 2 s"
                 await pilot.pause(0.05)
             row = minutes.get_row_at(0)
-            assert "EL reading" in str(row[0]) and str(row[1]) == "State"
+            assert str(row[0]) == "State" and "EL reading" in str(row[1])
 
             # ... the District Lead answers with a stakeholder from this terminal ...
             form = app.screen.query_one("#stakeholder")

@@ -20,11 +20,11 @@ from textual.timer import Timer
 from textual.widgets import Footer, LoadingIndicator, Static
 
 from .commands import ScreenActions
-from .dialogs import HelpScreen, PassingScreen
 
 if TYPE_CHECKING:
     from simulator.store import Event
 
+    from .dialogs import PassingScreen
     from .room import Room
 
 SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes")
@@ -56,6 +56,8 @@ class PmsimApp(App[int]):
         Binding("f2", "goto('briefing')", "Briefing", id="app.briefing"),
         Binding("f3", "goto('dashboard')", "Dashboard", id="app.dashboard"),
         Binding("f4", "goto('meeting')", "Meeting", id="app.meeting"),
+        Binding("f6", "switch_speaker", "Speaker", id="app.speaker",
+                tooltip="At a shared terminal: who is speaking (and recorded) now"),
         Binding("f8", "toggle_theme", "Theme", id="app.theme"),
     ]
 
@@ -99,23 +101,28 @@ class PmsimApp(App[int]):
             self.push_screen(HomeScreen())
 
     def open_session(self, scenario: str | None = None, seed: int = 1,
-                     session: str | None = None) -> None:
+                     session: str | None = None, participant: str = "") -> None:
+        """Open a saved session, or start one (``participant``: who plays, if given)."""
         what = f"Opening session {session}…" if session else f"Opening {scenario}…"
         self.push_screen(OpeningScreen(what))
-        self._open_room(scenario, seed, session)
+        self._open_room(scenario, seed, session, participant)
 
     @work(thread=True, exclusive=True, group="open")
-    def _open_room(self, scenario: str | None, seed: int, session: str | None) -> None:
+    def _open_room(self, scenario: str | None, seed: int, session: str | None,
+                   participant: str = "") -> None:
         from simulator.loading import ScenarioError, ScenarioNotFound
         from simulator.store import StoreError
 
+        # The session's screens (and plotext) are imported here, off the UI thread.
+        from . import briefing, changes, dashboard, meeting  # noqa: F401
         from .room import Room
 
         try:
             if session:
                 room = Room.resume(self.home, session, self.role)
             else:
-                room = Room.new(self.home, scenario or "hudson", seed, self.role)
+                room = Room.new(self.home, scenario or "hudson", seed, self.role,
+                                participant=participant)
             room.simulate(room.plan())
         except ScenarioError as err:
             self.call_from_thread(self._open_failed, "invalid scenario:\n" +
@@ -141,16 +148,10 @@ class PmsimApp(App[int]):
 
         self.room = room
         room.listener = self._on_events
-        self.session_label = f"{room.scenario.district.name} · session {room.session_id}"
-        if room.role != "both":
-            from .room import role_label
-
-            self.session_label += f" · {role_label(room.role)}"
         for name, cls in (("briefing", BriefingScreen), ("dashboard", DashboardScreen),
                           ("meeting", MeetingScreen), ("changes", ChangesScreen)):
-            screen = cls()
-            screen.sub_title = self.session_label
-            self.install_screen(screen, name)
+            self.install_screen(cls(), name)
+        self._label_screens()
         if room.scenario_changed:
             self.notify("The scenario file changed since this session began; figures may "
                         "differ from what was seen.", severity="warning", timeout=8)
@@ -161,6 +162,35 @@ class PmsimApp(App[int]):
         self.switch_screen(target)
         self.refresh_bindings()
         self._poll_timer = self.set_interval(self.poll_interval, self._poll)
+
+    def _label_screens(self) -> None:
+        """The session, and who this terminal speaks for, in every session screen's header."""
+        from .room import role_label
+
+        room = self.room
+        if room is None:
+            return
+        self.session_label = f"{room.scenario.district.name} · session {room.session_id}"
+        if room.role != "both":
+            self.session_label += f" · {role_label(room.role)}"
+        else:
+            self.session_label += f" · speaking as {role_label(room.speaker)}"
+        for name in SESSION_SCREENS:
+            self.get_screen(name).sub_title = self.session_label
+
+    def action_switch_speaker(self) -> None:
+        """At a shared terminal: the other role speaks; what follows is recorded as theirs."""
+        from .room import role_label
+
+        room = self.room
+        if room is None or room.role != "both":
+            return
+        speaker = room.switch_speaker()
+        self._label_screens()
+        refresh = getattr(self.get_screen("meeting"), "draw_speaker", None)
+        if refresh is not None:
+            refresh()
+        self.notify(f"Speaking as the {role_label(speaker)} Lead", timeout=2)
 
     @staticmethod
     def _default_screen(stage: str) -> str:
@@ -188,7 +218,7 @@ class PmsimApp(App[int]):
             return
         kinds = {e.kind for e in events}
         for e in events:
-            if e.kind == "stage.changed" and e.role != room.role:
+            if e.kind == "stage.changed" and e.seq not in room.written:
                 stage = e.payload["stage"]
                 if stage != self.shown_stage:
                     self.shown_stage = stage
@@ -210,6 +240,8 @@ class PmsimApp(App[int]):
         done = room.sim.quarters_done if room.sim is not None else 0
         nxt = room.current_meeting
         until = sc.quarter_index(nxt.after_quarter) + 1 if nxt else len(sc.calendar.quarters)
+        from .dialogs import PassingScreen
+
         passing = PassingScreen(max(until - done, 1))
         self.push_screen(passing)
         self._simulate(plan, passing)
@@ -247,9 +279,13 @@ class PmsimApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "goto":
             return self.room is not None
+        if action == "switch_speaker":
+            return self.room is not None and self.room.role == "both"
         return True
 
     def _switch(self, name: str) -> None:
+        from .dialogs import PassingScreen
+
         if isinstance(self.screen, PassingScreen):
             return
         if self.screen is not self.get_screen(name):
@@ -321,6 +357,8 @@ class PmsimApp(App[int]):
         self.refresh_bindings()
 
     def action_help(self) -> None:
+        from .dialogs import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

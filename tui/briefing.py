@@ -60,9 +60,10 @@ class BriefingScreen(SessionScreen):
             self.query_one(f"#role-{role}", Static).update(
                 f"[b]{brief.title}[/b]\n{brief.public}")
             self.query_one(f"#private-{role}", Button).display = room.role in (role, "both")
-        self.query_one("#start", Button).label = (
-            f"Go to {meeting.title.split(' —')[0]}" if room.current_meeting else
-            "See the end-of-year results")
+        start = self.query_one("#start", Button)
+        start.label = (f"Go to {meeting.title.split(' —')[0]}" if room.current_meeting else
+                       "See the end-of-year results")
+        start.refresh(layout=True)  # fit the new label
 
     def action_private(self) -> None:
         role = self.room.role

@@ -77,8 +77,10 @@ class ChangesScreen(SessionScreen):
             + "\n◆ the quarter of the last meeting · changes of 3 points or more coloured; "
               "mind the ± of small groups on the dashboard")
         nxt = room.current_meeting
-        self.query_one("#continue", Button).label = (
+        button = self.query_one("#continue", Button)
+        button.label = (
             f"Continue to {nxt.title.split(' —')[0]}" if nxt else "Back to the home screen")
+        button.refresh(layout=True)  # Button's label is not a layout reactive: fit the new one
 
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:

@@ -8,10 +8,11 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Footer, Select, Static
 
 from . import figures
+from .charts import TrendChart
 from .header import RoomHeader
 from .session_screen import SessionScreen
 
@@ -26,7 +27,9 @@ class DashboardScreen(SessionScreen):
                 id="dashboard.implementation"),
         Binding("g", "next_breakdown", "Breakdown", id="dashboard.breakdown"),
         Binding("t", "toggle_measure", "% / mean", id="dashboard.measure"),
+        Binding("u", "next_group", "Strands of…", id="dashboard.group"),
         Binding("s", "toggle_roster", "Students", id="dashboard.roster"),
+        Binding("c", "toggle_chart", "Chart", id="dashboard.chart"),
     ]
 
     def __init__(self) -> None:
@@ -34,9 +37,12 @@ class DashboardScreen(SessionScreen):
         self.subject = ""
         self.school = ""
         self.breakdown = "all"
+        self.group = "all"
+        """Whom a strand view covers: "all", a subgroup id or "grade-N"."""
         self.measure = "pct"
         self.logged: str | None = None
         self.showing_roster = False
+        self.showing_chart = True
         self._syncing = False
 
     def compose(self) -> ComposeResult:
@@ -51,9 +57,15 @@ class DashboardScreen(SessionScreen):
                          compact=True, value=self.school)
             yield Select(figures.breakdown_options(self.subject), id="breakdown",
                          allow_blank=False, compact=True, value=self.breakdown)
+            yield Select(figures.group_options(sc), id="group", allow_blank=False,
+                         compact=True, value=self.group,
+                         tooltip="Whose strand scores: everyone, a subgroup or a grade")
         yield Static(id="view-title")
-        with ContentSwitcher(initial="figures", id="tables"):
-            yield DataTable(id="figures", cursor_type="row", zebra_stripes=True)
+        with ContentSwitcher(initial="figures-pane", id="tables"):
+            with Vertical(id="figures-pane"):
+                yield DataTable(id="figures", cursor_type="row", zebra_stripes=True)
+                yield TrendChart(id="trend")
+                yield Static(id="trend-legend")
             yield DataTable(id="roster", cursor_type="row", zebra_stripes=True)
         yield Static(id="legend")
         yield Footer()
@@ -72,6 +84,7 @@ class DashboardScreen(SessionScreen):
         sel = self.query_one("#breakdown", Select)
         sel.set_options(breakdowns)
         sel.value = self.breakdown
+        self.query_one("#group", Select).value = self.group
         self.call_after_refresh(self._end_sync)
 
     def _end_sync(self) -> None:
@@ -97,7 +110,10 @@ class DashboardScreen(SessionScreen):
         if self.showing_roster:
             self.load_roster(self.school)
             return
-        table = figures.build_table(sim, self.view, self.measure)
+        strands = self.breakdown == "strand"
+        self.query_one("#group", Select).display = strands
+        table = figures.build_table(sim, self.view, self.measure,
+                                    self.group if strands else "all")
         title.update(f"[b]{table.title}[/b]\n{table.caption}")
         grid = self.query_one("#figures", DataTable)
         grid.clear(columns=True)
@@ -124,20 +140,31 @@ class DashboardScreen(SessionScreen):
             grid.add_row(label, *right, *r[len(table.quarters) + 3:])
         if not table.rows and table.empty:
             title.update(f"[b]{table.title}[/b]\n{table.empty}")
+        chart = self.query_one("#trend", TrendChart)
+        chart.display = self.showing_chart and bool(table.rows)
+        self.query_one("#figures-pane").set_class(not chart.display, "table-only")
+        chart.show(table, [q.label for q in self.room.scenario.calendar.quarters])
+        legend = self.query_one("#trend-legend", Static)
+        legend.display = chart.display
+        legend.update(chart.legend())
         self.query_one("#legend", Static).update(
-            f"± standard error · ⚠ fewer than {figures.SMALL_N} students: read with care · "
-            "g breakdown · t % or mean · s students"
+            f"± standard error: overlapping ranges may not differ · ⚠ fewer than "
+            f"{figures.SMALL_N} students: read with care"
         )
         self._log_view()
 
     def _log_view(self) -> None:
         view = self.view
-        if view == self.logged:
+        filters = {"measure": self.measure}
+        if self.breakdown == "strand":
+            filters = {"group": self.group}
+        key = f"{view} {filters}"
+        if key == self.logged:
             return
         sim = self.room.sim
         quarter = sim.history[-1].quarter.label if sim and sim.history else None
-        self.logged = view
-        self.room.open_view(view, quarter, {"measure": self.measure})
+        self.logged = key
+        self.room.open_view(view, quarter, filters)
 
     @work(thread=True, exclusive=True, group="roster")
     def load_roster(self, school: str) -> None:
@@ -181,6 +208,16 @@ class DashboardScreen(SessionScreen):
         self._sync_selects()
         self.refresh_room()
 
+    def action_next_group(self) -> None:
+        """Strands of the next group (everyone, each subgroup, each grade)."""
+        options = [g for _, g in figures.group_options(self.room.scenario)]
+        self.group = options[(options.index(self.group) + 1) % len(options)]
+        if self.subject not in [s.id for s in self.room.scenario.subjects]:
+            self.subject = self.room.scenario.subjects[0].id
+        self.breakdown = "strand"
+        self._sync_selects()
+        self.refresh_room()
+
     def action_toggle_measure(self) -> None:
         self.measure = "mean" if self.measure == "pct" else "pct"
         self.logged = None
@@ -189,6 +226,13 @@ class DashboardScreen(SessionScreen):
     def action_toggle_roster(self) -> None:
         self.showing_roster = not self.showing_roster
         self.query_one("#tables", ContentSwitcher).current = (
-            "roster" if self.showing_roster else "figures")
+            "roster" if self.showing_roster else "figures-pane")
         self.refresh_room()
         self.query_one("#roster" if self.showing_roster else "#figures", DataTable).focus()
+
+    def action_toggle_chart(self) -> None:
+        self.showing_chart = not self.showing_chart
+        if self.showing_roster:
+            self.action_toggle_roster()
+        else:
+            self.refresh_room()

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Markdown, ProgressBar, Static
+from textual.widgets import Button, Label, ProgressBar, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -53,6 +53,7 @@ meetings the simulation plays the next quarters out from the strategies you chos
 |---|---|
 | **F1** or **?** | this help |
 | **F2** / **F3** / **F4** | briefing / dashboard / meeting |
+| **F6** | at a shared terminal: who is speaking (State or District); records are saved as theirs |
 | **F8** | light or dark theme |
 | **F10** | close the meeting (in the meeting room) |
 | **tab** / **shift+tab** | move between fields |
@@ -63,15 +64,18 @@ meetings the simulation plays the next quarters out from the strategies you chos
 
 Pick a subject, a school and a breakdown. Figures carry their standard error (±):
 two groups whose ranges overlap may not differ at all. Groups under 20 students are
-flagged ⚠. **s** shows the student roster; **t** switches between % on benchmark and
-mean scale score. Every view you open is remembered for the debrief.
+flagged ⚠. Under the table, a chart draws each row across the year (**c** hides or shows
+it). **u** breaks a subject's strands down by subgroup or grade. **s** shows the student
+roster; **t** switches between % on benchmark and mean scale score. Every view you open
+is remembered for the debrief.
 
 ## The meeting
 
 Work through the agenda — targets, follow-up, performance, implementation,
 problem-solving, decisions, action steps, stakeholders — in any order. Each record
-is saved the moment you add it. Closing the meeting commits its decisions and lets
-time pass to the next meeting.
+is saved the moment you add it. A decision can say whom a strategy serves (grades,
+subgroups, at most how many students); the estimate of its cost and reach follows.
+Closing the meeting commits its decisions and lets time pass to the next meeting.
 """
 
 
@@ -83,6 +87,8 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it and pygments: only when asked
+
         with VerticalScroll(id="help"):
             yield Markdown(HELP)
             yield Button("Close", id="close-help")

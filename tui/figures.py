@@ -71,6 +71,16 @@ def breakdown_options(subject: str) -> list[tuple[str, str]]:
             ("By strand", "strand")]
 
 
+def group_options(sc: Scenario) -> list[tuple[str, str]]:
+    """Whom a strand view covers: everyone, a subgroup or a grade (label, key)."""
+    return ([("All students", "all")] + [(g.name, g.id) for g in sc.subgroups]
+            + [(f"Grade {g}", f"grade-{g}") for g in sc.grades])
+
+
+def group_name(sc: Scenario, group: str) -> str:
+    return dict((k, label) for label, k in group_options(sc)).get(group, group)
+
+
 def view_title(sc: Scenario, view: str) -> str:
     subject, school, breakdown = view.split("/")
     school_name = sc.district.name if school == DISTRICT else sc.school(school).name
@@ -85,14 +95,29 @@ def view_title(sc: Scenario, view: str) -> str:
     return head + by
 
 
-def _groups(sim: Simulation, school: str, breakdown: str) -> list[tuple[str, np.ndarray]]:
+def _school_mask(sim: Simulation, school: str) -> np.ndarray:
     import numpy as np
 
     sc, pop = sim.scenario, sim.population
     if school == DISTRICT:
-        base = np.ones(pop.n, dtype=bool)
-    else:
-        base = pop.school == [s.id for s in sc.schools].index(school)
+        return np.ones(pop.n, dtype=bool)
+    return pop.school == [s.id for s in sc.schools].index(school)
+
+
+def group_mask(sim: Simulation, school: str, group: str) -> np.ndarray:
+    """Students of a school (or the district) in a group: "all", a subgroup id or "grade-N"."""
+    sc, pop = sim.scenario, sim.population
+    mask = _school_mask(sim, school)
+    if group.startswith("grade-"):
+        return mask & (pop.grade == int(group.removeprefix("grade-")))
+    if group != "all":
+        return mask & pop.member[[g.id for g in sc.subgroups].index(group)]
+    return mask
+
+
+def _groups(sim: Simulation, school: str, breakdown: str) -> list[tuple[str, np.ndarray]]:
+    sc, pop = sim.scenario, sim.population
+    base = _school_mask(sim, school)
     groups = [("All students", base)]
     if breakdown == "grade":
         groups += [(f"Grade {g}", base & (pop.grade == g)) for g in sc.grades]
@@ -101,8 +126,10 @@ def _groups(sim: Simulation, school: str, breakdown: str) -> list[tuple[str, np.
     return groups
 
 
-def build_table(sim: Simulation, view: str, measure: str = "pct") -> Table:
-    """The table of one view; ``measure`` is "pct" (% on benchmark) or "mean" (scale score)."""
+def build_table(sim: Simulation, view: str, measure: str = "pct", group: str = "all"
+                ) -> Table:
+    """The table of one view; ``measure`` is "pct" (% on benchmark) or "mean" (scale score);
+    ``group`` narrows a strand view to a subgroup or grade ("all", "el", "grade-6", …)."""
     subject, school, breakdown = view.split("/")
     sc = sim.scenario
     quarters = [r.quarter.label for r in sim.history]
@@ -111,7 +138,38 @@ def build_table(sim: Simulation, view: str, measure: str = "pct") -> Table:
         return _attendance(sim, school, breakdown, title, quarters)
     if subject == "implementation":
         return _implementation(sim, title, quarters)
+    if breakdown == "strand":
+        return _strands(sim, subject, school, group, title, quarters)
     return _scores(sim, subject, school, breakdown, measure, title, quarters)
+
+
+def _strands(sim, subject, school, group, title, quarters) -> Table:
+    """Rows are the subject's strands (and the overall score) for one group of students."""
+    import numpy as np
+
+    from simulator.metrics import score_stat
+
+    sc = sim.scenario
+    j = [s.id for s in sc.subjects].index(subject)
+    subj = sc.subject(subject)
+    mask = group_mask(sim, school, group)
+    n = int(np.count_nonzero(mask))
+    rows: list[Row] = []
+    sources = [("Overall score", None)] + [(s.name, k) for k, s in enumerate(subj.strands)]
+    for name, k in sources:
+        vals, errs = [], []
+        for res in sim.history:
+            scores = res.scores[j] if k is None else res.strand_scores[j][k]
+            st = score_stat(scores, res.cuts[j], mask)
+            vals.append(st.mean_score)
+            errs.append(st.se)
+        rows.append(Row(name, n, vals, errs))
+    who = group_name(sc, group)
+    if group != "all":
+        title += f" · {who}"
+    return Table(title, f"Mean {sc.scale.name} score ± standard error, "
+                 f"{'all students' if group == 'all' else who}; strand scores have a larger "
+                 "measurement error", "", quarters, rows)
 
 
 def _scores(sim, subject, school, breakdown, measure, title, quarters) -> Table:
@@ -121,22 +179,7 @@ def _scores(sim, subject, school, breakdown, measure, title, quarters) -> Table:
 
     sc = sim.scenario
     j = [s.id for s in sc.subjects].index(subject)
-    subj = sc.subject(subject)
     rows: list[Row] = []
-    if breakdown == "strand":
-        (label, mask), = _groups(sim, school, "all")
-        sources = [("Overall score", None)] + [(s.name, k) for k, s in enumerate(subj.strands)]
-        for name, k in sources:
-            vals, errs = [], []
-            n = int(mask.sum())
-            for res in sim.history:
-                scores = res.scores[j] if k is None else res.strand_scores[j][k]
-                st = score_stat(scores, res.cuts[j], mask)
-                vals.append(st.mean_score)
-                errs.append(st.se)
-            rows.append(Row(name, n, vals, errs))
-        return Table(title, f"Mean {sc.scale.name} score ± standard error, all students; "
-                     "strand scores have a larger measurement error", "", quarters, rows)
     for label, mask in _groups(sim, school, breakdown):
         vals, errs = [], []
         n = int(np.count_nonzero(mask))
@@ -369,12 +412,87 @@ def changes(sim: Simulation, since: int) -> list[Change]:
     return out
 
 
-def estimated_cost(sim: Simulation, strategy_id: str) -> tuple[float, float, int]:
-    """Cost for the rest of the year, staff (FTE) and students reached if adopted now."""
+@dataclass(frozen=True)
+class Targeting:
+    """Whom a decision says a strategy serves; None: the strategy's own ``serves``."""
+
+    grades: tuple[int, ...] | None = None
+    subgroups: tuple[str, ...] | None = None
+    capacity: int | None = None
+
+    @classmethod
+    def of(cls, options: dict) -> Targeting:
+        """From a ``decision.made`` payload's ``options``."""
+        grades, subgroups = options.get("grades"), options.get("subgroups")
+        return cls(tuple(grades) if grades else None, tuple(subgroups) if subgroups else None,
+                   options.get("capacity"))
+
+    def options(self) -> dict:
+        """The ``options`` of a ``decision.made`` payload: only what differs from the default."""
+        out: dict = {}
+        if self.grades:
+            out["grades"] = list(self.grades)
+        if self.subgroups:
+            out["subgroups"] = list(self.subgroups)
+        if self.capacity is not None:
+            out["capacity"] = self.capacity
+        return out
+
+
+def reach(sim: Simulation, strategy_id: str, targeting: Targeting = Targeting()) -> int:
+    """Students a strategy would serve if decided now, selected as the engine selects them:
+    schools, grades and subgroups, below the cut at the latest benchmark when it targets by
+    data, at most its capacity."""
     import numpy as np
 
+    sc = sim.scenario
+    st = sc.strategy(strategy_id)
+    serves = st.serves
+    grades = targeting.grades if targeting.grades is not None else serves.grades
+    subgroups = targeting.subgroups if targeting.subgroups is not None else serves.subgroups
+    capacity = targeting.capacity if targeting.capacity is not None else serves.capacity
+    eligible = sim.population.eligible(serves.schools, grades, subgroups)
+    if serves.below_cut and sim.history:
+        j = [s.id for s in sc.subjects].index(serves.below_cut)
+        res = sim.history[-1]
+        eligible = eligible & (res.scores[j][0] < res.cuts[j])
+    n = int(np.count_nonzero(eligible))
+    return min(n, capacity) if capacity else n
+
+
+def estimated_cost(sim: Simulation, strategy_id: str, targeting: Targeting = Targeting()
+                   ) -> tuple[float, float, int]:
+    """Cost for the rest of the year, staff (FTE) and students reached if decided now."""
     st = sim.scenario.strategy(strategy_id)
-    eligible = int(np.count_nonzero(sim.population.eligible(
-        st.serves.schools, st.serves.grades, st.serves.subgroups)))
-    served = min(eligible, st.serves.capacity) if st.serves.capacity else eligible
+    served = reach(sim, strategy_id, targeting)
     return st.cost.fixed + st.cost.per_student * served, st.staff_fte, served
+
+
+def describe_targeting(sc: Scenario, strategy_id: str, targeting: Targeting = Targeting(),
+                       *, short: bool = False) -> str:
+    """Whom it serves, in words, e.g. "grades 6, 7 · English learners · below benchmark in
+    reading · up to 40"; ``short`` (for the minutes): only what the decision chose, subgroups
+    by their ids, e.g. "grades 6, 7 · EL, SWD"."""
+    st = sc.strategy(strategy_id)
+    grades = targeting.grades if targeting.grades is not None else st.serves.grades
+    subgroups = (targeting.subgroups if targeting.subgroups is not None
+                 else st.serves.subgroups)
+    capacity = targeting.capacity if targeting.capacity is not None else st.serves.capacity
+    if short:
+        parts = [f"grade{'s' if len(targeting.grades) > 1 else ''} "
+                 f"{', '.join(map(str, targeting.grades))}"] if targeting.grades else []
+        if targeting.subgroups:
+            parts.append(", ".join(g.upper() for g in targeting.subgroups))
+        if targeting.capacity is not None:
+            parts.append(f"up to {targeting.capacity}")
+        return " · ".join(parts)
+    names = {g.id: g.name for g in sc.subgroups}
+    parts = [f"grade{'s' if len(grades) > 1 else ''} {', '.join(map(str, grades))}"
+             if grades else "all grades"]
+    parts.append(", ".join(names.get(g, g) for g in subgroups) if subgroups else
+                 "all students")
+    if st.serves.below_cut:
+        parts.append(f"below benchmark in {sc.subject(st.serves.below_cut).name.lower()}")
+    if capacity:
+        parts.append(f"up to {capacity}")
+    return " · ".join(parts)

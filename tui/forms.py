@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class FieldSpec:
     name: str
     label: str
     kind: str = "input"
-    """"input", "number" or "select"."""
+    """"input", "number", "integer", "select" or "checks" (any number of options)."""
     options: str = ""
     """For a select: which list of options the screen fills in."""
     required: bool = True
@@ -45,7 +45,9 @@ class RecordForm(Vertical):
     RecordForm .form-row { height: 1; margin-bottom: 0; }
     RecordForm .field-label { width: 18; color: $text-muted; }
     RecordForm .form-row Input, RecordForm .form-row Select { width: 1fr; }
-    RecordForm .form-footer { height: 1; margin-top: 1; }
+    RecordForm .form-row .checks { width: 1fr; height: 1; }
+    RecordForm .checks Checkbox { margin-right: 2; }
+    RecordForm .form-footer { height: auto; margin-top: 1; }
     RecordForm .form-footer Static { width: 1fr; color: $text-muted; }
     RecordForm .form-footer Button { min-width: 16; }
     """
@@ -69,9 +71,11 @@ class RecordForm(Vertical):
                 wid = self._wid(f.name)
                 if f.kind == "select":
                     yield Select([], id=wid, compact=True, prompt=f.placeholder or "Choose…")
+                elif f.kind == "checks":
+                    yield Horizontal(id=wid, classes="checks")
                 else:
                     yield Input(placeholder=f.placeholder, id=wid, compact=True,
-                                type="number" if f.kind == "number" else "text")
+                                type=f.kind if f.kind in ("number", "integer") else "text")
         with Horizontal(classes="form-footer"):
             yield Static("", id=self._wid("hint"))
             yield Button(self.spec.button, id=self._wid("save"), compact=True,
@@ -83,7 +87,24 @@ class RecordForm(Vertical):
     def widget(self, name: str) -> Input | Select:
         return self.query_one(f"#{self._wid(name)}")  # type: ignore[return-value]
 
+    def checkboxes(self, name: str) -> list[Checkbox]:
+        """The boxes of a "checks" field; each box's ``name`` is its option's value."""
+        return list(self.query_one(f"#{self._wid(name)}", Horizontal).query(Checkbox))
+
+    def set_checked(self, name: str, values: list[str]) -> None:
+        for box in self.checkboxes(name):
+            box.value = box.name in values
+
     def set_options(self, name: str, options: list[tuple[str, str]]) -> None:
+        spec = next(f for f in self.spec.fields if f.name == name)
+        if spec.kind == "checks":
+            row = self.query_one(f"#{self._wid(name)}", Horizontal)
+            if [(str(b.label), b.name) for b in self.checkboxes(name)] != options:
+                row.remove_children()
+                row.mount_all(Checkbox(label, compact=True, name=value,
+                                       id=f"{self._wid(name)}-{value}")
+                              for label, value in options)
+            return
         sel = self.widget(name)
         if isinstance(sel, Select):
             current = sel.value
@@ -101,6 +122,9 @@ class RecordForm(Vertical):
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in self.spec.fields:
+            if f.kind == "checks":
+                out[f.name] = [b.name for b in self.checkboxes(f.name) if b.value]
+                continue
             w = self.widget(f.name)
             v = w.value
             if isinstance(w, Select):
@@ -111,6 +135,9 @@ class RecordForm(Vertical):
 
     def clear(self) -> None:
         for f in self.spec.fields:
+            if f.kind == "checks":
+                self.set_checked(f.name, [])
+                continue
             w = self.widget(f.name)
             if isinstance(w, Input):
                 w.value = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -21,6 +22,35 @@ class ScenarioEntry:
     ref: str
     title: str
     summary: str
+    problem: str = ""
+    """Why the scenario can't be played (empty when it validated, or is not yet checked)."""
+
+
+def builtin_files() -> list[Path]:
+    """Built-in scenario files, Hudson first, as ``simulator.loading.builtin_paths`` lists
+    them, without importing pydantic (which that module needs)."""
+    from scenarios import DIRECTORY
+
+    files = [p for p in DIRECTORY.iterdir()
+             if p.suffix in (".yaml", ".yml") and "transcript" not in p.name]
+    return sorted(files, key=lambda p: (p.stem != "hudson", p.stem))
+
+
+def quick_entry(path: Path) -> ScenarioEntry | None:
+    """A scenario's id, title and summary from its YAML alone (safe loader, no validation):
+    enough to list it while the full check runs."""
+    from simulator.yamlsafe import YamlError, load_path
+
+    try:
+        data = load_path(path).data
+    except (YamlError, OSError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    ref, title, summary = (data.get(k) for k in ("id", "title", "summary"))
+    if not (isinstance(ref, str) and isinstance(title, str)):
+        return None
+    return ScenarioEntry(ref, title, summary if isinstance(summary, str) else "")
 
 
 class HomeScreen(Screen):
@@ -41,6 +71,11 @@ class HomeScreen(Screen):
                 yield Label("Seed", id="seed-label")
                 yield Input("1", type="integer", id="seed", compact=True,
                             tooltip="Same scenario and seed: the same students and results")
+                yield Label("Your name(s)", id="participant-label")
+                yield Input(placeholder="optional, e.g. Ana & Ben", id="participant",
+                            compact=True, max_length=80,
+                            tooltip="Saved with the session, so progress across attempts "
+                                    "can be followed")
                 yield Button("New session", variant="primary", id="new", compact=True)
             yield Static("Resume a saved session", classes="section-title")
             yield OptionList(id="sessions")
@@ -58,17 +93,11 @@ class HomeScreen(Screen):
 
     @work(thread=True, exclusive=True, group="home")
     def load_lists(self) -> None:
-        """Scenario files are validated (pydantic) here, off the UI thread."""
-        from simulator.loading import ScenarioError, builtin_paths, parse_scenario
+        """List the scenarios from their YAML first (fast), then validate them (pydantic)."""
         from simulator.store import Store, StoreError
 
-        entries = []
-        for path in builtin_paths():
-            try:
-                sc = parse_scenario(path.read_bytes(), str(path))
-            except (ScenarioError, OSError):
-                continue
-            entries.append(ScenarioEntry(sc.id, sc.title, sc.summary))
+        files = builtin_files()
+        entries = [e for e in map(quick_entry, files) if e is not None]
         try:
             with Store.open(self.app.home) as store:  # type: ignore[attr-defined]
                 sessions = store.list_sessions()
@@ -77,13 +106,24 @@ class HomeScreen(Screen):
             self.app.call_from_thread(self.notify, str(err), severity="error")
         self.app.call_from_thread(self._show, entries, sessions)
 
+        from simulator.loading import ScenarioError, parse_scenario
+
+        checked = []
+        for path in files:
+            try:
+                sc = parse_scenario(path.read_bytes(), str(path))
+            except ScenarioError as err:
+                checked.append(ScenarioEntry(path.stem, path.name, "", err.lines()[0]))
+                continue
+            except OSError as err:
+                checked.append(ScenarioEntry(path.stem, path.name, "", str(err)))
+                continue
+            checked.append(ScenarioEntry(sc.id, sc.title, sc.summary))
+        if checked != entries:
+            self.app.call_from_thread(self._show_scenarios, checked)
+
     def _show(self, entries: list[ScenarioEntry], sessions: list) -> None:
-        scenarios = self.query_one("#scenarios", OptionList)
-        scenarios.clear_options()
-        for e in entries:
-            scenarios.add_option(Option(f"[b]{e.title}[/b]\n  {e.summary}", id=e.ref))
-        if entries:
-            scenarios.highlighted = 0
+        self._show_scenarios(entries)
         listed = self.query_one("#sessions", OptionList)
         listed.clear_options()
         for s in sessions:
@@ -94,7 +134,22 @@ class HomeScreen(Screen):
         else:
             listed.highlighted = 0
         self.query_one("#resume", Button).disabled = not sessions
-        scenarios.focus()
+        if self.focused is None:  # never take focus from a field the player is typing in
+            self.query_one("#scenarios", OptionList).focus()
+
+    def _show_scenarios(self, entries: list[ScenarioEntry]) -> None:
+        scenarios = self.query_one("#scenarios", OptionList)
+        chosen = scenarios.highlighted
+        scenarios.clear_options()
+        for e in entries:
+            if e.problem:
+                scenarios.add_option(Option(f"[b]{e.title}[/b]\n  ⚠ {e.problem}", id=e.ref,
+                                            disabled=True))
+            else:
+                scenarios.add_option(Option(f"[b]{e.title}[/b]\n  {e.summary}", id=e.ref))
+        playable = [i for i, e in enumerate(entries) if not e.problem]
+        if playable:
+            scenarios.highlighted = chosen if chosen in playable else playable[0]
 
     def _seed(self) -> int | None:
         text = self.query_one("#seed", Input).value.strip() or "1"
@@ -110,9 +165,11 @@ class HomeScreen(Screen):
             return
         option = scenarios.get_option_at_index(scenarios.highlighted)
         seed = self._seed()
-        if option.id is None or seed is None:
+        if option.id is None or option.disabled or seed is None:
             return
-        self.app.open_session(scenario=option.id, seed=seed)  # type: ignore[attr-defined]
+        participant = " ".join(self.query_one("#participant", Input).value.split())
+        self.app.open_session(scenario=option.id, seed=seed,  # type: ignore[attr-defined]
+                              participant=participant)
 
     def action_resume(self) -> None:
         sessions = self.query_one("#sessions", OptionList)
@@ -130,7 +187,7 @@ class HomeScreen(Screen):
     def _session_chosen(self) -> None:
         self.action_resume()
 
-    @on(Input.Submitted, "#seed")
+    @on(Input.Submitted, "#seed, #participant")
     def _seed_submitted(self) -> None:
         self.action_new_session()
 

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
+    Checkbox,
     ContentSwitcher,
     DataTable,
     Footer,
@@ -62,7 +63,13 @@ DECISION = FormSpec("decision", "decision", "A decision about a strategy", "Deci
     FieldSpec("owner", "Owner", placeholder="who leads it"),
     FieldSpec("note", "Resources / note", required=False,
               placeholder="e.g. reassign two interventionists"),
+    FieldSpec("grades", "Grades", "checks", "grades", required=False),
+    FieldSpec("subgroups", "Subgroups", "checks", "subgroups", required=False),
+    FieldSpec("capacity", "At most", "integer", required=False,
+              placeholder="students (empty: the strategy's own limit)"),
 ))
+TARGETING = ("grades", "subgroups", "capacity")
+"""Decision fields that say whom a strategy serves (adopt / adjust); none ticked: its own."""
 ACTION = FormSpec("action", "action", "An action step", "Add action step", (
     FieldSpec("step", "Action step", placeholder="what will be done"),
     FieldSpec("owner", "Owner"),
@@ -141,8 +148,10 @@ def summary(kind: str, f: dict[str, Any], names: dict[str, str]) -> str:
         cost = f.get("cost")
         money = f", ${cost:,.0f}, {f.get('staff_fte', 0):g} FTE" if isinstance(
             cost, (int, float)) else ""
+        serves = f" — serves {f['serves']}" if f.get("serves") else ""
         return f"{str(f.get('action', '')).title()} {names.get(f.get('strategy', ''), '')}" \
-               f" — owner {f.get('owner')}{money}"
+               f"{serves} — owner {f.get('owner')}{money}" + (
+                   f", {f['students']} students" if isinstance(f.get("students"), int) else "")
     if kind == "action":
         return f"{f.get('step')} — {f.get('owner')}, by {f.get('due')}; " \
                f"{f.get('metric')}: {f.get('target')}"
@@ -159,6 +168,12 @@ def summary(kind: str, f: dict[str, Any], names: dict[str, str]) -> str:
 
 
 STATUSES_LABEL = [(v, k) for k, v in STATUSES]
+
+
+def to_options(decision: Any) -> dict[str, Any]:
+    """An engine decision's targeting as ``decision.made`` options."""
+    return {k: v for k, v in (("grades", decision.grades), ("subgroups", decision.subgroups),
+                              ("capacity", decision.capacity)) if v is not None}
 
 
 class MeetingScreen(SessionScreen):
@@ -181,6 +196,9 @@ class MeetingScreen(SessionScreen):
         with Horizontal(id="meeting"):
             with Vertical(id="agenda-pane"):
                 yield Static(id="meeting-title")
+                yield Button("", id="speaker", compact=True,
+                             tooltip="Who is speaking: what you record is saved as theirs "
+                                     "(F6 switches)")
                 yield ListView(
                     *(ListItem(Label(f"{i}. {s.title}", id=f"agenda-label-{s.id}"),
                                id=f"agenda-{s.id}") for i, s in enumerate(STEPS, start=1)),
@@ -206,8 +224,8 @@ class MeetingScreen(SessionScreen):
     def on_mount(self) -> None:
         for step in STEPS:
             table = self.query_one(f"#minutes-{step.id}", DataTable)
+            table.add_column("By", key="by")  # first, so who spoke is never scrolled away
             table.add_column("Record", key="record")
-            table.add_column("By", key="by")
         self._fill_options()
 
     # ------------------------------------------------------------------ options
@@ -228,10 +246,12 @@ class MeetingScreen(SessionScreen):
             "dates": dates,
             "ways": [(w, w) for w in WAYS],
             "views": self._view_options(),
+            "grades": [(f"{g}", f"{g}") for g in sc.grades],
+            "subgroups": [(g.id.upper(), g.id) for g in sc.subgroups],
         }
         for form in self.query(RecordForm):
             for f in form.spec.fields:
-                if f.kind == "select":
+                if f.kind in ("select", "checks"):
                     form.set_options(f.name, options[f.options])
 
     def _view_options(self) -> list[tuple[str, str]]:
@@ -256,8 +276,7 @@ class MeetingScreen(SessionScreen):
             meeting_id = room.scenario.calendar.meetings[-1].id
         else:
             title = meeting.title.replace(" — ", "\n")
-            self.query_one("#meeting-title", Static).update(
-                f"[b]{title}[/b]\nYou: {role_label(room.role)}")
+            self.query_one("#meeting-title", Static).update(f"[b]{title}[/b]")
             self.query_one("#close-meeting", Button).disabled = False
             meeting_id = meeting.id
         if meeting_id != self.meeting_id:
@@ -272,6 +291,18 @@ class MeetingScreen(SessionScreen):
                 form.set_options("view", self._view_options())
         self._draw_minutes()
         self._draw_resources()
+        self.draw_speaker()
+
+    def draw_speaker(self) -> None:
+        """Whose records this terminal writes: switchable at a shared terminal only."""
+        room = self.room
+        button = self.query_one("#speaker", Button)
+        shared = room.role == "both"
+        who = role_label(room.event_role)
+        button.label = f"Speaking as: {who}" + ("  ⇄" if shared else "")
+        button.disabled = not shared
+        button.set_class(room.event_role == "state", "state")
+        button.set_class(room.event_role == "district", "district")
 
     def _draw_minutes(self) -> None:
         room = self.room
@@ -283,7 +314,7 @@ class MeetingScreen(SessionScreen):
             table = self.query_one(f"#minutes-{step.id}", DataTable)
             table.clear()
             for rid, rec in by_step[step.id]:
-                table.add_row(summary(rec.kind, rec.fields, names), role_label(rec.role),
+                table.add_row(role_label(rec.role), summary(rec.kind, rec.fields, names),
                               key=rid)
             table.display = bool(by_step[step.id])
             count = len(by_step[step.id])
@@ -308,15 +339,16 @@ class MeetingScreen(SessionScreen):
         sim = room.sim
         if sim is None:
             return "", False
-        in_play = set(sim.active)
+        in_play = {sid: figures.Targeting.of(to_options(a.decision))
+                   for sid, a in sim.active.items()}
         for d in room.state.decisions.get(self.meeting_id or "", []):
             if d["action"] == "stop":
-                in_play.discard(d["strategy"])
-            else:
-                in_play.add(d["strategy"])
+                in_play.pop(d["strategy"], None)
+            elif d["action"] != "continue" or d["strategy"] not in in_play:
+                in_play[d["strategy"]] = figures.Targeting.of(d.get("options", {}))
         cost = staff = 0.0
-        for sid in in_play:
-            c, s, _ = figures.estimated_cost(sim, sid)
+        for sid, targeting in in_play.items():
+            c, s, _ = figures.estimated_cost(sim, sid, targeting)
             cost, staff = cost + c, staff + s
         q = max(sim.quarters_done - 1, 0)
         budget, fte = sim.budget_available(q), sim.staff_available(q)
@@ -391,6 +423,22 @@ class MeetingScreen(SessionScreen):
         if sid in ("decision-strategy", "decision-action"):
             self._decision_hint()
 
+    @on(Checkbox.Changed, "#decision Checkbox")
+    @on(Input.Changed, "#decision-capacity")
+    def _targeting_changed(self) -> None:
+        self._decision_hint()
+
+    def targeting(self, values: dict[str, Any]) -> figures.Targeting | str:
+        """The decision form's targeting, or what is wrong with it."""
+        capacity = str(values.get("capacity") or "").strip()
+        if capacity and (not capacity.isdigit() or int(capacity) < 1):
+            return "At most: a whole number of students, 1 or more"
+        return figures.Targeting(
+            tuple(int(g) for g in values.get("grades") or ()) or None,
+            tuple(values.get("subgroups") or ()) or None,
+            int(capacity) if capacity else None,
+        )
+
     def _decision_hint(self) -> None:
         form = self.query_one("#decision", RecordForm)
         values = form.values()
@@ -399,13 +447,20 @@ class MeetingScreen(SessionScreen):
             return
         from simulator.playthrough import decision_problem
 
-        cost, staff, served = figures.estimated_cost(sim, values["strategy"])
         problem = decision_problem(sim, values["strategy"], values["action"]) if values[
             "action"] else None
+        targeting = self.targeting(values)
         if problem:
             form.hint(f"[b]⚠[/b] {problem}")
+        elif isinstance(targeting, str):
+            form.hint(f"[b]⚠[/b] {targeting}")
+        elif values["action"] in ("continue", "stop"):
+            form.hint("Continue or stop keeps whom it serves; adjust to retarget it")
         else:
-            form.hint(f"≈ ${cost:,.0f} for the year, {staff:g} FTE, {served} students")
+            cost, staff, served = figures.estimated_cost(sim, values["strategy"], targeting)
+            whom = figures.describe_targeting(self.room.scenario, values["strategy"], targeting)
+            form.hint(f"≈ ${cost:,.0f} for the year · {staff:g} FTE · {served} students\n"
+                      f"Serves {whom}")
 
     @on(RecordForm.Submitted)
     def _record_submitted(self, event: RecordForm.Submitted) -> None:
@@ -421,7 +476,7 @@ class MeetingScreen(SessionScreen):
             self.notify("Every meeting is closed.", severity="warning")
             return False
         spec = form.spec
-        fields = {k: v for k, v in values.items() if v not in (None, "")}
+        fields = {k: v for k, v in values.items() if v not in (None, "", [])}
         fields |= spec.fixed
         try:
             if spec.kind == "decision":
@@ -430,16 +485,28 @@ class MeetingScreen(SessionScreen):
                 sim = room.sim
                 problem = decision_problem(sim, fields["strategy"], fields["action"]) if sim \
                     else None
+                targeting = self.targeting(values)
+                if isinstance(targeting, str):
+                    problem = targeting
                 if problem:
                     form.hint(f"[b]⚠[/b] {problem}")
                     self.app.bell()
                     return False
-                cost, staff, served = figures.estimated_cost(sim, fields["strategy"]) if sim \
-                    else (0.0, 0.0, 0)
+                assert not isinstance(targeting, str)
+                for key in TARGETING:
+                    fields.pop(key, None)
+                if fields["action"] in ("continue", "stop"):
+                    targeting = figures.Targeting()
+                options = targeting.options()
+                cost, staff, served = figures.estimated_cost(
+                    sim, fields["strategy"], targeting) if sim else (0.0, 0.0, 0)
                 strategy, action = fields.pop("strategy"), fields.pop("action")
+                if options:
+                    fields["serves"] = figures.describe_targeting(room.scenario, strategy,
+                                                                  targeting, short=True)
                 room.make_decision(meeting.id, strategy, action,
                                    {**fields, "cost": cost, "staff_fte": staff,
-                                    "students": served})
+                                    "students": served, **options}, options)
             else:
                 if spec.kind == "target":
                     labels = dict((v, k) for k, v in figures.metric_options(room.scenario))
@@ -460,7 +527,10 @@ class MeetingScreen(SessionScreen):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         bid = event.button.id or ""
-        if bid == "close-meeting":
+        if bid == "speaker":
+            event.stop()
+            self.app.action_switch_speaker()  # type: ignore[attr-defined]
+        elif bid == "close-meeting":
             event.stop()
             self.action_close_meeting()
         elif bid.startswith("fu-save-"):

@@ -49,19 +49,33 @@ class Room:
     """The scenario file differs from the one the session was started on."""
     listener: Callable[[list[Event]], None] | None = None
     """Told of every batch of new events folded in (the UI redraws from it)."""
+    written: set[int] = field(default_factory=set)
+    """Seqs of the events this terminal appended (others' events are what it follows)."""
+    speaker: str = "state"
+    """At a shared terminal (role "both"): the role speaking now, whose events these are."""
 
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def new(cls, home: Path | None, scenario: str, seed: int, role: str = "both") -> Room:
-        """Create a session on a scenario (built-in id or path) and open it."""
+    def new(cls, home: Path | None, scenario: str, seed: int, role: str = "both",
+            participant: str = "") -> Room:
+        """Create a session on a scenario (built-in id or path) and open it.
+
+        ``participant`` (who plays, e.g. "Ana & Ben") goes into the session.created
+        payload and the session's title, so attempts can be followed across sessions.
+        """
         from simulator.loading import load_scenario
 
         loaded = load_scenario(scenario)
         store = Store.open(home)
         ref = loaded.scenario.id if _is_builtin(loaded.path) else str(loaded.path)
+        title = f"{loaded.scenario.title} · seed {seed}"
+        participant = " ".join(participant.split())
+        if participant:
+            title += f" · {participant}"
         info = store.create_session(
-            ref, loaded.sha256, seed, f"{loaded.scenario.title} · seed {seed}"
+            ref, loaded.sha256, seed, title,
+            payload={"participant": participant, "role": role} if participant else None,
         )
         state = replay(store.events(info.id))
         return cls(store, loaded, state, role)
@@ -92,7 +106,15 @@ class Room:
 
     @property
     def event_role(self) -> str:
-        return self.role
+        """The role events from this terminal are recorded as: at a shared terminal, the
+        speaker ("state" or "district"), never "both"."""
+        return self.speaker if self.role == "both" else self.role
+
+    def switch_speaker(self) -> str:
+        """At a shared terminal, let the other role speak; returns who speaks now."""
+        if self.role == "both":
+            self.speaker = "district" if self.speaker == "state" else "state"
+        return self.event_role
 
     def meeting(self, meeting_id: str) -> Meeting:
         return next(m for m in self.scenario.calendar.meetings if m.id == meeting_id)
@@ -139,6 +161,7 @@ class Room:
     def append(self, kind: str, payload: dict[str, Any]) -> Event:
         """Validate, append and commit one event, then fold everything new."""
         event = append_event(self.store, self.session_id, kind, self.event_role, payload)
+        self.written.add(event.seq)
         self.sync()
         return event
 
