@@ -211,8 +211,14 @@ class Simulation:
         if d.subgroups is not None and not set(d.subgroups) <= groups:
             raise SimulationError(f"subgroups {list(d.subgroups)} are not all in the scenario")
 
-    def _select(self, strategy: Strategy, d: Decision) -> tuple[np.ndarray, np.ndarray]:
-        """Who is served (R, N) and who takes up (R, N), fixed when decided."""
+    def reach(self, d: Decision) -> int:
+        """Students the decision would serve if made now (replication 0, before take-up)."""
+        return int(np.count_nonzero(self._served(self.scenario.strategy(d.strategy), d)[0]))
+
+    def _served(self, strategy: Strategy, d: Decision) -> np.ndarray:
+        """Who the strategy serves (R, N): its schools, the decision's grades and subgroups
+        (else its own), below the cut at the latest benchmark when it targets by data,
+        lowest scorers first up to its capacity."""
         sc, pop, r = self.scenario, self.population, self.replications
         serves = strategy.serves
         grades = d.grades if d.grades is not None else serves.grades
@@ -229,8 +235,14 @@ class Simulation:
             k = min(capacity, pop.n) - 1
             kth = np.partition(masked, k, axis=1)[:, k : k + 1]
             served &= masked <= kth
+        return served
+
+    def _select(self, strategy: Strategy, d: Decision) -> tuple[np.ndarray, np.ndarray]:
+        """Who is served (R, N) and who takes up (R, N), fixed when decided."""
+        served = self._served(strategy, d)
         rng = stream(self.seed, "take-up", strategy.id, self.quarters_done)
-        taken = (served & (rng.random((r, pop.n), dtype=np.float32) < strategy.take_up))
+        draws = rng.random((self.replications, self.population.n), dtype=np.float32)
+        taken = served & (draws < strategy.take_up)
         return served, taken.astype(np.float32)
 
     def _latest_scores(self, j: int) -> tuple[np.ndarray, np.ndarray]:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .engine import QuarterResult, Simulation
+from .engine import Decision, QuarterResult, Simulation
 from .playthrough import feasible
 from .population import Population, build_population
 from .pricing import Price, price
@@ -69,9 +69,9 @@ LABELS = {
 # --------------------------------------------------------------------------- bundles
 
 
-def prices(scenario: Scenario, population: Population) -> dict[str, Price]:
-    """Each strategy's price if adopted as the scenario defines it (see pricing.py)."""
-    return {st.id: price(population, st) for st in scenario.strategies}
+def prices(start: Simulation) -> dict[str, Price]:
+    """Each strategy's price if adopted at the first meeting as the scenario defines it."""
+    return {st.id: price(start, Decision(st.id)) for st in start.scenario.strategies}
 
 
 def bundle_price(table: dict[str, Price], bundle: Iterable[str]) -> Price:
@@ -255,9 +255,9 @@ def search_best(
 ) -> SearchResult:
     """The affordable bundle with the highest mean objective (see :class:`Year`)."""
     pop = population or build_population(scenario, seed)
-    table = prices(scenario, pop)
     screen_r = min(screen_replications, replications)
     start = first_meeting(scenario, seed, screen_r, pop)
+    table = prices(start)
     screened: dict[tuple[str, ...], float] = {}
 
     def value(bundle: tuple[str, ...]) -> float:
@@ -538,9 +538,9 @@ def outcomes(
     if replications < 2:
         raise ValueError("outcomes need at least 2 replications to show a spread")
     pop = build_population(scenario, seed)
-    table = prices(scenario, pop)
     complete = yardsticks and (upto is None or upto >= len(scenario.calendar.quarters) - 1)
     start = first_meeting(scenario, seed, replications, pop)
+    table = prices(start)
     played = run_plan(scenario, seed, plan, replications, upto=upto, start=start)
     strategies = adopted(plan)
     plans = [_plan_doc(scenario, PLAYED, played, strategies, table)]

@@ -4,13 +4,9 @@ bundle" never disagree."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from .population import Population
-from .scenario import Strategy
+from .engine import Decision, Simulation
 
 
 @dataclass(frozen=True)
@@ -22,20 +18,10 @@ class Price:
     students: int = 0
 
 
-def price(
-    population: Population,
-    strategy: Strategy,
-    grades: Sequence[int] | None = None,
-    subgroups: Sequence[str] | None = None,
-    capacity: int | None = None,
-) -> Price:
-    """Fixed cost plus per-student cost × students reached: those eligible under the
-    targeting chosen (the strategy's own where not given), capped by its capacity."""
-    serves = strategy.serves
-    eligible = int(np.count_nonzero(population.eligible(
-        serves.schools, grades or serves.grades, subgroups or serves.subgroups
-    )))
-    cap = capacity or serves.capacity
-    reached = min(eligible, cap) if cap else eligible
+def price(sim: Simulation, decision: Decision) -> Price:
+    """Fixed cost plus per-student cost × the students the decision would serve now
+    (``Simulation.reach``: targeting, data and capacity as the engine applies them)."""
+    strategy = sim.scenario.strategy(decision.strategy)
+    reached = sim.reach(decision)
     return Price(strategy.cost.fixed + strategy.cost.per_student * reached,
                  strategy.staff_fte, reached)

@@ -1086,10 +1086,11 @@ def metric_value(sim: Simulation, key: str, quarter: int) -> float | None:
 def estimated_cost(sim: Simulation, strategy_id: str, options: dict[str, Any]
                    ) -> tuple[float, float]:
     """Dollars for the rest of the year and staff (FTE) of a strategy as decided."""
+    from .playthrough import to_decision
     from .pricing import price
 
-    p = price(sim.population, sim.scenario.strategy(strategy_id), options.get("grades"),
-              options.get("subgroups"), options.get("capacity"))
+    p = price(sim, to_decision({"strategy": strategy_id, "action": "adopt",
+                                "options": options}))
     return p.cost, p.staff_fte
 
 

@@ -138,15 +138,17 @@ def test_names_are_drawn_only_when_asked_and_are_deterministic(hudson):
     assert len(a.names) == a.n
 
 
-def test_a_price_follows_the_targeting_chosen(hudson):
+def test_a_price_counts_the_students_the_engine_then_serves(hudson):
     from simulator.pricing import price
 
-    pop = Simulation(hudson, seed=1).population
+    sim = Simulation(hudson, seed=1)
+    sim.run_until_meeting()
     st = hudson.strategy("structured-literacy")
-    default = price(pop, st)
-    targeted = price(pop, st, grades=[6], subgroups=["swd"])
-    eligible = int(pop.eligible("priority", [6], ["swd"]).sum())
+    default = price(sim, Decision("structured-literacy"))
+    targeted = Decision("structured-literacy", grades=(6,), subgroups=("swd",))
+    quote = price(sim, targeted)
     assert default.students == 90  # capped by the strategy's capacity
-    assert targeted.students == eligible < 90
-    assert price(pop, st, capacity=30).students == 30
-    assert targeted.cost == st.cost.fixed + st.cost.per_student * targeted.students
+    assert 0 < quote.students < 90
+    assert quote.cost == st.cost.fixed + st.cost.per_student * quote.students
+    sim.decide([targeted])
+    assert int(sim.active["structured-literacy"].served.sum()) == quote.students

@@ -30,7 +30,7 @@ def _plans(doc):
 
 
 def test_affordable_bundles_are_exactly_those_within_budget_and_staff(hudson):
-    table = oc.prices(hudson, build_population(hudson, 1))
+    table = oc.prices(oc.first_meeting(hudson, 1, 1))
     found = set(oc.affordable_bundles(hudson, table))
     ids = [s.id for s in hudson.strategies]
     brute = {
@@ -138,7 +138,7 @@ def test_greedy_search_finds_an_affordable_bundle_close_to_the_exhaustive_best(h
     greedy = oc.search_best(hudson, 1, 4, population=pop, exhaustive_limit=0)
     assert greedy.method == "greedy + local search"
     assert greedy.screened < exhaustive.screened
-    table = oc.prices(hudson, pop)
+    table = oc.prices(oc.first_meeting(hudson, 1, 1, pop))
     assert oc.affordable(hudson, oc.bundle_price(table, greedy.bundle))
     assert greedy.objective >= exhaustive.objective - 0.005
 

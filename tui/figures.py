@@ -439,33 +439,15 @@ class Targeting:
         return out
 
 
-def reach(sim: Simulation, strategy_id: str, targeting: Targeting = Targeting()) -> int:
-    """Students a strategy would serve if decided now, selected as the engine selects them:
-    schools, grades and subgroups, below the cut at the latest benchmark when it targets by
-    data, at most its capacity."""
-    import numpy as np
-
-    sc = sim.scenario
-    st = sc.strategy(strategy_id)
-    serves = st.serves
-    grades = targeting.grades if targeting.grades is not None else serves.grades
-    subgroups = targeting.subgroups if targeting.subgroups is not None else serves.subgroups
-    capacity = targeting.capacity if targeting.capacity is not None else serves.capacity
-    eligible = sim.population.eligible(serves.schools, grades, subgroups)
-    if serves.below_cut and sim.history:
-        j = [s.id for s in sc.subjects].index(serves.below_cut)
-        res = sim.history[-1]
-        eligible = eligible & (res.scores[j][0] < res.cuts[j])
-    n = int(np.count_nonzero(eligible))
-    return min(n, capacity) if capacity else n
-
-
 def estimated_cost(sim: Simulation, strategy_id: str, targeting: Targeting = Targeting()
                    ) -> tuple[float, float, int]:
     """Cost for the rest of the year, staff (FTE) and students reached if decided now."""
-    st = sim.scenario.strategy(strategy_id)
-    served = reach(sim, strategy_id, targeting)
-    return st.cost.fixed + st.cost.per_student * served, st.staff_fte, served
+    from simulator.engine import Decision
+    from simulator.pricing import price
+
+    p = price(sim, Decision(strategy_id, grades=targeting.grades,
+                            subgroups=targeting.subgroups, capacity=targeting.capacity))
+    return p.cost, p.staff_fte, p.students
 
 
 def describe_targeting(sc: Scenario, strategy_id: str, targeting: Targeting = Targeting(),
