@@ -19,8 +19,6 @@ from pydantic import BaseModel, ValidationError
 from .scenario import Scenario, cross_check
 from .yamlsafe import Loaded, Problem, YamlError, load_bytes
 
-BUILTIN_SUFFIXES = (".yaml", ".yml")
-
 
 class ScenarioError(Exception):
     """A scenario file that cannot be used, with every problem found in it."""
@@ -53,18 +51,17 @@ def builtin_dir() -> Path:
 
 
 def builtin_paths() -> list[Path]:
-    """Built-in scenario files, Hudson first, then by name; worked transcripts excluded."""
-    paths = [
-        p
-        for p in builtin_dir().iterdir()
-        if p.suffix in BUILTIN_SUFFIXES and "transcript" not in p.name
-    ]
-    return sorted(paths, key=lambda p: (p.stem != "hudson", p.stem))
+    """Built-in scenario files, Hudson first (see :mod:`scenarios`)."""
+    from scenarios import builtin_paths as paths
+
+    return paths()
 
 
 def resolve(ref: str) -> Path:
     """A built-in id such as ``hudson`` or a path to a scenario file."""
-    for suffix in BUILTIN_SUFFIXES:
+    from scenarios import SUFFIXES
+
+    for suffix in SUFFIXES:
         candidate = builtin_dir() / f"{ref}{suffix}"
         if "/" not in ref and candidate.is_file():
             return candidate

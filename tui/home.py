@@ -26,16 +26,6 @@ class ScenarioEntry:
     """Why the scenario can't be played (empty when it validated, or is not yet checked)."""
 
 
-def builtin_files() -> list[Path]:
-    """Built-in scenario files, Hudson first, as ``simulator.loading.builtin_paths`` lists
-    them, without importing pydantic (which that module needs)."""
-    from scenarios import DIRECTORY
-
-    files = [p for p in DIRECTORY.iterdir()
-             if p.suffix in (".yaml", ".yml") and "transcript" not in p.name]
-    return sorted(files, key=lambda p: (p.stem != "hudson", p.stem))
-
-
 def quick_entry(path: Path) -> ScenarioEntry | None:
     """A scenario's id, title and summary from its YAML alone (safe loader, no validation):
     enough to list it while the full check runs."""
@@ -94,9 +84,10 @@ class HomeScreen(Screen):
     @work(thread=True, exclusive=True, group="home")
     def load_lists(self) -> None:
         """List the scenarios from their YAML first (fast), then validate them (pydantic)."""
+        from scenarios import builtin_paths
         from simulator.store import Store, StoreError
 
-        files = builtin_files()
+        files = builtin_paths()
         entries = [e for e in map(quick_entry, files) if e is not None]
         try:
             with Store.open(self.app.home) as store:  # type: ignore[attr-defined]
