@@ -217,6 +217,8 @@ class ViewSeen(NamedTuple):
     role: str
     view: str
     quarter: str | None
+    filters: tuple[tuple[str, str], ...] = ()
+    """The view's filters (e.g. (("group", "el"),) for the strands of English learners)."""
 
 
 class Note(NamedTuple):
@@ -294,7 +296,8 @@ class SessionState:
 
     def _view_opened(self, event: Event) -> None:
         p = event.payload
-        self.views_opened.append(ViewSeen(event.seq, event.role, p["view"], p.get("quarter")))
+        self.views_opened.append(ViewSeen(event.seq, event.role, p["view"], p.get("quarter"),
+                                          tuple(sorted(p.get("filters", {}).items()))))
 
     def _record_added(self, event: Event) -> None:
         p = event.payload

@@ -318,3 +318,16 @@ def test_take_home_answers_are_kept_one_per_role(tmp_path):
         state = replay(store.events(info.id))
     assert [(t["role"], len(t["steps"])) for t in state.takehome] == [("state", 2),
                                                                       ("district", 1)]
+
+
+def test_a_view_keeps_its_filters(tmp_path):
+    from simulator.session import append_event, replay
+    from simulator.store import Store
+
+    with Store.open(tmp_path) as store:
+        info = store.create_session("hudson", "0" * 64, 1, "t")
+        append_event(store, info.id, "view.opened", "state",
+                     {"view": "reading/hudson-ms/strand", "quarter": "Q2",
+                      "filters": {"group": "el"}})
+        state = replay(store.events(info.id))
+    assert state.views_opened[0].filters == (("group", "el"),)
