@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .report import LEVELS, SUB_ELEMENTS, is_final, participants_of
+from .report import LEVELS, SUB_ELEMENTS, is_final
 from .scenario import Scenario
 from .session import SessionState, replay
 from .store import Store
@@ -66,7 +66,7 @@ def progress(
     attempts = []
     for info in sorted(store.list_sessions(), key=lambda s: (s.created, s.id)):
         state = replay(store.events(info.id))
-        names = participants_of(state)
+        names = state.participants()
         if not state.closed_meetings or not _matches(names, participant):
             continue
         row: dict[str, Any] = {

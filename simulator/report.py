@@ -69,22 +69,6 @@ def _role_title(scenario: Scenario, role: str) -> str:
     return titles.get(role, role)
 
 
-def participants_of(state: SessionState, given: dict[str, str] | None = None) -> dict[str, str]:
-    """Role → name: given names first, then the session's own (created payload, take-home)."""
-    names: dict[str, str] = {}
-    extra = state.extra
-    if isinstance(extra.get("participants"), dict):
-        names |= {str(k): str(v) for k, v in extra["participants"].items() if v}
-    if isinstance(extra.get("participant"), str) and extra["participant"]:
-        names.setdefault(str(extra.get("role") or "player"), extra["participant"])
-    for t in state.takehome:
-        if t.get("participant"):
-            names.setdefault(t["role"], t["participant"])
-    names |= {k: v for k, v in (given or {}).items() if v}
-    order = {"state": 0, "district": 1}
-    return dict(sorted(names.items(), key=lambda kv: (order.get(kv[0], 2), kv)))
-
-
 def build_report(
     scenario: Scenario,
     state: SessionState,
@@ -119,7 +103,7 @@ def build_report(
         shown = closed[-1] if closed else meetings[0]
         upto = shown.id
     debrief = scorer(scenario, state, upto_meeting=upto, sim=sim).to_json()
-    names = participants_of(state, participants)
+    names = state.participants(participants)
 
     if not closed and not final:
         outcome_doc = None  # nothing decided yet: nothing to measure

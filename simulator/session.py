@@ -253,6 +253,22 @@ class SessionState:
     notes: list[Note] = field(default_factory=list)
     last_seq: int = 1
 
+    def participants(self, given: dict[str, str] | None = None) -> dict[str, str]:
+        """Role → name: given names first, then the session's own (the created payload's
+        ``participants`` or ``participant`` and ``role``, then take-home answers)."""
+        names: dict[str, str] = {}
+        extra = self.extra
+        if isinstance(extra.get("participants"), dict):
+            names |= {str(k): str(v) for k, v in extra["participants"].items() if v}
+        if isinstance(extra.get("participant"), str) and extra["participant"]:
+            names.setdefault(str(extra.get("role") or "player"), extra["participant"])
+        for t in self.takehome:
+            if t.get("participant"):
+                names.setdefault(t["role"], t["participant"])
+        names |= {k: v for k, v in (given or {}).items() if v}
+        order = {"state": 0, "district": 1}
+        return dict(sorted(names.items(), key=lambda kv: (order.get(kv[0], 2), kv)))
+
     @classmethod
     def start(cls, event: Event) -> SessionState:
         """The state right after a session's first event."""

@@ -161,7 +161,7 @@ def transcript_from_events(
     not know (from a newer version) too, as replay ignores them.
     """
     info = info_or_state
-    participants = getattr(info, "extra", {}).get("participants", {})
+    participants = info.participants() if isinstance(info, SessionState) else {}
     entries = [
         ENTRY_MODELS[e.kind].model_validate({"event": e.kind, "by": e.role, **e.payload})
         for e in events
@@ -170,15 +170,15 @@ def transcript_from_events(
     return Transcript(
         scenario=info.scenario, seed=info.seed, title=info.title,
         scenario_sha256=info.scenario_sha256 or None,
-        participants=participants if isinstance(participants, dict) else {},
+        participants=participants,
         events=entries,
     )
 
 
 def transcript_from_session(store: Store, session_id: str) -> Transcript:
     """A saved session's transcript (UnknownSessionError for an unknown id)."""
-    info = store.get(session_id)
-    return transcript_from_events(info, store.events(session_id))
+    events = store.events(session_id)
+    return transcript_from_events(replay(events), events)
 
 
 # --------------------------------------------------------------------------- loading

@@ -348,3 +348,16 @@ def test_any_text_survives_the_yaml_round_trip(texts: list[str], role: str) -> N
     reloaded = parse_transcript(transcript.to_yaml().encode())
     assert reloaded == transcript
     assert [n.text for n in reloaded.state().notes] == texts
+
+
+def test_a_session_export_keeps_the_participants_names(tmp_path):
+    from simulator.store import Store
+    from simulator.transcript import parse_transcript, transcript_from_session
+
+    with Store.open(tmp_path) as store:
+        info = store.create_session("hudson", "0" * 64, 1, "t",
+                                    payload={"participant": "Ana", "role": "state"})
+        exported = transcript_from_session(store, info.id)
+    assert exported.participants == {"state": "Ana"}
+    again = parse_transcript(exported.to_yaml().encode(), "t.yaml")
+    assert again.state().participants() == {"state": "Ana"}
