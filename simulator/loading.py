@@ -17,19 +17,11 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from .scenario import Scenario, cross_check
-from .yamlsafe import Loaded, Problem, YamlError, load_bytes
+from .yamlsafe import FileProblems, Loaded, Problem, YamlError, load_bytes
 
 
-class ScenarioError(Exception):
+class ScenarioError(FileProblems):
     """A scenario file that cannot be used, with every problem found in it."""
-
-    def __init__(self, path: str, problems: list[Problem]) -> None:
-        self.path = path
-        self.problems = sorted(problems, key=lambda p: (p.line, p.col))
-        super().__init__("\n".join(self.lines()))
-
-    def lines(self) -> list[str]:
-        return [p.format(self.path) for p in self.problems]
 
 
 class ScenarioNotFound(Exception):

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .engine import QuarterResult, Simulation
-from .scenario import Evidence, Scenario
+from .scenario import DISTRICT, Evidence, Scenario, view_title
 from .session import SessionState
 
 VISIBLE_SE = 2.0
@@ -29,7 +29,6 @@ CLEAR_SE = 4.0
 """A gap of this many standard errors is hard to miss."""
 HIGH_FIDELITY = 60.0
 """Measured fidelity (%) that reads as "well implemented" on the implementation view."""
-DISTRICT = "district"
 
 
 def clarity_words(gap_se: float | None) -> str:
@@ -308,19 +307,6 @@ def _first_per_view(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- the reveal
 
 
-def _view_title(scenario: Scenario, view: str) -> str:
-    subject, school, breakdown = view.split("/")
-    where = scenario.district.name if school == DISTRICT else scenario.school(school).name
-    if subject == "attendance":
-        head = f"Attendance – {where}"
-    elif subject == "implementation":
-        head = f"Implementation of strategies – {where}"
-    else:
-        head = f"{scenario.subject(subject).name} – {where}"
-    by = {"grade": " · by grade", "subgroup": " · by subgroup", "strand": " · by strand"}
-    return head + by.get(breakdown, "")
-
-
 def reveal(scenario: Scenario, state: SessionState, sim: Simulation) -> list[dict[str, Any]]:
     """Every hidden truth with its evidence: clarity in this session's data, and whether
     the participants looked. ``sim`` is the session's playthrough (history kept)."""
@@ -331,7 +317,7 @@ def reveal(scenario: Scenario, state: SessionState, sim: Simulation) -> list[dic
             q = scenario.calendar.quarters[scenario.quarter_index(ev.quarter)]
             evidence.append({
                 "view": ev.view,
-                "view_title": _view_title(scenario, ev.view),
+                "view_title": view_title(scenario, ev.view),
                 "quarter": q.label,
                 "note": ev.note,
                 "clarity": clarity(scenario, sim, ev, f"{truth.title} {truth.explanation}"),

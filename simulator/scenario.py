@@ -834,6 +834,23 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
 
 
 BREAKDOWNS = ("all", "grade", "subgroup", "strand", "attendance", "implementation")
+DISTRICT = "district"
+"""The school part of a view that covers the whole district."""
+
+
+def view_title(sc: Scenario, view: str) -> str:
+    """A view's title as dashboards and reports show it, e.g. "Reading Benchmark
+    Assessment – Hudson Middle School · by subgroup"."""
+    subject, school, breakdown = view.split("/")
+    where = sc.district.name if school == DISTRICT else sc.school(school).name
+    if subject == "attendance":
+        head = f"Attendance – {where}"
+    elif subject == "implementation":
+        head = f"Implementation of strategies – {where}"
+    else:
+        head = f"{sc.subject(subject).name} Benchmark Assessment – {where}"
+    by = {"grade": " · by grade", "subgroup": " · by subgroup", "strand": " · by strand"}
+    return head + by.get(breakdown, "")
 
 
 def view_problem(sc: Scenario, view: str) -> str | None:
@@ -845,7 +862,7 @@ def view_problem(sc: Scenario, view: str) -> str | None:
     subjects = [s.id for s in sc.subjects] + ["attendance", "implementation"]
     if subject not in subjects:
         return _unknown(subject, subjects, "subject in view")
-    schools = [s.id for s in sc.schools] + ["district"]
+    schools = [s.id for s in sc.schools] + [DISTRICT]
     if school not in schools:
         return _unknown(school, schools, "school in view")
     if breakdown not in BREAKDOWNS:

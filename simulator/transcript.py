@@ -31,7 +31,7 @@ from .loading import validation_problems
 from .scenario import Scenario, _unknown, view_problem
 from .session import EVENT_MODELS, SessionState, replay, validate_payload
 from .store import SESSION_CREATED, STAGE_CHANGED, Event, SessionInfo, Store
-from .yamlsafe import Loaded, Problem, YamlError, load_bytes
+from .yamlsafe import FileProblems, Loaded, Problem, YamlError, load_bytes
 
 TRANSCRIPT_VERSION = 1
 SESSION_ID = "transcript"
@@ -184,17 +184,8 @@ def transcript_from_session(store: Store, session_id: str) -> Transcript:
 # --------------------------------------------------------------------------- loading
 
 
-class TranscriptError(Exception):
+class TranscriptError(FileProblems):
     """A transcript file that cannot be used, with every problem found in it."""
-
-    def __init__(self, path: str, problems: list[Problem]) -> None:
-        self.path = path
-        self.problems = sorted(problems, key=lambda p: (p.line, p.col))
-        super().__init__("\n".join(self.lines()))
-
-    def lines(self) -> list[str]:
-        """Each problem as ``PATH:LINE:COL: message``."""
-        return [p.format(self.path) for p in self.problems]
 
 
 def load_transcript(path: Path, scenario: Scenario | None = None) -> Transcript:

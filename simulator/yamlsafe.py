@@ -90,6 +90,19 @@ class YamlError(Exception):
         super().__init__("; ".join(f"{p.line}:{p.col}: {p.message}" for p in self.problems))
 
 
+class FileProblems(Exception):
+    """A file that cannot be used, with every problem found in it, sorted by position."""
+
+    def __init__(self, path: str, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = sorted(problems, key=lambda p: (p.line, p.col))
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """Each problem as ``PATH:LINE:COL: message``."""
+        return [p.format(self.path) for p in self.problems]
+
+
 @dataclass(frozen=True)
 class Loaded:
     """Plain data plus where each value was written, for error messages downstream."""

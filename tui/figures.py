@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from simulator.scenario import DISTRICT, view_title
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -21,7 +23,6 @@ if TYPE_CHECKING:
 SMALL_N = 20
 """Groups smaller than this are flagged: their figures move a lot by chance."""
 SPARKS = "▁▂▃▄▅▆▇█"
-DISTRICT = "district"
 
 
 @dataclass
@@ -79,20 +80,6 @@ def group_options(sc: Scenario) -> list[tuple[str, str]]:
 
 def group_name(sc: Scenario, group: str) -> str:
     return dict((k, label) for label, k in group_options(sc)).get(group, group)
-
-
-def view_title(sc: Scenario, view: str) -> str:
-    subject, school, breakdown = view.split("/")
-    school_name = sc.district.name if school == DISTRICT else sc.school(school).name
-    if subject == "attendance":
-        head = f"Attendance – {school_name}"
-    elif subject == "implementation":
-        head = f"Implementation of strategies – {school_name}"
-    else:
-        head = f"{sc.subject(subject).name} Benchmark Assessment – {school_name}"
-    by = {"all": "", "grade": " · by grade", "subgroup": " · by subgroup",
-          "strand": " · by strand"}.get(breakdown, "")
-    return head + by
 
 
 def _school_mask(sim: Simulation, school: str) -> np.ndarray:
