@@ -64,6 +64,16 @@ def _school_mask(sim: Simulation, school: str) -> np.ndarray:
     return pop.school == [s.id for s in sim.scenario.schools].index(school)
 
 
+def group_mask(sim: Simulation, group: str | None) -> np.ndarray | bool:
+    """Students of a subgroup id or "grade-N" (True for None: everyone)."""
+    if group is None:
+        return True
+    pop, sc = sim.population, sim.scenario
+    if group.startswith("grade-"):
+        return pop.grade == int(group.removeprefix("grade-"))
+    return pop.member[[g.id for g in sc.subgroups].index(group)]
+
+
 def _groups(sim: Simulation, base: np.ndarray, breakdown: str) -> list[tuple[str, np.ndarray]]:
     sc, pop = sim.scenario, sim.population
     if breakdown == "grade":
@@ -226,7 +236,7 @@ def clarity(
     if q >= len(sim.history):
         return empty
     res = sim.history[q]
-    base = _school_mask(sim, school)
+    base = _school_mask(sim, school) & group_mask(sim, evidence.group)
     if subject == "implementation":
         found = _implementation_clarity(sim, q, base, f"{evidence.note} {context}")
     elif subject == "attendance":
@@ -278,6 +288,8 @@ def opened(scenario: Scenario, state: SessionState, evidence: Evidence) -> dict[
         how = _relation(evidence.view, seen.view)
         if how is None:
             continue
+        if how == "exact" and dict(seen.filters).get("group", "all") != (evidence.group or "all"):
+            how = "related"  # the right view, but another group's strands
         shown = index.get(seen.quarter) if seen.quarter else None
         entry = {
             "view": seen.view,
@@ -317,7 +329,8 @@ def reveal(scenario: Scenario, state: SessionState, sim: Simulation) -> list[dic
             q = scenario.calendar.quarters[scenario.quarter_index(ev.quarter)]
             evidence.append({
                 "view": ev.view,
-                "view_title": view_title(scenario, ev.view),
+                "view_title": view_title(scenario, ev.view, ev.group),
+                "group": ev.group,
                 "quarter": q.label,
                 "note": ev.note,
                 "clarity": clarity(scenario, sim, ev, f"{truth.title} {truth.explanation}"),

@@ -459,6 +459,9 @@ class Evidence(Strict):
     view: Text
     """The dashboard view: SUBJECT/SCHOOL/BREAKDOWN, breakdown one of all,
     grade, subgroup, strand, attendance, implementation (e.g. "reading/hudson-ms/strand")."""
+    group: Id | None = None
+    """For a strand view: the students whose strands show it — a subgroup id or
+    "grade-N" (empty: all students)."""
     quarter: Id
     """The first quarter in which it shows."""
     note: Text
@@ -823,6 +826,12 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
             problem = view_problem(sc, ev.view)
             if problem:
                 problems.append(((*path, "view"), problem))
+            if ev.group is not None:
+                groups = [g.id for g in sc.subgroups] + [f"grade-{g}" for g in sc.grades]
+                if not ev.view.endswith("/strand"):
+                    problems.append(((*path, "group"), "a group applies to strand views only"))
+                elif ev.group not in groups:
+                    problems.append(((*path, "group"), _unknown(ev.group, groups, "group")))
             if ev.quarter not in quarters:
                 problems.append(((*path, "quarter"), _unknown(ev.quarter, quarters, "quarter")))
 
@@ -838,9 +847,10 @@ DISTRICT = "district"
 """The school part of a view that covers the whole district."""
 
 
-def view_title(sc: Scenario, view: str) -> str:
+def view_title(sc: Scenario, view: str, group: str | None = None) -> str:
     """A view's title as dashboards and reports show it, e.g. "Reading Benchmark
-    Assessment – Hudson Middle School · by subgroup"."""
+    Assessment – Hudson Middle School · by subgroup"; ``group`` (a subgroup id or
+    "grade-N") names whose strands a strand view shows."""
     subject, school, breakdown = view.split("/")
     where = sc.district.name if school == DISTRICT else sc.school(school).name
     if subject == "attendance":
@@ -850,7 +860,9 @@ def view_title(sc: Scenario, view: str) -> str:
     else:
         head = f"{sc.subject(subject).name} Benchmark Assessment – {where}"
     by = {"grade": " · by grade", "subgroup": " · by subgroup", "strand": " · by strand"}
-    return head + by.get(breakdown, "")
+    names = {g.id: g.name for g in sc.subgroups} | {f"grade-{g}": f"Grade {g}" for g in sc.grades}
+    of = f", {names.get(group, group)}" if group else ""
+    return head + by.get(breakdown, "") + of
 
 
 def view_problem(sc: Scenario, view: str) -> str | None:

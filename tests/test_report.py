@@ -59,7 +59,8 @@ def session_state(*events: tuple[str, str, dict[str, Any]], sid: str = "snap0001
 
 
 MEETING_1 = (
-    ("view.opened", "state", {"view": "reading/hudson-ms/strand", "quarter": "Q2"}),
+    ("view.opened", "state", {"view": "reading/hudson-ms/strand", "quarter": "Q2",
+                                  "filters": {"group": "el"}}),
     ("view.opened", "district", {"view": "reading/hudson-ms/all", "quarter": "Q2"}),
     ("decision.made", "district",
      {"meeting": "meeting-1", "strategy": "balanced-literacy", "action": "adopt"}),

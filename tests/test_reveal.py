@@ -15,10 +15,12 @@ BALANCED = [("meeting-1", [{"strategy": "balanced-literacy", "action": "adopt", 
             ("meeting-2", [])]
 
 
-def _state(*views: tuple[str, str, str | None]) -> SessionState:
+def _state(*views: tuple) -> SessionState:
+    """Views opened as (role, view, quarter[, group]); a group is the strand view's filter."""
     state = SessionState("s", "hudson", "x", 1, "Pair 1")
-    for seq, (role, view, quarter) in enumerate(views, start=2):
-        state.views_opened.append(ViewSeen(seq, role, view, quarter))
+    for seq, (role, view, quarter, *group) in enumerate(views, start=2):
+        filters = (("group", group[0]),) if group else ()
+        state.views_opened.append(ViewSeen(seq, role, view, quarter, filters))
     return state
 
 
@@ -62,7 +64,9 @@ def test_the_strand_gap_compares_word_study_with_the_other_strands(hudson, sim):
     c = _evidence(reveal(hudson, _state(), sim), "reading/hudson-ms/strand")["clarity"]
     assert c["group"] == "Vocabulary & Word Study"
     assert c["gap_se"] < 0
-    strands = sim.history[0].strand_scores[0][:, 0, sim.population.school == 0]
+    pop = sim.population
+    el = [g.id for g in hudson.subgroups].index("el")
+    strands = sim.history[0].strand_scores[0][:, 0, (pop.school == 0) & pop.member[el]]
     assert c["value"] == pytest.approx(float(strands[2].mean()), abs=0.06)
     assert c["rest"] == pytest.approx(float(np.delete(strands, 2, axis=0).mean()), abs=0.06)
 
@@ -89,8 +93,8 @@ def test_a_view_opened_in_time_is_credited_with_who_and_when(hudson):
     truth = hudson.hidden_truths[0]
     strand, subgroup = truth.evidence
     state = _state(("district", "reading/hudson-ms/all", "Q2"),
-                   ("state", "reading/hudson-ms/strand", "Q2"),
-                   ("district", "reading/hudson-ms/strand", "Q3"))
+                   ("state", "reading/hudson-ms/strand", "Q2", "el"),
+                   ("district", "reading/hudson-ms/strand", "Q3", "el"))
     looked = opened(hudson, state, strand)
     assert looked["opened"] and looked["in_time"]
     assert looked["times"] == 2
@@ -121,3 +125,19 @@ def test_every_hidden_truth_is_revealed_with_its_explanation(hudson, sim):
     truths = reveal(hudson, _state(), sim)
     assert [t["id"] for t in truths] == [t.id for t in hudson.hidden_truths]
     assert all(t["explanation"] and t["evidence"] for t in truths)
+
+
+def test_a_strand_view_counts_as_opened_only_for_the_group_it_names(hudson):
+    from simulator.reveal import opened
+    from simulator.scenario import Evidence
+    from simulator.session import SessionState, ViewSeen
+
+    evidence = Evidence(view="reading/hudson-ms/strand", group="el", quarter="q1",
+                        note="word study")
+    state = SessionState("s", "hudson", "x", 1, "t")
+    state.views_opened.append(ViewSeen(2, "state", "reading/hudson-ms/strand", "Q2"))
+    assert not opened(hudson, state, evidence)["opened"]
+    state.views_opened.append(
+        ViewSeen(3, "state", "reading/hudson-ms/strand", "Q2", (("group", "el"),)))
+    looked = opened(hudson, state, evidence)
+    assert looked["opened"] and looked["first"]["seq"] == 3

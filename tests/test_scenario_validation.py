@@ -563,3 +563,10 @@ def test_shipped_scenarios_point_editors_at_the_schema(path: Path) -> None:
     assert first.startswith(SCHEMA_LINE), f"{path.name} must begin with {SCHEMA_LINE}…"
     target = (path.parent / first.removeprefix(SCHEMA_LINE).strip()).resolve()
     assert target == SCHEMA_PATH.resolve()
+
+
+def test_an_evidence_group_must_be_a_subgroup_or_grade_of_a_strand_view() -> None:
+    text = HUDSON.replace("        group: el\n", "        group: ell\n", 1)
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text.encode(), "h.yaml")
+    assert any("unknown group 'ell'; did you mean 'el'?" in line for line in info.value.lines())
