@@ -458,7 +458,9 @@ def _html_elements(report: dict[str, Any]) -> str:
         "<section class=\"elements\"><h2>Performance management, element by element</h2>"
         f"<figure>{_levels_svg(report)}<figcaption>The level of each sub-element of the "
         "Performance Management Framework.</figcaption></figure>"
-        "<table class=\"rubric\"><thead><tr><th></th><th>Sub-element</th><th>Level</th>"
+        "<table class=\"rubric\"><colgroup><col class=\"c-id\"><col class=\"c-name\">"
+        "<col class=\"c-level\"><col class=\"c-text\"><col class=\"c-text\"></colgroup>"
+        "<thead><tr><th></th><th>Sub-element</th><th>Level</th>"
         "<th>Evidence</th><th>Missed opportunity</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
