@@ -173,3 +173,34 @@ def _attendance_json(result: QuarterResult, att, mask) -> dict:
     stat = attendance_stat(result, att.chronic_threshold, mask)
     out = asdict(stat)
     return {k: (_r(v) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+def metric_value(sim: Simulation, key: str, quarter: int = -1) -> float | None:
+    """A target metric (``MEASURE:SUBJECT:SCHOOL:GROUP``, as the meeting room writes it:
+    ``pct`` on benchmark or ``chronic`` absence) at a quarter (default: the latest), or
+    None when the key names nothing in the data."""
+    sc, pop = sim.scenario, sim.population
+    parts = key.split(":")
+    if len(parts) != 4 or not sim.history:
+        return None
+    measure, subject, school, group = parts
+    schools = [s.id for s in sc.schools]
+    if school not in schools:
+        return None
+    result = sim.history[min(quarter, len(sim.history) - 1)] if quarter >= 0 else sim.history[-1]
+    mask = pop.school == schools.index(school)
+    groups = [g.id for g in sc.subgroups]
+    if group.startswith("grade-") and group.removeprefix("grade-").isdigit():
+        mask = mask & (pop.grade == int(group.removeprefix("grade-")))
+    elif group in groups:
+        mask = mask & pop.member[groups.index(group)]
+    elif group != "all":
+        return None
+    if measure == "chronic":
+        return attendance_stat(result, sc.population.attendance.chronic_threshold,
+                               mask).pct_chronic
+    subjects = [s.id for s in sc.subjects]
+    if measure != "pct" or subject not in subjects:
+        return None
+    j = subjects.index(subject)
+    return score_stat(result.scores[j], result.cuts[j], mask).pct_proficient

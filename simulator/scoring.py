@@ -612,6 +612,8 @@ class _Context:
             if target is None or (target >= baseline if lower_is_better else target <= baseline):
                 reasons.append("the target does not improve on the baseline")
         if when.baseline_within is not None:
+            from .metrics import metric_value
+
             actual = metric_value(self.sim, metric, self.quarter_of(r.meeting))
             if actual is None:
                 reasons.append(f"no data for metric '{metric}'")
@@ -1049,38 +1051,6 @@ def _shows_metric(view: str, metric: str) -> bool:
     if group == "all":
         return breakdown != "implementation"
     return breakdown == ("grade" if group.startswith("grade-") else "subgroup")
-
-
-def metric_value(sim: Simulation, key: str, quarter: int) -> float | None:
-    """A target metric (``MEASURE:SUBJECT:SCHOOL:GROUP``, as the meeting room writes it)
-    at a quarter, or None when the key names nothing in the data."""
-    from .metrics import attendance_stat, score_stat
-
-    sc, pop = sim.scenario, sim.population
-    parts = key.split(":")
-    if len(parts) != 4 or not sim.history:
-        return None
-    measure, subject, school, group = parts
-    schools = [s.id for s in sc.schools]
-    if school not in schools:
-        return None
-    result = sim.history[min(quarter, len(sim.history) - 1)]
-    mask = pop.school == schools.index(school)
-    groups = [g.id for g in sc.subgroups]
-    if group.startswith("grade-") and group.removeprefix("grade-").isdigit():
-        mask = mask & (pop.grade == int(group.removeprefix("grade-")))
-    elif group in groups:
-        mask = mask & pop.member[groups.index(group)]
-    elif group != "all":
-        return None
-    if measure == "chronic":
-        return attendance_stat(result, sc.population.attendance.chronic_threshold,
-                               mask).pct_chronic
-    subjects = [s.id for s in sc.subjects]
-    if measure != "pct" or subject not in subjects:
-        return None
-    j = subjects.index(subject)
-    return score_stat(result.scores[j], result.cuts[j], mask).pct_proficient
 
 
 def estimated_cost(sim: Simulation, strategy_id: str, options: dict[str, Any]

@@ -348,23 +348,10 @@ def metric_options(sc: Scenario) -> list[tuple[str, str]]:
 
 def metric_value(sim: Simulation, key: str) -> float | None:
     """The latest value of a target metric (the baseline when a target is set)."""
-    from simulator.metrics import attendance_stat, score_stat
+    from simulator.metrics import metric_value as value
 
-    measure, subject, school, group = key.split(":")
-    sc, pop = sim.scenario, sim.population
-    if not sim.history:
-        return None
-    res = sim.history[-1]
-    mask = pop.school == [s.id for s in sc.schools].index(school)
-    if group.startswith("grade-"):
-        mask = mask & (pop.grade == int(group.removeprefix("grade-")))
-    elif group != "all":
-        mask = mask & pop.member[[g.id for g in sc.subgroups].index(group)]
-    if measure == "chronic":
-        stat = attendance_stat(res, sc.population.attendance.chronic_threshold, mask)
-        return round(stat.pct_chronic, 1)
-    j = [s.id for s in sc.subjects].index(subject)
-    return round(score_stat(res.scores[j], res.cuts[j], mask).pct_proficient, 1)
+    latest = value(sim, key)
+    return None if latest is None else round(latest, 1)
 
 
 # ---------------------------------------------------------------------- what changed
