@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .dialogs import PassingScreen
     from .room import Room
 
-SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes")
+SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes", "debrief")
 
 
 class OpeningScreen(Screen):
@@ -56,6 +56,8 @@ class PmsimApp(App[int]):
         Binding("f2", "goto('briefing')", "Briefing", id="app.briefing"),
         Binding("f3", "goto('dashboard')", "Dashboard", id="app.dashboard"),
         Binding("f4", "goto('meeting')", "Meeting", id="app.meeting"),
+        Binding("f5", "goto('debrief')", "Debrief", id="app.debrief",
+                tooltip="The debrief of the last meeting closed: the poll, then the ratings"),
         Binding("f6", "switch_speaker", "Speaker", id="app.speaker",
                 tooltip="At a shared terminal: who is speaking (and recorded) now"),
         Binding("f8", "toggle_theme", "Theme", id="app.theme"),
@@ -81,6 +83,8 @@ class PmsimApp(App[int]):
         self.pace = pace
         """Seconds per simulated quarter while time passes (0 in tests)."""
         self.poll_interval = poll_interval
+        self.report_replications = 200
+        """Replays of the year behind a debrief's outcomes (tests use fewer)."""
         self.room: Room | None = None
         self.session_label = ""
         """Shown in the header of a session's screens (who joins needs the id)."""
@@ -114,7 +118,7 @@ class PmsimApp(App[int]):
         from simulator.store import StoreError
 
         # The session's screens (and plotext) are imported here, off the UI thread.
-        from . import briefing, changes, dashboard, meeting  # noqa: F401
+        from . import briefing, changes, dashboard, debrief, meeting  # noqa: F401
         from .room import Room
 
         try:
@@ -144,12 +148,14 @@ class PmsimApp(App[int]):
         from .briefing import BriefingScreen
         from .changes import ChangesScreen
         from .dashboard import DashboardScreen
+        from .debrief import DebriefScreen
         from .meeting import MeetingScreen
 
         self.room = room
         room.listener = self._on_events
         for name, cls in (("briefing", BriefingScreen), ("dashboard", DashboardScreen),
-                          ("meeting", MeetingScreen), ("changes", ChangesScreen)):
+                          ("meeting", MeetingScreen), ("changes", ChangesScreen),
+                          ("debrief", DebriefScreen)):
             self.install_screen(cls(), name)
         self._label_screens()
         if room.scenario_changed:
@@ -187,9 +193,10 @@ class PmsimApp(App[int]):
             return
         speaker = room.switch_speaker()
         self._label_screens()
-        refresh = getattr(self.get_screen("meeting"), "draw_speaker", None)
-        if refresh is not None:
-            refresh()
+        for screen in {self.get_screen("meeting"), self.screen}:
+            refresh = getattr(screen, "draw_speaker", None)
+            if refresh is not None and screen.is_mounted:  # installed screens compose late
+                refresh()
         self.notify(f"Speaking as the {role_label(speaker)} Lead", timeout=2)
 
     @staticmethod
@@ -278,10 +285,19 @@ class PmsimApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "goto":
+            if parameters == ("debrief",):  # between meetings, and not on the debrief itself
+                room = self.room
+                return (room is not None and bool(room.state.closed_meetings)
+                        and room.state.stage.startswith(("debrief", "end"))
+                        and getattr(self._base_screen(), "SCREEN_NAME", "") != "debrief")
             return self.room is not None
         if action == "switch_speaker":
             return self.room is not None and self.room.role == "both"
         return True
+
+    def _base_screen(self) -> Screen:
+        """The screen under any modal (the command palette, a dialog) on top of it."""
+        return next((s for s in reversed(self.screen_stack) if not s.is_modal), self.screen)
 
     def _switch(self, name: str) -> None:
         from .dialogs import PassingScreen
@@ -297,6 +313,8 @@ class PmsimApp(App[int]):
             return
         if name == "meeting" and room.current_meeting is None:
             name = "changes"
+        if name == "debrief" and not room.state.closed_meetings:
+            return
         if room.state.stage == "briefing" and name == "meeting":
             self.start_meeting()
             return

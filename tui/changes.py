@@ -25,7 +25,9 @@ class ChangesScreen(SessionScreen):
             yield DataTable(id="changes-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="implementation-summary")
         with Horizontal(classes="bar"):
-            yield Button("Continue", variant="primary", id="continue", compact=True)
+            yield Button("Debrief", variant="primary", id="to-debrief", compact=True,
+                         tooltip="The poll, then the ratings of the meeting just closed (F5)")
+            yield Button("Continue", id="continue", compact=True)
             yield Button("Open the dashboard", id="to-dashboard", compact=True)
         yield Footer()
 
@@ -81,6 +83,10 @@ class ChangesScreen(SessionScreen):
         button.label = (
             f"Continue to {nxt.title.split(' —')[0]}" if nxt else "Back to the home screen")
         button.refresh(layout=True)  # Button's label is not a layout reactive: fit the new one
+        debrief = self.query_one("#to-debrief", Button)
+        debrief.label = "Final debrief" if nxt is None else "Debrief"
+        debrief.display = bool(closed)
+        debrief.refresh(layout=True)
 
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:
@@ -88,6 +94,10 @@ class ChangesScreen(SessionScreen):
             self.app.go_home()  # type: ignore[attr-defined]
         else:
             self.app.continue_to_meeting()  # type: ignore[attr-defined]
+
+    @on(Button.Pressed, "#to-debrief")
+    def _debrief(self) -> None:
+        self.app.goto("debrief")  # type: ignore[attr-defined]
 
     @on(Button.Pressed, "#to-dashboard")
     def _dashboard(self) -> None:

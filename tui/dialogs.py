@@ -53,8 +53,10 @@ meetings the simulation plays the next quarters out from the strategies you chos
 |---|---|
 | **F1** or **?** | this help |
 | **F2** / **F3** / **F4** | briefing / dashboard / meeting |
+| **F5** | the debrief of the last meeting closed (the final debrief at the end) |
 | **F6** | at a shared terminal: who is speaking (State or District); records are saved as theirs |
 | **F8** | light or dark theme |
+| **F7** | save the debrief report, Markdown and HTML, into the pmsim home (in the debrief) |
 | **F10** | close the meeting (in the meeting room) |
 | **tab** / **shift+tab** | move between fields |
 | **enter** | save the record you are typing (or press its button) |
@@ -76,6 +78,20 @@ problem-solving, decisions, action steps, stakeholders — in any order. Each re
 is saved the moment you add it. A decision can say whom a strategy serves (grades,
 subgroups, at most how many students); the estimate of its cost and reach follows.
 Closing the meeting commits its decisions and lets time pass to the next meeting.
+
+## The debrief
+
+After each meeting (**F5**, or **Debrief** on the "what changed" screen) each lead first
+answers the poll — what went well, what could be improved — before any rating is shown,
+so the scores don't colour the answers; at a shared terminal the State Lead answers, then
+the District Lead. Then: the rubric's eleven sub-elements, **A1**–**D3**, each rated
+Inadequate ■□□□, Emerging ■■□□, Strong ■■■□ or Exemplary ■■■■ (move through them with
+the arrow keys: the evidence and the missed opportunities show beside them), the routine
+(follow-up, focus on performance, action on performance), and the students' outcomes
+apart from practice, with the band that luck alone could explain. Only the **final**
+debrief reveals what was really going on — where the data showed it and whether you
+looked — and asks each lead for two or three next steps for their own State. **F7**
+saves the report.
 """
 
 
