@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     show = ssub.add_parser("show", help="a validated scenario, defaults filled in")
     show.add_argument("scenario")
     show.add_argument("--format", choices=["json", "text"], default="text")
-    validate = ssub.add_parser("validate", help="check scenario files; every problem at once")
+    validate = ssub.add_parser(
+        "validate", help="check scenario (and worked transcript) files; every problem at once")
     validate.add_argument("paths", nargs="+", metavar="PATH")
     ssub.add_parser("schema", help="the scenario JSON Schema")
 
@@ -190,7 +191,8 @@ def _scenario_show(args: argparse.Namespace) -> int:
 
 
 def _scenario_validate(args: argparse.Namespace) -> int:
-    from .loading import ScenarioError, parse_scenario
+    from .loading import parse_scenario
+    from .yamlsafe import FileProblems
 
     status = 0
     for name in args.paths:
@@ -206,13 +208,43 @@ def _scenario_validate(args: argparse.Namespace) -> int:
             status = max(status, 2)
             continue
         try:
-            parse_scenario(raw, name)
-        except ScenarioError as exc:
+            if _is_transcript(raw):
+                _parse_transcript_beside(raw, name, path)
+            else:
+                parse_scenario(raw, name)
+        except FileProblems as exc:
             print("\n".join(exc.lines()), file=sys.stderr)
             status = max(status, 1)
             continue
         print(f"{name}: ok")
     return status
+
+
+def _is_transcript(raw: bytes) -> bool:
+    """A worked transcript (it lives beside its scenario): validated as a transcript."""
+    from .yamlsafe import YamlError, load_bytes
+
+    try:
+        data = load_bytes(raw).data
+    except YamlError:
+        return False
+    return isinstance(data, dict) and "transcript_version" in data
+
+
+def _parse_transcript_beside(raw: bytes, name: str, path: Path) -> None:
+    """Validate a transcript, against its scenario too when that can be found (a built-in
+    id, or a path relative to the transcript's folder)."""
+    from .loading import ScenarioError, ScenarioNotFound, load_scenario
+    from .transcript import parse_transcript
+
+    transcript = parse_transcript(raw, name)
+    for ref in (transcript.scenario, str(path.parent / transcript.scenario)):
+        try:
+            scenario = load_scenario(ref).scenario
+        except (ScenarioNotFound, ScenarioError, OSError):
+            continue
+        parse_transcript(raw, name, scenario)
+        return
 
 
 def _scenario_schema(args: argparse.Namespace) -> int:

@@ -570,3 +570,19 @@ def test_an_evidence_group_must_be_a_subgroup_or_grade_of_a_strand_view() -> Non
     with pytest.raises(ScenarioError) as info:
         parse_scenario(text.encode(), "h.yaml")
     assert any("unknown group 'ell'; did you mean 'el'?" in line for line in info.value.lines())
+
+
+def test_worked_transcripts_beside_a_scenario_validate_as_transcripts(capsys, tmp_path) -> None:
+    # `pmsim scenario validate scenarios/*.yaml` meets the worked transcripts too.
+    paths = sorted(str(p) for p in builtin_dir().glob("*.yaml"))
+    assert any("transcript" in p for p in paths)
+    assert main(["scenario", "validate", *paths]) == 0
+    assert capsys.readouterr().out.count(": ok") == len(paths)
+    strong = builtin_dir() / "hudson-strong-transcript.yaml"
+    broken = tmp_path / "broken-transcript.yaml"
+    broken.write_text(strong.read_text(encoding="utf-8").replace(
+        "strategy: structured-literacy", "strategy: structured-literacyy", 1), encoding="utf-8")
+    assert main(["scenario", "validate", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown strategy 'structured-literacyy'; did you mean 'structured-literacy'?" in err
+    assert re.match(rf"{re.escape(str(broken))}:\d+:\d+: ", err)
