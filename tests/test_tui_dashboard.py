@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from test_tui_meetings import until as _until
 from textual.widgets import DataTable, Select, Static
 
 from simulator.store import Store
@@ -15,17 +16,6 @@ from tui.charts import TrendChart, nice_ticks
 SIZE = (100, 30)
 
 
-@pytest.fixture(autouse=True)
-def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PMSIM_HOME", str(tmp_path / "default-home"))
-
-
-async def _until(pilot, check, timeout: float = 10.0) -> None:
-    waited = 0.0
-    while not check():
-        assert waited < timeout, f"timed out waiting for {check}"
-        await pilot.pause(0.05)
-        waited += 0.05
 
 
 async def _dashboard(pilot) -> None:

@@ -29,10 +29,6 @@ WEAK = builtin_dir() / "hudson-weak-transcript.yaml"
 STRONG = builtin_dir() / "hudson-strong-transcript.yaml"
 
 
-@pytest.fixture(autouse=True)
-def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PMSIM_HOME", str(tmp_path / "default-home"))
-
 
 def seed_session(home: Path, *, through: str, close: bool = True, screen: str = "changes",
                  polls: bool = False, transcript_path: Path = WEAK) -> str:

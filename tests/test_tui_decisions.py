@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
+from test_tui_meetings import until as _until
 from textual.widgets import Button, DataTable, Static
 
 from simulator.engine import Decision, Simulation
@@ -16,17 +16,6 @@ from tui.forms import RecordForm
 SIZE = (100, 30)
 
 
-@pytest.fixture(autouse=True)
-def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PMSIM_HOME", str(tmp_path / "default-home"))
-
-
-async def _until(pilot, check, timeout: float = 10.0) -> None:
-    waited = 0.0
-    while not check():
-        assert waited < timeout, f"timed out waiting for {check}"
-        await pilot.pause(0.05)
-        waited += 0.05
 
 
 async def _decisions(pilot) -> None:

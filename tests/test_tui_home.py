@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from test_tui_meetings import until as _until
 from textual.widgets import Input, OptionList
 
 from simulator.store import Store
@@ -54,17 +54,6 @@ def test_the_first_frame_imports_no_engine_and_runs_no_worker(tmp_path: Path) ->
     assert seen["threads"] == 1
 
 
-@pytest.fixture(autouse=True)
-def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PMSIM_HOME", str(tmp_path / "default-home"))
-
-
-async def _until(pilot, check, timeout: float = 10.0) -> None:
-    waited = 0.0
-    while not check():
-        assert waited < timeout, f"timed out waiting for {check}"
-        await pilot.pause(0.05)
-        waited += 0.05
 
 
 def test_new_session_records_the_participants_names(tmp_path: Path) -> None:
