@@ -558,10 +558,7 @@ class _Context:
                     failing.append(f"{text}: {', '.join(reasons)}")
                 else:
                     passing.append(text)
-            if when.each:
-                ok = len(candidates) >= when.at_least and not failing
-            else:
-                ok = len(passing) >= when.at_least
+            ok = _met(when, len(candidates), passing, failing)
             if not candidates and len(groups) > 1:
                 failing.append(f"nothing at {self.meeting_label(group[0])}")
             out.append(_Found(ok, passing, failing))
@@ -660,10 +657,7 @@ class _Context:
                     failing.append(f"{text}: no {when.has_record} record for it")
                 else:
                     passing.append(text)
-            if when.each:
-                ok = len(candidates) >= when.at_least and not failing
-            else:
-                ok = len(passing) >= when.at_least
+            ok = _met(when, len(candidates), passing, failing)
             out.append(_Found(ok, passing, failing))
         return out
 
@@ -1098,6 +1092,13 @@ def record_summary(kind: str, f: dict[str, Any], names: dict[str, str]) -> str:
     if kind == "followup":
         return f"follow-up '{g('step')}' — {g('status')}"
     return f"{kind}: " + ", ".join(f"{k} {_text(v)}" for k, v in f.items())
+
+
+def _met(when: Condition, candidates: int, passing: list[str], failing: list[str]) -> bool:
+    """``each``: every candidate passes (and there are enough); else enough pass."""
+    if when.each:
+        return candidates >= when.at_least and not failing
+    return len(passing) >= when.at_least
 
 
 def _listing(items: list[str], most: int = MOST_LISTED) -> str:
