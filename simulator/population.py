@@ -1,9 +1,8 @@
 """Students and schools as numpy arrays.
 
-Students are stored school by school and, within a school, grade by grade, so
-that every school and every school-grade is a contiguous slice: aggregation is a
-``reduceat`` rather than a scatter. Everything here is drawn from the
-"population" stream and so depends only on the scenario and the seed.
+Students are stored school by school and, within a school, grade by grade, in
+the order of the scenario file. Everything here is drawn from the "population"
+stream and so depends only on the scenario and the seed.
 """
 
 from __future__ import annotations
@@ -32,10 +31,6 @@ class Population:
     absence_cost: np.ndarray  # (N,) float32, multiplier on the cost of a missed day
     has_need: np.ndarray  # (K, N) bool, K = len(scenario.needs)
     strand_offset: tuple[np.ndarray, ...]  # per subject: (S_j, N) float32, SD units
-    school_slices: tuple[slice, ...]  # students of each school
-    cell_starts: np.ndarray  # start index of each (school, grade) block
-    cell_school: np.ndarray  # school index of each block
-    cell_grade: np.ndarray  # grade of each block
 
     @property
     def n(self) -> int:
@@ -64,21 +59,12 @@ def build_population(sc: Scenario, seed: int) -> Population:
     """Draw every student of the scenario, vectorised, from the population stream."""
     rng = stream(seed, "population")
     grades = sorted(sc.grades)
-    school_idx, grade_col, cell_starts, cell_school, cell_grade = [], [], [], [], []
-    slices, start = [], 0
+    school_idx, grade_col = [], []
     for si, school in enumerate(sc.schools):
-        school_start = start
         for g in grades:
             n = school.enrollment.get(g, 0)
-            if n == 0:
-                continue
-            cell_starts.append(start)
-            cell_school.append(si)
-            cell_grade.append(g)
             school_idx.append(np.full(n, si, dtype=np.int16))
             grade_col.append(np.full(n, g, dtype=np.int8))
-            start += n
-        slices.append(slice(school_start, start))
     school = np.concatenate(school_idx)
     grade = np.concatenate(grade_col)
     n = school.shape[0]
@@ -154,10 +140,6 @@ def build_population(sc: Scenario, seed: int) -> Population:
         absence_cost=cost_mult.astype(np.float32),
         has_need=has_need,
         strand_offset=tuple(strand_offset),
-        school_slices=tuple(slices),
-        cell_starts=np.array(cell_starts, dtype=np.int64),
-        cell_school=np.array(cell_school, dtype=np.int64),
-        cell_grade=np.array(cell_grade, dtype=np.int64),
     )
 
 
