@@ -36,16 +36,10 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from .header import RoomHeader
+from .levels import LEVEL_STYLE, LEVELS, level_content
 from .room import role_label
 from .session_screen import SessionScreen
 
-LEVEL_STYLE = {
-    "Inadequate": "bold $text-error",
-    "Emerging": "$text-warning",
-    "Strong": "$text-success",
-    "Exemplary": "bold $text-primary",
-}
-LEVELS = ("Inadequate", "Emerging", "Strong", "Exemplary")
 ROLES = ("state", "district")
 
 TAKE_HOME_PROMPTS = (
@@ -69,21 +63,13 @@ NAME_WIDTH = 31
 # --------------------------------------------------------------------------- text
 
 
-def level_content(level: str, gauge: bool = True) -> Content:
-    """A level, colour-coded, with a four-step gauge (readable without colour too)."""
-    n = LEVELS.index(level) + 1 if level in LEVELS else 0
-    return Content.from_markup(f"[{LEVEL_STYLE.get(level, '')}]$gauge$level[/]",
-                               gauge="■" * n + "□" * (4 - n) + " " if gauge else "",
-                               level=level)
-
-
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def rating_prompt(code: str, name: str, level: str) -> Content:
     label = Content(f" {code:<3} {_short(name, NAME_WIDTH):<{NAME_WIDTH}} ")
-    return Content.assemble(label, level_content(level, gauge=False))
+    return Content.assemble(label, level_content(level, gauge_too=False))
 
 
 def rating_detail(item: dict[str, Any]) -> Content:

@@ -58,6 +58,7 @@ meetings the simulation plays the next quarters out from the strategies you chos
 | **F8** | light or dark theme |
 | **F7** | save the debrief report, Markdown and HTML, into the pmsim home (in the debrief) |
 | **F10** | close the meeting (in the meeting room) |
+| **p** | on the home screen: progress — your attempts over time (**esc** goes back) |
 | **tab** / **shift+tab** | move between fields |
 | **enter** | save the record you are typing (or press its button) |
 | **ctrl+q** | quit (everything shown as saved is saved) |
@@ -92,6 +93,13 @@ apart from practice, with the band that luck alone could explain. Only the **fin
 debrief reveals what was really going on — where the data showed it and whether you
 looked — and asks each lead for two or three next steps for their own State. **F7**
 saves the report.
+
+## Progress
+
+On the home screen, **p** shows every attempt (a session with a closed meeting) by the
+name(s) typed in "Your name(s)" — or everyone's, by participant — oldest first: the level
+of each sub-element in each attempt, and the trend from the first to the latest. Move to
+an attempt with **←**/**→**; **enter** resumes its session.
 """
 
 

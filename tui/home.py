@@ -49,6 +49,9 @@ class HomeScreen(Screen):
     BINDINGS: ClassVar = [
         Binding("n", "new_session", "New session", id="home.new"),
         Binding("r", "resume", "Resume", id="home.resume"),
+        Binding("p", "progress", "Progress", id="home.progress",
+                tooltip="Your attempts over time (the name(s) typed here, or everyone): "
+                        "the level of each sub-element, oldest attempt first"),
         Binding("q", "app.quit", "Quit", id="home.quit"),
     ]
 
@@ -169,6 +172,11 @@ class HomeScreen(Screen):
         option = sessions.get_option_at_index(sessions.highlighted)
         if option.id:
             self.app.open_session(session=option.id)  # type: ignore[attr-defined]
+
+    def action_progress(self) -> None:
+        from .progress import ProgressScreen  # after the first frame: keeps it light
+
+        self.app.push_screen(ProgressScreen(self.query_one("#participant", Input).value))
 
     @on(OptionList.OptionSelected, "#scenarios")
     def _scenario_chosen(self) -> None:

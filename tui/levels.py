@@ -1,0 +1,31 @@
+"""The rubric's four levels as shown on screen: colour-coded, with a gauge that reads
+without colour too. Textual only: safe to import before the engine."""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+LEVELS = ("Inadequate", "Emerging", "Strong", "Exemplary")
+LEVEL_STYLE = {
+    "Inadequate": "bold $text-error",
+    "Emerging": "$text-warning",
+    "Strong": "$text-success",
+    "Exemplary": "bold $text-primary",
+}
+
+
+def level_rank(level: str | None) -> int:
+    """1 (Inadequate) to 4 (Exemplary); 0 for no level."""
+    return LEVELS.index(level) + 1 if level in LEVELS else 0
+
+
+def gauge(level: str | None) -> str:
+    """``■■□□`` for Emerging: as many filled squares as the level's rank."""
+    n = level_rank(level)
+    return "■" * n + "□" * (4 - n)
+
+
+def level_content(level: str, gauge_too: bool = True) -> Content:
+    """A level, colour-coded, with a four-step gauge (readable without colour too)."""
+    return Content.from_markup(f"[{LEVEL_STYLE.get(level, '')}]$gauge$level[/]",
+                               gauge=f"{gauge(level)} " if gauge_too else "", level=level)
