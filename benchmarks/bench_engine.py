@@ -27,8 +27,8 @@ def _best(fn, repeat: int) -> float:
 
 
 def bench_year(replications: int, repeat: int) -> dict:
-    from simulator.engine import Decision, Simulation
-    from simulator.loading import load_scenario
+    from simulator.engine.simulation import Decision, Simulation
+    from simulator.formats.loading import load_scenario
 
     sc = load_scenario("hudson").scenario
     decisions = [Decision("structured-literacy"), Decision("tutoring-math"),
@@ -63,7 +63,7 @@ def bench_year(replications: int, repeat: int) -> dict:
 def bench_names(n: int, repeat: int) -> dict:
     from faker import Faker
 
-    from simulator.names import _build_pool, student_names
+    from simulator.engine.names import _build_pool, student_names
 
     def pooled() -> None:
         _build_pool.cache_clear()

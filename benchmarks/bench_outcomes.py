@@ -21,15 +21,15 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=200)
     args = parser.parse_args()
 
-    from simulator.loading import builtin_dir, load_scenario
-    from simulator.outcomes import outcomes
-    from simulator.report import build_report, render_html
-    from simulator.transcript import load_transcript
+    from simulator.debrief.outcomes import outcomes
+    from simulator.debrief.report import build_report, render_html
+    from simulator.formats.loading import builtin_dir, load_scenario
+    from simulator.session.transcript import load_transcript
 
     sc = load_scenario("hudson").scenario
     transcript = load_transcript(builtin_dir() / "hudson-strong-transcript.yaml", sc)
     state = transcript.state()
-    from simulator.session import plan_of
+    from simulator.session.state import plan_of
 
     t = time.perf_counter()
     doc = outcomes(sc, state.seed, plan_of(state), args.replications)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.loading import load_scenario
-from simulator.scenario import Scenario
+from simulator.formats.loading import load_scenario
+from simulator.formats.scenario import Scenario
 
 
 @pytest.fixture(autouse=True)

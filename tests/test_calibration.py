@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.engine import Decision, Simulation
-from simulator.metrics import attendance_stat
+from simulator.engine.metrics import attendance_stat
+from simulator.engine.simulation import Decision, Simulation
 
 R = 200
 

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
-from simulator.cli import main
+from pmsim.cli import main
 
 
 def pmsim(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "simulator.cli", *args], capture_output=True, text=True,
+        [sys.executable, "-m", "pmsim.cli", *args], capture_output=True, text=True,
         timeout=120,
     )
 
@@ -21,7 +21,7 @@ def pmsim(*args: str) -> subprocess.CompletedProcess:
 def test_version_imports_nothing_heavy():
     code = (
         "import sys\n"
-        "from simulator.cli import main\n"
+        "from pmsim.cli import main\n"
         "try:\n    main(['--version'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
         "heavy = {'textual', 'numpy', 'pydantic', 'faker', 'yaml'} & set(sys.modules)\n"
         "print(sorted(heavy))\n"

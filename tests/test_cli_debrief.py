@@ -11,11 +11,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from simulator.cli import main
-from simulator.loading import builtin_dir, load_scenario
-from simulator.report import schema
-from simulator.session import append_event
-from simulator.store import Store
+from pmsim.cli import main
+from simulator.debrief.report import schema
+from simulator.formats.loading import builtin_dir, load_scenario
+from simulator.session.state import append_event
+from simulator.session.store import Store
 
 R = "8"
 LOCATED = re.compile(r"^.+:\d+:\d+: .+$")
@@ -149,14 +149,14 @@ def test_progress_lists_the_sessions_attempts(capsys, home, session):
 
 
 def test_user_errors_print_no_traceback_in_a_real_process(home):
-    proc = subprocess.run([sys.executable, "-m", "simulator.cli", "report", "nosuchid",
+    proc = subprocess.run([sys.executable, "-m", "pmsim.cli", "report", "nosuchid",
                            "--home", str(home)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "nosuchid" in proc.stderr
 
 
 def test_the_cli_module_still_imports_nothing_heavy():
-    code = ("import sys, simulator.cli; "
+    code = ("import sys, pmsim.cli; "
             "print(sorted(m for m in ('numpy', 'pydantic', 'textual') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60).stdout

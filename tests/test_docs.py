@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.docs import REGENERATE, scenario_reference
-from simulator.scenario import json_schema
+from simulator.formats.scenario import json_schema
+from simulator.render.reference import REGENERATE, scenario_reference
 
 GUIDE = Path(__file__).resolve().parent.parent / "facilitator_guide"
 REFERENCE = GUIDE / "scenario-reference.md"
@@ -128,7 +128,7 @@ def test_bug2_id_fields_keep_their_own_docstring(
 
 def test_python_m_simulator_docs_prints_the_reference() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "simulator.docs"], capture_output=True, check=False
+        [sys.executable, "-m", "simulator.render.reference"], capture_output=True, check=False
     )
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode("utf-8") == scenario_reference()
@@ -136,7 +136,7 @@ def test_python_m_simulator_docs_prints_the_reference() -> None:
 
 def test_generating_the_reference_does_not_import_textual() -> None:
     code = (
-        "import sys, simulator.docs as docs; docs.scenario_reference(); "
+        "import sys, simulator.render.reference as docs; docs.scenario_reference(); "
         "print('textual' in sys.modules)"
     )
     result = subprocess.run(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.engine import Decision, Simulation, SimulationError
-from simulator.scenario import Scenario
+from simulator.engine.simulation import Decision, Simulation, SimulationError
+from simulator.formats.scenario import Scenario
 
 BUNDLE = [Decision("structured-literacy"), Decision("tutoring-math"),
           Decision("attendance-outreach")]
@@ -139,7 +139,7 @@ def test_names_are_drawn_only_when_asked_and_are_deterministic(hudson):
 
 
 def test_a_price_counts_the_students_the_engine_then_serves(hudson):
-    from simulator.pricing import price
+    from simulator.engine.pricing import price
 
     sim = Simulation(hudson, seed=1)
     sim.run_until_meeting()

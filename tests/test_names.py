@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.names import FIRST_POOL, LAST_POOL, NamePool, student_names
+from simulator.engine.names import FIRST_POOL, LAST_POOL, NamePool, student_names
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 POOL_SCRIPT = """
 import json, sys
-from simulator.names import NamePool
+from simulator.engine.names import NamePool
 pool = NamePool.build(int(sys.argv[1]))
 print(json.dumps([pool.first.tolist(), pool.last.tolist()]))
 """

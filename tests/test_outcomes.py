@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from simulator import outcomes as oc
-from simulator.population import build_population
+from simulator.debrief import outcomes as oc
+from simulator.engine.population import build_population
 
 R = 40
 BALANCED = [("meeting-1", [{"strategy": "balanced-literacy", "action": "adopt", "options": {}}]),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.engine import Decision, Simulation
-from simulator.playthrough import simulate
+from simulator.engine.playthrough import simulate
+from simulator.engine.simulation import Decision, Simulation
 
 ADOPT = {"strategy": "structured-literacy", "action": "adopt",
          "options": {"grades": [6, 7], "subgroups": ["el", "swd"]}}

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from simulator.loading import load_scenario
-from simulator.progress import progress, render_table
-from simulator.session import append_event
-from simulator.store import Store
+from simulator.debrief.progress import progress, render_table
+from simulator.formats.loading import load_scenario
+from simulator.session.state import append_event
+from simulator.session.store import Store
 
 LEVELS = ["Inadequate", "Emerging", "Strong", "Exemplary"]
 IDS = ["A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "D1", "D2", "D3"]

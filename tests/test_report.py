@@ -17,9 +17,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from simulator.report import build_report, render_html, render_markdown, schema
-from simulator.session import replay, validate_payload
-from simulator.store import Event
+from simulator.debrief.report import build_report, render_html, render_markdown, schema
+from simulator.session.state import replay, validate_payload
+from simulator.session.store import Event
 
 SNAPSHOTS = Path(__file__).parent / "report_snapshots"
 UPDATE = os.environ.get("PMSIM_UPDATE_SNAPSHOTS") == "1"

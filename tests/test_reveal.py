@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from simulator.playthrough import simulate
-from simulator.reveal import clarity_words, opened, reveal
-from simulator.session import SessionState, ViewSeen
+from simulator.debrief.reveal import clarity_words, opened, reveal
+from simulator.engine.playthrough import simulate
+from simulator.session.state import SessionState, ViewSeen
 
 BALANCED = [("meeting-1", [{"strategy": "balanced-literacy", "action": "adopt", "options": {}}]),
             ("meeting-2", [])]
@@ -128,9 +128,9 @@ def test_every_hidden_truth_is_revealed_with_its_explanation(hudson, sim):
 
 
 def test_a_strand_view_counts_as_opened_only_for_the_group_it_names(hudson):
-    from simulator.reveal import opened
-    from simulator.scenario import Evidence
-    from simulator.session import SessionState, ViewSeen
+    from simulator.debrief.reveal import opened
+    from simulator.formats.scenario import Evidence
+    from simulator.session.state import SessionState, ViewSeen
 
     evidence = Evidence(view="reading/hudson-ms/strand", group="el", quarter="q1",
                         note="word study")

@@ -22,16 +22,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from simulator.cli import main
-from simulator.loading import (
-    ScenarioError,
-    annotation_at,
-    builtin_dir,
-    builtin_paths,
-    parse_scenario,
-)
-from simulator.scenario import Scenario
-from simulator.yamlsafe import MAX_BYTES, load_text
+from pmsim.cli import main
+from simulator.formats.loading import ScenarioError, builtin_dir, builtin_paths, parse_scenario
+from simulator.formats.scenario import Scenario
+from simulator.formats.strict import annotation_at
+from simulator.formats.yamlsafe import MAX_BYTES, load_text
 
 HUDSON_PATH = builtin_dir() / "hudson.yaml"
 HUDSON = HUDSON_PATH.read_text(encoding="utf-8")
@@ -43,7 +38,7 @@ PYTHON_TAG = "title: !!python/object/apply:os.system ['touch pmsim-was-here']\n"
 
 # Where YAML breaks lines (so where the parser's line numbers change).
 YAML_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
-PMSIM = [sys.executable, "-m", "simulator.cli"]  # the `pmsim` command, in this interpreter
+PMSIM = [sys.executable, "-m", "pmsim.cli"]  # the `pmsim` command, in this interpreter
 PROBLEM = re.compile(r"(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>\S.*)")
 
 FUZZ = settings(

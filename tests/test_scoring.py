@@ -11,25 +11,21 @@ from typing import Any
 
 import pytest
 
-from simulator.loading import ScenarioError, builtin_dir, parse_scenario
-from simulator.metrics import school_masks, score_stat
-from simulator.playthrough import simulate
-from simulator.scenario import Scenario
-from simulator.scoring import (
-    ELEMENTS,
-    LEVELS,
-    ROUTINES,
-    Debrief,
-    compile_pattern,
+from simulator.debrief.scoring import Debrief, compile_pattern, fill, score
+from simulator.engine.metrics import school_masks, score_stat
+from simulator.engine.playthrough import simulate
+from simulator.formats.loading import ScenarioError, builtin_dir, parse_scenario
+from simulator.formats.lookfors import (
+    LookForsError,
     default_lookfors,
-    fill,
-    level_for,
     lookfors_for,
     parse_lookfors,
-    score,
 )
-from simulator.session import plan_of
-from simulator.transcript import Transcript, load_transcript
+from simulator.formats.rubric import LEVELS, ROUTINES, level_for
+from simulator.formats.rubric import SUB_ELEMENTS as ELEMENTS
+from simulator.formats.scenario import Scenario
+from simulator.session.state import plan_of
+from simulator.session.transcript import Transcript, load_transcript
 
 STRONG_PATH = builtin_dir() / "hudson-strong-transcript.yaml"
 WEAK_PATH = builtin_dir() / "hudson-weak-transcript.yaml"
@@ -228,7 +224,7 @@ def test_templates_are_filled_by_substitution_only() -> None:
 
 
 def test_patterns_are_globs_with_scenario_names(hudson: Scenario) -> None:
-    from simulator.scoring import _pattern_values
+    from simulator.debrief.scoring import _pattern_values
 
     pattern = compile_pattern("{subject}/{priority}/*", _pattern_values(hudson))
     assert pattern is not None
@@ -448,7 +444,7 @@ def test_a_scenario_adds_look_fors_and_reweights_the_defaults(
     strong: Transcript, weak: Transcript
 ) -> None:
     sc = parse_scenario(_with_debrief(SCENARIO_LOOKFOR))
-    rules = {lf.id: lf for lf in lookfors_for(sc)}
+    rules = {lf.id: lf for lf in lookfors_for(sc.debrief)}
     assert "c1-attendance-breakdown" not in rules
     assert rules["a2-theory-of-action"].weight == 4
     good, poor = score(sc, strong.state()), score(sc, weak.state())
@@ -514,7 +510,7 @@ def test_a_broken_look_fors_file_reports_every_problem_at_its_line() -> None:
     evidence: e
     missed: m
 """
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(LookForsError) as caught:
         parse_lookfors(raw, "l.yaml")
     assert caught.value.lines()[0].startswith("l.yaml:3:14: lookfors.0.element: input should be")
 

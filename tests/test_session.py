@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.session import (
+from simulator.session.state import (
     EVENT_MODELS,
     Note,
     Record,
@@ -20,7 +20,7 @@ from simulator.session import (
     replay,
     validate_payload,
 )
-from simulator.store import Event, Store
+from simulator.session.store import Event, Store
 
 SHA = "cd" * 32
 CREATED = {"scenario": "hudson", "scenario_sha256": SHA, "seed": 3, "title": "Pair 1"}
@@ -301,8 +301,8 @@ def test_record_fold_matches_a_plain_dict_model(ops: list[tuple[str, str, dict[s
 
 
 def test_take_home_answers_are_kept_one_per_role(tmp_path):
-    from simulator.session import append_event, replay
-    from simulator.store import Store
+    from simulator.session.state import append_event, replay
+    from simulator.session.store import Store
 
     with Store.open(tmp_path) as store:
         info = store.create_session("hudson", "0" * 64, 1, "t")
@@ -321,8 +321,8 @@ def test_take_home_answers_are_kept_one_per_role(tmp_path):
 
 
 def test_a_view_keeps_its_filters(tmp_path):
-    from simulator.session import append_event, replay
-    from simulator.store import Store
+    from simulator.session.state import append_event, replay
+    from simulator.session.store import Store
 
     with Store.open(tmp_path) as store:
         info = store.create_session("hudson", "0" * 64, 1, "t")

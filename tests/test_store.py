@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator import store as store_module
-from simulator.store import (
+from simulator.session import store as store_module
+from simulator.session.store import (
     DB_FILENAME,
     ID_ALPHABET,
     ID_LENGTH,
@@ -268,7 +268,7 @@ def test_an_appended_event_survives_a_killed_process(tmp_path: Path) -> None:
         """
         import os, signal, sys
         from pathlib import Path
-        from simulator.store import Store
+        from simulator.session.store import Store
         store = Store.open(Path(sys.argv[1]))
         event = store.append(sys.argv[2], "note.added", "state", {"text": "saved"})
         print(event.seq, flush=True)
@@ -288,7 +288,7 @@ def test_an_appended_event_survives_a_killed_process(tmp_path: Path) -> None:
 WRITER = """
     import sys, time
     from pathlib import Path
-    from simulator.store import Store
+    from simulator.session.store import Store
     gate, home, sid, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
     with Store.open(home) as store:
         (gate / f"ready-{name}").touch()
@@ -302,7 +302,7 @@ WRITER = """
 OPENER = """
     import sys, time
     from pathlib import Path
-    from simulator.store import Store
+    from simulator.session.store import Store
     gate, home, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     (gate / f"ready-{name}").touch()
     while not (gate / "go").exists():

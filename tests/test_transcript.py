@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.loading import builtin_dir, builtin_paths
-from simulator.scenario import Scenario
-from simulator.session import EVENT_MODELS, SessionState, append_event, replay
-from simulator.store import Store
-from simulator.transcript import (
+from simulator.formats.loading import builtin_dir, builtin_paths
+from simulator.formats.scenario import Scenario
+from simulator.session.state import EVENT_MODELS, SessionState, append_event, replay
+from simulator.session.store import Store
+from simulator.session.transcript import (
     ENTRY_MODELS,
     REGENERATE,
     SCHEMA_PATH,
@@ -329,7 +329,7 @@ def test_events_for_replay_start_with_the_session_and_number_every_event() -> No
 
 
 def test_an_unknown_id_raises_the_stores_error(tmp_path: Path) -> None:
-    from simulator.store import UnknownSessionError
+    from simulator.session.store import UnknownSessionError
 
     with Store.open(tmp_path) as store, pytest.raises(UnknownSessionError):
         transcript_from_session(store, "nosuchid")
@@ -351,8 +351,8 @@ def test_any_text_survives_the_yaml_round_trip(texts: list[str], role: str) -> N
 
 
 def test_a_session_export_keeps_the_participants_names(tmp_path):
-    from simulator.store import Store
-    from simulator.transcript import parse_transcript, transcript_from_session
+    from simulator.session.store import Store
+    from simulator.session.transcript import parse_transcript, transcript_from_session
 
     with Store.open(tmp_path) as store:
         info = store.create_session("hudson", "0" * 64, 1, "t",

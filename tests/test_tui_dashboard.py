@@ -9,9 +9,9 @@ import pytest
 from test_tui_meetings import until as _until
 from textual.widgets import DataTable, Select, Static
 
-from simulator.store import Store
+from simulator.session.store import Store
 from tui.app import PmsimApp
-from tui.charts import TrendChart, nice_ticks
+from tui.widgets.charts import TrendChart, nice_ticks
 
 SIZE = (100, 30)
 

@@ -3,7 +3,7 @@ take-home exercise only at the end of the year.
 
 Sessions are set up quickly from the weak Hudson transcript (a worked example: the pair
 look only at the all-students view and never follow up), written to a temporary store
-through :class:`tui.room.Room`; the meeting is then closed, and the debrief played,
+through :class:`simulator.session.client.Room`; the meeting is then closed, and the debrief played,
 through the TUI with Pilot.
 """
 
@@ -17,12 +17,12 @@ from test_tui_meetings import SIZE, close_meeting, events, screen_name, until
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static, TabbedContent
 
-from simulator import store as store_module
-from simulator.loading import builtin_dir
-from simulator.session import append_event
-from simulator.transcript import load_transcript
+from simulator.formats.loading import builtin_dir
+from simulator.session import store as store_module
+from simulator.session.client import Room
+from simulator.session.state import append_event
+from simulator.session.transcript import load_transcript
 from tui.app import PmsimApp
-from tui.room import Room
 
 REPLICATIONS = 20
 WEAK = builtin_dir() / "hudson-weak-transcript.yaml"

@@ -8,10 +8,10 @@ from pathlib import Path
 from test_tui_meetings import until as _until
 from textual.widgets import Button, DataTable, Static
 
-from simulator.engine import Decision, Simulation
-from simulator.store import Store
+from simulator.engine.simulation import Decision, Simulation
+from simulator.session.store import Store
 from tui.app import PmsimApp
-from tui.forms import RecordForm
+from tui.widgets.forms import RecordForm
 
 SIZE = (100, 30)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from test_tui_meetings import until as _until
 from textual.widgets import Input, OptionList
 
-from simulator.store import Store
+from simulator.session.store import Store
 from tui.app import PmsimApp
 
 SIZE = (100, 30)
@@ -22,9 +22,10 @@ import json, sys, threading
 from textual.app import App
 from tui.app import PmsimApp
 
-HEAVY = ("pydantic", "numpy", "yaml", "faker", "simulator.loading", "simulator.scenario",
-         "simulator.engine", "textual.widgets._markdown", "tui.dialogs", "tui.dashboard",
-         "tui.meeting", "tui.room")
+HEAVY = ("pydantic", "numpy", "yaml", "faker", "simulator.formats.loading",
+         "simulator.formats.scenario", "simulator.engine.simulation", "textual.widgets._markdown",
+         "tui.screens.dialogs", "tui.screens.dashboard", "tui.screens.meeting",
+         "simulator.session.client")
 display = App._display
 seen = {}
 

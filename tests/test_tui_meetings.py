@@ -14,9 +14,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, Static
 
-from simulator.store import Store
+from simulator.session.store import Store
 from tui.app import PmsimApp
-from tui.forms import RecordForm
+from tui.widgets.forms import RecordForm
 
 SIZE = (100, 30)
 

@@ -2,7 +2,7 @@
 
 Attempts are set up by replaying the worked Hudson transcripts (weak, then strong) into
 new sessions of a temporary store, named as the home screen names them; the levels the
-screen shows are checked against :func:`simulator.progress.progress`.
+screen shows are checked against :func:`simulator.debrief.progress.progress`.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from test_tui_meetings import until
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from simulator import store as store_module
-from simulator.loading import builtin_dir, load_scenario
-from simulator.progress import progress
-from simulator.session import append_event
-from simulator.store import Store
-from simulator.transcript import load_transcript
+from simulator.debrief.progress import progress
+from simulator.formats.loading import builtin_dir, load_scenario
+from simulator.session import store as store_module
+from simulator.session.state import append_event
+from simulator.session.store import Store
+from simulator.session.transcript import load_transcript
 from tui.app import PmsimApp
-from tui.levels import gauge, level_rank
-from tui.progress import EMPTY, ProgressScreen, ProgressTable
+from tui.screens.progress import EMPTY, ProgressScreen, ProgressTable
+from tui.widgets.levels import gauge, level_rank
 
 SIZE = (100, 30)
 ELEMENTS = ["A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "D1", "D2", "D3"]

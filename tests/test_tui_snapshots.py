@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from simulator import store as store_module
+from simulator.session import store as store_module
 from tui.app import PmsimApp
 
 SIZE = (100, 30)

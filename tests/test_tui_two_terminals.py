@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
+from simulator.session.client import Room
 from tui.app import PmsimApp
-from tui.room import Room
 
 SIZE = (100, 30)
 

@@ -11,8 +11,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator import yamlsafe
-from simulator.yamlsafe import (
+from simulator.formats import yamlsafe
+from simulator.formats.yamlsafe import (
     MAX_BYTES,
     Loaded,
     MarkPath,

@@ -2,7 +2,7 @@
 
 Only Textual is imported before the first screen paints; the engine (numpy,
 pydantic) is imported in workers. Every screen of a session is drawn from a
-:class:`~tui.room.Room`, whose state is the replay of the session's events.
+:class:`~simulator.session.client.Room`, whose state is the replay of the session's events.
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, LoadingIndicator, Static
 
-from .commands import ScreenActions
+from tui.commands import ScreenActions
 
 if TYPE_CHECKING:
-    from simulator.store import Event
-
-    from .dialogs import PassingScreen
-    from .room import Room
+    from simulator.session.client import Room
+    from simulator.session.store import Event
+    from tui.screens.dialogs import PassingScreen
 
 SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes", "debrief")
 
@@ -100,7 +99,7 @@ class PmsimApp(App[int]):
             self.open_session(scenario=self.start_scenario, seed=self.start_seed,
                               session=self.start_session)
         else:
-            from .home import HomeScreen
+            from tui.screens.home import HomeScreen
 
             self.push_screen(HomeScreen())
 
@@ -114,12 +113,12 @@ class PmsimApp(App[int]):
     @work(thread=True, exclusive=True, group="open")
     def _open_room(self, scenario: str | None, seed: int, session: str | None,
                    participant: str = "") -> None:
-        from simulator.loading import ScenarioError, ScenarioNotFound
-        from simulator.store import StoreError
+        from simulator.formats.loading import ScenarioError, ScenarioNotFound
+        from simulator.session.client import Room
+        from simulator.session.store import StoreError
 
         # The session's screens (and plotext) are imported here, off the UI thread.
-        from . import briefing, changes, dashboard, debrief, meeting  # noqa: F401
-        from .room import Room
+        from tui.screens import briefing, changes, dashboard, debrief, meeting  # noqa: F401
 
         try:
             if session:
@@ -145,11 +144,11 @@ class PmsimApp(App[int]):
         self.notify(message, severity="error", timeout=8)
 
     def _room_ready(self, room: Room) -> None:
-        from .briefing import BriefingScreen
-        from .changes import ChangesScreen
-        from .dashboard import DashboardScreen
-        from .debrief import DebriefScreen
-        from .meeting import MeetingScreen
+        from tui.screens.briefing import BriefingScreen
+        from tui.screens.changes import ChangesScreen
+        from tui.screens.dashboard import DashboardScreen
+        from tui.screens.debrief import DebriefScreen
+        from tui.screens.meeting import MeetingScreen
 
         self.room = room
         room.listener = self._on_events
@@ -171,7 +170,7 @@ class PmsimApp(App[int]):
 
     def _label_screens(self) -> None:
         """The session, and who this terminal speaks for, in every session screen's header."""
-        from .room import role_label
+        from simulator.session.client import role_label
 
         room = self.room
         if room is None:
@@ -186,7 +185,7 @@ class PmsimApp(App[int]):
 
     def action_switch_speaker(self) -> None:
         """At a shared terminal: the other role speaks; what follows is recorded as theirs."""
-        from .room import role_label
+        from simulator.session.client import role_label
 
         room = self.room
         if room is None or room.role != "both":
@@ -210,7 +209,7 @@ class PmsimApp(App[int]):
     # ------------------------------------------------------------------ events
 
     def _poll(self) -> None:
-        from simulator.store import StoreError
+        from simulator.session.store import StoreError
 
         if self.room is None:
             return
@@ -247,7 +246,7 @@ class PmsimApp(App[int]):
         done = room.sim.quarters_done if room.sim is not None else 0
         nxt = room.current_meeting
         until = sc.quarter_index(nxt.after_quarter) + 1 if nxt else len(sc.calendar.quarters)
-        from .dialogs import PassingScreen
+        from tui.screens.dialogs import PassingScreen
 
         passing = PassingScreen(max(until - done, 1))
         self.push_screen(passing)
@@ -300,7 +299,7 @@ class PmsimApp(App[int]):
         return next((s for s in reversed(self.screen_stack) if not s.is_modal), self.screen)
 
     def _switch(self, name: str) -> None:
-        from .dialogs import PassingScreen
+        from tui.screens.dialogs import PassingScreen
 
         if isinstance(self.screen, PassingScreen):
             return
@@ -358,7 +357,7 @@ class PmsimApp(App[int]):
         self._switch("briefing")
 
     def go_home(self) -> None:
-        from .home import HomeScreen
+        from tui.screens.home import HomeScreen
 
         if self._poll_timer is not None:
             self._poll_timer.stop()
@@ -375,7 +374,7 @@ class PmsimApp(App[int]):
         self.refresh_bindings()
 
     def action_help(self) -> None:
-        from .dialogs import HelpScreen
+        from tui.screens.dialogs import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())

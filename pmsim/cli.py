@@ -1,0 +1,422 @@
+"""The ``pmsim`` command.
+
+Heavy modules (numpy, pydantic, textual, faker) are imported inside the
+commands that need them, so that ``pmsim --version`` and usage errors are fast.
+Every user error ends as a one-line message and exit status 1 (2 for usage),
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from simulator import __version__
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pmsim",
+        description="Performance-management role-play for state education agencies.",
+    )
+    parser.add_argument("--version", action="version", version=f"pmsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    play = sub.add_parser("play", help="open the meeting room on a scenario or a saved session")
+    play.add_argument("scenario", nargs="?", help="built-in id (e.g. hudson) or a file path")
+    play.add_argument("--seed", type=int, default=None, help="random seed (default 1)")
+    play.add_argument("--session", help="resume or join a saved session")
+    play.add_argument("--role", choices=["state", "district", "both"], default=None,
+                      help="which role this terminal plays (default: both, at one terminal)")
+    _home(play)
+
+    scenario = sub.add_parser("scenario", help="list, show, validate scenario files")
+    ssub = scenario.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ssub.add_parser("list", help="built-in scenarios: ID<TAB>TITLE")
+    show = ssub.add_parser("show", help="a validated scenario, defaults filled in")
+    show.add_argument("scenario")
+    show.add_argument("--format", choices=["json", "text"], default="text")
+    validate = ssub.add_parser(
+        "validate", help="check scenario (and worked transcript) files; every problem at once")
+    validate.add_argument("paths", nargs="+", metavar="PATH")
+    ssub.add_parser("schema", help="the scenario JSON Schema")
+
+    run = sub.add_parser("run", help="play a whole scenario headless and print the results")
+    run.add_argument("scenario")
+    run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--strategies", default="",
+                     help="comma-separated strategy ids adopted at the first meeting")
+    run.add_argument("--replications", type=int, default=1)
+    run.add_argument("--format", choices=["json", "table"], default="table")
+
+    session = sub.add_parser("session", help="saved sessions")
+    sesub = session.add_subparsers(dest="action", metavar="ACTION", required=True)
+    slist = sesub.add_parser("list", help="saved sessions: id, scenario, created, stage")
+    slist.add_argument("--format", choices=["json", "table"], default="table")
+    _home(slist)
+    export = sesub.add_parser("export", help="a saved session's transcript (YAML) on stdout")
+    export.add_argument("id", metavar="ID")
+    _home(export)
+
+    debrief = sub.add_parser("debrief", help="score a transcript and print its debrief report")
+    debrief.add_argument("scenario", help="built-in id (e.g. hudson) or a file path")
+    debrief.add_argument("--transcript", required=True, metavar="FILE",
+                         help="the records of a playthrough (as `pmsim session export` writes)")
+    _report_options(debrief)
+
+    report = sub.add_parser("report", help="the debrief report of a saved session")
+    report.add_argument("id", metavar="ID")
+    _report_options(report)
+
+    progress = sub.add_parser("progress", help="a participant's attempts over time")
+    progress.add_argument("--participant", metavar="NAME",
+                          help="only this participant's sessions (default: every session)")
+    progress.add_argument("--format", choices=["json", "table"], default="table")
+    _home(progress)
+    return parser
+
+
+def _report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["json", "md", "html"], default="md")
+    p.add_argument("--replications", type=int, default=200,
+                   help="replays of each plan for the outcomes (default 200)")
+    stage = p.add_mutually_exclusive_group()
+    stage.add_argument("--final", dest="final", action="store_true", default=None,
+                       help="the final debrief (with the reveal) even if meetings are open")
+    stage.add_argument("--not-final", dest="final", action="store_false",
+                       help="a debrief without the reveal even if every meeting is closed")
+    _home(p)
+
+
+def _home(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--home", type=Path, default=None,
+                   help="folder of the session store (default: $PMSIM_HOME or the user data dir)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except UserError as exc:
+        print(f"pmsim: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in (None, "play"):
+        return _play(args)
+    if args.command == "scenario":
+        return {
+            "list": _scenario_list,
+            "show": _scenario_show,
+            "validate": _scenario_validate,
+            "schema": _scenario_schema,
+        }[args.action](args)
+    if args.command == "run":
+        return _run(args)
+    if args.command == "session":
+        return {"list": _session_list, "export": _session_export}[args.action](args)
+    if args.command == "debrief":
+        return _debrief(args)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "progress":
+        return _progress(args)
+    raise UserError(f"unknown command {args.command}", 2)
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+def _load(ref: str):
+    from simulator.formats.loading import ScenarioError, ScenarioNotFound, load_scenario
+
+    try:
+        return load_scenario(ref)
+    except ScenarioNotFound as exc:
+        raise UserError(str(exc)) from None
+    except ScenarioError as exc:
+        raise UserError("invalid scenario:\n" + "\n".join(exc.lines())) from None
+    except OSError as exc:
+        raise UserError(f"cannot read {ref}: {exc.strerror}") from None
+
+
+def _scenario_list(args: argparse.Namespace) -> int:
+    from simulator.formats.loading import ScenarioError, builtin_paths, parse_scenario
+
+    for path in builtin_paths():
+        try:
+            sc = parse_scenario(path.read_bytes(), str(path))
+        except ScenarioError as exc:
+            print("\n".join(exc.lines()), file=sys.stderr)
+            continue
+        print(f"{sc.id}\t{sc.title}")
+    return 0
+
+
+def _scenario_show(args: argparse.Namespace) -> int:
+    sc = _load(args.scenario).scenario
+    if args.format == "json":
+        print(json.dumps(sc.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return 0
+    print(sc.title)
+    print(sc.summary)
+    print()
+    print(f"{sc.district.name} · {sc.state.name}")
+    for s in sc.schools:
+        mark = " (priority)" if s.priority else ""
+        print(f"  {s.id:<16} {s.name}{mark}: {sum(s.enrollment.values())} students")
+    print("Calendar:")
+    for q in sc.calendar.quarters:
+        meetings = [m.title for m in sc.calendar.meetings if m.after_quarter == q.id]
+        print(f"  {q.label}" + (f"  → {meetings[0]}" if meetings else ""))
+    print("Strategies:")
+    for st in sc.strategies:
+        print(f"  {st.id:<24} {st.name}")
+    return 0
+
+
+def _scenario_validate(args: argparse.Namespace) -> int:
+    from simulator.formats.loading import parse_scenario
+    from simulator.formats.yamlsafe import FileProblems
+
+    status = 0
+    for name in args.paths:
+        path = Path(name)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            print(f"pmsim: {name}: no such file", file=sys.stderr)
+            status = max(status, 2)
+            continue
+        except OSError as exc:
+            print(f"pmsim: {name}: {exc.strerror}", file=sys.stderr)
+            status = max(status, 2)
+            continue
+        try:
+            if _is_transcript(raw):
+                _parse_transcript_beside(raw, name, path)
+            else:
+                parse_scenario(raw, name)
+        except FileProblems as exc:
+            print("\n".join(exc.lines()), file=sys.stderr)
+            status = max(status, 1)
+            continue
+        print(f"{name}: ok")
+    return status
+
+
+def _is_transcript(raw: bytes) -> bool:
+    """A worked transcript (it lives beside its scenario): validated as a transcript."""
+    from simulator.formats.yamlsafe import YamlError, load_bytes
+
+    try:
+        data = load_bytes(raw).data
+    except YamlError:
+        return False
+    return isinstance(data, dict) and "transcript_version" in data
+
+
+def _parse_transcript_beside(raw: bytes, name: str, path: Path) -> None:
+    """Validate a transcript, against its scenario too when that can be found (a built-in
+    id, or a path relative to the transcript's folder)."""
+    from simulator.formats.loading import ScenarioError, ScenarioNotFound, load_scenario
+    from simulator.session.transcript import parse_transcript
+
+    transcript = parse_transcript(raw, name)
+    for ref in (transcript.scenario, str(path.parent / transcript.scenario)):
+        try:
+            scenario = load_scenario(ref).scenario
+        except (ScenarioNotFound, ScenarioError, OSError):
+            continue
+        parse_transcript(raw, name, scenario)
+        return
+
+
+def _scenario_schema(args: argparse.Namespace) -> int:
+    from simulator.formats.scenario import json_schema
+
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+# ---------------------------------------------------------------- run
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.replications < 1 or args.replications > 100_000:
+        raise UserError("--replications must be between 1 and 100000", 2)
+    loaded = _load(args.scenario)
+    from simulator.engine.headless import run
+    from simulator.engine.simulation import SimulationError
+
+    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    try:
+        doc = run(loaded.scenario, args.seed, strategies, args.replications)
+    except SimulationError as exc:
+        raise UserError(str(exc)) from None
+    if args.format == "json":
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        from simulator.render.text import run_table
+
+        print(run_table(loaded.scenario, doc))
+    return 0
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def _session_list(args: argparse.Namespace) -> int:
+    from simulator.session.store import Store, StoreError
+
+    try:
+        with Store.open(args.home) as store:
+            sessions = store.list_sessions()
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    rows = [
+        {"id": s.id, "scenario": s.scenario, "created": s.created, "stage": s.stage,
+         "seed": s.seed, "title": s.title}
+        for s in sessions
+    ]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for r in rows:
+            print(f"{r['id']}\t{r['scenario']}\t{r['created']}\t{r['stage']}")
+    return 0
+
+
+def _session_export(args: argparse.Namespace) -> int:
+    from simulator.session.store import Store, StoreError
+    from simulator.session.transcript import transcript_from_session
+
+    try:
+        with Store.open(args.home) as store:
+            transcript = transcript_from_session(store, args.id)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    sys.stdout.write(transcript.to_yaml())
+    return 0
+
+
+# ---------------------------------------------------------------- debriefs
+
+
+def _check_replications(n: int) -> None:
+    if n < 2 or n > 10_000:
+        raise UserError("--replications must be between 2 and 10000", 2)
+
+
+def _cache_dir(home: Path | None) -> Path:
+    from simulator.session.store import default_home
+
+    return (default_home() if home is None else Path(home)) / "cache"
+
+
+def _print_report(doc: dict, fmt: str) -> None:
+    from simulator.debrief.report import render_html, render_markdown
+
+    if fmt == "json":
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif fmt == "html":
+        sys.stdout.write(render_html(doc))
+    else:
+        sys.stdout.write(render_markdown(doc))
+
+
+def _debrief(args: argparse.Namespace) -> int:
+    _check_replications(args.replications)
+    loaded = _load(args.scenario)
+    from simulator.debrief.report import build_report
+    from simulator.session.transcript import TranscriptError, load_transcript
+
+    sc = loaded.scenario
+    try:
+        transcript = load_transcript(Path(args.transcript), sc)
+    except TranscriptError as exc:
+        print("\n".join(exc.lines()), file=sys.stderr)
+        return 1
+    if transcript.scenario not in (sc.id, args.scenario):
+        raise UserError(
+            f"{args.transcript} is a transcript of scenario '{transcript.scenario}', not '{sc.id}'"
+        )
+    doc = build_report(sc, transcript.state(), final=args.final, replications=args.replications,
+                       participants=transcript.participants, cache_dir=_cache_dir(args.home))
+    _print_report(doc, args.format)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    _check_replications(args.replications)
+    from simulator.session.state import replay
+    from simulator.session.store import Store, StoreError
+
+    try:
+        with Store.open(args.home) as store:
+            state = replay(store.events(args.id))
+            home = store.path.parent
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    loaded = _load(state.scenario)
+    if loaded.sha256 != state.scenario_sha256:
+        print(f"pmsim: note: the scenario file {loaded.path.name} has changed since session "
+              f"{args.id} was played; the report uses it as it is now", file=sys.stderr)
+    from simulator.debrief.report import build_report
+
+    doc = build_report(loaded.scenario, state, final=args.final,
+                       replications=args.replications, cache_dir=home / "cache")
+    _print_report(doc, args.format)
+    return 0
+
+
+def _progress(args: argparse.Namespace) -> int:
+    from simulator.debrief.progress import progress, render_table
+    from simulator.session.store import Store, StoreError
+
+    try:
+        with Store.open(args.home) as store:
+            doc = progress(store, args.participant)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    if args.format == "json":
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        print(render_table(doc))
+    return 0
+
+
+# ---------------------------------------------------------------- the TUI
+
+
+def _play(args: argparse.Namespace) -> int:
+    try:
+        from tui.app import launch
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise UserError(f"the meeting room is not available: {exc}") from None
+    return launch(
+        scenario=getattr(args, "scenario", None),
+        seed=getattr(args, "seed", None),
+        session=getattr(args, "session", None),
+        role=getattr(args, "role", None),
+        home=getattr(args, "home", None),
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,580 @@
+"""Student outcomes, scored apart from the practice of performance management.
+
+A debrief rates the routine; this module says what the decisions did for the
+students at the priority school(s), against two yardsticks:
+
+* **business as usual** — the same year with no decisions at all;
+* **the best affordable bundle** — the set of strategies, adopted at the first
+  meeting, that would have grown students most within the scenario's budget and
+  staff (searched: every affordable bundle screened with a few replications, or
+  greedy plus local search when there are too many; the best few confirmed with
+  all of them).
+
+Every plan is replayed ``replications`` times from the session's seed. The
+engine keys every random stream by name, so the plans share their random
+numbers: a difference between two plans is the decisions, not the dice.
+Replication 0 *is* the session's own playthrough, so the spread across
+replications says how much of the session's result was luck — a good routine
+can meet bad luck, and the debrief says so in plain words.
+
+Growth is measured per subject from the last benchmark before the first
+decision (the first meeting's quarter) to the end of the year: the change in
+the mean scale score and in the percentage of students on benchmark.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulator import __version__
+from simulator.engine.playthrough import Plan, feasible
+from simulator.engine.population import Population, build_population
+from simulator.engine.pricing import Price, price
+from simulator.engine.simulation import Decision, QuarterResult, Simulation
+from simulator.formats.scenario import Scenario
+
+BAND = (10, 90)
+"""Percentiles of the band reported around a plan's result."""
+SCREEN_REPLICATIONS = 16
+"""Replications per bundle while searching; the finalists get the full number."""
+FINALISTS = 4
+"""How many screened bundles are confirmed with the full number of replications."""
+EXHAUSTIVE_LIMIT = 256
+"""Screen every affordable bundle when there are at most this many; otherwise search."""
+CACHE_VERSION = 1
+"""Bump when the search or the figures change, so old cache files are ignored."""
+
+PLAYED = "played"
+BUSINESS_AS_USUAL = "business_as_usual"
+BEST = "best"
+LABELS = {
+    PLAYED: "Your decisions",
+    BUSINESS_AS_USUAL: "Business as usual (no decisions)",
+    BEST: "Best affordable bundle",
+}
+
+
+# --------------------------------------------------------------------------- bundles
+
+
+def prices(start: Simulation) -> dict[str, Price]:
+    """Each strategy's price if adopted at the first meeting as the scenario defines it."""
+    return {st.id: price(start, Decision(st.id)) for st in start.scenario.strategies}
+
+
+def bundle_price(table: dict[str, Price], bundle: Iterable[str]) -> Price:
+    ids = list(bundle)
+    return Price(sum(table[s].cost for s in ids), sum(table[s].staff_fte for s in ids))
+
+
+def affordable(scenario: Scenario, price: Price) -> bool:
+    """Within the scenario's budget and staff (a small tolerance for float sums)."""
+    res = scenario.resources
+    return price.cost <= res.budget + 1e-6 and price.staff_fte <= res.staff_fte + 1e-9
+
+
+def affordable_bundles(
+    scenario: Scenario, table: dict[str, Price], limit: int | None = None
+) -> list[tuple[str, ...]] | None:
+    """Every non-empty affordable bundle in scenario order, or None if there are more than
+    ``limit``. Depth-first with pruning: a bundle over budget has no affordable superset."""
+    ids = [s.id for s in scenario.strategies]
+    out: list[tuple[str, ...]] = []
+
+    def grow(start: int, bundle: tuple[str, ...], cost: float, staff: float) -> bool:
+        for i in range(start, len(ids)):
+            p = table[ids[i]]
+            nxt = Price(cost + p.cost, staff + p.staff_fte)
+            if not affordable(scenario, nxt):
+                continue
+            out.append((*bundle, ids[i]))
+            if limit is not None and len(out) > limit:
+                return False
+            if not grow(i + 1, (*bundle, ids[i]), nxt.cost, nxt.staff_fte):
+                return False
+        return True
+
+    return out if grow(0, (), 0.0, 0.0) else None
+
+
+# --------------------------------------------------------------------------- running plans
+
+
+@dataclass
+class Year:
+    """One plan over the whole year, per replication."""
+
+    score_change: np.ndarray  # (J, R) change in mean scale score at the priority schools
+    pct_change: np.ndarray  # (J, R) change in % on benchmark, percentage points
+    objective: np.ndarray  # (R,) mean over subjects of score change in student-SD units
+    baseline: str
+    end: str
+
+
+def _priority_mask(scenario: Scenario, population: Population) -> np.ndarray:
+    idx = [i for i, s in enumerate(scenario.schools) if s.priority]
+    return np.isin(population.school, idx)
+
+
+def _growth(
+    scenario: Scenario, mask: np.ndarray, base: QuarterResult, end: QuarterResult
+) -> Year:
+    j = len(scenario.subjects)
+    r = base.scores.shape[1]
+    score = np.empty((j, r))
+    pct = np.empty((j, r))
+    for k in range(j):
+        b, e = base.scores[k][:, mask], end.scores[k][:, mask]
+        score[k] = e.mean(axis=1, dtype=np.float64) - b.mean(axis=1, dtype=np.float64)
+        on_e = (e >= end.cuts[k][mask]).mean(axis=1, dtype=np.float64)
+        on_b = (b >= base.cuts[k][mask]).mean(axis=1, dtype=np.float64)
+        pct[k] = 100.0 * (on_e - on_b)
+    sds = np.array([np.mean(list(s.student_sd.values())) for s in scenario.subjects])
+    objective = (score / sds[:, None]).mean(axis=0)
+    return Year(score, pct, objective, base.quarter.label, end.quarter.label)
+
+
+def first_meeting(
+    scenario: Scenario, seed: int, replications: int, population: Population | None = None
+) -> Simulation:
+    """A simulation brought to the first meeting: every plan shares these quarters."""
+    sim = Simulation(scenario, seed=seed, replications=replications, keep_history=False,
+                     population=population)
+    sim.run_until_meeting()
+    return sim
+
+
+def fork(sim: Simulation) -> Simulation:
+    """An independent copy of ``sim`` that shares its read-only parts (scenario,
+    population, tables, past results), so plans can branch at the first meeting."""
+    twin = copy.copy(sim)
+    twin.ability = sim.ability.copy()
+    twin.remediation = sim.remediation.copy()
+    twin.absences_ytd = sim.absences_ytd.copy()
+    twin.active = dict(sim.active)
+    twin.decisions = list(sim.decisions)
+    twin.history = list(sim.history)
+    return twin
+
+
+def run_plan(
+    scenario: Scenario,
+    seed: int,
+    plan: Plan,
+    replications: int,
+    *,
+    population: Population | None = None,
+    upto: int | None = None,
+    start: Simulation | None = None,
+) -> Year:
+    """Replay ``plan`` (closed meetings and their decisions) and carry on to the end of
+    the year — or to quarter index ``upto`` — with whatever strategies are running.
+
+    ``start`` (from :func:`first_meeting`, same seed and replications) saves
+    simulating the quarters before the first meeting again; it is not changed.
+    """
+    sim = fork(start) if start else first_meeting(scenario, seed, replications, population)
+    base = sim.latest
+    last = len(scenario.calendar.quarters) - 1 if upto is None else upto
+    for _, decisions in plan:
+        if sim.finished or sim.quarters_done > last:
+            break
+        sim.decide(feasible(sim, decisions))
+        _run_to(sim, last)
+    _run_to(sim, last, whole=True)
+    return _growth(scenario, _priority_mask(scenario, sim.population), base, sim.latest)
+
+
+def _run_to(sim: Simulation, last: int, whole: bool = False) -> None:
+    """Advance to the next meeting (or, ``whole``, through quarter index ``last``)."""
+    while not sim.finished and sim.quarters_done <= last:
+        sim.advance()
+        if not whole and sim.meeting_due() is not None:
+            return
+
+
+def bundle_plan(scenario: Scenario, bundle: Sequence[str]) -> Plan:
+    """Adopt ``bundle`` at the first meeting; decide nothing after."""
+    first = scenario.calendar.meetings[0].id
+    return [(first, [{"strategy": s, "action": "adopt", "options": {}} for s in bundle])]
+
+
+def first_bundle(scenario: Scenario, plan: Plan) -> tuple[str, ...] | None:
+    """The strategies adopted at the first meeting, if that is all the plan ever decided
+    (untargeted); None for any other plan."""
+    if not plan or plan[0][0] != scenario.calendar.meetings[0].id:
+        return None
+    if any(decisions for _, decisions in plan[1:]):
+        return None
+    first = plan[0][1]
+    if any(d.get("action") != "adopt" or d.get("options") for d in first):
+        return None
+    order = [s.id for s in scenario.strategies]
+    return tuple(sorted({d["strategy"] for d in first}, key=order.index))
+
+
+def adopted(plan: Plan) -> list[str]:
+    """Every strategy the plan adopted at some meeting, in order, once."""
+    return list(dict.fromkeys(
+        d["strategy"] for _, decisions in plan for d in decisions if d.get("action") == "adopt"
+    ))
+
+
+# --------------------------------------------------------------------------- the search
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    bundle: tuple[str, ...]
+    objective: float
+    method: str
+    screened: int
+    confirmed: int
+
+
+def search_best(
+    scenario: Scenario,
+    seed: int,
+    replications: int,
+    *,
+    population: Population | None = None,
+    screen_replications: int = SCREEN_REPLICATIONS,
+    exhaustive_limit: int = EXHAUSTIVE_LIMIT,
+) -> SearchResult:
+    """The affordable bundle with the highest mean objective (see :class:`Year`)."""
+    pop = population or build_population(scenario, seed)
+    screen_r = min(screen_replications, replications)
+    start = first_meeting(scenario, seed, screen_r, pop)
+    table = prices(start)
+    screened: dict[tuple[str, ...], float] = {}
+
+    def value(bundle: tuple[str, ...]) -> float:
+        if bundle not in screened:
+            screened[bundle] = _objective(scenario, seed, bundle, start)
+        return screened[bundle]
+
+    value(())
+
+    every = affordable_bundles(scenario, table, limit=exhaustive_limit)
+    if every is not None:
+        method = "exhaustive"
+        for bundle in every:
+            value(bundle)
+    else:
+        method = "greedy + local search"
+        _local_search(scenario, table, value)
+    finalists = sorted(screened, key=lambda b: (-screened[b], len(b), b))[:FINALISTS]
+    if screen_r == replications:
+        confirmed = {b: screened[b] for b in finalists}
+    else:
+        full = first_meeting(scenario, seed, replications, pop)
+        confirmed = {b: _objective(scenario, seed, b, full) for b in finalists}
+    best = max(confirmed, key=lambda b: (confirmed[b], -len(b)))
+    return SearchResult(best, confirmed[best], method, len(screened), len(confirmed))
+
+
+def _objective(
+    scenario: Scenario, seed: int, bundle: tuple[str, ...], start: Simulation
+) -> float:
+    year = run_plan(scenario, seed, bundle_plan(scenario, bundle) if bundle else [],
+                    start.replications, start=start)
+    return float(year.objective.mean())
+
+
+def _local_search(scenario: Scenario, table: dict[str, Price], value) -> tuple[str, ...]:
+    """Greedy additions, then add / drop / swap moves until none improves."""
+    order = [s.id for s in scenario.strategies]
+
+    def canon(ids: Iterable[str]) -> tuple[str, ...]:
+        return tuple(sorted(set(ids), key=order.index))
+
+    def ok(bundle: tuple[str, ...]) -> bool:
+        return affordable(scenario, bundle_price(table, bundle))
+
+    current: tuple[str, ...] = ()
+    while True:
+        adds = [canon((*current, s)) for s in order if s not in current]
+        adds = [b for b in adds if ok(b)]
+        best = max(adds, key=value, default=None)
+        if best is None or value(best) <= value(current):
+            break
+        current = best
+    improved = True
+    while improved:
+        improved = False
+        moves = [canon((*current, s)) for s in order if s not in current]
+        moves += [canon(x for x in current if x != s) for s in current]
+        moves += [
+            canon((*(x for x in current if x != out), inn))
+            for out, inn in itertools.product(current, order)
+            if inn not in current
+        ]
+        for b in (m for m in moves if ok(m)):
+            if value(b) > value(current):
+                current, improved = b, True
+                break
+    return current
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """sha256 of the validated scenario's canonical JSON (defaults filled in)."""
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _cache_path(cache_dir: Path, scenario: Scenario, seed: int, replications: int) -> Path:
+    return cache_dir / f"outcomes-{scenario_digest(scenario)[:24]}-{seed}-{replications}.json"
+
+
+def _cache_key(scenario: Scenario, seed: int, replications: int) -> dict[str, Any]:
+    return {"version": CACHE_VERSION, "pmsim": __version__,
+            "scenario_sha256": scenario_digest(scenario), "seed": seed,
+            "replications": replications}
+
+
+def _read_cache(path: Path, key: dict[str, Any]) -> SearchResult | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if doc.get("key") != key:
+            return None
+        r = doc["best"]
+        return SearchResult(tuple(r["bundle"]), float(r["objective"]), r["method"],
+                            int(r["screened"]), int(r["confirmed"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cache(path: Path, key: dict[str, Any], result: SearchResult) -> None:
+    """Write atomically; a cache that can't be written is only slower next time."""
+    doc = {"key": key, "best": {"bundle": list(result.bundle), "objective": result.objective,
+                                "method": result.method, "screened": result.screened,
+                                "confirmed": result.confirmed}}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".outcomes-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError:
+        return
+
+
+def best_bundle(
+    scenario: Scenario,
+    seed: int,
+    replications: int,
+    *,
+    population: Population | None = None,
+    cache_dir: Path | None = None,
+) -> SearchResult:
+    """:func:`search_best`, remembered on disk under ``cache_dir`` when given."""
+    if cache_dir is None:
+        return search_best(scenario, seed, replications, population=population)
+    path = _cache_path(Path(cache_dir), scenario, seed, replications)
+    key = _cache_key(scenario, seed, replications)
+    hit = _read_cache(path, key)
+    if hit is not None:
+        return hit
+    result = search_best(scenario, seed, replications, population=population)
+    _write_cache(path, key, result)
+    return result
+
+
+# --------------------------------------------------------------------------- the document
+
+
+def _r(x: float, nd: int = 2) -> float:
+    v = round(float(x), nd)
+    return 0.0 if v == 0 else v  # no "-0.0" in reports
+
+
+def spread(values: np.ndarray) -> dict[str, float]:
+    """Mean, band, range, replication 0 and where replication 0 falls (percentile rank)."""
+    v = np.asarray(values, dtype=np.float64)
+    lo, hi = np.percentile(v, BAND)
+    v0 = v[0]
+    rank = 100.0 * (np.count_nonzero(v < v0) + 0.5 * np.count_nonzero(v == v0)) / v.size
+    return {"mean": _r(v.mean()), "low": _r(lo), "high": _r(hi), "min": _r(v.min()),
+            "max": _r(v.max()), "replication_0": _r(v0), "percentile_0": _r(rank, 0)}
+
+
+def ordinal(x: float) -> str:
+    n = round(x)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def luck_words(percentile: float) -> str:
+    """Where a playthrough fell among replays of the same decisions, in plain words."""
+    if percentile < BAND[0]:
+        return "bad luck"
+    if percentile < 25:
+        return "somewhat unlucky"
+    if percentile <= 75:
+        return "typical"
+    if percentile <= BAND[1]:
+        return "somewhat lucky"
+    return "good luck"
+
+
+def _plan_doc(
+    scenario: Scenario, key: str, year: Year, strategies: list[str], table: dict[str, Price]
+) -> dict[str, Any]:
+    price = bundle_price(table, strategies)
+    return {
+        "id": key,
+        "label": LABELS[key],
+        "strategies": strategies,
+        "names": [scenario.strategy(s).name for s in strategies],
+        "cost": _r(price.cost, 0),
+        "staff_fte": _r(price.staff_fte),
+        "affordable": affordable(scenario, price),
+        "objective": _r(year.objective.mean(), 3),
+        "growth": [
+            {"subject": s.id, "name": s.name, "score": spread(year.score_change[j]),
+             "pct": spread(year.pct_change[j])}
+            for j, s in enumerate(scenario.subjects)
+        ],
+    }
+
+
+def _difference(scenario: Scenario, a: Year, b: Year, vs: str) -> list[dict[str, Any]]:
+    out = []
+    for j, s in enumerate(scenario.subjects):
+        ds, dp = a.score_change[j] - b.score_change[j], a.pct_change[j] - b.pct_change[j]
+        lo_s, hi_s = np.percentile(ds, BAND)
+        lo_p, hi_p = np.percentile(dp, BAND)
+        out.append({"vs": vs, "subject": s.id,
+                    "score": {"mean": _r(ds.mean()), "low": _r(lo_s), "high": _r(hi_s)},
+                    "pct": {"mean": _r(dp.mean()), "low": _r(lo_p), "high": _r(hi_p)}})
+    return out
+
+
+def _signed(x: float, unit: str = "") -> str:
+    return f"{x:+.1f}{unit}".replace("-", "−")
+
+
+def _sentences(
+    scenario: Scenario, doc: dict[str, Any], replications: int, complete: bool
+) -> list[str]:
+    """The outcomes in plain words: luck first, then the yardsticks."""
+    plans = {p["id"]: p for p in doc["plans"]}
+    played = plans[PLAYED]
+    out = []
+    window = f"from {doc['baseline']} to {doc['end']}"
+    for g in played["growth"]:
+        pct = g["pct"]
+        words = luck_words(pct["percentile_0"])
+        out.append(
+            f"{g['name']}: your playthrough moved the share on benchmark "
+            f"{_signed(pct['replication_0'], ' points')} {window}. Replayed {replications} "
+            f"times with the same decisions, the middle 80% of results ran from "
+            f"{_signed(pct['low'])} to {_signed(pct['high'])} points: yours was {words}"
+            f" ({ordinal(pct['percentile_0'])} percentile)."
+        )
+    if any(g["pct"]["percentile_0"] < BAND[0] for g in played["growth"]):
+        out.append("A good routine can meet bad luck: judge the decisions by the average over "
+                   "replays and the practice by the rubric, not by this one year's numbers.")
+    elif any(g["pct"]["percentile_0"] > BAND[1] for g in played["growth"]):
+        out.append("Good luck flattered this playthrough: the average over replays is the "
+                   "fairer measure of the decisions.")
+    for d in doc["differences"]:
+        if d["vs"] == BUSINESS_AS_USUAL:
+            name = scenario.subject(d["subject"]).name
+            sig = "" if d["pct"]["low"] > 0 or d["pct"]["high"] < 0 else \
+                " — within the noise"
+            out.append(f"{name}: against business as usual your decisions changed the share "
+                       f"on benchmark by {_signed(d['pct']['mean'], ' points')} on average "
+                       f"({_signed(d['pct']['low'])} to {_signed(d['pct']['high'])}){sig}.")
+    if BEST in plans:
+        best = plans[BEST]
+        names = ", ".join(scenario.strategy(s).name for s in best["strategies"]) or "nothing"
+        out.append(f"The best affordable bundle adopted at the first meeting was: {names} "
+                   f"(${best['cost']:,.0f}, {best['staff_fte']:g} staff).")
+        for d in doc["differences"]:
+            if d["vs"] == BEST:
+                name = scenario.subject(d["subject"]).name
+                out.append(f"{name}: your decisions came {_signed(d['pct']['mean'], ' points')}"
+                           " on benchmark against that bundle, on average.")
+    if not complete:
+        out.append(f"Figures run to {doc['end']}. The comparisons with business as usual "
+                   "and with the best affordable bundle come at the final debrief.")
+    return out
+
+
+def outcomes(
+    scenario: Scenario,
+    seed: int,
+    plan: Plan,
+    replications: int = 200,
+    *,
+    cache_dir: Path | None = None,
+    upto: int | None = None,
+    yardsticks: bool = True,
+) -> dict[str, Any]:
+    """Growth at the priority school(s) for the played plan, business as usual and the
+    best affordable bundle (see the module docstring).
+
+    ``upto`` (a quarter index) stops the window early. Without ``yardsticks`` only
+    the played plan is shown: a debrief before the end of the year says what the
+    participants' own decisions have done so far, and does not yet hint, through
+    the best bundle, at what the hidden truths are.
+    """
+    if replications < 2:
+        raise ValueError("outcomes need at least 2 replications to show a spread")
+    pop = build_population(scenario, seed)
+    complete = yardsticks and (upto is None or upto >= len(scenario.calendar.quarters) - 1)
+    start = first_meeting(scenario, seed, replications, pop)
+    table = prices(start)
+    played = run_plan(scenario, seed, plan, replications, upto=upto, start=start)
+    strategies = adopted(plan)
+    plans = [_plan_doc(scenario, PLAYED, played, strategies, table)]
+    differences: list[dict[str, Any]] = []
+    search: dict[str, Any] | None = None
+    if complete:
+        bau = run_plan(scenario, seed, [], replications, start=start)
+        found = best_bundle(scenario, seed, replications, population=pop, cache_dir=cache_dir)
+        best_ids = found.bundle
+        mine = first_bundle(scenario, plan)
+        if (mine is not None and affordable(scenario, bundle_price(table, mine))
+                and float(played.objective.mean()) > found.objective):
+            best_ids = mine  # the session found a bundle the search missed
+        best = (played if best_ids == mine else
+                run_plan(scenario, seed, bundle_plan(scenario, best_ids) if best_ids else [],
+                         replications, start=start))
+        plans.append(_plan_doc(scenario, BUSINESS_AS_USUAL, bau, [], table))
+        plans.append(_plan_doc(scenario, BEST, best, list(best_ids), table))
+        differences = (_difference(scenario, played, bau, BUSINESS_AS_USUAL)
+                       + _difference(scenario, played, best, BEST))
+        search = {"method": found.method, "screened": found.screened,
+                  "screen_replications": min(SCREEN_REPLICATIONS, replications),
+                  "confirmed": found.confirmed}
+    doc: dict[str, Any] = {
+        "complete": complete,
+        "replications": replications,
+        "band": list(BAND),
+        "schools": [{"id": s.id, "name": s.name} for s in scenario.priority_schools],
+        "baseline": played.baseline,
+        "end": played.end,
+        "budget": _r(scenario.resources.budget, 0),
+        "staff_fte": _r(scenario.resources.staff_fte),
+        "plans": plans,
+        "differences": differences,
+        "search": search,
+    }
+    doc["summary"] = _sentences(scenario, doc, replications, complete)
+    return doc

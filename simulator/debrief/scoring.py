@@ -1,0 +1,964 @@
+"""Debrief scoring: the Performance Management Framework rubric, with its rules as data.
+
+Facilitators argue about rubrics, so the look-fors live in ``lookfors.yaml`` (and a
+scenario's ``debrief`` section), not in code. Each look-for names one check from
+the small vocabulary below (records, views, decisions, resources, follow-up, course
+correction) and two templates. This module only evaluates checks and fills the
+templates from facts of *this* session's simulation, so a missed opportunity says
+what the data showed ("at Q2 English learners were 9.4% on benchmark against 33.0%
+overall"), not a generic tip. Templates are filled by plain substitution: nothing
+in a rule file is ever evaluated as code.
+
+Each sub-element (A1 … D3) and each routine quality is rated from the weighted
+share of its applicable look-fors that were met (see ``level_for``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from simulator.formats.lookfors import (
+    PLACEHOLDER,
+    Condition,
+    LookFor,
+    lookfors_for,
+)
+from simulator.formats.rubric import (
+    ROUTINE_ELEMENT,
+    ROUTINES,
+    SUB_ELEMENTS,
+    element_of,
+    level_for,
+)
+from simulator.formats.scenario import Meeting, Scenario
+from simulator.session.state import Record, SessionState, plan_of
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from simulator.engine.simulation import Simulation
+
+FAVOURED_TAG = "favoured-by-district"
+
+_NOTHING = "nothing was recorded"
+MOST_LISTED = 4
+"""Records or views a single evidence or missed line lists before "and N more"."""
+PAST = {"adopt": "adopted", "continue": "continued", "adjust": "adjusted", "stop": "stopped"}
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class LookForResult:
+    """One look-for as scored: met, missed, or not applicable (yet)."""
+
+    id: str
+    status: Literal["met", "missed", "n/a"]
+    weight: float
+    description: str
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A sub-element's (or routine quality's) level, with the evidence behind it."""
+
+    id: str
+    element: str
+    name: str
+    level: str
+    points: float
+    max_points: float
+    evidence: list[str]
+    missed: list[str]
+    lookfors: list[LookForResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "element": self.element,
+            "name": self.name,
+            "level": self.level,
+            "points": round(self.points, 2),
+            "max_points": round(self.max_points, 2),
+            "evidence": list(self.evidence),
+            "missed": list(self.missed),
+            "lookfors": [
+                {"id": r.id, "status": r.status, "weight": r.weight,
+                 "description": r.description}
+                for r in self.lookfors
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Debrief:
+    """The rubric ratings of one session, up to one meeting or for the whole year."""
+
+    elements: list[Rating]
+    routine: list[Rating]
+    upto_meeting: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"elements": [...], "routine": [...]}`` as CONTRACTS.md describes."""
+        return {
+            "upto_meeting": self.upto_meeting,
+            "elements": [r.to_json() for r in self.elements],
+            "routine": [r.to_json() for r in self.routine],
+        }
+
+
+def score(
+    scenario: Scenario,
+    state: SessionState,
+    *,
+    upto_meeting: str | None = None,
+    sim: Simulation | None = None,
+) -> Debrief:
+    """Rate a session on every sub-element and routine quality.
+
+    ``upto_meeting`` scores only what was done up to and including that meeting
+    (the debrief after Meeting #1). ``sim`` is the session's simulation if the
+    caller has it (``simulate(scenario, state.seed, plan_of(state))``).
+    """
+    ctx = _Context(scenario, state, upto_meeting, sim)
+    by_element: dict[str, list[tuple[LookFor, _Outcome]]] = {}
+    for lookfor in lookfors_for(scenario.debrief):
+        by_element.setdefault(lookfor.element, []).append((lookfor, ctx.evaluate(lookfor)))
+    elements = [
+        _rating(eid, element_of(eid), name, by_element.get(eid, []))
+        for eid, name in SUB_ELEMENTS.items()
+    ]
+    routine = [
+        _rating(rid, ROUTINE_ELEMENT, name, by_element.get(rid, []))
+        for rid, name in ROUTINES.items()
+    ]
+    return Debrief(elements, routine, upto_meeting)
+
+
+def _rating(
+    rid: str, element: str, name: str, results: list[tuple[LookFor, _Outcome]]
+) -> Rating:
+    points = sum(lf.weight for lf, o in results if o.status == "met")
+    max_points = sum(lf.weight for lf, o in results if o.status != "n/a")
+    evidence = [o.evidence for _, o in results if o.status == "met"]
+    missed = [o.missed for _, o in results if o.status == "missed"]
+    if max_points == 0:
+        missed.append("No look-for of this element applies yet.")
+    return Rating(
+        id=rid, element=element, name=name, level=level_for(points, max_points),
+        points=points, max_points=max_points, evidence=evidence, missed=missed,
+        lookfors=[LookForResult(lf.id, o.status, lf.weight, lf.description)
+                  for lf, o in results],
+    )
+
+
+@dataclass
+class _Outcome:
+    status: Literal["met", "missed", "n/a"]
+    evidence: str = ""
+    missed: str = ""
+
+
+@dataclass
+class _Found:
+    """What a check found for one group of meetings."""
+
+    ok: bool
+    found: list[str] = field(default_factory=list)
+    failing: list[str] = field(default_factory=list)
+
+
+class _Context:
+    """One session being scored: its scope, its simulation, and the facts drawn from it."""
+
+    def __init__(
+        self, sc: Scenario, state: SessionState, upto: str | None, sim: Simulation | None
+    ) -> None:
+        self.sc = sc
+        self.state = state
+        meetings = sc.calendar.meetings
+        ids = [m.id for m in meetings]
+        if upto is not None and upto not in ids:
+            close = difflib.get_close_matches(upto, ids, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ValueError(f"no meeting '{upto}'{hint}; meetings: {', '.join(ids)}")
+        last = ids.index(upto) if upto is not None else self._last_reached(ids)
+        self.scope: list[Meeting] = meetings[: last + 1]
+        self.scope_ids = [m.id for m in self.scope]
+        self.index = {m: i for i, m in enumerate(ids)}
+        self.names = {s.id: s.name for s in sc.strategies}
+        if sim is None or sim.replications != 1:
+            from simulator.engine.playthrough import simulate
+
+            sim, _ = simulate(sc, state.seed, plan_of(state))
+        self.sim = sim
+        self.records = sorted(
+            ((rid, r) for rid, r in state.records.items() if r.meeting in self.scope_ids),
+            key=lambda item: item[1].seq,
+        )
+        self.views = self._attributed_views()
+        self.values = _pattern_values(sc)
+        self.facts = _Facts(self).all()
+
+    # ----------------------------------------------------------------- scope
+
+    def _last_reached(self, ids: list[str]) -> int:
+        """The last meeting closed or written in; the first one when none was."""
+        reached = [self.index_of(m, ids) for m in self.state.closed_meetings]
+        reached += [self.index_of(r.meeting, ids) for r in self.state.records.values()]
+        reached += [self.index_of(m, ids) for m, made in self.state.decisions.items() if made]
+        return max((i for i in reached if i is not None), default=0)
+
+    @staticmethod
+    def index_of(meeting: str, ids: list[str]) -> int | None:
+        return ids.index(meeting) if meeting in ids else None
+
+    def groups(self, scope: str) -> list[list[str]] | None:
+        """The meeting groups a check looks at, each on its own; None when none applies."""
+        ids = self.scope_ids
+        if scope == "any":
+            return [ids]
+        if scope == "first":
+            return [ids[:1]]
+        if scope == "later":
+            return [ids[1:]] if len(ids) > 1 else None
+        return [[m] for m in ids]
+
+    def label(self, meetings: Iterable[str]) -> str:
+        titles = [self.meeting_label(m) for m in meetings]
+        return " and ".join(titles) if len(titles) < 3 else ", ".join(titles)
+
+    def meeting_label(self, meeting_id: str) -> str:
+        meeting = next(m for m in self.sc.calendar.meetings if m.id == meeting_id)
+        return meeting.title.split(" — ")[0]
+
+    def quarter_of(self, meeting_id: str) -> int:
+        meeting = next(m for m in self.sc.calendar.meetings if m.id == meeting_id)
+        return self.sc.quarter_index(meeting.after_quarter)
+
+    # ----------------------------------------------------------------- views
+
+    def _attributed_views(self) -> list[tuple[str, str, str | None]]:
+        """(view, meeting, quarter label) for each view opened while a scored meeting was on.
+
+        A view showing a quarter belongs to the first meeting at or after that
+        quarter; one showing none (a roster) to the meeting of what came just before.
+        """
+        sc = self.sc
+        quarters: dict[str, int] = {}
+        for i, q in enumerate(sc.calendar.quarters):
+            quarters[q.id.lower()] = quarters[q.label.lower()] = i
+        meeting_quarters = [sc.quarter_index(m.after_quarter) for m in sc.calendar.meetings]
+        anchors: list[tuple[int, int]] = [
+            (r.seq, self.index[r.meeting]) for r in self.state.records.values()
+            if r.meeting in self.index
+        ]
+        seen: list[tuple[int, str, int, str | None]] = []
+        for v in self.state.views_opened:
+            qi = quarters.get((v.quarter or "").lower())
+            if qi is None:
+                continue
+            mi = next((i for i, mq in enumerate(meeting_quarters) if mq >= qi),
+                      len(meeting_quarters))
+            anchors.append((v.seq, mi))
+            seen.append((v.seq, v.view, mi, v.quarter))
+        anchors.sort()
+        for v in self.state.views_opened:
+            if v.quarter is None or (v.quarter or "").lower() not in quarters:
+                before = [mi for seq, mi in anchors if seq < v.seq]
+                seen.append((v.seq, v.view, before[-1] if before else 0, v.quarter))
+        seen.sort()
+        ids = [m.id for m in sc.calendar.meetings]
+        return [
+            (view, ids[mi], quarter) for _, view, mi, quarter in seen if mi < len(self.scope)
+        ]
+
+    def opened_by(self, view: str, meeting_id: str) -> bool:
+        limit = self.index[meeting_id]
+        return any(v == view and self.index[m] <= limit for v, m, _ in self.views)
+
+    # ----------------------------------------------------------------- evaluation
+
+    def evaluate(self, lookfor: LookFor) -> _Outcome:
+        when = lookfor.when
+        check = getattr(self, f"_check_{when.check}")
+        found: list[_Found] | None = check(when)
+        if found is None:
+            return _Outcome("n/a")
+        met = all(f.ok for f in found)
+        if when.absent:
+            met = not any(f.ok for f in found)
+        facts = dict(self.facts)
+        facts.update(self.check_facts)
+        items = [x for f in found for x in f.found]
+        failing = [x for f in found for x in f.failing]
+        facts.update(
+            found=_listing(items) or "nothing",
+            failing=_listing(failing) or _NOTHING,
+            count=str(len(items)),
+        )
+        if met:
+            return _Outcome("met", evidence=fill(lookfor.evidence, facts))
+        return _Outcome("missed", missed=fill(lookfor.missed, facts))
+
+    # Each check returns one _Found per meeting group, or None when it does not apply;
+    # it may set check_facts (``meeting`` and check-specific ones) for the templates.
+    check_facts: dict[str, str]
+
+    def _begin(self, when: Condition) -> list[list[str]] | None:
+        groups = self.groups(when.meetings)
+        flat = [m for g in groups for m in g] if groups else []
+        self.check_facts = {"meeting": self.label(dict.fromkeys(flat))}
+        return groups
+
+    def _check_record(self, when: Condition) -> list[_Found] | None:
+        groups = self._begin(when)
+        matchers = self._matchers(when)
+        if groups is None or matchers is None:
+            return None
+        where, match, reject = matchers
+        out = []
+        for group in groups:
+            candidates = [
+                r for _, r in self.records
+                if r.meeting in group and r.kind in when.kind and _all_match(r.fields, where)
+            ]
+            passing, failing = [], []
+            for r in candidates:
+                reasons = self._record_reasons(r, when, match, reject)
+                text = self.summary(r)
+                if reasons:
+                    failing.append(f"{text}: {', '.join(reasons)}")
+                else:
+                    passing.append(text)
+            ok = _met(when, len(candidates), passing, failing)
+            if not candidates and len(groups) > 1:
+                failing.append(f"nothing at {self.meeting_label(group[0])}")
+            out.append(_Found(ok, passing, failing))
+        return out
+
+    def _record_reasons(
+        self, r: Record, when: Condition, match: dict[str, list[re.Pattern]],
+        reject: dict[str, list[re.Pattern]],
+    ) -> list[str]:
+        f = r.fields
+        reasons = [f"no {name}" for name in when.has if _blank(f.get(name))]
+        reasons += [f"{name} is not a number" for name in when.numbers
+                    if not _blank(f.get(name)) and _number(f.get(name)) is None]
+        for name, patterns in match.items():
+            if not any(p.fullmatch(_text(f.get(name))) for p in patterns):
+                reasons.append(f"{name} is not {' or '.join(when.match[name])}")
+        for name, patterns in reject.items():
+            value = _text(f.get(name))
+            if value and any(p.fullmatch(value) for p in patterns):
+                reasons.append(f"{name} '{value}' is too vague")
+        if when.view_opened:
+            view = f.get("view")
+            if _blank(view):
+                reasons.append("cites no view")
+            elif not self.opened_by(str(view), r.meeting):
+                reasons.append(f"cites {view}, which was not opened")
+        if when.decided:
+            strategy = f.get("strategy")
+            made = [d for d in self.state.decisions.get(r.meeting, [])
+                    if d["strategy"] == strategy and d["action"] in when.decided]
+            if not made:
+                verbs = " or ".join(PAST[a] for a in when.decided)
+                reasons.append(f"{self.names.get(str(strategy), strategy)} was not {verbs} "
+                               f"at {self.meeting_label(r.meeting)}")
+        if when.improving or when.baseline_within is not None:
+            reasons += self._target_reasons(r, when)
+        return reasons
+
+    def _target_reasons(self, r: Record, when: Condition) -> list[str]:
+        f = r.fields
+        baseline, target = _number(f.get("baseline")), _number(f.get("target"))
+        metric = str(f.get("metric", ""))
+        reasons = []
+        if baseline is None:
+            return ["no baseline"]
+        if when.improving:
+            lower_is_better = metric.startswith("chronic:")
+            if target is None or (target >= baseline if lower_is_better else target <= baseline):
+                reasons.append("the target does not improve on the baseline")
+        if when.baseline_within is not None:
+            from simulator.engine.metrics import metric_value
+
+            actual = metric_value(self.sim, metric, self.quarter_of(r.meeting))
+            if actual is None:
+                reasons.append(f"no data for metric '{metric}'")
+            elif abs(actual - baseline) > when.baseline_within:
+                reasons.append(f"baseline {baseline:g} but the data showed {actual:.1f}")
+        return reasons
+
+    def _check_view(self, when: Condition) -> list[_Found] | None:
+        groups = self._begin(when)
+        patterns = [compile_pattern(p, self.values) for p in when.pattern]
+        if groups is None or any(p is None for p in patterns):
+            return None
+        out = []
+        for group in groups:
+            found: dict[str, str] = {}
+            for view, meeting, quarter in self.views:
+                if meeting in group and any(p.fullmatch(view) for p in patterns):
+                    when_seen = f"{quarter}, " if quarter else ""
+                    found.setdefault(view, f"{view} ({when_seen}{self.meeting_label(meeting)})")
+            failing = [] if found or len(groups) == 1 else [
+                f"none at {self.meeting_label(group[0])}"]
+            out.append(_Found(len(found) >= when.at_least, list(found.values()), failing))
+        return out
+
+    def _check_decision(self, when: Condition) -> list[_Found] | None:
+        groups = self._begin(when)
+        if groups is None or ((when.addresses_need is not None or when.targets_need)
+                              and not self.sc.needs):
+            return None
+        out = []
+        for group in groups:
+            candidates = []
+            for meeting in group:
+                for d in self.state.decisions.get(meeting, []):
+                    if self._decision_counts(d, when):
+                        candidates.append((meeting, d))
+            passing, failing = [], []
+            for meeting, d in candidates:
+                text = self.decision_summary(meeting, d)
+                if when.has_record and not any(
+                    r.meeting == meeting and r.kind == when.has_record
+                    and r.fields.get("strategy") == d["strategy"] for _, r in self.records
+                ):
+                    failing.append(f"{text}: no {when.has_record} record for it")
+                else:
+                    passing.append(text)
+            ok = _met(when, len(candidates), passing, failing)
+            out.append(_Found(ok, passing, failing))
+        return out
+
+    def _decision_counts(self, d: dict[str, Any], when: Condition) -> bool:
+        strategy = next((s for s in self.sc.strategies if s.id == d["strategy"]), None)
+        if strategy is None or (when.actions and d["action"] not in when.actions):
+            return False
+        if when.tagged and not set(when.tagged) & set(strategy.tags):
+            return False
+        addresses = any(v > 0 for v in strategy.need_effects.values())
+        if when.addresses_need is not None and addresses != when.addresses_need:
+            return False
+        return not when.targets_need or self._targets_need(strategy, d)
+
+    def _targets_need(self, strategy, d: dict[str, Any]) -> bool:
+        """The decision aims a need-remediating strategy at a need's grades and subgroups."""
+        opts = d.get("options", {})
+        grades = set(opts.get("grades") or strategy.serves.grades)
+        groups = set(opts.get("subgroups") or strategy.serves.subgroups)
+        for need in self.sc.needs:
+            if strategy.need_effects.get(need.id, 0) <= 0:
+                continue
+            grades_fit = not need.grades or (grades and grades <= set(need.grades))
+            groups_fit = not need.subgroups or (groups and groups <= set(need.subgroups))
+            if grades_fit and groups_fit:
+                return True
+        return False
+
+    def _check_resources(self, when: Condition) -> list[_Found] | None:
+        groups = self._begin(when)
+        if groups is None:
+            return None
+        in_play: dict[str, dict[str, Any]] = {}
+        after: dict[str, tuple[bool, str]] = {}
+        for meeting in self.scope_ids:
+            made = self.state.decisions.get(meeting, [])
+            for d in made:
+                if d["action"] == "stop":
+                    in_play.pop(d["strategy"], None)
+                elif d["action"] != "continue" or d["strategy"] not in in_play:
+                    in_play[d["strategy"]] = d
+            if made:
+                after[meeting] = self._fits(meeting, in_play)
+        out = []
+        for group in groups:
+            checked = [(m, after[m]) for m in group if m in after]
+            if not checked:
+                continue
+            ok = all(fits for _, (fits, _) in checked)
+            texts = [f"after {self.meeting_label(m)}: {text}" for m, (_, text) in checked]
+            out.append(_Found(ok, texts if ok else [],
+                              [t for t, (_, (fits, _)) in zip(texts, checked, strict=True)
+                               if not fits]))
+        return out or None
+
+    def _fits(self, meeting: str, in_play: dict[str, dict[str, Any]]) -> tuple[bool, str]:
+        sim = self.sim
+        q = self.quarter_of(meeting)
+        cost = staff = 0.0
+        for sid, d in in_play.items():
+            c, s = estimated_cost(sim, sid, d.get("options", {}))
+            cost, staff = cost + c, staff + s
+        budget, fte = sim.budget_available(q), sim.staff_available(q)
+        names = ", ".join(self.names.get(s, s) for s in in_play) or "no strategy"
+        text = (f"{names} — ${cost:,.0f} of ${budget:,.0f} and {staff:g} of {fte:g} FTE")
+        return cost <= budget + 1e-6 and staff <= fte + 1e-9, text
+
+    def _check_followed_up(self, when: Condition) -> list[_Found] | None:
+        groups = self._begin(when)
+        matchers = self._matchers(when)
+        if groups is None or matchers is None:
+            return None
+        where = matchers[0]
+        ids = [m.id for m in self.sc.calendar.meetings]
+        out, previous, checked = [], [], []
+        for group in groups:
+            for meeting in group:
+                i = self.index[meeting]
+                if i == 0:
+                    continue
+                prev = ids[i - 1]
+                due = [(rid, r) for rid, r in self.records
+                       if r.meeting == prev and r.kind == "action" and _all_match(r.fields, where)]
+                if not due:
+                    continue
+                previous.append(prev)
+                checked.append(meeting)
+                done = {str(r.fields.get("record_id")): r for _, r in self.records
+                        if r.meeting == meeting and r.kind == "followup"}
+                found = [f"'{_text(r.fields.get('step'))}' — "
+                         f"{_text(done[rid].fields.get('status')) or 'no status'}"
+                         for rid, r in due if rid in done]
+                failing = [f"'{_text(r.fields.get('step'))}' "
+                           f"({_text(r.fields.get('owner')) or 'no owner'}, "
+                           f"due {_text(r.fields.get('due')) or 'no date'})"
+                           for rid, r in due if rid not in done]
+                out.append(_Found(not failing, found, failing))
+        self.check_facts["previous"] = self.label(dict.fromkeys(previous))
+        self.check_facts["meeting"] = self.label(checked)
+        return out or None
+
+    def _check_course_correction(self, when: Condition) -> list[_Found] | None:
+        groups = self._begin(when)
+        if groups is None:
+            return None
+        actions = when.actions or ["adjust", "stop"]
+        out, checked = [], []
+        for group in groups:
+            for meeting in group:
+                if self.index[meeting] == 0:
+                    continue
+                lagging = self._lagging(meeting, when)
+                if not lagging:
+                    continue
+                checked.append(meeting)
+                acted = {d["strategy"]: d["action"] for d in self.state.decisions.get(meeting, [])
+                         if d["action"] in actions}
+                found = [f"{text} — {PAST[acted[sid]]} at {self.meeting_label(meeting)}"
+                         for sid, text in lagging.items() if sid in acted]
+                failing = [text for sid, text in lagging.items() if sid not in acted]
+                out.append(_Found(not failing, found, failing))
+        self.check_facts["meeting"] = self.label(checked)
+        return out or None
+
+    def _check_targets_reviewed(self, when: Condition) -> list[_Found] | None:
+        groups = self._begin(when)
+        if groups is None:
+            return None
+        out, checked = [], []
+        for group in groups:
+            for meeting in group:
+                earlier = [r for _, r in self.records
+                           if r.kind == "target" and self.index[r.meeting] < self.index[meeting]]
+                if not earlier:
+                    continue
+                checked.append(meeting)
+                found, failing = [], []
+                for r in earlier:
+                    text = self.summary(r)
+                    views = [v for v, m, _ in self.views
+                             if m == meeting and _shows_metric(v, str(r.fields.get("metric")))]
+                    if _number(r.fields.get("baseline")) is None:
+                        failing.append(f"{text}: no baseline to measure progress from")
+                    elif not views:
+                        failing.append(f"{text}: its data were not opened")
+                    else:
+                        found.append(f"{text}, against {views[0]} at "
+                                     f"{self.meeting_label(meeting)}")
+                out.append(_Found(not failing, found, failing))
+        self.check_facts["meeting"] = self.label(checked)
+        return out or None
+
+    def _lagging(self, meeting: str, when: Condition) -> dict[str, str]:
+        """Strategies running at a meeting whose implementation or results lagged, and why."""
+        q = self.quarter_of(meeting)
+        history = self.sim.history
+        if q >= len(history):
+            return {}
+        result = history[q]
+        snapshot = self.snapshots.get(meeting, {})
+        label = result.quarter.label
+        out = {}
+        for sid, imp in result.implementation.items():
+            if not imp.running or sid not in snapshot:
+                continue
+            name = self.names.get(sid, sid)
+            fidelity = float(imp.fidelity.mean())
+            if fidelity < when.fidelity_below:
+                out[sid] = (f"{name} ran at {fidelity:.2f} fidelity at {label} "
+                            f"(under {when.fidelity_below:g})")
+                continue
+            if imp.staff_assigned + 1e-9 < imp.staff_needed:
+                out[sid] = (f"{name} had {imp.staff_assigned:g} of the {imp.staff_needed:g} "
+                            f"FTE it needs at {label}")
+                continue
+            gain = self._gain(sid, snapshot[sid], q)
+            if gain is not None and gain[0] < when.gain_below_sd:
+                _, points, since = gain
+                out[sid] = (f"{name} ran at {fidelity:.2f} fidelity, yet at {label} its "
+                            f"students stood {abs(points):.1f} points "
+                            f"{'further below' if points < 0 else 'closer to'} the benchmark "
+                            f"cut than at {since}")
+        return out
+
+    def _gain(
+        self, sid: str, snap: tuple[np.ndarray, int], q: int
+    ) -> tuple[float, float, str] | None:
+        """Best gain (SD, points, from-quarter) of a strategy's students against the cut."""
+        served, adopted_at = snap
+        strategy = self.sc.strategy(sid)
+        start = adopted_at + strategy.lag_quarters - 1
+        history = self.sim.history
+        if not strategy.subjects or start < 0 or start >= q or not served.any():
+            return None
+        subjects = [s.id for s in self.sc.subjects]
+        best: tuple[float, float] | None = None
+        for subject_id in strategy.subjects:
+            j = subjects.index(subject_id)
+            sd = _mean_sd(self.sc.subject(subject_id))
+            series = [(None, j)]
+            for need in self.sc.needs:
+                if (need.subject == subject_id and need.strand is not None
+                        and strategy.need_effects.get(need.id, 0) > 0):
+                    strands = [s.id for s in self.sc.subject(subject_id).strands]
+                    series.append((strands.index(need.strand), j))
+            for k, jj in series:
+                points = _relative(history[q], jj, k, served) - _relative(
+                    history[start], jj, k, served)
+                if best is None or points / sd > best[0]:
+                    best = (points / sd, points)
+        assert best is not None
+        return best[0], best[1], history[start].quarter.label
+
+    @functools.cached_property
+    def snapshots(self) -> dict[str, dict[str, tuple[np.ndarray, int]]]:
+        """Per meeting, each running strategy's students and start, before its decisions."""
+        from simulator.engine.playthrough import feasible
+        from simulator.engine.simulation import Simulation
+
+        sim = Simulation(self.sc, seed=self.state.seed)
+        sim.run_until_meeting()
+        plan = dict(plan_of(self.state))
+        out: dict[str, dict[str, tuple[np.ndarray, int]]] = {}
+        for meeting in self.sc.calendar.meetings:
+            out[meeting.id] = {sid: (act.served[0].copy(), act.adopted_at)
+                               for sid, act in sim.active.items()}
+            if meeting.id not in plan or sim.finished:
+                break
+            sim.decide(feasible(sim, plan[meeting.id]))
+            sim.run_until_meeting()
+        return out
+
+    # ----------------------------------------------------------------- helpers
+
+    def _matchers(self, when: Condition) -> tuple[dict, dict, dict] | None:
+        compiled = []
+        for setting in (when.where, when.match, when.reject):
+            table = {k: [compile_pattern(p, self.values) for p in v] for k, v in setting.items()}
+            if any(p is None for ps in table.values() for p in ps):
+                return None
+            compiled.append(table)
+        return compiled[0], compiled[1], compiled[2]
+
+    def summary(self, r: Record) -> str:
+        return record_summary(r.kind, r.fields, self.names)
+
+    def decision_summary(self, meeting: str, d: dict[str, Any]) -> str:
+        opts = d.get("options") or {}
+        groups = {g.id: g.name for g in self.sc.subgroups}
+        aim = []
+        if opts.get("grades"):
+            aim.append("grades " + ", ".join(str(g) for g in opts["grades"]))
+        if opts.get("subgroups"):
+            aim.append(", ".join(groups.get(g, str(g)) for g in opts["subgroups"]))
+        if opts.get("capacity"):
+            aim.append(f"up to {opts['capacity']} students")
+        aimed = f" for {'; '.join(aim)}" if aim else ""
+        return (f"{PAST.get(d['action'], d['action'])} "
+                f"{self.names.get(d['strategy'], d['strategy'])}{aimed} "
+                f"at {self.meeting_label(meeting)}")
+
+
+# --------------------------------------------------------------------------- facts
+
+
+class _Facts:
+    """The data facts templates may cite, from the session's own simulation."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        sc = ctx.sc
+        self.sim = ctx.sim
+        self.school_index = next(i for i, s in enumerate(sc.schools) if s.priority)
+        self.school = sc.schools[self.school_index]
+        need = sc.needs[0] if sc.needs else None
+        self.subject = sc.subject(need.subject) if need else sc.subjects[0]
+        self.j = [s.id for s in sc.subjects].index(self.subject.id)
+        last = len(self.sim.history) - 1
+        self.q_first = min(ctx.quarter_of(ctx.scope_ids[0]), last)
+        self.q_now = min(ctx.quarter_of(ctx.scope_ids[-1]), last)
+
+    def all(self) -> dict[str, str]:
+        from simulator.engine.metrics import attendance_stat, school_masks, score_stat
+
+        sc, sim, ctx = self.ctx.sc, self.sim, self.ctx
+        pop = sim.population
+        masks = school_masks(pop, self.school_index)
+        first, now = sim.history[self.q_first], sim.history[self.q_now]
+        j = self.j
+
+        def pct(result, mask) -> float:
+            return score_stat(result.scores[j], result.cuts[j], mask).pct_proficient
+
+        groups = {g.id: pct(first, masks[g.id]) for g in sc.subgroups if masks[g.id].any()}
+        gap_id = min(groups, key=lambda g: groups[g]) if groups else "all"
+        gap_name = next((g.name for g in sc.subgroups if g.id == gap_id), "all students")
+        facts = {
+            "school": self.school.name,
+            "subject": self.subject.name.lower(),
+            "quarter": first.quarter.label,
+            "pct_all": _pct(pct(first, masks["all"])),
+            "below_share": f"{round((100 - pct(first, masks['all'])) / 10):.0f} in 10",
+            "gap_group": gap_name,
+            "gap_pct": _pct(groups.get(gap_id, pct(first, masks["all"]))),
+            "quarter_now": now.quarter.label,
+            "pct_all_now": _pct(pct(now, masks["all"])),
+            "gap_pct_now": _pct(pct(now, masks[gap_id])),
+            "budget": f"${sc.resources.budget:,.0f}",
+            "staff": f"{sc.resources.staff_fte:g} FTE",
+            "decided": ", ".join(dict.fromkeys(
+                ctx.names.get(d["strategy"], d["strategy"])
+                for m in ctx.scope_ids for d in ctx.state.decisions.get(m, [])
+                if d["action"] != "stop")) or "none",
+            "favoured": ", ".join(s.name for s in sc.strategies if FAVOURED_TAG in s.tags)
+            or "none",
+        }
+        facts |= self._strands(first, masks[gap_id], score_stat)
+        facts |= self._attendance(first, masks["all"], attendance_stat)
+        facts["implementation"] = self._implementation(now)
+        return facts
+
+    def _strands(self, result, mask, score_stat) -> dict[str, str]:
+        strands = self.subject.strands
+        if not strands:
+            return {"strand": self.subject.name, "strand_mean": "—", "other_strands_mean": "—"}
+        means = [score_stat(result.strand_scores[self.j][k], result.cuts[self.j], mask).mean_score
+                 for k in range(len(strands))]
+        weakest = min(range(len(strands)), key=lambda k: means[k])
+        others = [m for k, m in enumerate(means) if k != weakest]
+        return {
+            "strand": strands[weakest].name,
+            "strand_mean": f"{means[weakest]:.1f}",
+            "other_strands_mean": f"{sum(others) / len(others):.1f}" if others else "—",
+        }
+
+    def _attendance(self, result, in_school, attendance_stat) -> dict[str, str]:
+        sc, pop = self.ctx.sc, self.sim.population
+        threshold = sc.population.attendance.chronic_threshold
+        by_grade = {g: attendance_stat(result, threshold, in_school & (pop.grade == g))
+                    for g in sc.grades if (in_school & (pop.grade == g)).any()}
+        worst = max(by_grade, key=lambda g: by_grade[g].pct_chronic)
+        others = in_school & (pop.grade != worst)
+        return {
+            "chronic_grade": f"grade {worst}",
+            "chronic_grade_pct": _pct(by_grade[worst].pct_chronic),
+            "chronic_other_pct": _pct(attendance_stat(result, threshold, others).pct_chronic)
+            if others.any() else "—",
+        }
+
+    def _implementation(self, result) -> str:
+        running = [
+            f"{self.ctx.names.get(sid, sid)} ran at {float(imp.fidelity.mean()):.2f} fidelity "
+            f"for {float(imp.served.mean()):.0f} students"
+            for sid, imp in result.implementation.items() if imp.running
+        ]
+        if not running:
+            return f"no strategy was running at {result.quarter.label}"
+        return f"at {result.quarter.label} " + "; ".join(running)
+
+
+def _pct(value: float) -> str:
+    return "—" if value != value else f"{value:.1f}%"
+
+
+def _mean_sd(subject) -> float:
+    return sum(subject.student_sd.values()) / len(subject.student_sd)
+
+
+def _relative(result, j: int, strand: int | None, served) -> float:
+    """Mean score of the served students against their benchmark cut (replication 0)."""
+    scores = result.scores[j, 0] if strand is None else result.strand_scores[j][strand, 0]
+    return float((scores - result.cuts[j])[served].mean())
+
+
+def _shows_metric(view: str, metric: str) -> bool:
+    """Whether a dashboard view shows a target metric (``MEASURE:SUBJECT:SCHOOL:GROUP``)."""
+    parts = metric.split(":")
+    if len(parts) != 4:
+        return False
+    measure, subject, school, group = parts
+    v_subject, _, rest = view.partition("/")
+    v_school, _, breakdown = rest.partition("/")
+    if (v_subject, v_school) != ("attendance" if measure == "chronic" else subject, school):
+        return False
+    if group == "all":
+        return breakdown != "implementation"
+    return breakdown == ("grade" if group.startswith("grade-") else "subgroup")
+
+
+def estimated_cost(sim: Simulation, strategy_id: str, options: dict[str, Any]
+                   ) -> tuple[float, float]:
+    """Dollars for the rest of the year and staff (FTE) of a strategy as decided."""
+    from simulator.engine.playthrough import to_decision
+    from simulator.engine.pricing import price
+
+    p = price(sim, to_decision({"strategy": strategy_id, "action": "adopt",
+                                "options": options}))
+    return p.cost, p.staff_fte
+
+
+# --------------------------------------------------------------------------- text
+
+
+def record_summary(kind: str, f: dict[str, Any], names: dict[str, str]) -> str:
+    """One line for a meeting record, as the minutes show it; blank fields left out."""
+    def g(key: str, missing: str = "?") -> str:
+        return _text(f.get(key)) or missing
+
+    if kind == "target":
+        return (f"target {_text(f.get('metric_label')) or g('metric')}: {g('baseline')} → "
+                f"{g('target')} by {g('by')}")
+    if kind in ("finding", "diagnosis"):
+        view = f" [{f['view']}]" if not _blank(f.get("view")) else ""
+        return f"{kind} '{g('statement')}'{view}"
+    if kind == "theory":
+        strategy = names.get(str(f.get("strategy")), g("strategy"))
+        return f"theory {strategy} → {g('indicator')} → {g('outcome')}"
+    if kind == "decision":
+        strategy = names.get(str(f.get("strategy")), g("strategy"))
+        owner = f", owner {f['owner']}" if not _blank(f.get("owner")) else ""
+        return f"{PAST.get(g('action'), g('action'))} {strategy}{owner}"
+    if kind == "action":
+        parts = [_text(f.get("owner")), f"by {f['due']}" if not _blank(f.get("due")) else ""]
+        measure = ": ".join(x for x in (_text(f.get("metric")), _text(f.get("target"))) if x)
+        detail = ", ".join(x for x in parts if x) + (f"; {measure}" if measure else "")
+        return f"'{g('step')}'" + (f" ({detail})" if detail.strip("; ") else "")
+    if kind == "consequence":
+        who = f" ({f['applies_to']})" if not _blank(f.get("applies_to")) else ""
+        return f"consequence '{g('statement')}'{who}"
+    if kind == "stakeholder":
+        return f"{g('how')} {g('who')}"
+    if kind == "followup":
+        return f"follow-up '{g('step')}' — {g('status')}"
+    return f"{kind}: " + ", ".join(f"{k} {_text(v)}" for k, v in f.items())
+
+
+def _met(when: Condition, candidates: int, passing: list[str], failing: list[str]) -> bool:
+    """``each``: every candidate passes (and there are enough); else enough pass."""
+    if when.each:
+        return candidates >= when.at_least and not failing
+    return len(passing) >= when.at_least
+
+
+def _listing(items: list[str], most: int = MOST_LISTED) -> str:
+    """Items joined for a sentence; long lists end with how many more there were."""
+    unique = list(dict.fromkeys(items))
+    shown = "; ".join(unique[:most])
+    rest = len(unique) - most
+    return f"{shown}; and {rest} more" if rest > 0 else shown
+
+
+def fill(template: str, facts: dict[str, str]) -> str:
+    """Replace each ``{name}`` by its fact; plain substitution, never evaluation."""
+    return PLACEHOLDER.sub(lambda m: facts.get(m[1], m[0]), template)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).strip()
+
+
+def _blank(value: object) -> bool:
+    return _text(value) == ""
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).strip().rstrip("%"))
+    except ValueError:
+        return None
+
+
+def _all_match(fields: dict[str, Any], where: dict[str, list[re.Pattern]]) -> bool:
+    return all(any(p.fullmatch(_text(fields.get(k))) for p in ps) for k, ps in where.items())
+
+
+# --------------------------------------------------------------------------- patterns
+
+
+def _pattern_values(sc: Scenario) -> dict[str, list[str]]:
+    """What each ``{name}`` of a pattern stands for in this scenario."""
+    def unique(items: Iterable[object]) -> list[str]:
+        return list(dict.fromkeys(str(i) for i in items))
+
+    needs = sc.needs
+    return {
+        "subject": [s.id for s in sc.subjects],
+        "school": [s.id for s in sc.schools] + ["district"],
+        "priority": [s.id for s in sc.priority_schools],
+        "subgroup": [g.id for g in sc.subgroups],
+        "grade": unique(sc.grades),
+        "need_subject": unique(n.subject for n in needs),
+        "need_strand": unique(n.strand for n in needs if n.strand),
+        "need_subgroup": unique(g for n in needs for g in n.subgroups),
+        "need_grade": unique(g for n in needs for g in (n.grades or sc.grades)),
+        "evidence_view": unique(e.view for t in sc.hidden_truths for e in t.evidence),
+        "agency": [sc.state.short_name, sc.state.name, "state"],
+    }
+
+
+def compile_pattern(pattern: str, values: dict[str, list[str]]) -> re.Pattern | None:
+    """A case-insensitive regex for a glob with ``{name}`` alternatives; None when a
+    name has no value in this scenario (the look-for then does not apply)."""
+    out = []
+    for part in re.split(r"(\{[a-z_]+\}|\*)", pattern):
+        if part == "*":
+            out.append(".*")
+        elif PLACEHOLDER.fullmatch(part):
+            options = values.get(part[1:-1], [])
+            if not options:
+                return None
+            out.append("(?:" + "|".join(re.escape(o) for o in options) + ")")
+        else:
+            out.append(re.escape(part))
+    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+

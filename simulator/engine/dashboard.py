@@ -1,0 +1,454 @@
+"""Dashboard tables computed from a simulation's history (no Textual here).
+
+A view is named ``SUBJECT/SCHOOL/BREAKDOWN`` as in the scenario's hidden-truth
+evidence (``simulator.formats.scenario.view_problem``). Each view becomes a
+:class:`Table`: rows of groups, a cell per quarter with its standard error,
+small groups flagged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from simulator.formats.scenario import DISTRICT, view_title
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from simulator.engine.simulation import Simulation
+    from simulator.formats.scenario import Scenario
+
+SMALL_N = 20
+"""Groups smaller than this are flagged: their figures move a lot by chance."""
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+@dataclass
+class Row:
+    label: str
+    n: int
+    values: list[float]
+    """One value per quarter shown (NaN where there is none)."""
+    errors: list[float]
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def small(self) -> bool:
+        return 0 < self.n < SMALL_N
+
+
+@dataclass
+class Table:
+    title: str
+    caption: str
+    unit: str
+    """"%" for percentages, "" for scale scores."""
+    quarters: list[str]
+    rows: list[Row]
+    extra_columns: list[str] = field(default_factory=list)
+    empty: str = ""
+    """What to say when there are no rows."""
+
+
+def subject_options(sc: Scenario) -> list[tuple[str, str]]:
+    return [(s.name, s.id) for s in sc.subjects] + [
+        ("Attendance", "attendance"),
+        ("Implementation", "implementation"),
+    ]
+
+
+def school_options(sc: Scenario) -> list[tuple[str, str]]:
+    return [(s.name, s.id) for s in sc.schools] + [("Whole district", DISTRICT)]
+
+
+def breakdown_options(subject: str) -> list[tuple[str, str]]:
+    if subject == "implementation":
+        return [("By strategy", "implementation")]
+    if subject == "attendance":
+        return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup")]
+    return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup"),
+            ("By strand", "strand")]
+
+
+def group_options(sc: Scenario) -> list[tuple[str, str]]:
+    """Whom a strand view covers: everyone, a subgroup or a grade (label, key)."""
+    return ([("All students", "all")] + [(g.name, g.id) for g in sc.subgroups]
+            + [(f"Grade {g}", f"grade-{g}") for g in sc.grades])
+
+
+def group_name(sc: Scenario, group: str) -> str:
+    return dict((k, label) for label, k in group_options(sc)).get(group, group)
+
+
+def _school_mask(sim: Simulation, school: str) -> np.ndarray:
+    import numpy as np
+
+    sc, pop = sim.scenario, sim.population
+    if school == DISTRICT:
+        return np.ones(pop.n, dtype=bool)
+    return pop.school == [s.id for s in sc.schools].index(school)
+
+
+def group_mask(sim: Simulation, school: str, group: str) -> np.ndarray:
+    """Students of a school (or the district) in a group: "all", a subgroup id or "grade-N"."""
+    sc, pop = sim.scenario, sim.population
+    mask = _school_mask(sim, school)
+    if group.startswith("grade-"):
+        return mask & (pop.grade == int(group.removeprefix("grade-")))
+    if group != "all":
+        return mask & pop.member[[g.id for g in sc.subgroups].index(group)]
+    return mask
+
+
+def _groups(sim: Simulation, school: str, breakdown: str) -> list[tuple[str, np.ndarray]]:
+    sc, pop = sim.scenario, sim.population
+    base = _school_mask(sim, school)
+    groups = [("All students", base)]
+    if breakdown == "grade":
+        groups += [(f"Grade {g}", base & (pop.grade == g)) for g in sc.grades]
+    elif breakdown == "subgroup":
+        groups += [(g.name, base & pop.member[i]) for i, g in enumerate(sc.subgroups)]
+    return groups
+
+
+def build_table(sim: Simulation, view: str, measure: str = "pct", group: str = "all"
+                ) -> Table:
+    """The table of one view; ``measure`` is "pct" (% on benchmark) or "mean" (scale score);
+    ``group`` narrows a strand view to a subgroup or grade ("all", "el", "grade-6", …)."""
+    subject, school, breakdown = view.split("/")
+    sc = sim.scenario
+    quarters = [r.quarter.label for r in sim.history]
+    title = view_title(sc, view)
+    if subject == "attendance":
+        return _attendance(sim, school, breakdown, title, quarters)
+    if subject == "implementation":
+        return _implementation(sim, title, quarters)
+    if breakdown == "strand":
+        return _strands(sim, subject, school, group, title, quarters)
+    return _scores(sim, subject, school, breakdown, measure, title, quarters)
+
+
+def _strands(sim, subject, school, group, title, quarters) -> Table:
+    """Rows are the subject's strands (and the overall score) for one group of students."""
+    import numpy as np
+
+    from simulator.engine.metrics import score_stat
+
+    sc = sim.scenario
+    j = [s.id for s in sc.subjects].index(subject)
+    subj = sc.subject(subject)
+    mask = group_mask(sim, school, group)
+    n = int(np.count_nonzero(mask))
+    rows: list[Row] = []
+    sources = [("Overall score", None)] + [(s.name, k) for k, s in enumerate(subj.strands)]
+    for name, k in sources:
+        vals, errs = [], []
+        for res in sim.history:
+            scores = res.scores[j] if k is None else res.strand_scores[j][k]
+            st = score_stat(scores, res.cuts[j], mask)
+            vals.append(st.mean_score)
+            errs.append(st.se)
+        rows.append(Row(name, n, vals, errs))
+    who = group_name(sc, group)
+    if group != "all":
+        title += f" · {who}"
+    return Table(title, f"Mean {sc.scale.name} score ± standard error, "
+                 f"{'all students' if group == 'all' else who}; strand scores have a larger "
+                 "measurement error", "", quarters, rows)
+
+
+def _scores(sim, subject, school, breakdown, measure, title, quarters) -> Table:
+    import numpy as np
+
+    from simulator.engine.metrics import score_stat
+
+    sc = sim.scenario
+    j = [s.id for s in sc.subjects].index(subject)
+    rows: list[Row] = []
+    for label, mask in _groups(sim, school, breakdown):
+        vals, errs = [], []
+        n = int(np.count_nonzero(mask))
+        for res in sim.history:
+            st = score_stat(res.scores[j], res.cuts[j], mask)
+            if measure == "mean":
+                vals.append(st.mean_score)
+                errs.append(st.se)
+            else:
+                p = st.pct_proficient
+                vals.append(p)
+                errs.append(100.0 * math.sqrt(max(p / 100 * (1 - p / 100), 0.0) / n) if n else
+                            math.nan)
+        rows.append(Row(label, n, vals, errs))
+    if measure == "mean":
+        caption = f"Mean {sc.scale.name} score ± standard error"
+        unit = ""
+    else:
+        caption = "% on benchmark (at or above the proficiency cut) ± standard error"
+        unit = "%"
+    return Table(title, caption, unit, quarters, rows)
+
+
+def _attendance(sim, school, breakdown, title, quarters) -> Table:
+    from simulator.engine.metrics import attendance_stat
+
+    att = sim.scenario.population.attendance
+    rows = []
+    for label, mask in _groups(sim, school, breakdown):
+        vals, errs = [], []
+        stat = None
+        for res in sim.history:
+            stat = attendance_stat(res, att.chronic_threshold, mask)
+            p, n = stat.pct_chronic, stat.n
+            vals.append(p)
+            errs.append(100.0 * math.sqrt(max(p / 100 * (1 - p / 100), 0.0) / n) if n else
+                        math.nan)
+        days = f"{stat.mean_days_absent:.1f}" if stat and stat.n else "—"
+        rows.append(Row(label, int(mask.sum()), vals, errs, [days]))
+    threshold = round(att.chronic_threshold * 100)
+    return Table(title, f"% chronically absent so far this year (missing {threshold}% of days "
+                 "or more) ± standard error", "%", quarters, rows,
+                 extra_columns=["Days absent (mean, year)"])
+
+
+def _implementation(sim, title, quarters) -> Table:
+    sc = sim.scenario
+    rows = []
+    ids: dict[str, None] = {}
+    for res in sim.history:
+        for sid in res.implementation:
+            ids.setdefault(sid, None)
+    for sid in ids:
+        vals, errs = [], []
+        latest = None
+        for res in sim.history:
+            imp = res.implementation.get(sid)
+            if imp is None or not imp.running:
+                vals.append(math.nan)
+            else:
+                vals.append(100.0 * float(imp.fidelity.mean()))
+                latest = imp
+            errs.append(math.nan)
+            if imp is not None and latest is None:
+                latest = imp
+        last = sim.history[-1].implementation.get(sid)
+        if last is None:
+            status = "stopped"
+        elif not last.running:
+            status = "starting (not yet running)"
+        else:
+            status = f"running, quarter {last.quarters_running}"
+        served = int(latest.served.mean()) if latest else 0
+        took = int(latest.took_up.mean()) if latest else 0
+        staff = (f"{latest.staff_assigned:g} of {latest.staff_needed:g}" if latest else "—")
+        rows.append(Row(sc.strategy(sid).name, served, vals, errs,
+                        [status, str(served), str(took), staff]))
+    return Table(title, "Fidelity of implementation (% of the intended practice observed)",
+                 "%", quarters, rows,
+                 extra_columns=["Status", "Served", "Taking up", "Staff (FTE)"],
+                 empty="No strategy is in play yet: implementation data appear once the "
+                       "district adopts one at a meeting.")
+
+
+def sparkline(values: list[float], span: float = 10.0) -> str:
+    """A little trend line; rises of less than ``span`` stay within a few steps."""
+    real = [v for v in values if v == v]
+    if not real:
+        return ""
+    lo, hi = min(real), max(real)
+    mid = (lo + hi) / 2
+    width = max(hi - lo, span)
+    lo = mid - width / 2
+    out = []
+    for v in values:
+        if v != v:
+            out.append(" ")
+            continue
+        i = int((v - lo) / width * (len(SPARKS) - 1) + 0.5)
+        out.append(SPARKS[min(max(i, 0), len(SPARKS) - 1)])
+    return "".join(out)
+
+
+def fmt(value: float, error: float, unit: str) -> str:
+    if value != value:
+        return "—"
+    if error != error:
+        return f"{value:.1f}{unit}"
+    return f"{value:.1f}{unit} ±{error:.1f}"
+
+
+# ---------------------------------------------------------------------- roster
+
+
+ROSTER_COLUMNS = ("Student", "School", "Grade", "Groups")
+
+
+def roster(sim: Simulation, school: str) -> tuple[list[str], list[tuple]]:
+    """Every student of a school (or the district) with their latest scores."""
+    import numpy as np
+
+    sc, pop = sim.scenario, sim.population
+    res = sim.history[-1]
+    if school == DISTRICT:
+        idx = np.arange(pop.n)
+    else:
+        idx = np.flatnonzero(pop.school == [s.id for s in sc.schools].index(school))
+    names = pop.names[idx]
+    short = {g.id: g.id.upper() for g in sc.subgroups}
+    member = pop.member[:, idx]
+    group_labels = [
+        " ".join(short[g.id] for gi, g in enumerate(sc.subgroups) if member[gi, k])
+        for k in range(idx.size)
+    ]
+    school_names = np.array([s.name.replace(" Middle School", " MS") for s in sc.schools])[
+        pop.school[idx]]
+    columns = [*ROSTER_COLUMNS]
+    cols: list[list[str]] = []
+    for j, subject in enumerate(sc.subjects):
+        scores = res.scores[j][0, idx]
+        on = scores >= res.cuts[j][idx]
+        columns += [f"{subject.name} ({res.quarter.label})", "On bm"]
+        cols.append([f"{s:.0f}" for s in scores])
+        cols.append(["yes" if o else "no" for o in on])
+    columns.append("Days absent")
+    cols.append([str(int(d)) for d in res.absences_ytd[0, idx]])
+    grades = pop.grade[idx]
+    rows = [
+        (str(names[k]), str(school_names[k]), int(grades[k]), group_labels[k],
+         *(c[k] for c in cols))
+        for k in range(idx.size)
+    ]
+    return columns, rows
+
+
+# ---------------------------------------------------------------------- metrics for targets
+
+
+def metric_options(sc: Scenario) -> list[tuple[str, str]]:
+    """Metrics a target can be set on (label, key); key = MEASURE:SUBJECT:SCHOOL:GROUP."""
+    out = []
+    for school in sc.priority_schools:
+        for subject in sc.subjects:
+            out.append((f"{subject.name} % on benchmark – {school.name}",
+                        f"pct:{subject.id}:{school.id}:all"))
+            for g in sc.grades:
+                out.append((f"{subject.name} % on benchmark – grade {g}",
+                            f"pct:{subject.id}:{school.id}:grade-{g}"))
+            for g in sc.subgroups:
+                out.append((f"{subject.name} % on benchmark – {g.name}",
+                            f"pct:{subject.id}:{school.id}:{g.id}"))
+        out.append((f"% chronically absent – {school.name}",
+                    f"chronic:attendance:{school.id}:all"))
+        for g in sc.grades:
+            out.append((f"% chronically absent – grade {g}",
+                        f"chronic:attendance:{school.id}:grade-{g}"))
+    return out
+
+
+def metric_value(sim: Simulation, key: str) -> float | None:
+    """The latest value of a target metric (the baseline when a target is set)."""
+    from simulator.engine.metrics import metric_value as value
+
+    latest = value(sim, key)
+    return None if latest is None else round(latest, 1)
+
+
+# ---------------------------------------------------------------------- what changed
+
+
+@dataclass
+class Change:
+    label: str
+    values: list[float]
+    """One value per quarter simulated."""
+    since: int
+    """Index of the quarter compared against (the last meeting's)."""
+
+    @property
+    def delta(self) -> float:
+        return self.values[-1] - self.values[self.since]
+
+
+def changes(sim: Simulation, since: int) -> list[Change]:
+    """Headline figures of the priority schools each quarter, compared with quarter ``since``."""
+    out = []
+    for school in sim.scenario.priority_schools:
+        for subject in sim.scenario.subjects:
+            for breakdown in ("subgroup", "grade"):
+                table = build_table(sim, f"{subject.id}/{school.id}/{breakdown}")
+                for row in table.rows[(1 if breakdown == "grade" else 0):]:
+                    out.append(Change(f"{subject.name} % on benchmark – {row.label}",
+                                      row.values, since))
+        table = build_table(sim, f"attendance/{school.id}/grade")
+        for row in table.rows:
+            out.append(Change(f"% chronically absent – {row.label}", row.values, since))
+    return out
+
+
+@dataclass(frozen=True)
+class Targeting:
+    """Whom a decision says a strategy serves; None: the strategy's own ``serves``."""
+
+    grades: tuple[int, ...] | None = None
+    subgroups: tuple[str, ...] | None = None
+    capacity: int | None = None
+
+    @classmethod
+    def of(cls, options: dict) -> Targeting:
+        """From a ``decision.made`` payload's ``options``."""
+        grades, subgroups = options.get("grades"), options.get("subgroups")
+        return cls(tuple(grades) if grades else None, tuple(subgroups) if subgroups else None,
+                   options.get("capacity"))
+
+    def options(self) -> dict:
+        """The ``options`` of a ``decision.made`` payload: only what differs from the default."""
+        out: dict = {}
+        if self.grades:
+            out["grades"] = list(self.grades)
+        if self.subgroups:
+            out["subgroups"] = list(self.subgroups)
+        if self.capacity is not None:
+            out["capacity"] = self.capacity
+        return out
+
+
+def estimated_cost(sim: Simulation, strategy_id: str, targeting: Targeting = Targeting()
+                   ) -> tuple[float, float, int]:
+    """Cost for the rest of the year, staff (FTE) and students reached if decided now."""
+    from simulator.engine.pricing import price
+    from simulator.engine.simulation import Decision
+
+    p = price(sim, Decision(strategy_id, grades=targeting.grades,
+                            subgroups=targeting.subgroups, capacity=targeting.capacity))
+    return p.cost, p.staff_fte, p.students
+
+
+def describe_targeting(sc: Scenario, strategy_id: str, targeting: Targeting = Targeting(),
+                       *, short: bool = False) -> str:
+    """Whom it serves, in words, e.g. "grades 6, 7 · English learners · below benchmark in
+    reading · up to 40"; ``short`` (for the minutes): only what the decision chose, subgroups
+    by their ids, e.g. "grades 6, 7 · EL, SWD"."""
+    st = sc.strategy(strategy_id)
+    grades = targeting.grades if targeting.grades is not None else st.serves.grades
+    subgroups = (targeting.subgroups if targeting.subgroups is not None
+                 else st.serves.subgroups)
+    capacity = targeting.capacity if targeting.capacity is not None else st.serves.capacity
+    if short:
+        parts = [f"grade{'s' if len(targeting.grades) > 1 else ''} "
+                 f"{', '.join(map(str, targeting.grades))}"] if targeting.grades else []
+        if targeting.subgroups:
+            parts.append(", ".join(g.upper() for g in targeting.subgroups))
+        if targeting.capacity is not None:
+            parts.append(f"up to {targeting.capacity}")
+        return " · ".join(parts)
+    names = {g.id: g.name for g in sc.subgroups}
+    parts = [f"grade{'s' if len(grades) > 1 else ''} {', '.join(map(str, grades))}"
+             if grades else "all grades"]
+    parts.append(", ".join(names.get(g, g) for g in subgroups) if subgroups else
+                 "all students")
+    if st.serves.below_cut:
+        parts.append(f"below benchmark in {sc.subject(st.serves.below_cut).name.lower()}")
+    if capacity:
+        parts.append(f"up to {capacity}")
+    return " · ".join(parts)

@@ -1,0 +1,61 @@
+"""Headless playthroughs: ``pmsim run`` and calibration use this, the TUI does not."""
+
+from __future__ import annotations
+
+from simulator.engine.metrics import quarter_json
+from simulator.engine.simulation import Decision, Simulation
+from simulator.formats.scenario import Scenario
+
+
+def run(
+    scenario: Scenario,
+    seed: int = 1,
+    strategies: list[str] | None = None,
+    replications: int = 1,
+) -> dict:
+    """Play the whole calendar, adopting ``strategies`` at the first meeting.
+
+    Returns the ``pmsim run --format json`` document (CONTRACTS.md). Unknown
+    strategy ids raise :class:`~simulator.engine.simulation.SimulationError` before any
+    quarter is simulated.
+    """
+    strategies = list(dict.fromkeys(strategies or []))
+    sim = Simulation(scenario, seed=seed, replications=replications, keep_history=False)
+    decisions = [Decision(s) for s in strategies]
+    for d in decisions:
+        sim.check_decision(d)
+    quarters = []
+    decided = False
+    while not sim.finished:
+        result = sim.advance()
+        quarters.append(quarter_json(sim, result))
+        if not decided and sim.meeting_due() is not None and not sim.finished:
+            sim.decide(decisions)
+            decided = True
+    return {
+        "scenario": scenario.id,
+        "seed": seed,
+        "replications": replications,
+        "strategies": strategies,
+        "quarters": quarters,
+        "resources": resources_json(scenario, strategies, quarters),
+    }
+
+
+def resources_json(scenario: Scenario, strategies: list[str], quarters: list[dict]) -> dict:
+    """Budget and staff used by the adopted strategies against what is available."""
+    by_id = {s.id: s for s in scenario.strategies}
+    last_costs = {}
+    for q in quarters:
+        for imp in q["implementation"]:
+            last_costs[imp["strategy"]] = imp["cost"]
+    cost = sum(last_costs.get(s, by_id[s].cost.fixed) for s in strategies)
+    staff = sum(by_id[s].staff_fte for s in strategies)
+    return {
+        "budget": scenario.resources.budget,
+        "cost": round(cost, 0),
+        "over_budget": cost > scenario.resources.budget,
+        "staff_fte": scenario.resources.staff_fte,
+        "staff_needed": round(staff, 2),
+        "over_staffed": staff > scenario.resources.staff_fte,
+    }

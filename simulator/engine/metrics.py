@@ -1,0 +1,206 @@
+"""Dashboard figures computed from quarter results (never inside the model).
+
+Every figure is computed per replication and then summarised as the mean over
+replications and the spread across them, so the same code serves a single
+playthrough (R = 1, spread 0) and calibration runs (R = 1,000). Within one
+replication, ``se`` is the standard error of a group mean — the uncertainty a
+dashboard shows for small groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from simulator.engine.population import Population
+from simulator.engine.simulation import QuarterResult, Simulation
+from simulator.formats.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ScoreStat:
+    """Benchmark figures for one group of students."""
+
+    n: int
+    mean_score: float
+    sd_score: float
+    pct_proficient: float
+    mean_score_sd: float
+    pct_proficient_sd: float
+    se: float
+    """Standard error of the group mean in one replication (sd / sqrt(n))."""
+
+
+@dataclass(frozen=True)
+class AttendanceStat:
+    n: int
+    mean_days_absent: float
+    pct_chronic: float
+    mean_days_absent_sd: float
+    pct_chronic_sd: float
+
+
+def _summary(per_rep: np.ndarray) -> tuple[float, float]:
+    per_rep = np.asarray(per_rep, dtype=np.float64)
+    return float(per_rep.mean()), float(per_rep.std()) if per_rep.size > 1 else 0.0
+
+
+def score_stat(scores: np.ndarray, cuts: np.ndarray, mask: np.ndarray | slice) -> ScoreStat:
+    """Figures for students ``mask`` of ``scores`` (R, N) against per-student ``cuts`` (N,)."""
+    sel = scores[:, mask]
+    n = int(sel.shape[1])
+    if n == 0:
+        nan = float("nan")
+        return ScoreStat(0, nan, nan, nan, 0.0, 0.0, nan)
+    means = sel.mean(axis=1, dtype=np.float64)
+    sds = sel.std(axis=1, dtype=np.float64)
+    pct = 100.0 * (sel >= cuts[mask]).mean(axis=1, dtype=np.float64)
+    mean, mean_sd = _summary(means)
+    pct_mean, pct_sd = _summary(pct)
+    sd = float(sds.mean())
+    return ScoreStat(n, mean, sd, pct_mean, mean_sd, pct_sd, sd / np.sqrt(n))
+
+
+def attendance_stat(
+    result: QuarterResult, chronic_threshold: float, mask: np.ndarray | slice
+) -> AttendanceStat:
+    ytd = result.absences_ytd[:, mask]
+    n = int(ytd.shape[1])
+    if n == 0:
+        nan = float("nan")
+        return AttendanceStat(0, nan, nan, 0.0, 0.0)
+    days = ytd.mean(axis=1, dtype=np.float64)
+    chronic = 100.0 * (ytd >= chronic_threshold * result.days_ytd).mean(axis=1, dtype=np.float64)
+    d, d_sd = _summary(days)
+    c, c_sd = _summary(chronic)
+    return AttendanceStat(n, d, c, d_sd, c_sd)
+
+
+def _r(x: float, nd: int = 2) -> float | None:
+    return None if x != x else round(x, nd)
+
+
+def _score_json(stat: ScoreStat) -> dict:
+    return {
+        "n": stat.n,
+        "mean_score": _r(stat.mean_score),
+        "sd_score": _r(stat.sd_score),
+        "pct_proficient": _r(stat.pct_proficient),
+        "mean_score_sd": _r(stat.mean_score_sd),
+        "pct_proficient_sd": _r(stat.pct_proficient_sd),
+        "se": _r(stat.se),
+    }
+
+
+def school_masks(pop: Population, school: int) -> dict[str, np.ndarray]:
+    """Boolean masks (over all students) for a school's groups: all and each subgroup."""
+    in_school = pop.school == school
+    masks = {"all": in_school}
+    for gi, g in enumerate(pop.scenario.subgroups):
+        masks[g.id] = in_school & pop.member[gi]
+    return masks
+
+
+def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
+    """One quarter of ``pmsim run --format json`` (see CONTRACTS.md)."""
+    sc: Scenario = sim.scenario
+    pop = sim.population
+    att = sc.population.attendance
+    schools = []
+    for si, school in enumerate(sc.schools):
+        masks = school_masks(pop, si)
+        results, grades, strands = [], [], []
+        for j, subject in enumerate(sc.subjects):
+            scores, cuts = result.scores[j], result.cuts[j]
+            for group, mask in masks.items():
+                results.append(
+                    {"subject": subject.id, "group": group,
+                     **_score_json(score_stat(scores, cuts, mask))}
+                )
+            for g in sc.grades:
+                mask = masks["all"] & (pop.grade == g)
+                grades.append(
+                    {"subject": subject.id, "grade": g,
+                     **_score_json(score_stat(scores, cuts, mask))}
+                )
+            for k, strand in enumerate(subject.strands):
+                strand_scores = result.strand_scores[j][k]
+                for group, mask in masks.items():
+                    stat = score_stat(strand_scores, cuts, mask)
+                    strands.append(
+                        {"subject": subject.id, "strand": strand.id, "group": group,
+                         "n": stat.n, "mean_score": _r(stat.mean_score),
+                         "mean_score_sd": _r(stat.mean_score_sd), "se": _r(stat.se)}
+                    )
+        attendance = []
+        for group, mask in masks.items():
+            attendance.append({"group": group, **_attendance_json(result, att, mask)})
+        for g in sc.grades:
+            mask = masks["all"] & (pop.grade == g)
+            attendance.append({"group": f"grade-{g}", **_attendance_json(result, att, mask)})
+        schools.append(
+            {"id": school.id, "name": school.name, "priority": school.priority,
+             "results": results, "grades": grades, "strands": strands,
+             "attendance": attendance}
+        )
+    implementation = [
+        {
+            "strategy": imp.strategy,
+            "running": imp.running,
+            "quarters_running": imp.quarters_running,
+            "fidelity": _r(float(imp.fidelity.mean()), 3),
+            "fidelity_sd": _r(_summary(imp.fidelity)[1], 3),
+            "students_served": _r(float(imp.served.mean()), 1),
+            "students_taking_up": _r(float(imp.took_up.mean()), 1),
+            "staff_needed": _r(imp.staff_needed),
+            "staff_assigned": _r(imp.staff_assigned),
+            "cost": _r(float(imp.cost.mean()), 0),
+        }
+        for imp in result.implementation.values()
+    ]
+    return {
+        "quarter": result.index + 1,
+        "id": result.quarter.id,
+        "label": result.quarter.label,
+        "schools": schools,
+        "implementation": implementation,
+        "events": [{"id": e.id, "title": e.title} for e in result.events],
+    }
+
+
+def _attendance_json(result: QuarterResult, att, mask) -> dict:
+    stat = attendance_stat(result, att.chronic_threshold, mask)
+    out = asdict(stat)
+    return {k: (_r(v) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+def metric_value(sim: Simulation, key: str, quarter: int = -1) -> float | None:
+    """A target metric (``MEASURE:SUBJECT:SCHOOL:GROUP``, as the meeting room writes it:
+    ``pct`` on benchmark or ``chronic`` absence) at a quarter (default: the latest), or
+    None when the key names nothing in the data."""
+    sc, pop = sim.scenario, sim.population
+    parts = key.split(":")
+    if len(parts) != 4 or not sim.history:
+        return None
+    measure, subject, school, group = parts
+    schools = [s.id for s in sc.schools]
+    if school not in schools:
+        return None
+    result = sim.history[min(quarter, len(sim.history) - 1)] if quarter >= 0 else sim.history[-1]
+    mask = pop.school == schools.index(school)
+    groups = [g.id for g in sc.subgroups]
+    if group.startswith("grade-") and group.removeprefix("grade-").isdigit():
+        mask = mask & (pop.grade == int(group.removeprefix("grade-")))
+    elif group in groups:
+        mask = mask & pop.member[groups.index(group)]
+    elif group != "all":
+        return None
+    if measure == "chronic":
+        return attendance_stat(result, sc.population.attendance.chronic_threshold,
+                               mask).pct_chronic
+    subjects = [s.id for s in sc.subjects]
+    if measure != "pct" or subject not in subjects:
+        return None
+    j = subjects.index(subject)
+    return score_stat(result.scores[j], result.cuts[j], mask).pct_proficient

@@ -1,0 +1,477 @@
+"""The simulation engine: ``Simulation(scenario, seed).advance()`` one quarter at a time.
+
+State is held as numpy arrays with a leading replications axis ``R``: latent
+ability ``(J, R, N)`` for J subjects and N students, remediation of hidden needs
+``(K, R, N)``, absences ``(R, N)``. A quarter is a handful of whole-array
+operations; there is no per-student Python loop.
+
+The data-generating model (see CALIBRATION.md and the scenario's cited sources):
+
+* ability (SD units against the national norm) = school effect + capped
+  subgroup gaps + student residual (population.py);
+* each quarter: ``Δability = slope·dt + wobble − absence cost − unmet-need
+  penalty + Σ strategy effect × fidelity × take-up × served × dt``;
+* attendance: days missed ≈ Poisson(days × propensity), each costing
+  ``cost_per_day_sd``;
+* observed score = norm mean(grade, time) + ability × student SD + error with
+  the test's SEM; strand scores likewise with the strand SEM and the hidden
+  need's strand shift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from simulator.engine.population import Population, build_population
+from simulator.engine.streams import stream
+from simulator.formats.scenario import Event, Meeting, Quarter, Scenario, Strategy
+
+Action = Literal["adopt", "continue", "adjust", "stop"]
+ACTIONS: tuple[Action, ...] = ("adopt", "continue", "adjust", "stop")
+
+
+class SimulationError(ValueError):
+    """A decision the scenario cannot carry out (unknown strategy, wrong time)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a meeting decides about one strategy."""
+
+    strategy: str
+    action: Action = "adopt"
+    grades: tuple[int, ...] | None = None
+    """Override of the strategy's grades (adopt / adjust)."""
+    subgroups: tuple[str, ...] | None = None
+    """Override of the strategy's subgroups (adopt / adjust)."""
+    capacity: int | None = None
+    """Override of the strategy's capacity (adopt / adjust)."""
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """Implementation data for one strategy in one quarter, per replication."""
+
+    strategy: str
+    running: bool
+    """False while the strategy is still in its lag (hiring, training)."""
+    quarters_running: int
+    fidelity: np.ndarray  # (R,) measured fidelity, 0..1
+    served: np.ndarray  # (R,) students assigned
+    took_up: np.ndarray  # (R,) students receiving the intended dosage
+    staff_needed: float
+    staff_assigned: float
+    cost: np.ndarray  # (R,) dollars for the rest of the year
+
+
+@dataclass(frozen=True)
+class QuarterResult:
+    """Everything observable at the end of one quarter."""
+
+    index: int
+    quarter: Quarter
+    scores: np.ndarray  # (J, R, N) float32 observed benchmark scores
+    strand_scores: tuple[np.ndarray, ...]  # per subject: (S_j, R, N) float32
+    cuts: np.ndarray  # (J, N) float32 proficiency cut for each student's grade, this window
+    absences: np.ndarray  # (R, N) int16 days missed this quarter
+    absences_ytd: np.ndarray  # (R, N) int16 days missed so far this year
+    days_ytd: int
+    implementation: dict[str, Implementation]
+    events: tuple[Event, ...]
+
+
+@dataclass
+class _Active:
+    strategy: Strategy
+    adopted_at: int  # quarter index from which it runs (before lag)
+    served: np.ndarray  # (R, N) bool
+    taken: np.ndarray  # (R, N) float32, 1.0 where served and taking up
+    decision: Decision
+
+
+@dataclass
+class _Tables:
+    """Per-student constants looked up once: norms, spreads and cuts by grade."""
+
+    norm: list[np.ndarray] = field(default_factory=list)  # per quarter: (J, N)
+    cut: list[np.ndarray] = field(default_factory=list)  # per quarter: (J, N)
+    sd: np.ndarray | None = None  # (J, N)
+    start_norm: np.ndarray | None = None  # (J, N) at the start of the year
+    start_cut: np.ndarray | None = None  # (J, N) at the start of the year
+
+
+class Simulation:
+    """One scenario, one seed, R replications, stepped a quarter at a time."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int = 1,
+        replications: int = 1,
+        *,
+        keep_history: bool = True,
+        population: Population | None = None,
+    ) -> None:
+        if replications < 1:
+            raise SimulationError("replications must be at least 1")
+        self.scenario = scenario
+        self.seed = seed
+        self.replications = replications
+        self.keep_history = keep_history
+        self.population = population or build_population(scenario, seed)
+        pop = self.population
+        r, n, j = replications, pop.n, len(scenario.subjects)
+        self.ability = np.broadcast_to(pop.ability[:, None, :], (j, r, n)).astype(np.float32)
+        self.remediation = np.zeros((len(scenario.needs), r, n), dtype=np.float32)
+        self.absences_ytd = np.zeros((r, n), dtype=np.int16)
+        self.active: dict[str, _Active] = {}
+        self.decisions: list[tuple[int, Decision]] = []
+        self.history: list[QuarterResult] = []
+        self.latest: QuarterResult | None = None
+        self.quarters_done = 0
+        self._tables = self._build_tables()
+
+    # ------------------------------------------------------------------ calendar
+
+    @property
+    def quarters(self) -> list[Quarter]:
+        return self.scenario.calendar.quarters
+
+    @property
+    def finished(self) -> bool:
+        return self.quarters_done >= len(self.quarters)
+
+    def meeting_due(self) -> Meeting | None:
+        """The meeting held now (at the end of the last quarter simulated), if any."""
+        if self.quarters_done == 0:
+            return None
+        last = self.quarters[self.quarters_done - 1].id
+        return next((m for m in self.scenario.calendar.meetings if m.after_quarter == last), None)
+
+    def run_until_meeting(
+        self, on_quarter: Callable[[Quarter], None] | None = None
+    ) -> list[QuarterResult]:
+        """Advance until the next meeting is due or the year ends.
+
+        ``on_quarter`` is told of each quarter before it is simulated (for progress).
+        """
+        results: list[QuarterResult] = []
+        while not self.finished:
+            if on_quarter is not None:
+                on_quarter(self.quarters[self.quarters_done])
+            results.append(self.advance())
+            if self.meeting_due() is not None:
+                break
+        return results
+
+    # ------------------------------------------------------------------ decisions
+
+    def decide(self, decisions: list[Decision]) -> None:
+        """Apply a meeting's decisions; they take effect from the next quarter."""
+        for d in decisions:
+            self.check_decision(d)
+        for d in decisions:
+            self.decisions.append((self.quarters_done, d))
+            if d.action == "stop":
+                self.active.pop(d.strategy, None)
+            elif d.action == "continue":
+                continue
+            elif d.action == "adjust" and d.strategy in self.active:
+                old = self.active[d.strategy]
+                served, taken = self._select(old.strategy, d)
+                self.active[d.strategy] = _Active(old.strategy, old.adopted_at, served, taken, d)
+            else:
+                strategy = self.scenario.strategy(d.strategy)
+                served, taken = self._select(strategy, d)
+                self.active[d.strategy] = _Active(strategy, self.quarters_done, served, taken, d)
+
+    def check_decision(self, d: Decision) -> None:
+        if self.finished:
+            raise SimulationError("the year is over: no more decisions can take effect")
+        known = [s.id for s in self.scenario.strategies]
+        if d.strategy not in known:
+            import difflib
+
+            close = difflib.get_close_matches(d.strategy, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise SimulationError(
+                f"unknown strategy '{d.strategy}'{hint}; known: {', '.join(known)}"
+            )
+        if d.action not in ACTIONS:
+            raise SimulationError(f"unknown action '{d.action}'; use one of {', '.join(ACTIONS)}")
+        if d.action in ("continue", "stop") and d.strategy not in self.active:
+            raise SimulationError(f"cannot {d.action} '{d.strategy}': it is not running")
+        if d.grades is not None and not set(d.grades) <= set(self.scenario.grades):
+            raise SimulationError(f"grades {list(d.grades)} are not all in the scenario")
+        groups = {g.id for g in self.scenario.subgroups}
+        if d.subgroups is not None and not set(d.subgroups) <= groups:
+            raise SimulationError(f"subgroups {list(d.subgroups)} are not all in the scenario")
+
+    def reach(self, d: Decision) -> int:
+        """Students the decision would serve if made now (replication 0, before take-up)."""
+        return int(np.count_nonzero(self._served(self.scenario.strategy(d.strategy), d)[0]))
+
+    def _served(self, strategy: Strategy, d: Decision) -> np.ndarray:
+        """Who the strategy serves (R, N): its schools, the decision's grades and subgroups
+        (else its own), below the cut at the latest benchmark when it targets by data,
+        lowest scorers first up to its capacity."""
+        sc, pop, r = self.scenario, self.population, self.replications
+        serves = strategy.serves
+        grades = d.grades if d.grades is not None else serves.grades
+        subgroups = d.subgroups if d.subgroups is not None else serves.subgroups
+        capacity = d.capacity if d.capacity is not None else serves.capacity
+        eligible = np.broadcast_to(pop.eligible(serves.schools, grades, subgroups), (r, pop.n))
+        subject_id = serves.below_cut or (strategy.subjects[0] if strategy.subjects else None)
+        j = [s.id for s in sc.subjects].index(subject_id) if subject_id else 0
+        score, cut = self._latest_scores(j)
+        served = eligible & (score < cut) if serves.below_cut else eligible.copy()
+        if capacity is not None and capacity < pop.n:
+            # Lowest scorers first: the capacity-th smallest masked score per replication.
+            masked = np.where(served, score - cut, np.inf)
+            k = min(capacity, pop.n) - 1
+            kth = np.partition(masked, k, axis=1)[:, k : k + 1]
+            served &= masked <= kth
+        return served
+
+    def _select(self, strategy: Strategy, d: Decision) -> tuple[np.ndarray, np.ndarray]:
+        """Who is served (R, N) and who takes up (R, N), fixed when decided."""
+        served = self._served(strategy, d)
+        rng = stream(self.seed, "take-up", strategy.id, self.quarters_done)
+        draws = rng.random((self.replications, self.population.n), dtype=np.float32)
+        taken = served & (draws < strategy.take_up)
+        return served, taken.astype(np.float32)
+
+    def _latest_scores(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.latest is not None:
+            return self.latest.scores[j], self.latest.cuts[j]
+        # Before any benchmark: a screening score from the start-of-year ability.
+        rng = stream(self.seed, "screening")
+        t = self._tables
+        noise = rng.standard_normal(self.ability.shape[1:], dtype=np.float32)
+        score = t.start_norm[j] + self.ability[j] * t.sd[j] + self.scenario.scale.sem * noise
+        return score, t.start_cut[j]
+
+    # ------------------------------------------------------------------ a quarter
+
+    def advance(self) -> QuarterResult:
+        """Simulate the next quarter and return what its benchmark shows."""
+        if self.finished:
+            raise SimulationError("the year is over: every quarter has been simulated")
+        sc, pop = self.scenario, self.population
+        q = self.quarters_done
+        quarter = self.quarters[q]
+        r, n = self.replications, pop.n
+        dt = quarter.ends_at - (self.quarters[q - 1].ends_at if q else 0.0)
+        events = tuple(e for e in sc.events if e.quarter == quarter.id)
+        att = sc.population.attendance
+        days = att.days_per_quarter
+
+        implementation = self._implementation(q, events)
+
+        # Attendance: a normal approximation of Poisson that is monotone in the rate,
+        # so that a strategy changes only the students it serves.
+        rate = pop.absence_p * self._event_absence_multiplier(events)
+        lam = np.broadcast_to((days * rate).astype(np.float32), (r, n))
+        for sid, act in self.active.items():
+            effect = act.strategy.attendance_effect
+            imp = implementation[sid]
+            if effect and imp.running:
+                lam = lam * (1.0 + effect * imp.fidelity[:, None] * act.taken)
+        z = stream(self.seed, "attendance", q).standard_normal((r, n), dtype=np.float32)
+        absences = np.clip(np.rint(lam + np.sqrt(lam) * z), 0, days).astype(np.int16)
+        self.absences_ytd += absences
+        excess = absences - np.float32(att.typical_rate * days)
+        absence_cost = excess * (np.float32(att.cost_per_day_sd) * pop.absence_cost)
+
+        # Growth of latent ability. ``unmet`` is each hidden need still unremediated at
+        # the start of the quarter: it slows growth during the quarter.
+        unmet = [pop.has_need[k] * (1.0 - self.remediation[k]) for k in range(len(sc.needs))]
+        wobble_sd = np.sqrt(dt / 0.25)
+        growth_noise = _normal(stream(self.seed, "growth", q), r, len(sc.subjects), n)
+        for j, subject in enumerate(sc.subjects):
+            dz = growth_noise[j]
+            dz *= np.float32(subject.quarter_noise_sd * wobble_sd)
+            dz += pop.slope[j] * np.float32(dt)
+            dz -= absence_cost
+            for k, need in enumerate(sc.needs):
+                if need.subject == subject.id:
+                    dz -= np.float32(need.growth_penalty_sd * dt) * unmet[k]
+            for sid, act in self.active.items():
+                imp = implementation[sid]
+                if imp.running and subject.id in act.strategy.subjects and act.strategy.effect_sd:
+                    gain = (act.strategy.effect_sd * dt * imp.fidelity[:, None]).astype(np.float32)
+                    dz += gain * act.taken
+            self.ability[j] += dz
+        for k, need in enumerate(sc.needs):
+            for sid, act in self.active.items():
+                imp = implementation[sid]
+                rate_k = act.strategy.need_effects.get(need.id, 0.0)
+                if imp.running and rate_k:
+                    step = (rate_k * dt * imp.fidelity[:, None]).astype(np.float32)
+                    self.remediation[k] += step * act.taken * pop.has_need[k]
+            np.clip(self.remediation[k], 0.0, 1.0, out=self.remediation[k])
+
+        # Measurement. A subject with strands is scored from the same items as its
+        # strands, so the overall error is the (rescaled) mean of the strand errors:
+        # correlated as in a real test, and no extra draw.
+        tables = self._tables
+        norm, cut, sd = tables.norm[q], tables.cut[q], tables.sd
+        scale = sc.scale
+        scores = np.empty_like(self.ability)
+        strand_scores = []
+        # Needs still unmet at the end of the quarter: remediation shows at once.
+        still = [pop.has_need[k] * (1.0 - self.remediation[k]) for k in range(len(sc.needs))]
+        for j, subject in enumerate(sc.subjects):
+            base = self.ability[j] * sd[j]
+            base += norm[j]
+            for k, need in enumerate(sc.needs):
+                if need.subject == subject.id and need.score_shift_sd:
+                    base += (np.float32(need.score_shift_sd) * sd[j]) * still[k]
+            if not subject.strands:
+                err = _normal(stream(self.seed, "measurement", subject.id, q), r, n)
+                scores[j] = base + np.float32(scale.sem) * err
+                strand_scores.append(np.empty((0, r, n), dtype=np.float32))
+                continue
+            strands = subject.strands
+            observed = _normal(stream(self.seed, "strands", subject.id, q), r, len(strands), n)
+            mean_err = observed.mean(axis=0)
+            mean_err *= np.float32(scale.sem * np.sqrt(len(strands)))
+            scores[j] = base + mean_err
+            for si, strand in enumerate(strands):
+                o = observed[si]
+                o *= np.float32(strand.sem)
+                o += base
+                o += pop.strand_offset[j][si] * sd[j]
+            for k, need in enumerate(sc.needs):
+                if need.subject == subject.id and need.strand is not None:
+                    si = [s.id for s in strands].index(need.strand)
+                    observed[si] += (np.float32(need.strand_shift_sd) * sd[j]) * still[k]
+            np.clip(observed, scale.minimum, scale.maximum, out=observed)
+            strand_scores.append(observed)
+        np.clip(scores, scale.minimum, scale.maximum, out=scores)
+
+        self.quarters_done += 1
+        result = QuarterResult(
+            index=q,
+            quarter=quarter,
+            scores=scores,
+            strand_scores=tuple(strand_scores),
+            cuts=cut,
+            absences=absences,
+            absences_ytd=self.absences_ytd.copy(),
+            days_ytd=days * self.quarters_done,
+            implementation=implementation,
+            events=events,
+        )
+        self.latest = result
+        if self.keep_history:
+            self.history.append(result)
+        return result
+
+    # ------------------------------------------------------------------ helpers
+
+    def staff_available(self, q: int) -> float:
+        """Staff for new strategies in quarter q: the scenario's plus lasting event changes."""
+        return max(self.scenario.resources.staff_fte + self._lasting("staff_fte_change", q), 0.0)
+
+    def budget_available(self, q: int) -> float:
+        """Budget in quarter q: the scenario's plus lasting event changes."""
+        return max(self.scenario.resources.budget + self._lasting("budget_change", q), 0.0)
+
+    def _lasting(self, effect: str, q: int) -> float:
+        sc = self.scenario
+        return sum(
+            getattr(e.effects, effect) for e in sc.events if sc.quarter_index(e.quarter) <= q
+        )
+
+    def _implementation(self, q: int, events: tuple[Event, ...]) -> dict[str, Implementation]:
+        running = {
+            sid: act
+            for sid, act in self.active.items()
+            if q - act.adopted_at - act.strategy.lag_quarters >= 0
+        }
+        needed = sum(a.strategy.staff_fte for a in running.values())
+        available = self.staff_available(q)
+        staffed_share = 1.0 if needed <= available or needed == 0 else available / needed
+        out = {}
+        for sid, act in self.active.items():
+            s = act.strategy
+            f = s.fidelity
+            k = q - act.adopted_at - s.lag_quarters
+            is_running = sid in running
+            served = act.served.sum(axis=1)
+            took = act.taken.sum(axis=1)
+            if is_running:
+                ramp = f.start + (f.full - f.start) * min(1.0, k / f.quarters_to_full)
+                ramp *= 1.0 - f.per_staff_shortfall * (1.0 - staffed_share)
+                for e in events:
+                    ramp *= e.effects.fidelity_multiplier.get(sid, 1.0)
+                noise = stream(self.seed, "implementation", sid, q).standard_normal(
+                    self.replications
+                )
+                fidelity = np.clip(ramp + f.noise_sd * noise, 0.0, 1.0).astype(np.float32)
+            else:
+                fidelity = np.zeros(self.replications, dtype=np.float32)
+            out[sid] = Implementation(
+                strategy=sid,
+                running=is_running,
+                quarters_running=max(k + 1, 0),
+                fidelity=fidelity,
+                served=served,
+                took_up=took,
+                staff_needed=s.staff_fte,
+                staff_assigned=s.staff_fte * staffed_share if is_running else 0.0,
+                cost=s.cost.fixed + s.cost.per_student * served,
+            )
+        return out
+
+    def _event_absence_multiplier(self, events: tuple[Event, ...]) -> np.ndarray | float:
+        if not events:
+            return 1.0
+        pop = self.population
+        mult = np.ones(pop.n, dtype=np.float32)
+        for e in events:
+            if e.effects.absence_multiplier != 1.0:
+                mask = pop.eligible(e.schools, (), ())
+                mult[mask] *= e.effects.absence_multiplier
+        return mult
+
+    def _build_tables(self) -> _Tables:
+        sc, pop = self.scenario, self.population
+        grades = pop.grade.astype(np.int64)
+        tables = _Tables()
+        j = len(sc.subjects)
+        sd = np.empty((j, pop.n), dtype=np.float32)
+        for ji, subject in enumerate(sc.subjects):
+            lookup = np.zeros(13, dtype=np.float32)
+            for g, v in subject.student_sd.items():
+                lookup[g] = v
+            sd[ji] = lookup[grades]
+        tables.sd = sd
+
+        def at(t: float, attr: str) -> np.ndarray:
+            out = np.empty((j, pop.n), dtype=np.float32)
+            for ji, subject in enumerate(sc.subjects):
+                lookup = np.zeros(13, dtype=np.float32)
+                for g, seasons in getattr(subject, attr).items():
+                    lookup[g] = seasons.at(t)
+                out[ji] = lookup[grades]
+            return out
+
+        for quarter in self.quarters:
+            tables.norm.append(at(quarter.ends_at, "norms"))
+            tables.cut.append(at(quarter.ends_at, "cuts"))
+        tables.start_norm = at(0.0, "norms")
+        tables.start_cut = at(0.0, "cuts")
+        return tables
+
+
+def _normal(rng: np.random.Generator, r: int, *shape: int) -> np.ndarray:
+    """Standard normals shaped (*shape[:-1], R, N), drawn replication-major so that
+    replication 0 is the same whatever the number of replications."""
+    draws = rng.standard_normal((r, *shape), dtype=np.float32)
+    return np.moveaxis(draws, 0, -2)

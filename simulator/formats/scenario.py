@@ -1,0 +1,763 @@
+"""The scenario file format: pydantic models with a docstring per field.
+
+A scenario is data a facilitator writes in YAML. Every field's docstring becomes
+its description in the JSON Schema (and so in editors and in the facilitator
+reference), so write them for facilitators, not for programmers.
+
+Structure is checked by pydantic (unknown keys are errors); references between
+parts of the file (a strategy naming a subject, a meeting naming a quarter, …)
+are checked by :func:`cross_check`, which returns every problem with the path of
+the value at fault so that the loader can point at its line.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from simulator.formats.lookfors import DebriefSettings, debrief_problems
+from simulator.formats.strict import Fraction, Grade, Id, Loc, Strict, Text
+
+SCHEMA_VERSION = 1
+
+
+# --------------------------------------------------------------------------- the place
+
+
+class Agency(Strict):
+    """The state education agency whose staff play the State Turnaround Lead."""
+
+    name: Text
+    """Full name, e.g. "Lakeshore State Department of Education"."""
+    short_name: Text
+    """Abbreviation used on screen, e.g. "LSDE"."""
+
+
+class District(Strict):
+    """The district whose District Turnaround Lead sits across the table."""
+
+    id: Id
+    """Identifier used in session files and reports."""
+    name: Text
+    """Name shown on screen, e.g. "Hudson School District"."""
+    description: str = ""
+    """A paragraph of context every player may read."""
+
+
+class School(Strict):
+    """One school of the district. Priority schools are the focus of the meetings."""
+
+    id: Id
+    """Identifier, e.g. "hudson-ms"; used in views, strategies and the JSON output."""
+    name: Text
+    """Name shown on dashboards, e.g. "Hudson Middle School"."""
+    priority: bool = False
+    """True for a priority (turnaround) school. Strategies serve priority schools only
+    unless they say otherwise; the others are there for comparison."""
+    enrollment: dict[Grade, Annotated[int, Field(ge=1, le=200_000)]]
+    """Students enrolled per grade, e.g. {6: 140, 7: 138, 8: 134}."""
+    effect_sd: Annotated[float, Field(ge=-3.0, le=3.0)] = 0.0
+    """Mean achievement of the school's students against the national norm, in
+    student standard deviations (a priority school typically sits 0.5–1.0 below)."""
+    growth_sd: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
+    """The school's own yearly growth beyond the norm, in SD units (its
+    value added): negative for a school whose students fall further behind."""
+    absence_rate: Fraction = 0.07
+    """Mean share of school days a student misses (0.07 = 7%)."""
+    grade_absence_multiplier: dict[Grade, Annotated[float, Field(gt=0.0, le=10.0)]] = Field(
+        default_factory=dict
+    )
+    """Per grade, how many times the school's absence rate its students miss
+    (e.g. {8: 1.4} when eighth graders miss more)."""
+    subgroup_rates: dict[Id, Fraction] = Field(default_factory=dict)
+    """Share of the school's students in each subgroup, by subgroup id."""
+    description: str = ""
+    """A sentence of public context about the school."""
+
+
+# --------------------------------------------------------------------------- what is measured
+
+
+class Scale(Strict):
+    """The benchmark assessment's score scale."""
+
+    name: Text = "RIT"
+    """Name of the scale shown on dashboards."""
+    minimum: float = 100.0
+    """Lowest reportable score; observed scores are clipped to the scale."""
+    maximum: float = 350.0
+    """Highest reportable score."""
+    sem: Annotated[float, Field(gt=0.0, le=50.0)] = 3.2
+    """Standard error of measurement of one overall test score, in scale points."""
+    decimals: Annotated[int, Field(ge=0, le=3)] = 1
+    """Decimals shown for mean scores."""
+
+
+class Seasons(Strict):
+    """A value at the three benchmark windows of a school year."""
+
+    fall: float
+    """At the start of the year (year fraction 0.0)."""
+    winter: float
+    """At mid-year (year fraction 0.5)."""
+    spring: float
+    """At the end of the year (year fraction 1.0)."""
+
+    def at(self, year_fraction: float) -> float:
+        """Linear interpolation between the windows."""
+        t = min(max(year_fraction, 0.0), 1.0)
+        if t <= 0.5:
+            return self.fall + (self.winter - self.fall) * (t / 0.5)
+        return self.winter + (self.spring - self.winter) * ((t - 0.5) / 0.5)
+
+
+class Strand(Strict):
+    """A part of a subject that the benchmark reports on its own (e.g. vocabulary)."""
+
+    id: Id
+    """Identifier used in views and needs."""
+    name: Text
+    """Name shown on dashboards."""
+    sem: Annotated[float, Field(gt=0.0, le=50.0)] = 6.5
+    """Standard error of measurement of a strand score (fewer items, so larger
+    than the overall test's)."""
+    offset_sd: Annotated[float, Field(ge=-2.0, le=2.0)] = 0.0
+    """How far every student's strand score sits from their overall score on
+    average, in SD units (strands are seldom exactly level)."""
+
+
+class Subject(Strict):
+    """A tested subject with its norms, proficiency cut scores and strands."""
+
+    id: Id
+    """Identifier, e.g. "reading" or "math"."""
+    name: Text
+    """Name shown on dashboards."""
+    norms: dict[Grade, Seasons]
+    """National mean score per grade at each window (e.g. NWEA 2025 norms)."""
+    student_sd: dict[Grade, Annotated[float, Field(gt=0.0, le=100.0)]]
+    """Spread of students' scores per grade (standard deviation, scale points)."""
+    cuts: dict[Grade, Seasons]
+    """Proficiency cut score per grade at each window: students at or above are
+    counted as proficient (on benchmark)."""
+    within_school_sd: Annotated[float, Field(gt=0.0, le=2.0)] = 0.9
+    """Spread of student ability within a school, in SD units (about
+    sqrt(1 − ICC); 0.89 for a school share of variance of 0.20)."""
+    growth_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.25
+    """Spread of students' true yearly growth around the norm, in SD units."""
+    quarter_noise_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.08
+    """Quarter-to-quarter wobble in true achievement, in SD units."""
+    strand_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.25
+    """Spread of a student's lasting strengths and weaknesses across strands, in SD units."""
+    strands: list[Strand] = Field(default_factory=list)
+    """The strands reported for this subject."""
+    source: str = ""
+    """Where the norms, spreads and cut scores come from."""
+
+
+class Subgroup(Strict):
+    """A student group reported on its own (e.g. English learners)."""
+
+    id: Id
+    """Identifier, e.g. "el"; used as `group` in the JSON output."""
+    name: Text
+    """Name shown on dashboards."""
+    shift_sd: dict[Id, Annotated[float, Field(ge=-3.0, le=3.0)]] = Field(default_factory=dict)
+    """Mean achievement gap per subject id, in SD units (negative = below peers)."""
+    growth_shift_sd: dict[Id, Annotated[float, Field(ge=-1.0, le=1.0)]] = Field(
+        default_factory=dict
+    )
+    """Difference in yearly growth per subject id, in SD units."""
+    absence_multiplier: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    """How many times more days than peers the group's students miss."""
+    absence_cost_multiplier: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    """How many times more a missed day costs these students."""
+    source: str = ""
+    """Where the gap figures come from."""
+
+
+class Attendance(Strict):
+    """How attendance is generated and what a missed day costs."""
+
+    days_per_quarter: Annotated[int, Field(ge=1, le=120)] = 45
+    """School days in a quarter."""
+    chronic_threshold: Fraction = 0.10
+    """Share of days missed at or above which a student is chronically absent."""
+    cost_per_day_sd: Annotated[float, Field(ge=0.0, le=0.1)] = 0.0035
+    """Achievement lost per missed day, in SD units."""
+    typical_rate: Fraction = 0.08
+    """Share of days the typical student in the norm group misses. Norms already
+    include those absences, so only days above this rate cost achievement (and
+    days below it gain)."""
+    spread: Annotated[float, Field(gt=0.0, le=5.0)] = 0.9
+    """Spread of students' absence propensity (SD on the log-odds scale):
+    larger means absences concentrate in fewer students."""
+    source: str = ""
+    """Where the attendance figures come from."""
+
+
+class Population(Strict):
+    """How the students are drawn."""
+
+    max_combined_shift_sd: Annotated[float, Field(ge=0.0, le=5.0)] = 1.5
+    """Cap on the summed gaps of a student who belongs to several subgroups,
+    in SD units (subgroups overlap: their gaps are not additive)."""
+    attendance: Attendance = Field(default_factory=Attendance)
+    """Attendance model."""
+    source: str = ""
+    """Where the population figures come from."""
+
+
+class Need(Strict):
+    """A hidden need: a problem only disaggregated data reveal.
+
+    Students who have the need score lower on one strand and grow more slowly in
+    the subject, until strategies that address the need remediate it.
+    """
+
+    id: Id
+    """Identifier, named by strategies' `need_effects`."""
+    name: Text
+    """Name revealed at the final debrief, e.g. "Word-level decoding"."""
+    subject: Id
+    """The subject it affects."""
+    strand: Id | None = None
+    """The strand where it shows most clearly."""
+    schools: list[Id] | Literal["priority", "all"] = "priority"
+    """Where students with the need are found."""
+    grades: list[Grade] = Field(default_factory=list)
+    """Grades where it occurs (empty: all grades)."""
+    subgroups: list[Id] = Field(default_factory=list)
+    """Subgroups where it occurs (empty: all students)."""
+    prevalence: Fraction
+    """Share of the eligible students who have it."""
+    strand_shift_sd: Annotated[float, Field(ge=-5.0, le=0.0)] = -0.8
+    """How much lower affected students score on the strand, in SD units."""
+    score_shift_sd: Annotated[float, Field(ge=-3.0, le=0.0)] = 0.0
+    """How much lower affected students score on the whole subject while the need
+    is unmet (they cannot show what they know), in SD units; remediation restores
+    it at once, so addressing the need shows in the overall score too."""
+    growth_penalty_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.2
+    """Yearly growth lost by affected students while it is unaddressed, in SD units."""
+    description: str = ""
+    """What is really going on (revealed at the final debrief)."""
+
+
+# --------------------------------------------------------------------------- time
+
+
+class Quarter(Strict):
+    """One simulated quarter; a benchmark is given at its end."""
+
+    id: Id
+    """Identifier, e.g. "q1"."""
+    label: Text
+    """Label on dashboards, e.g. "Q1"."""
+    ends_at: Annotated[float, Field(gt=0.0, le=1.0)]
+    """Year fraction when the quarter ends (Q1 0.25, Q2 0.5, Q3 0.75, Q4 1.0):
+    norms and cut scores are interpolated at this point."""
+
+
+class Meeting(Strict):
+    """A performance-management meeting between the two leads."""
+
+    id: Id
+    """Identifier, e.g. "meeting-1"."""
+    title: Text
+    """Title shown on screen."""
+    after_quarter: Id
+    """The meeting happens at the end of this quarter; what it decides takes
+    effect from the next quarter on."""
+    setting: list[Text] = Field(default_factory=list)
+    """The setting, a line each (shown to both roles)."""
+    goals: list[Text] = Field(min_length=1)
+    """What the meeting is for, a line each (shown to both roles)."""
+
+
+class Calendar(Strict):
+    """The simulated year: quarters in order and the meetings between them."""
+
+    quarters: list[Quarter] = Field(min_length=1, max_length=16)
+    """Quarters in order."""
+    meetings: list[Meeting] = Field(min_length=1, max_length=16)
+    """Meetings in order."""
+
+
+# --------------------------------------------------------------------------- strategies
+
+
+class Serves(Strict):
+    """Which students a strategy reaches."""
+
+    schools: list[Id] | Literal["priority", "all"] = "priority"
+    """Schools where it runs."""
+    grades: list[Grade] = Field(default_factory=list)
+    """Grades served (empty: all)."""
+    subgroups: list[Id] = Field(default_factory=list)
+    """Only students in at least one of these subgroups (empty: everyone)."""
+    below_cut: Id | None = None
+    """Only students scoring below the proficiency cut in this subject at the
+    latest benchmark before the strategy starts (targeting by data)."""
+    capacity: Annotated[int, Field(ge=1)] | None = None
+    """Most students served at once (lowest scorers first when targeting by
+    data); empty: everyone eligible."""
+
+
+class Fidelity(Strict):
+    """How well a strategy is implemented as it ramps up."""
+
+    start: Fraction = 0.4
+    """Fidelity in the first quarter it runs."""
+    full: Fraction = 0.85
+    """Fidelity once fully ramped up."""
+    quarters_to_full: Annotated[int, Field(ge=1, le=8)] = 2
+    """Quarters from the start to full fidelity."""
+    noise_sd: Annotated[float, Field(ge=0.0, le=0.5)] = 0.06
+    """Quarter-to-quarter variation of measured fidelity."""
+    per_staff_shortfall: Fraction = 0.5
+    """Fidelity lost when the strategy has none of the staff it needs
+    (scaled by the share missing)."""
+
+
+class Cost(Strict):
+    """What a strategy costs for the rest of the year."""
+
+    fixed: Annotated[float, Field(ge=0.0)] = 0.0
+    """Fixed cost in dollars."""
+    per_student: Annotated[float, Field(ge=0.0)] = 0.0
+    """Cost per student served, in dollars."""
+
+
+class Strategy(Strict):
+    """An improvement strategy the district can adopt at a meeting."""
+
+    id: Id
+    """Identifier used on the command line (`--strategies`) and in sessions."""
+    name: Text
+    """Name shown on screen."""
+    description: Text
+    """What it is, in a sentence or two, as a district would describe it."""
+    subjects: list[Id] = Field(default_factory=list)
+    """Subjects whose achievement it affects (empty for attendance-only strategies)."""
+    serves: Serves = Field(default_factory=Serves)
+    """Which students it reaches."""
+    effect_sd: Annotated[float, Field(ge=-1.0, le=1.5)] = 0.0
+    """Yearly effect on served students' achievement at full fidelity and full
+    dosage, in SD units."""
+    need_effects: dict[Id, Annotated[float, Field(ge=-2.0, le=5.0)]] = Field(
+        default_factory=dict
+    )
+    """Per hidden need: the share of the need remediated per year for served
+    students who have it (1.0 = fully remediated in a year at full fidelity)."""
+    attendance_effect: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
+    """Relative change in days missed by served students (−0.12 = 12% fewer)."""
+    take_up: Fraction = 1.0
+    """Share of served students who actually receive the intended dosage."""
+    lag_quarters: Annotated[int, Field(ge=0, le=4)] = 0
+    """Quarters after adoption before anything happens (hiring, training)."""
+    fidelity: Fidelity = Field(default_factory=Fidelity)
+    """Implementation ramp."""
+    cost: Cost = Field(default_factory=Cost)
+    """Cost for the rest of the year."""
+    staff_fte: Annotated[float, Field(ge=0.0)] = 0.0
+    """Staff it needs, in full-time equivalents."""
+    source: Text
+    """The published evidence behind `effect_sd` (and the other effects)."""
+    tags: list[Id] = Field(default_factory=list)
+    """Free labels for facilitators, e.g. "favoured-by-district"."""
+
+
+class Resources(Strict):
+    """What the district can spend on new strategies for the rest of the year."""
+
+    budget: Annotated[float, Field(ge=0.0)]
+    """Dollars available."""
+    staff_fte: Annotated[float, Field(ge=0.0)]
+    """Staff available to reassign, in full-time equivalents."""
+    notes: str = ""
+    """Context shown with the budget."""
+
+
+class EventEffects(Strict):
+    """What an event changes while it lasts."""
+
+    absence_multiplier: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    """Multiplies every student's absences in the affected schools, in the
+    event's quarter only."""
+    staff_fte_change: float = 0.0
+    """Change in staff available, from the event's quarter on (negative: vacancies)."""
+    budget_change: float = 0.0
+    """Change in budget in dollars, from the event's quarter on."""
+    fidelity_multiplier: dict[Id, Annotated[float, Field(ge=0.0, le=2.0)]] = Field(
+        default_factory=dict
+    )
+    """Per strategy id, multiplies its fidelity in the event's quarter (0.7 = loses 30%)."""
+
+
+class Event(Strict):
+    """Something that changes conditions during a quarter."""
+
+    id: Id
+    """Identifier."""
+    quarter: Id
+    """The quarter it happens in."""
+    title: Text
+    """Headline shown to both roles after it happens."""
+    description: str = ""
+    """What happened."""
+    schools: list[Id] | Literal["priority", "all"] = "all"
+    """Schools affected."""
+    effects: EventEffects = Field(default_factory=EventEffects)
+    """What it changes."""
+
+
+# --------------------------------------------------------------------------- the people
+
+
+class Briefing(Strict):
+    """A role's briefing."""
+
+    title: Text
+    """The role's title, e.g. "District Turnaround Lead"."""
+    public: Text
+    """What both players may read."""
+    private: Text
+    """What only this role may read (shown behind a "show my private briefing" step)."""
+
+
+class Roles(Strict):
+    """The two roles of a meeting."""
+
+    state: Briefing
+    """The State Turnaround Lead."""
+    district: Briefing
+    """The District Turnaround Lead."""
+
+
+class Evidence(Strict):
+    """Where in the data a hidden truth could be seen."""
+
+    view: Text
+    """The dashboard view: SUBJECT/SCHOOL/BREAKDOWN, breakdown one of all,
+    grade, subgroup, strand, attendance, implementation (e.g. "reading/hudson-ms/strand")."""
+    group: Id | None = None
+    """For a strand view: the students whose strands show it — a subgroup id or
+    "grade-N" (empty: all students)."""
+    quarter: Id
+    """The first quarter in which it shows."""
+    note: Text
+    """What to look for there."""
+
+
+class HiddenTruth(Strict):
+    """Something the final debrief reveals."""
+
+    id: Id
+    """Identifier."""
+    title: Text
+    """Headline."""
+    explanation: Text
+    """What was going on and why it mattered."""
+    evidence: list[Evidence] = Field(default_factory=list)
+    """Where the data showed it."""
+
+
+class Scenario(Strict):
+    """A pmsim scenario: a district, its students and a year of meetings."""
+
+    schema_version: Literal[1] = 1
+    """Version of this file format."""
+    id: Id
+    """Identifier, e.g. "hudson" (used by `pmsim play ID`)."""
+    title: Text
+    """Title shown on the home screen."""
+    summary: Text
+    """One line shown under the title on the home screen."""
+    state: Agency
+    """The state education agency."""
+    district: District
+    """The district."""
+    grades: list[Grade] = Field(min_length=1)
+    """Grades simulated, e.g. [6, 7, 8]."""
+    scale: Scale = Field(default_factory=Scale)
+    """The benchmark's score scale."""
+    subjects: list[Subject] = Field(min_length=1)
+    """Tested subjects."""
+    subgroups: list[Subgroup] = Field(default_factory=list)
+    """Student groups reported separately."""
+    population: Population = Field(default_factory=Population)
+    """How students and attendance are drawn."""
+    schools: list[School] = Field(min_length=1)
+    """Schools; at least one should be a priority school."""
+    needs: list[Need] = Field(default_factory=list)
+    """Hidden needs that only disaggregated data reveal."""
+    calendar: Calendar
+    """Quarters and meetings."""
+    strategies: list[Strategy] = Field(min_length=1)
+    """Strategies on offer."""
+    resources: Resources
+    """Budget and staff for new strategies."""
+    events: list[Event] = Field(default_factory=list)
+    """Things that happen during quarters."""
+    hidden_truths: list[HiddenTruth] = Field(default_factory=list)
+    """What the final debrief reveals."""
+    roles: Roles
+    """Briefings for the two roles."""
+    debrief: DebriefSettings | None = None
+    """Look-fors this scenario adds to the default debrief, and weights it changes."""
+
+    # ----------------------------------------------------------------- look-ups
+
+    def school(self, school_id: str) -> School:
+        return next(s for s in self.schools if s.id == school_id)
+
+    def subject(self, subject_id: str) -> Subject:
+        return next(s for s in self.subjects if s.id == subject_id)
+
+    def strategy(self, strategy_id: str) -> Strategy:
+        return next(s for s in self.strategies if s.id == strategy_id)
+
+    def quarter_index(self, quarter_id: str) -> int:
+        return next(i for i, q in enumerate(self.calendar.quarters) if q.id == quarter_id)
+
+    @property
+    def priority_schools(self) -> list[School]:
+        return [s for s in self.schools if s.priority]
+
+    def school_ids(self, selector: list[str] | str) -> list[str]:
+        """Resolve a schools selector ("priority", "all" or ids) to school ids."""
+        if selector == "all":
+            return [s.id for s in self.schools]
+        if selector == "priority":
+            return [s.id for s in self.schools if s.priority]
+        return list(selector)
+
+
+# --------------------------------------------------------------------------- cross-references
+
+
+def _duplicates(items: list, attr: str, path: Loc) -> list[tuple[Loc, str]]:
+    seen: dict[str, int] = {}
+    problems = []
+    for i, item in enumerate(items):
+        key = getattr(item, attr)
+        if key in seen:
+            problems.append(
+                ((*path, i, attr), f"duplicate {attr} '{key}' (also item {seen[key] + 1})")
+            )
+        else:
+            seen[key] = i
+    return problems
+
+
+def _unknown(value: str, known: list[str], what: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(value, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known) or 'none'}"
+    return f"unknown {what} '{value}'{hint}"
+
+
+def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
+    """Every broken reference between parts of a structurally valid scenario."""
+    problems: list[tuple[Loc, str]] = []
+    for name in ("schools", "subjects", "subgroups", "needs", "strategies", "events",
+                 "hidden_truths"):
+        problems += _duplicates(getattr(sc, name), "id", (name,))
+    problems += _duplicates(sc.calendar.quarters, "id", ("calendar", "quarters"))
+    problems += _duplicates(sc.calendar.meetings, "id", ("calendar", "meetings"))
+
+    subjects = [s.id for s in sc.subjects]
+    subgroups = [g.id for g in sc.subgroups]
+    schools = [s.id for s in sc.schools]
+    quarters = [q.id for q in sc.calendar.quarters]
+    strategies = [s.id for s in sc.strategies]
+    needs = [n.id for n in sc.needs]
+    grades = set(sc.grades)
+
+    def check_grades(values, path: Loc) -> None:
+        for g in values:
+            if g not in grades:
+                problems.append(((*path,), f"grade {g} is not one of the scenario's grades "
+                                 f"{sorted(grades)}"))
+
+    def check_schools(selector, path: Loc) -> None:
+        if isinstance(selector, list):
+            for i, s in enumerate(selector):
+                if s not in schools:
+                    problems.append(((*path, i), _unknown(s, schools, "school")))
+
+    def check_subgroups(values, path: Loc) -> None:
+        for i, g in enumerate(values):
+            if g not in subgroups:
+                problems.append(((*path, i), _unknown(g, subgroups, "subgroup")))
+
+    if not sc.priority_schools:
+        problems.append((("schools",), "no school is a priority school (set `priority: true`)"))
+
+    for si, subject in enumerate(sc.subjects):
+        for field in ("norms", "student_sd", "cuts"):
+            table = getattr(subject, field)
+            missing = sorted(grades - set(table))
+            if missing:
+                problems.append((("subjects", si, field),
+                                 f"{field} has no entry for grade(s) {missing}"))
+            for g in table:
+                if g not in grades:
+                    problems.append((("subjects", si, field, g, "<key>"),
+                                     f"grade {g} is not one of the scenario's grades"))
+        problems += _duplicates(subject.strands, "id", ("subjects", si, "strands"))
+
+    for gi, group in enumerate(sc.subgroups):
+        for field in ("shift_sd", "growth_shift_sd"):
+            for subj in getattr(group, field):
+                if subj not in subjects:
+                    problems.append((("subgroups", gi, field, subj, "<key>"),
+                                     _unknown(subj, subjects, "subject")))
+
+    for si, school in enumerate(sc.schools):
+        for g in school.enrollment:
+            if g not in grades:
+                problems.append((("schools", si, "enrollment", g, "<key>"),
+                                 f"grade {g} is not one of the scenario's grades "
+                                 f"{sorted(grades)}"))
+        for g in school.grade_absence_multiplier:
+            if g not in grades:
+                problems.append((("schools", si, "grade_absence_multiplier", g, "<key>"),
+                                 f"grade {g} is not one of the scenario's grades"))
+        for g in school.subgroup_rates:
+            if g not in subgroups:
+                problems.append((("schools", si, "subgroup_rates", g, "<key>"),
+                                 _unknown(g, subgroups, "subgroup")))
+
+    for ni, need in enumerate(sc.needs):
+        path = ("needs", ni)
+        if need.subject not in subjects:
+            problems.append(((*path, "subject"), _unknown(need.subject, subjects, "subject")))
+        elif need.strand is not None:
+            strands = [s.id for s in sc.subject(need.subject).strands]
+            if need.strand not in strands:
+                problems.append(((*path, "strand"),
+                                 _unknown(need.strand, strands, f"strand of {need.subject}")))
+        check_schools(need.schools, (*path, "schools"))
+        check_grades(need.grades, (*path, "grades"))
+        check_subgroups(need.subgroups, (*path, "subgroups"))
+
+    meeting_quarters = []
+    for mi, meeting in enumerate(sc.calendar.meetings):
+        if meeting.after_quarter not in quarters:
+            problems.append((("calendar", "meetings", mi, "after_quarter"),
+                             _unknown(meeting.after_quarter, quarters, "quarter")))
+        else:
+            meeting_quarters.append((mi, quarters.index(meeting.after_quarter)))
+    for (_, a), (mi, b) in itertools.pairwise(meeting_quarters):
+        if b <= a:
+            problems.append((("calendar", "meetings", mi, "after_quarter"),
+                             "meetings must come in calendar order, one per quarter at most"))
+    if meeting_quarters and meeting_quarters[-1][1] == len(quarters) - 1:
+        problems.append((("calendar", "meetings", meeting_quarters[-1][0], "after_quarter"),
+                         "the last meeting must come before the last quarter, "
+                         "so that its decisions can show in the data"))
+    ends = [q.ends_at for q in sc.calendar.quarters]
+    for qi in range(1, len(ends)):
+        if ends[qi] <= ends[qi - 1]:
+            problems.append((("calendar", "quarters", qi, "ends_at"),
+                             "quarters must end in increasing order"))
+
+    for ti, strategy in enumerate(sc.strategies):
+        path = ("strategies", ti)
+        for i, subj in enumerate(strategy.subjects):
+            if subj not in subjects:
+                problems.append(((*path, "subjects", i), _unknown(subj, subjects, "subject")))
+        check_schools(strategy.serves.schools, (*path, "serves", "schools"))
+        check_grades(strategy.serves.grades, (*path, "serves", "grades"))
+        check_subgroups(strategy.serves.subgroups, (*path, "serves", "subgroups"))
+        if strategy.serves.below_cut is not None and strategy.serves.below_cut not in subjects:
+            problems.append(((*path, "serves", "below_cut"),
+                             _unknown(strategy.serves.below_cut, subjects, "subject")))
+        for need in strategy.need_effects:
+            if need not in needs:
+                problems.append(((*path, "need_effects", need, "<key>"),
+                                 _unknown(need, needs, "need")))
+        if strategy.fidelity.start > strategy.fidelity.full:
+            problems.append(((*path, "fidelity", "start"),
+                             "fidelity.start is above fidelity.full"))
+
+    for ei, event in enumerate(sc.events):
+        if event.quarter not in quarters:
+            problems.append((("events", ei, "quarter"),
+                             _unknown(event.quarter, quarters, "quarter")))
+        check_schools(event.schools, ("events", ei, "schools"))
+        for sid in event.effects.fidelity_multiplier:
+            if sid not in strategies:
+                problems.append((("events", ei, "effects", "fidelity_multiplier", sid, "<key>"),
+                                 _unknown(sid, strategies, "strategy")))
+
+    for hi, truth in enumerate(sc.hidden_truths):
+        for vi, ev in enumerate(truth.evidence):
+            path = ("hidden_truths", hi, "evidence", vi)
+            problem = view_problem(sc, ev.view)
+            if problem:
+                problems.append(((*path, "view"), problem))
+            if ev.group is not None:
+                groups = [g.id for g in sc.subgroups] + [f"grade-{g}" for g in sc.grades]
+                if not ev.view.endswith("/strand"):
+                    problems.append(((*path, "group"), "a group applies to strand views only"))
+                elif ev.group not in groups:
+                    problems.append(((*path, "group"), _unknown(ev.group, groups, "group")))
+            if ev.quarter not in quarters:
+                problems.append(((*path, "quarter"), _unknown(ev.quarter, quarters, "quarter")))
+
+    if sc.debrief is not None:
+        problems += debrief_problems(sc.debrief)
+    return problems
+
+
+BREAKDOWNS = ("all", "grade", "subgroup", "strand", "attendance", "implementation")
+DISTRICT = "district"
+"""The school part of a view that covers the whole district."""
+
+
+def view_title(sc: Scenario, view: str, group: str | None = None) -> str:
+    """A view's title as dashboards and reports show it, e.g. "Reading Benchmark
+    Assessment – Hudson Middle School · by subgroup"; ``group`` (a subgroup id or
+    "grade-N") names whose strands a strand view shows."""
+    subject, school, breakdown = view.split("/")
+    where = sc.district.name if school == DISTRICT else sc.school(school).name
+    if subject == "attendance":
+        head = f"Attendance – {where}"
+    elif subject == "implementation":
+        head = f"Implementation of strategies – {where}"
+    else:
+        head = f"{sc.subject(subject).name} Benchmark Assessment – {where}"
+    by = {"grade": " · by grade", "subgroup": " · by subgroup", "strand": " · by strand"}
+    names = {g.id: g.name for g in sc.subgroups} | {f"grade-{g}": f"Grade {g}" for g in sc.grades}
+    of = f", {names.get(group, group)}" if group else ""
+    return head + by.get(breakdown, "") + of
+
+
+def view_problem(sc: Scenario, view: str) -> str | None:
+    """Why a view name like "reading/hudson-ms/strand" is not valid, or None."""
+    parts = view.split("/")
+    if len(parts) != 3:
+        return f"view '{view}' is not SUBJECT/SCHOOL/BREAKDOWN"
+    subject, school, breakdown = parts
+    subjects = [s.id for s in sc.subjects] + ["attendance", "implementation"]
+    if subject not in subjects:
+        return _unknown(subject, subjects, "subject in view")
+    schools = [s.id for s in sc.schools] + [DISTRICT]
+    if school not in schools:
+        return _unknown(school, schools, "school in view")
+    if breakdown not in BREAKDOWNS:
+        return _unknown(breakdown, list(BREAKDOWNS), "breakdown in view")
+    return None
+
+
+def json_schema() -> dict:
+    """The JSON Schema of scenario files (committed as scenarios/scenario.schema.json)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "urn:pmsim:scenario:1"
+    return schema

@@ -1,0 +1,230 @@
+"""The meeting room's model: one session, its events, its replayed simulation.
+
+This is the TUI's adapter to the engine. It imports no Textual, so tests can
+drive it directly. Every change a player makes is an event appended (and
+committed) to the store first; the room's state is only ever the fold of the
+events read back from the store, so two terminals on one session converge.
+
+The simulation is rebuilt from the session alone: ``Simulation(scenario, seed)``
+run to the first meeting, then, for each closed meeting in order, its recorded
+decisions applied and the quarters up to the next meeting simulated.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulator.engine.playthrough import Plan
+from simulator.session.state import Record, SessionState, append_event, plan_of, replay
+from simulator.session.store import Event, Store
+
+if TYPE_CHECKING:
+    from simulator.engine.simulation import Simulation
+    from simulator.formats.loading import LoadedScenario
+    from simulator.formats.scenario import Meeting, Scenario
+
+ROLES = ("state", "district", "both")
+END_STAGE = "end"
+
+
+def role_label(role: str) -> str:
+    return {"state": "State", "district": "District", "both": "Both"}.get(role, role.title())
+
+
+@dataclass
+class Room:
+    """A session being played at this terminal, in one role (or both)."""
+
+    store: Store
+    loaded: LoadedScenario
+    state: SessionState
+    role: str = "both"
+    sim: Simulation | None = None
+    simulated_meetings: tuple[str, ...] = field(default=())
+    """The closed meetings whose decisions ``sim`` has applied, in order."""
+    scenario_changed: bool = False
+    """The scenario file differs from the one the session was started on."""
+    listener: Callable[[list[Event]], None] | None = None
+    """Told of every batch of new events folded in (the UI redraws from it)."""
+    written: set[int] = field(default_factory=set)
+    """Seqs of the events this terminal appended (others' events are what it follows)."""
+    speaker: str = "state"
+    """At a shared terminal (role "both"): the role speaking now, whose events these are."""
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def new(cls, home: Path | None, scenario: str, seed: int, role: str = "both",
+            participant: str = "") -> Room:
+        """Create a session on a scenario (built-in id or path) and open it.
+
+        ``participant`` (who plays, e.g. "Ana & Ben") goes into the session.created
+        payload and the session's title, so attempts can be followed across sessions.
+        """
+        from simulator.formats.loading import load_scenario
+
+        loaded = load_scenario(scenario)
+        store = Store.open(home)
+        ref = loaded.scenario.id if _is_builtin(loaded.path) else str(loaded.path)
+        title = f"{loaded.scenario.title} · seed {seed}"
+        participant = " ".join(participant.split())
+        if participant:
+            title += f" · {participant}"
+        info = store.create_session(
+            ref, loaded.sha256, seed, title,
+            payload={"participant": participant, "role": role} if participant else None,
+        )
+        state = replay(store.events(info.id))
+        return cls(store, loaded, state, role)
+
+    @classmethod
+    def resume(cls, home: Path | None, session_id: str, role: str = "both") -> Room:
+        """Open a saved session (raises UnknownSessionError for an unknown id)."""
+        from simulator.formats.loading import load_scenario
+
+        store = Store.open(home)
+        state = replay(store.events(session_id))
+        loaded = load_scenario(state.scenario)
+        return cls(store, loaded, state, role, scenario_changed=loaded.sha256 !=
+                   state.scenario_sha256)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.loaded.scenario
+
+    @property
+    def session_id(self) -> str:
+        return self.state.session_id
+
+    @property
+    def event_role(self) -> str:
+        """The role events from this terminal are recorded as: at a shared terminal, the
+        speaker ("state" or "district"), never "both"."""
+        return self.speaker if self.role == "both" else self.role
+
+    def switch_speaker(self) -> str:
+        """At a shared terminal, let the other role speak; returns who speaks now."""
+        if self.role == "both":
+            self.speaker = "district" if self.speaker == "state" else "state"
+        return self.event_role
+
+    def meeting(self, meeting_id: str) -> Meeting:
+        return next(m for m in self.scenario.calendar.meetings if m.id == meeting_id)
+
+    @property
+    def current_meeting(self) -> Meeting | None:
+        """The first meeting not yet closed (None once every meeting is closed)."""
+        closed = set(self.state.closed_meetings)
+        return next((m for m in self.scenario.calendar.meetings if m.id not in closed), None)
+
+    def previous_meeting(self, meeting_id: str) -> Meeting | None:
+        meetings = self.scenario.calendar.meetings
+        i = next(i for i, m in enumerate(meetings) if m.id == meeting_id)
+        return meetings[i - 1] if i else None
+
+    def records(self, meeting: str | None = None, kinds: tuple[str, ...] = ()) -> list[
+            tuple[str, Record]]:
+        """Records in the order they were added, optionally of one meeting and some kinds."""
+        out = [
+            (rid, r)
+            for rid, r in self.state.records.items()
+            if (meeting is None or r.meeting == meeting) and (not kinds or r.kind in kinds)
+        ]
+        return sorted(out, key=lambda item: item[1].seq)
+
+    def views_opened(self) -> list[str]:
+        """Views opened in this session, each once, most recent first."""
+        seen: dict[str, None] = {}
+        for v in reversed(self.state.views_opened):
+            seen.setdefault(v.view, None)
+        return list(seen)
+
+    # ------------------------------------------------------------------ writing
+
+    def sync(self) -> list[Event]:
+        """Read and fold every event after the last one applied; returns them."""
+        new = self.store.events(self.session_id, after=self.state.last_seq)
+        for event in new:
+            self.state.apply(event)
+        if new and self.listener is not None:
+            self.listener(new)
+        return new
+
+    def append(self, kind: str, payload: dict[str, Any]) -> Event:
+        """Validate, append and commit one event, then fold everything new."""
+        event = append_event(self.store, self.session_id, kind, self.event_role, payload)
+        self.written.add(event.seq)
+        self.sync()
+        return event
+
+    def add_record(self, meeting: str, kind: str, fields: dict[str, Any]) -> str:
+        record_id = f"{kind}-{secrets.token_hex(4)}"
+        self.append(
+            "record.added",
+            {"meeting": meeting, "record_id": record_id, "kind": kind, "fields": fields},
+        )
+        return record_id
+
+    def remove_record(self, record_id: str) -> None:
+        self.append("record.removed", {"record_id": record_id})
+
+    def make_decision(
+        self, meeting: str, strategy: str, action: str, fields: dict[str, Any],
+        options: dict[str, Any] | None = None,
+    ) -> str:
+        """A decision is both a record (for the meeting's minutes) and a decision.made."""
+        self.append(
+            "decision.made",
+            {"meeting": meeting, "strategy": strategy, "action": action,
+             "options": options or {}},
+        )
+        return self.add_record(
+            meeting, "decision", {"strategy": strategy, "action": action, **fields}
+        )
+
+    def open_view(self, view: str, quarter: str | None, filters: dict[str, str] | None = None
+                  ) -> None:
+        self.append("view.opened", {"view": view, "quarter": quarter, "filters": filters or {}})
+
+    def set_stage(self, stage: str, screen: str | None) -> None:
+        """Record where the session is, unless it is already there."""
+        if (self.state.stage, self.state.screen) != (stage, screen):
+            self.append("stage.changed", {"stage": stage, "screen": screen})
+
+    def close_meeting(self, meeting: str) -> None:
+        if meeting not in self.state.closed_meetings:
+            self.append("meeting.closed", {"meeting": meeting})
+
+    # ------------------------------------------------------------------ simulation
+
+    def plan(self) -> Plan:
+        """Closed meetings and their decisions, in order: what the simulation must replay."""
+        return plan_of(self.state)
+
+    def needs_simulation(self) -> bool:
+        return self.sim is None or tuple(m for m, _ in self.plan()) != self.simulated_meetings
+
+    def simulate(self, plan: Plan, progress: Callable[[str], None] | None = None) -> Simulation:
+        """Bring ``sim`` in line with ``plan`` (run in a worker thread)."""
+        from simulator.engine.playthrough import simulate
+
+        self.sim, self.simulated_meetings = simulate(
+            self.scenario, self.state.seed, plan, sim=self.sim, done=self.simulated_meetings,
+            on_quarter=(lambda q: progress(q.label)) if progress else None,
+        )
+        return self.sim
+
+
+def _is_builtin(path: Path) -> bool:
+    from simulator.formats.loading import builtin_dir
+
+    return path.resolve().parent == builtin_dir().resolve()

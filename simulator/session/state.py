@@ -1,0 +1,379 @@
+"""A session's events, and its state as a fold over them.
+
+Every participant action is an event appended to the store; what a session *is*
+at any moment is ``replay(events)``. Resume is replay, a second terminal stays
+in step by applying the events after its ``last_seq``, and the debrief reads the
+same log. Payloads are validated here, before they are stored, so the log never
+holds data the fold would have to guess about; the fold itself stays tolerant of
+interleavings two terminals can produce (an update of a record the other player
+just removed is dropped, not an error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Annotated, Any, ClassVar, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic_core import PydanticSerializationError
+
+from simulator.engine.playthrough import Plan
+from simulator.formats.routine import DecisionAction, RecordKind
+from simulator.session.store import INITIAL_STAGE, SESSION_CREATED, Event, Store
+
+Name = Annotated[str, StringConstraints(min_length=1)]
+
+
+class _Payload(BaseModel):
+    """Base of every event payload: unknown keys and loose types are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
+
+
+class SessionCreated(_Payload):
+    """The first event of every session; written by ``Store.create_session``."""
+
+    scenario: Name
+    """The scenario played: a built-in id such as "hudson", or a path."""
+    scenario_sha256: Name
+    """Hash of the scenario file, so a changed file is noticed on resume."""
+    seed: int
+    """Seed of the simulation; with the scenario and decisions it fixes every number."""
+    title: str
+    """What the session list shows."""
+
+
+class StageChanged(_Payload):
+    """The session moved on (e.g. from the briefing to Meeting #1)."""
+
+    stage: Name
+    """Where the session is: "briefing", "meeting-1", "debrief-1", …, "end"."""
+    screen: str | None = None
+    """The screen the UI showed, so a resumed session opens on it."""
+
+
+class ViewOpened(_Payload):
+    """A dashboard view a player looked at; the debrief cites these as evidence."""
+
+    view: Name
+    """The view's path, e.g. "reading/hudson-ms/subgroup"."""
+    quarter: str | None = None
+    """The quarter shown, e.g. "Q2"; None for a view across quarters."""
+    filters: dict[str, str] = {}
+    """Filters applied, e.g. {"grade": "7"}."""
+
+
+class RecordAdded(_Payload):
+    """A meeting record written (a target, a finding, an action step, …)."""
+
+    meeting: Name
+    """The meeting it belongs to, e.g. "meeting-1"."""
+    record_id: Name
+    """Unique within the session; later events name the record by it."""
+    kind: RecordKind
+    """What sort of record it is."""
+    fields: dict[str, Any] = {}
+    """The record's content; its shape is checked by the meeting layer."""
+
+
+class RecordUpdated(_Payload):
+    """A record's content replaced."""
+
+    record_id: Name
+    """The record changed."""
+    fields: dict[str, Any]
+    """The record's new content, replacing all of the old."""
+
+
+class RecordRemoved(_Payload):
+    """A record withdrawn."""
+
+    record_id: Name
+    """The record removed."""
+
+
+class MeetingClosed(_Payload):
+    """A meeting ended: its decisions are committed and the next quarters simulated."""
+
+    meeting: Name
+    """The meeting closed, e.g. "meeting-1"."""
+
+
+class DecisionMade(_Payload):
+    """A decision about a strategy at a meeting."""
+
+    meeting: Name
+    """The meeting deciding, e.g. "meeting-1"."""
+    strategy: Name
+    """The strategy's id in the scenario."""
+    action: DecisionAction
+    """Adopt a new strategy, or continue, adjust or stop one in use."""
+    options: dict[str, Any] = {}
+    """How it is targeted, e.g. {"grades": [7], "subgroups": ["ell"]}."""
+
+
+class PollAnswered(_Payload):
+    """One participant's answer to the debrief poll."""
+
+    meeting: Name
+    """The meeting the poll follows."""
+    role: Name
+    """The role the participant played."""
+    went_well: str
+    """What went well."""
+    improve: str
+    """What could be improved."""
+
+
+class TakeHomeAnswered(_Payload):
+    """One participant's take-home exercise: next steps for their own State."""
+
+    role: Name
+    """The role the participant played."""
+    participant: str = ""
+    """The participant's name, if given."""
+    steps: Annotated[list[Name], Field(min_length=1, max_length=5)]
+    """Two or three next steps the participant's State might take to improve its
+    performance-management routines."""
+
+
+class NoteAdded(_Payload):
+    """A free note outside any meeting record."""
+
+    text: Name
+    """The note."""
+
+
+EVENT_MODELS: dict[str, type[BaseModel]] = {
+    SESSION_CREATED: SessionCreated,
+    "stage.changed": StageChanged,
+    "view.opened": ViewOpened,
+    "record.added": RecordAdded,
+    "record.updated": RecordUpdated,
+    "record.removed": RecordRemoved,
+    "meeting.closed": MeetingClosed,
+    "decision.made": DecisionMade,
+    "poll.answered": PollAnswered,
+    "takehome.answered": TakeHomeAnswered,
+    "note.added": NoteAdded,
+}
+
+
+def validate_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as it will be stored (defaults filled in), or ValueError saying what's wrong."""
+    model = EVENT_MODELS.get(kind)
+    if model is None:
+        known = ", ".join(sorted(EVENT_MODELS))
+        raise ValueError(f"unknown event kind {kind!r} (known: {known})")
+    try:
+        return model.model_validate(payload).model_dump(mode="json")
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in err.errors()
+        )
+        raise ValueError(f"invalid {kind} payload: {problems}") from None
+    except PydanticSerializationError as err:
+        raise ValueError(f"invalid {kind} payload: not JSON-serialisable: {err}") from None
+
+
+def append_event(
+    store: Store, session_id: str, kind: str, role: str, payload: dict[str, Any]
+) -> Event:
+    """Validate, then append and commit: once this returns, the event is saved."""
+    if kind == SESSION_CREATED:
+        raise ValueError("session.created is written only by Store.create_session")
+    if not isinstance(role, str) or not role:
+        raise ValueError(f"an event needs a role, got {role!r}")
+    return store.append(session_id, kind, role, validate_payload(kind, payload))
+
+
+@dataclass(frozen=True)
+class Record:
+    """A meeting record as it stands; ``role`` and ``seq`` are those of its adding."""
+
+    meeting: str
+    kind: str
+    fields: dict[str, Any]
+    role: str
+    seq: int
+
+
+class ViewSeen(NamedTuple):
+    """A dashboard view opened, by whom and when in the log."""
+
+    seq: int
+    role: str
+    view: str
+    quarter: str | None
+    filters: tuple[tuple[str, str], ...] = ()
+    """The view's filters (e.g. (("group", "el"),) for the strands of English learners)."""
+
+
+class Note(NamedTuple):
+    """A free note, by whom and when in the log."""
+
+    seq: int
+    role: str
+    text: str
+
+
+@dataclass
+class SessionState:
+    """Everything a session is, derived from its events alone."""
+
+    session_id: str
+    scenario: str
+    scenario_sha256: str
+    seed: int
+    title: str
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Keys of the session.created payload beyond the four above."""
+    stage: str = INITIAL_STAGE
+    screen: str | None = None
+    records: dict[str, Record] = field(default_factory=dict)
+    closed_meetings: list[str] = field(default_factory=list)
+    decisions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Per meeting, decision payloads in order; one per strategy (the latest made)."""
+    views_opened: list[ViewSeen] = field(default_factory=list)
+    polls: list[dict[str, Any]] = field(default_factory=list)
+    takehome: list[dict[str, Any]] = field(default_factory=list)
+    """Take-home answers, one per participant (a later answer by a role replaces its earlier)."""
+    notes: list[Note] = field(default_factory=list)
+    last_seq: int = 1
+
+    def participants(self, given: dict[str, str] | None = None) -> dict[str, str]:
+        """Role → name: given names first, then the session's own (the created payload's
+        ``participants`` or ``participant`` and ``role``, then take-home answers)."""
+        names: dict[str, str] = {}
+        extra = self.extra
+        if isinstance(extra.get("participants"), dict):
+            names |= {str(k): str(v) for k, v in extra["participants"].items() if v}
+        if isinstance(extra.get("participant"), str) and extra["participant"]:
+            names.setdefault(str(extra.get("role") or "player"), extra["participant"])
+        for t in self.takehome:
+            if t.get("participant"):
+                names.setdefault(t["role"], t["participant"])
+        names |= {k: v for k, v in (given or {}).items() if v}
+        order = {"state": 0, "district": 1}
+        return dict(sorted(names.items(), key=lambda kv: (order.get(kv[0], 2), kv)))
+
+    @classmethod
+    def start(cls, event: Event) -> SessionState:
+        """The state right after a session's first event."""
+        if event.kind != SESSION_CREATED or event.seq != 1:
+            raise ValueError(
+                f"a session's log starts with {SESSION_CREATED} at seq 1,"
+                f" not {event.kind} at seq {event.seq}"
+            )
+        core = ("scenario", "scenario_sha256", "seed", "title")
+        p = event.payload
+        return cls(
+            session_id=event.session_id,
+            scenario=p["scenario"],
+            scenario_sha256=p["scenario_sha256"],
+            seed=p["seed"],
+            title=p["title"],
+            extra={k: v for k, v in p.items() if k not in core},
+        )
+
+    def apply(self, event: Event) -> None:
+        """Fold in the next event; events already applied are skipped, so polls may overlap."""
+        if event.session_id != self.session_id:
+            raise ValueError(
+                f"event of session {event.session_id} applied to session {self.session_id}"
+            )
+        if event.seq <= self.last_seq:
+            return
+        if event.seq != self.last_seq + 1:
+            raise ValueError(
+                f"session {self.session_id}: event {event.seq} follows {self.last_seq};"
+                " events in between are missing"
+            )
+        handler = self._HANDLERS.get(event.kind)
+        if handler is not None:  # kinds from a newer pmsim change nothing here
+            handler(self, event)
+        self.last_seq = event.seq
+
+    def _stage_changed(self, event: Event) -> None:
+        self.stage = event.payload["stage"]
+        self.screen = event.payload.get("screen")
+
+    def _view_opened(self, event: Event) -> None:
+        p = event.payload
+        self.views_opened.append(ViewSeen(event.seq, event.role, p["view"], p.get("quarter"),
+                                          tuple(sorted(p.get("filters", {}).items()))))
+
+    def _record_added(self, event: Event) -> None:
+        p = event.payload
+        self.records[p["record_id"]] = Record(
+            p["meeting"], p["kind"], p.get("fields", {}), event.role, event.seq
+        )
+
+    def _record_updated(self, event: Event) -> None:
+        record_id = event.payload["record_id"]
+        if record_id in self.records:
+            self.records[record_id] = replace(
+                self.records[record_id], fields=event.payload["fields"]
+            )
+
+    def _record_removed(self, event: Event) -> None:
+        self.records.pop(event.payload["record_id"], None)
+
+    def _meeting_closed(self, event: Event) -> None:
+        meeting = event.payload["meeting"]
+        if meeting not in self.closed_meetings:
+            self.closed_meetings.append(meeting)
+
+    def _decision_made(self, event: Event) -> None:
+        p = event.payload
+        # The quarters after a closed meeting were simulated from its decisions;
+        # a late decision from the other terminal must not rewrite them.
+        if p["meeting"] in self.closed_meetings:
+            return
+        made = self.decisions.setdefault(p["meeting"], [])
+        for i, earlier in enumerate(made):
+            if earlier["strategy"] == p["strategy"]:
+                made[i] = p
+                return
+        made.append(p)
+
+    def _poll_answered(self, event: Event) -> None:
+        self.polls.append(event.payload)
+
+    def _takehome_answered(self, event: Event) -> None:
+        self.takehome = [t for t in self.takehome if t["role"] != event.payload["role"]]
+        self.takehome.append(event.payload)
+
+    def _note_added(self, event: Event) -> None:
+        self.notes.append(Note(event.seq, event.role, event.payload["text"]))
+
+    _HANDLERS: ClassVar[dict[str, Callable[[SessionState, Event], None]]] = {
+        "stage.changed": _stage_changed,
+        "view.opened": _view_opened,
+        "record.added": _record_added,
+        "record.updated": _record_updated,
+        "record.removed": _record_removed,
+        "meeting.closed": _meeting_closed,
+        "takehome.answered": _takehome_answered,
+        "decision.made": _decision_made,
+        "poll.answered": _poll_answered,
+        "note.added": _note_added,
+    }
+
+
+def replay(events: Iterable[Event]) -> SessionState:
+    """The state after ``events`` (a whole log or a prefix of one); a pure fold."""
+    it = iter(events)
+    first = next(it, None)
+    if first is None:
+        raise ValueError(f"a session's log starts with {SESSION_CREATED}; got no events")
+    state = SessionState.start(first)
+    for event in it:
+        state.apply(event)
+    return state
+
+
+def plan_of(state: SessionState) -> Plan:
+    """What a session's simulation must replay: closed meetings and their decisions."""
+    return [(m, list(state.decisions.get(m, []))) for m in state.closed_meetings]

@@ -1,0 +1,1 @@
+"""The app's screens: home, the session's screens, and dialogs."""

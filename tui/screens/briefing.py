@@ -1,0 +1,110 @@
+"""The briefing: public role cards, private ones behind a confirm, the meeting's setting."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Footer, Static
+
+from tui.screens.dialogs import ConfirmScreen
+from tui.screens.session_screen import SessionScreen
+from tui.widgets.header import RoomHeader
+
+
+class BriefingScreen(SessionScreen):
+    SCREEN_NAME = "briefing"
+    WATCH = frozenset({"meeting.closed", "stage.changed"})
+    BINDINGS: ClassVar = [
+        Binding("p", "private", "Private briefing", id="briefing.private"),
+        Binding("h", "hide_private", "Hide private", show=False, id="briefing.hide"),
+        Binding("enter", "start", "Go to the meeting", id="briefing.start", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield RoomHeader()
+        with VerticalScroll(id="briefing"):
+            yield Static(id="context")
+            yield Static(id="meeting-card", classes="card")
+            with Horizontal(id="roles"):
+                yield Static(id="role-state", classes="card role")
+                yield Static(id="role-district", classes="card role")
+            with Vertical(id="private", classes="card hidden"):
+                yield Static(id="private-text")
+                yield Button("Hide private briefing", id="hide", compact=True)
+        with Horizontal(classes="bar"):
+            yield Button("Go to the meeting", variant="primary", id="start", compact=True)
+            yield Button("Show my private briefing (State)", id="private-state", compact=True)
+            yield Button("Show my private briefing (District)", id="private-district",
+                         compact=True)
+        yield Footer()
+
+    def refresh_room(self) -> None:
+        room = self.room
+        sc = room.scenario
+        meeting = room.current_meeting or sc.calendar.meetings[-1]
+        self.query_one("#context", Static).update(
+            f"[b]{sc.district.name}[/b] · {sc.state.name}\n{sc.district.description}"
+        )
+        setting = "\n".join(f"• {line}" for line in meeting.setting)
+        goals = "\n".join(f"• {line}" for line in meeting.goals)
+        self.query_one("#meeting-card", Static).update(
+            f"[b]{meeting.title}[/b]\n[b]Setting[/b]\n{setting}\n"
+            f"[b]Goals[/b] — use performance-management tenets to\n{goals}"
+        )
+        for role in ("state", "district"):
+            brief = getattr(sc.roles, role)
+            self.query_one(f"#role-{role}", Static).update(
+                f"[b]{brief.title}[/b]\n{brief.public}")
+            self.query_one(f"#private-{role}", Button).display = room.role in (role, "both")
+        start = self.query_one("#start", Button)
+        start.label = (f"Go to {meeting.title.split(' —')[0]}" if room.current_meeting else
+                       "See the end-of-year results")
+        start.refresh(layout=True)  # fit the new label
+
+    def action_private(self) -> None:
+        role = self.room.role
+        self._ask_private("state" if role == "both" else role)
+
+    def _ask_private(self, role: str) -> None:
+        title = getattr(self.room.scenario.roles, role).title
+
+        def shown(yes: bool | None) -> None:
+            if yes:
+                brief = getattr(self.room.scenario.roles, role)
+                self.query_one("#private-text", Static).update(
+                    f"[b]Private — {brief.title} only[/b]\n{brief.private}")
+                panel = self.query_one("#private")
+                panel.remove_class("hidden")
+                self.query_one("#hide", Button).focus()
+                panel.scroll_visible()
+
+        self.app.push_screen(
+            ConfirmScreen(f"Only the {title} should read this.\n"
+                          "If you share a screen, let the other player look away.\n\n"
+                          "Show the private briefing?", yes="Show it"),
+            shown,
+        )
+
+    def action_hide_private(self) -> None:
+        self.query_one("#private").add_class("hidden")
+        self.query_one("#private-text", Static).update("")
+
+    def action_start(self) -> None:
+        if self.room.current_meeting is None:
+            self.app.goto("changes")  # type: ignore[attr-defined]
+        else:
+            self.app.start_meeting()  # type: ignore[attr-defined]
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id in ("private-state", "private-district"):
+            self._ask_private(event.button.id.removeprefix("private-"))
+        elif event.button.id == "hide":
+            self.action_hide_private()
+        elif event.button.id == "start":
+            self.action_start()

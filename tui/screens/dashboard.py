@@ -1,0 +1,238 @@
+"""The dashboard: benchmark, attendance and implementation data by view, and a roster."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ContentSwitcher, DataTable, Footer, Select, Static
+
+from simulator.engine import dashboard as figures
+from tui.screens.session_screen import SessionScreen
+from tui.widgets.charts import TrendChart
+from tui.widgets.header import RoomHeader
+
+
+class DashboardScreen(SessionScreen):
+    SCREEN_NAME = "dashboard"
+    BINDINGS: ClassVar = [
+        Binding("1", "subject(0)", "Reading", show=False, id="dashboard.reading"),
+        Binding("2", "subject(1)", "Math", show=False, id="dashboard.math"),
+        Binding("3", "subject(-2)", "Attendance", show=False, id="dashboard.attendance"),
+        Binding("4", "subject(-1)", "Implementation", show=False,
+                id="dashboard.implementation"),
+        Binding("g", "next_breakdown", "Breakdown", id="dashboard.breakdown"),
+        Binding("t", "toggle_measure", "% / mean", id="dashboard.measure"),
+        Binding("u", "next_group", "Strands of…", id="dashboard.group"),
+        Binding("s", "toggle_roster", "Students", id="dashboard.roster"),
+        Binding("c", "toggle_chart", "Chart", id="dashboard.chart"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.subject = ""
+        self.school = ""
+        self.breakdown = "all"
+        self.group = "all"
+        """Whom a strand view covers: "all", a subgroup id or "grade-N"."""
+        self.measure = "pct"
+        self.logged: str | None = None
+        self.showing_roster = False
+        self.showing_chart = True
+        self._syncing = False
+
+    def compose(self) -> ComposeResult:
+        sc = self.room.scenario
+        self.subject = sc.subjects[0].id
+        self.school = sc.priority_schools[0].id
+        yield RoomHeader()
+        with Horizontal(id="view-bar"):
+            yield Select(figures.subject_options(sc), id="subject", allow_blank=False,
+                         compact=True, value=self.subject)
+            yield Select(figures.school_options(sc), id="school", allow_blank=False,
+                         compact=True, value=self.school)
+            yield Select(figures.breakdown_options(self.subject), id="breakdown",
+                         allow_blank=False, compact=True, value=self.breakdown)
+            yield Select(figures.group_options(sc), id="group", allow_blank=False,
+                         compact=True, value=self.group,
+                         tooltip="Whose strand scores: everyone, a subgroup or a grade")
+        yield Static(id="view-title")
+        with ContentSwitcher(initial="figures-pane", id="tables"):
+            with Vertical(id="figures-pane"):
+                yield DataTable(id="figures", cursor_type="row", zebra_stripes=True)
+                yield TrendChart(id="trend")
+                yield Static(id="trend-legend")
+            yield DataTable(id="roster", cursor_type="row", zebra_stripes=True)
+        yield Static(id="legend")
+        yield Footer()
+
+    @property
+    def view(self) -> str:
+        return f"{self.subject}/{self.school}/{self.breakdown}"
+
+    def _sync_selects(self) -> None:
+        self._syncing = True
+        self.query_one("#subject", Select).value = self.subject
+        self.query_one("#school", Select).value = self.school
+        breakdowns = figures.breakdown_options(self.subject)
+        if self.breakdown not in [b for _, b in breakdowns]:
+            self.breakdown = breakdowns[0][1]
+        sel = self.query_one("#breakdown", Select)
+        sel.set_options(breakdowns)
+        sel.value = self.breakdown
+        self.query_one("#group", Select).value = self.group
+        self.call_after_refresh(self._end_sync)
+
+    def _end_sync(self) -> None:
+        self._syncing = False
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        if self._syncing or event.value is Select.NULL:
+            return
+        setattr(self, event.select.id or "", event.value)
+        if event.select.id == "subject":
+            self._sync_selects()
+        self.refresh_room()
+
+    # ------------------------------------------------------------------ drawing
+
+    def refresh_room(self) -> None:
+        sim = self.room.sim
+        title = self.query_one("#view-title", Static)
+        if sim is None or not sim.history:
+            title.update("Simulating the first quarters…")
+            return
+        if self.showing_roster:
+            self.load_roster(self.school)
+            return
+        strands = self.breakdown == "strand"
+        self.query_one("#group", Select).display = strands
+        table = figures.build_table(sim, self.view, self.measure,
+                                    self.group if strands else "all")
+        title.update(f"[b]{table.title}[/b]\n{table.caption}")
+        grid = self.query_one("#figures", DataTable)
+        grid.clear(columns=True)
+        columns = ["Group" if self.subject != "implementation" else "Strategy", "n",
+                   *table.quarters, "Change", "Trend", *table.extra_columns]
+        if self.breakdown == "strand":
+            columns[0] = "Strand"
+        unit = table.unit
+        rows = []
+        for row in table.rows:
+            values = [v for v in row.values if v == v]
+            change = (f"{values[-1] - values[-2]:+.1f}" if len(values) > 1 else "—")
+            rows.append([
+                f"⚠ {row.label}" if row.small else row.label, str(row.n),
+                *(figures.fmt(v, e, unit) for v, e in zip(row.values, row.errors, strict=True)),
+                change, figures.sparkline(row.values), *row.extra,
+            ])
+        for i, c in enumerate(columns):
+            width = max([len(c), *(len(r[i]) for r in rows)])
+            grid.add_column(c, key=c, width=width)
+        for r, row in zip(rows, table.rows, strict=True):
+            label = Text(r[0], style="italic" if row.small else "")
+            right = [Text(v, justify="right") for v in r[1:len(table.quarters) + 3]]
+            grid.add_row(label, *right, *r[len(table.quarters) + 3:])
+        if not table.rows and table.empty:
+            title.update(f"[b]{table.title}[/b]\n{table.empty}")
+        chart = self.query_one("#trend", TrendChart)
+        chart.display = self.showing_chart and bool(table.rows)
+        self.query_one("#figures-pane").set_class(not chart.display, "table-only")
+        chart.show(table, [q.label for q in self.room.scenario.calendar.quarters])
+        legend = self.query_one("#trend-legend", Static)
+        legend.display = chart.display
+        legend.update(chart.legend())
+        self.query_one("#legend", Static).update(
+            f"± standard error: overlapping ranges may not differ · ⚠ fewer than "
+            f"{figures.SMALL_N} students: read with care"
+        )
+        self._log_view()
+
+    def _log_view(self) -> None:
+        view = self.view
+        filters = {"measure": self.measure}
+        if self.breakdown == "strand":
+            filters = {"group": self.group}
+        key = f"{view} {filters}"
+        if key == self.logged:
+            return
+        sim = self.room.sim
+        quarter = sim.history[-1].quarter.label if sim and sim.history else None
+        self.logged = key
+        self.room.open_view(view, quarter, filters)
+
+    @work(thread=True, exclusive=True, group="roster")
+    def load_roster(self, school: str) -> None:
+        """Build the roster's rows off the UI thread; DataTable takes thousands at once."""
+        sim = self.room.sim
+        if sim is None:
+            return
+        columns, rows = figures.roster(sim, school)
+        self.app.call_from_thread(self._show_roster, school, columns, rows)
+
+    def _show_roster(self, school: str, columns: list[str], rows: list[tuple]) -> None:
+        grid = self.query_one("#roster", DataTable)
+        grid.clear(columns=True)
+        for i, c in enumerate(columns):
+            grid.add_column(c, key=f"c{i}")
+        grid.add_rows(rows)
+        name = self.room.scenario.district.name if school == figures.DISTRICT else (
+            self.room.scenario.school(school).name)
+        self.query_one("#view-title", Static).update(
+            f"[b]Students – {name}[/b]\n{len(rows)} students · latest benchmark · "
+            "click a column heading to sort")
+        self.query_one("#legend", Static).update("s back to the figures")
+        view = f"{self.subject if self.subject in ('reading', 'math') else 'reading'}/{school}/all"
+        self.room.open_view(view, None, {"list": "students"})
+
+    @on(DataTable.HeaderSelected, "#roster")
+    def _sort_roster(self, event: DataTable.HeaderSelected) -> None:
+        event.data_table.sort(event.column_key)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_subject(self, index: int) -> None:
+        options = figures.subject_options(self.room.scenario)
+        self.subject = options[index][1]
+        self._sync_selects()
+        self.refresh_room()
+
+    def action_next_breakdown(self) -> None:
+        options = [b for _, b in figures.breakdown_options(self.subject)]
+        self.breakdown = options[(options.index(self.breakdown) + 1) % len(options)]
+        self._sync_selects()
+        self.refresh_room()
+
+    def action_next_group(self) -> None:
+        """Strands of the next group (everyone, each subgroup, each grade)."""
+        options = [g for _, g in figures.group_options(self.room.scenario)]
+        self.group = options[(options.index(self.group) + 1) % len(options)]
+        if self.subject not in [s.id for s in self.room.scenario.subjects]:
+            self.subject = self.room.scenario.subjects[0].id
+        self.breakdown = "strand"
+        self._sync_selects()
+        self.refresh_room()
+
+    def action_toggle_measure(self) -> None:
+        self.measure = "mean" if self.measure == "pct" else "pct"
+        self.logged = None
+        self.refresh_room()
+
+    def action_toggle_roster(self) -> None:
+        self.showing_roster = not self.showing_roster
+        self.query_one("#tables", ContentSwitcher).current = (
+            "roster" if self.showing_roster else "figures-pane")
+        self.refresh_room()
+        self.query_one("#roster" if self.showing_roster else "#figures", DataTable).focus()
+
+    def action_toggle_chart(self) -> None:
+        self.showing_chart = not self.showing_chart
+        if self.showing_roster:
+            self.action_toggle_roster()
+        else:
+            self.refresh_room()

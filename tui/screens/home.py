@@ -1,0 +1,204 @@
+"""The home screen: pick a scenario and a seed, or resume a saved session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.widgets.header import RoomHeader
+
+
+@dataclass(frozen=True)
+class ScenarioEntry:
+    ref: str
+    title: str
+    summary: str
+    problem: str = ""
+    """Why the scenario can't be played (empty when it validated, or is not yet checked)."""
+
+
+def quick_entry(path: Path) -> ScenarioEntry | None:
+    """A scenario's id, title and summary from its YAML alone (safe loader, no validation):
+    enough to list it while the full check runs."""
+    from simulator.formats.yamlsafe import YamlError, load_path
+
+    try:
+        data = load_path(path).data
+    except (YamlError, OSError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    ref, title, summary = (data.get(k) for k in ("id", "title", "summary"))
+    if not (isinstance(ref, str) and isinstance(title, str)):
+        return None
+    return ScenarioEntry(ref, title, summary if isinstance(summary, str) else "")
+
+
+class HomeScreen(Screen):
+    """Scenarios (Hudson first) with their summary; a new session, or a saved one."""
+
+    BINDINGS: ClassVar = [
+        Binding("n", "new_session", "New session", id="home.new"),
+        Binding("r", "resume", "Resume", id="home.resume"),
+        Binding("p", "progress", "Progress", id="home.progress",
+                tooltip="Your attempts over time (the name(s) typed here, or everyone): "
+                        "the level of each sub-element, oldest attempt first"),
+        Binding("q", "app.quit", "Quit", id="home.quit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield RoomHeader()
+        with Vertical(id="home"):
+            yield Static("Choose a scenario", classes="section-title")
+            yield OptionList(id="scenarios")
+            with Horizontal(id="new-row"):
+                yield Label("Seed", id="seed-label")
+                yield Input("1", type="integer", id="seed", compact=True,
+                            tooltip="Same scenario and seed: the same students and results")
+                yield Label("Your name(s)", id="participant-label")
+                yield Input(placeholder="optional, e.g. Ana & Ben", id="participant",
+                            compact=True, max_length=80,
+                            tooltip="Saved with the session, so progress across attempts "
+                                    "can be followed")
+                yield Button("New session", variant="primary", id="new", compact=True)
+            yield Static("Resume a saved session", classes="section-title")
+            yield OptionList(id="sessions")
+            with Horizontal(classes="buttons"):
+                yield Button("Resume", id="resume", disabled=True)
+                yield Button("Quit", id="quit")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#scenarios", OptionList).add_option(
+            Option("Loading scenarios…", disabled=True))
+        # Validating scenarios imports pydantic and YAML: start only once the first
+        # frame is on screen, so the import never delays it.
+        self.call_after_refresh(self.load_lists)
+
+    @work(thread=True, exclusive=True, group="home")
+    def load_lists(self) -> None:
+        """List the scenarios from their YAML first (fast), then validate them (pydantic)."""
+        from scenarios import builtin_paths
+        from simulator.session.store import Store, StoreError
+
+        files = builtin_paths()
+        entries = [e for e in map(quick_entry, files) if e is not None]
+        try:
+            with Store.open(self.app.home) as store:  # type: ignore[attr-defined]
+                sessions = store.list_sessions()
+        except StoreError as err:
+            sessions = []
+            self.app.call_from_thread(self.notify, str(err), severity="error")
+        self.app.call_from_thread(self._show, entries, sessions)
+
+        from simulator.formats.loading import ScenarioError, parse_scenario
+
+        checked = []
+        for path in files:
+            try:
+                sc = parse_scenario(path.read_bytes(), str(path))
+            except ScenarioError as err:
+                checked.append(ScenarioEntry(path.stem, path.name, "", err.lines()[0]))
+                continue
+            except OSError as err:
+                checked.append(ScenarioEntry(path.stem, path.name, "", str(err)))
+                continue
+            checked.append(ScenarioEntry(sc.id, sc.title, sc.summary))
+        if checked != entries:
+            self.app.call_from_thread(self._show_scenarios, checked)
+
+    def _show(self, entries: list[ScenarioEntry], sessions: list) -> None:
+        self._show_scenarios(entries)
+        listed = self.query_one("#sessions", OptionList)
+        listed.clear_options()
+        for s in sessions:
+            when = s.created[:16].replace("T", " ")
+            listed.add_option(Option(f"{s.id}  {s.title}  · {s.stage} · {when}", id=s.id))
+        if not sessions:
+            listed.add_option(Option("No saved sessions yet", disabled=True))
+        else:
+            listed.highlighted = 0
+        self.query_one("#resume", Button).disabled = not sessions
+        if self.focused is None:  # never take focus from a field the player is typing in
+            self.query_one("#scenarios", OptionList).focus()
+
+    def _show_scenarios(self, entries: list[ScenarioEntry]) -> None:
+        scenarios = self.query_one("#scenarios", OptionList)
+        chosen = scenarios.highlighted
+        scenarios.clear_options()
+        for e in entries:
+            if e.problem:
+                scenarios.add_option(Option(f"[b]{e.title}[/b]\n  ⚠ {e.problem}", id=e.ref,
+                                            disabled=True))
+            else:
+                scenarios.add_option(Option(f"[b]{e.title}[/b]\n  {e.summary}", id=e.ref))
+        playable = [i for i, e in enumerate(entries) if not e.problem]
+        if playable:
+            scenarios.highlighted = chosen if chosen in playable else playable[0]
+
+    def _seed(self) -> int | None:
+        text = self.query_one("#seed", Input).value.strip() or "1"
+        try:
+            return int(text)
+        except ValueError:
+            self.notify("The seed must be a whole number", severity="error")
+            return None
+
+    def action_new_session(self) -> None:
+        scenarios = self.query_one("#scenarios", OptionList)
+        if scenarios.highlighted is None:
+            return
+        option = scenarios.get_option_at_index(scenarios.highlighted)
+        seed = self._seed()
+        if option.id is None or option.disabled or seed is None:
+            return
+        participant = " ".join(self.query_one("#participant", Input).value.split())
+        self.app.open_session(scenario=option.id, seed=seed,  # type: ignore[attr-defined]
+                              participant=participant)
+
+    def action_resume(self) -> None:
+        sessions = self.query_one("#sessions", OptionList)
+        if sessions.highlighted is None:
+            return
+        option = sessions.get_option_at_index(sessions.highlighted)
+        if option.id:
+            self.app.open_session(session=option.id)  # type: ignore[attr-defined]
+
+    def action_progress(self) -> None:
+        from tui.screens.progress import ProgressScreen  # after the first frame: keeps it light
+
+        self.app.push_screen(ProgressScreen(self.query_one("#participant", Input).value))
+
+    @on(OptionList.OptionSelected, "#scenarios")
+    def _scenario_chosen(self) -> None:
+        self.query_one("#seed", Input).focus()
+
+    @on(OptionList.OptionSelected, "#sessions")
+    def _session_chosen(self) -> None:
+        self.action_resume()
+
+    @on(Input.Submitted, "#seed, #participant")
+    def _seed_submitted(self) -> None:
+        self.action_new_session()
+
+    @on(Button.Pressed, "#new")
+    def _new_pressed(self) -> None:
+        self.action_new_session()
+
+    @on(Button.Pressed, "#resume")
+    def _resume_pressed(self) -> None:
+        self.action_resume()
+
+    @on(Button.Pressed, "#quit")
+    def _quit_pressed(self) -> None:
+        self.app.exit(0)
+

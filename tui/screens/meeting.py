@@ -1,0 +1,590 @@
+"""The meeting room: the agenda as a guided sequence, a record form per step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import (
+    Button,
+    Checkbox,
+    ContentSwitcher,
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    ListItem,
+    ListView,
+    Select,
+    Static,
+)
+
+from simulator.engine import dashboard as figures
+from simulator.session.client import role_label
+from tui.screens.dialogs import ConfirmScreen
+from tui.screens.session_screen import SessionScreen
+from tui.widgets.forms import FieldSpec, FormSpec, RecordForm
+from tui.widgets.header import RoomHeader
+
+WAYS = ["Inform", "Inquire", "Involve", "Inspire"]
+STATUSES = [("Done", "done"), ("Partly done", "partly"), ("Not done", "not-done")]
+ACTIONS = [("Adopt", "adopt"), ("Continue", "continue"), ("Adjust", "adjust"), ("Stop", "stop")]
+
+TARGET = FormSpec("target", "target", "A measurable target", "Add target", (
+    FieldSpec("metric", "Metric", "select", "metrics"),
+    FieldSpec("baseline", "Baseline", "number", placeholder="filled in from the data"),
+    FieldSpec("target", "Target", "number", placeholder="e.g. 45"),
+    FieldSpec("by", "By", "select", "dates"),
+))
+PERFORMANCE = FormSpec("perf", "finding", "A finding from the data", "Add finding", (
+    FieldSpec("view", "From view", "select", "views"),
+    FieldSpec("statement", "Finding", placeholder="what the data show"),
+), {"about": "performance"})
+IMPLEMENTATION = FormSpec("impl", "finding", "A finding about implementation", "Add finding", (
+    FieldSpec("view", "From view", "select", "views"),
+    FieldSpec("statement", "Finding", placeholder="is the strategy done as intended?"),
+), {"about": "implementation"})
+DIAGNOSIS = FormSpec("diag", "diagnosis", "Diagnosis: what is the problem?", "Add diagnosis", (
+    FieldSpec("statement", "Diagnosis", placeholder="the need behind the numbers"),
+    FieldSpec("view", "Evidence", "select", "views", required=False),
+))
+THEORY = FormSpec("theory", "theory", "Theory of action", "Add theory", (
+    FieldSpec("strategy", "Strategy", "select", "strategies"),
+    FieldSpec("indicator", "Leading indicator", placeholder="what moves first"),
+    FieldSpec("outcome", "Outcome", placeholder="the student result it leads to"),
+))
+DECISION = FormSpec("decision", "decision", "A decision about a strategy", "Decide", (
+    FieldSpec("strategy", "Strategy", "select", "strategies"),
+    FieldSpec("action", "Decision", "select", "actions"),
+    FieldSpec("owner", "Owner", placeholder="who leads it"),
+    FieldSpec("note", "Resources / note", required=False,
+              placeholder="e.g. reassign two interventionists"),
+    FieldSpec("grades", "Grades", "checks", "grades", required=False),
+    FieldSpec("subgroups", "Subgroups", "checks", "subgroups", required=False),
+    FieldSpec("capacity", "At most", "integer", required=False,
+              placeholder="students (empty: the strategy's own limit)"),
+))
+TARGETING = ("grades", "subgroups", "capacity")
+"""Decision fields that say whom a strategy serves (adopt / adjust); none ticked: its own."""
+ACTION = FormSpec("action", "action", "An action step", "Add action step", (
+    FieldSpec("step", "Action step", placeholder="what will be done"),
+    FieldSpec("owner", "Owner"),
+    FieldSpec("due", "Due", "select", "dates"),
+    FieldSpec("metric", "Metric", placeholder="how we will know"),
+    FieldSpec("target", "Target", placeholder="e.g. 90% of sessions held"),
+))
+CONSEQUENCE = FormSpec("consequence", "consequence", "Consequence for non-performance",
+                       "Add consequence", (
+    FieldSpec("statement", "Consequence", placeholder="what happens if it is not done"),
+    FieldSpec("applies_to", "Applies to", required=False, placeholder="whom"),
+))
+STAKEHOLDER = FormSpec("stakeholder", "stakeholder", "A stakeholder to engage", "Add stakeholder", (
+    FieldSpec("who", "Who", placeholder="e.g. Hudson MS families"),
+    FieldSpec("how", "How", "select", "ways"),
+    FieldSpec("message", "Message / purpose", required=False),
+))
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    intro: str
+    forms: tuple[FormSpec, ...] = ()
+
+
+STEPS: tuple[Step, ...] = (
+    Step("targets", "Goal and targets",
+         "Agree measurable targets: a metric, its baseline, a target and a date.", (TARGET,)),
+    Step("followup", "Follow-up",
+         "Go through the commitments of the previous meeting one by one.", ()),
+    Step("performance", "Performance",
+         "Performance against the targets, disaggregated: tie each finding to the data view "
+         "it came from (F3 opens the dashboard).", (PERFORMANCE,)),
+    Step("implementation", "Implementation",
+         "Quality data on implementation, not only outcomes: fidelity, students served, "
+         "take-up.", (IMPLEMENTATION,)),
+    Step("problem", "Problem-solving",
+         "Diagnosis, and a theory of action: strategy → leading indicator → outcome.",
+         (DIAGNOSIS, THEORY)),
+    Step("decisions", "Decisions",
+         "Adopt, continue, adjust or stop strategies; direct resources; name an owner.",
+         (DECISION,)),
+    Step("actions", "Action steps",
+         "Owner, due date, metric and target for each step; consequences for "
+         "non-performance.", (ACTION, CONSEQUENCE)),
+    Step("stakeholders", "Stakeholders",
+         "Who needs to hear about the results, and how: Inform, Inquire, Involve or Inspire.",
+         (STAKEHOLDER,)),
+)
+
+
+def step_of(kind: str, fields: dict[str, Any]) -> str:
+    for step in STEPS:
+        for form in step.forms:
+            if form.kind == kind and all(fields.get(k) == v for k, v in form.fixed.items()):
+                return step.id
+    return "followup" if kind == "followup" else "problem"
+
+
+def summary(kind: str, f: dict[str, Any], names: dict[str, str]) -> str:
+    """One line for a record in the minutes."""
+    if kind == "target":
+        return f"{f.get('metric_label', f.get('metric'))}: {f.get('baseline')} → " \
+               f"{f.get('target')} by {f.get('by')}"
+    if kind == "finding":
+        return f"{f.get('statement')}  [{f.get('view')}]"
+    if kind == "diagnosis":
+        view = f"  [{f['view']}]" if f.get("view") else ""
+        return f"{f.get('statement')}{view}"
+    if kind == "theory":
+        return f"{names.get(f.get('strategy', ''), f.get('strategy'))} → " \
+               f"{f.get('indicator')} → {f.get('outcome')}"
+    if kind == "decision":
+        cost = f.get("cost")
+        money = f", ${cost:,.0f}, {f.get('staff_fte', 0):g} FTE" if isinstance(
+            cost, (int, float)) else ""
+        serves = f" — serves {f['serves']}" if f.get("serves") else ""
+        return f"{str(f.get('action', '')).title()} {names.get(f.get('strategy', ''), '')}" \
+               f"{serves} — owner {f.get('owner')}{money}" + (
+                   f", {f['students']} students" if isinstance(f.get("students"), int) else "")
+    if kind == "action":
+        return f"{f.get('step')} — {f.get('owner')}, by {f.get('due')}; " \
+               f"{f.get('metric')}: {f.get('target')}"
+    if kind == "consequence":
+        who = f" ({f['applies_to']})" if f.get("applies_to") else ""
+        return f"{f.get('statement')}{who}"
+    if kind == "stakeholder":
+        msg = f": {f['message']}" if f.get("message") else ""
+        return f"{f.get('how')} {f.get('who')}{msg}"
+    if kind == "followup":
+        return f"{f.get('step')} — {dict(STATUSES_LABEL).get(f.get('status'), f.get('status'))}" \
+               + (f": {f['note']}" if f.get("note") else "")
+    return ", ".join(f"{k}: {v}" for k, v in f.items())
+
+
+STATUSES_LABEL = [(v, k) for k, v in STATUSES]
+
+
+def to_options(decision: Any) -> dict[str, Any]:
+    """An engine decision's targeting as ``decision.made`` options."""
+    return {k: v for k, v in (("grades", decision.grades), ("subgroups", decision.subgroups),
+                              ("capacity", decision.capacity)) if v is not None}
+
+
+class MeetingScreen(SessionScreen):
+    SCREEN_NAME = "meeting"
+    WATCH = frozenset({"record.added", "record.removed", "record.updated", "decision.made",
+                       "meeting.closed", "view.opened"})
+    BINDINGS: ClassVar = [
+        Binding("f10", "close_meeting", "Close meeting", id="meeting.close"),
+        Binding("ctrl+n", "next_step", "Next step", show=False, id="meeting.next"),
+        Binding("delete", "remove_record", "Remove record", show=False, id="meeting.remove"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meeting_id: str | None = None
+        self.followups_for: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield RoomHeader()
+        with Horizontal(id="meeting"):
+            with Vertical(id="agenda-pane"):
+                yield Static(id="meeting-title")
+                yield Button("", id="speaker", compact=True,
+                             tooltip="Who is speaking: what you record is saved as theirs "
+                                     "(F6 switches)")
+                yield ListView(
+                    *(ListItem(Label(f"{i}. {s.title}", id=f"agenda-label-{s.id}"),
+                               id=f"agenda-{s.id}") for i, s in enumerate(STEPS, start=1)),
+                    id="agenda",
+                )
+                yield Static(id="resources")
+                yield Button("Close meeting", id="close-meeting", variant="warning")
+            with VerticalScroll(id="step-pane"), ContentSwitcher(initial="step-targets",
+                                                                 id="steps"):
+                for step in STEPS:
+                    with Vertical(id=f"step-{step.id}", classes="step"):
+                        yield Static(f"[b]{step.title}[/b] — {step.intro}",
+                                     classes="step-intro")
+                        if step.id == "followup":
+                            yield Vertical(id="followups")
+                        for form in step.forms:
+                            yield RecordForm(form)
+                        yield Label("Recorded", classes="minutes-title")
+                        yield DataTable(id=f"minutes-{step.id}", cursor_type="row",
+                                        classes="minutes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for step in STEPS:
+            table = self.query_one(f"#minutes-{step.id}", DataTable)
+            table.add_column("By", key="by")  # first, so who spoke is never scrolled away
+            table.add_column("Record", key="record")
+        self._fill_options()
+
+    # ------------------------------------------------------------------ options
+
+    def _fill_options(self) -> None:
+        room = self.room
+        sc = room.scenario
+        strategies = [(s.name, s.id) for s in sc.strategies]
+        meeting = room.current_meeting
+        quarters = sc.calendar.quarters
+        start = (sc.quarter_index(meeting.after_quarter) + 1) if meeting else len(quarters)
+        dates = [(f"End of {q.label}", f"end of {q.label}") for q in quarters[start:]]
+        dates = dates or [("End of year", "end of year")]
+        options = {
+            "metrics": figures.metric_options(sc),
+            "strategies": strategies,
+            "actions": ACTIONS,
+            "dates": dates,
+            "ways": [(w, w) for w in WAYS],
+            "views": self._view_options(),
+            "grades": [(f"{g}", f"{g}") for g in sc.grades],
+            "subgroups": [(g.id.upper(), g.id) for g in sc.subgroups],
+        }
+        for form in self.query(RecordForm):
+            for f in form.spec.fields:
+                if f.kind in ("select", "checks"):
+                    form.set_options(f.name, options[f.options])
+
+    def _view_options(self) -> list[tuple[str, str]]:
+        room = self.room
+        views = room.views_opened()
+        sc = room.scenario
+        school = sc.priority_schools[0].id
+        for default in (f"{s.id}/{school}/all" for s in sc.subjects):
+            if default not in views:
+                views.append(default)
+        return [(v, v) for v in views]
+
+    # ------------------------------------------------------------------ drawing
+
+    def refresh_room(self) -> None:
+        room = self.room
+        meeting = room.current_meeting
+        if meeting is None:
+            self.query_one("#meeting-title", Static).update(
+                "[b]Every meeting is closed[/b]\nThe minutes stay readable here.")
+            self.query_one("#close-meeting", Button).disabled = True
+            meeting_id = room.scenario.calendar.meetings[-1].id
+        else:
+            title = meeting.title.replace(" — ", "\n")
+            self.query_one("#meeting-title", Static).update(f"[b]{title}[/b]")
+            self.query_one("#close-meeting", Button).disabled = False
+            meeting_id = meeting.id
+        if meeting_id != self.meeting_id:
+            self.meeting_id = meeting_id
+            self._fill_options()
+            self._build_followups()
+            if room.previous_meeting(meeting_id) is not None and meeting is not None:
+                self.show_step("followup")
+        else:
+            for form in (self.query_one("#perf", RecordForm), self.query_one("#impl", RecordForm),
+                         self.query_one("#diag", RecordForm)):
+                form.set_options("view", self._view_options())
+        self._draw_minutes()
+        self._draw_resources()
+        self.draw_speaker()
+
+    def draw_speaker(self) -> None:
+        """Whose records this terminal writes: switchable at a shared terminal only."""
+        room = self.room
+        button = self.query_one("#speaker", Button)
+        shared = room.role == "both"
+        who = role_label(room.event_role)
+        button.label = f"Speaking as: {who}" + ("  ⇄" if shared else "")
+        button.disabled = not shared
+        button.set_class(room.event_role == "state", "state")
+        button.set_class(room.event_role == "district", "district")
+
+    def _draw_minutes(self) -> None:
+        room = self.room
+        names = {s.id: s.name for s in room.scenario.strategies}
+        by_step: dict[str, list] = {s.id: [] for s in STEPS}
+        for rid, rec in room.records(self.meeting_id):
+            by_step[step_of(rec.kind, rec.fields)].append((rid, rec))
+        for step in STEPS:
+            table = self.query_one(f"#minutes-{step.id}", DataTable)
+            table.clear()
+            for rid, rec in by_step[step.id]:
+                table.add_row(role_label(rec.role), summary(rec.kind, rec.fields, names),
+                              key=rid)
+            table.display = bool(by_step[step.id])
+            count = len(by_step[step.id])
+            i = STEPS.index(step) + 1
+            mark = f"  [b]{count}[/b]" if count else ""
+            self.query_one(f"#agenda-label-{step.id}", Label).update(f"{i}. {step.title}{mark}")
+        done = {rec.fields.get("record_id") for _, rec in room.records(self.meeting_id,
+                                                                       ("followup",))}
+        for row in self.query(".followup-row"):
+            rid = row.id.removeprefix("fu-") if row.id else ""
+            row.set_class(rid in done, "followed-up")
+
+    def _draw_resources(self) -> None:
+        text, over = self.resources_text()
+        panel = self.query_one("#resources", Static)
+        panel.update(text)
+        panel.set_class(over, "over")
+
+    def resources_text(self) -> tuple[str, bool]:
+        """Budget and staff in play after this meeting's decisions, against what there is."""
+        room = self.room
+        sim = room.sim
+        if sim is None:
+            return "", False
+        in_play = {sid: figures.Targeting.of(to_options(a.decision))
+                   for sid, a in sim.active.items()}
+        for d in room.state.decisions.get(self.meeting_id or "", []):
+            if d["action"] == "stop":
+                in_play.pop(d["strategy"], None)
+            elif d["action"] != "continue" or d["strategy"] not in in_play:
+                in_play[d["strategy"]] = figures.Targeting.of(d.get("options", {}))
+        cost = staff = 0.0
+        for sid, targeting in in_play.items():
+            c, s, _ = figures.estimated_cost(sim, sid, targeting)
+            cost, staff = cost + c, staff + s
+        q = max(sim.quarters_done - 1, 0)
+        budget, fte = sim.budget_available(q), sim.staff_available(q)
+        over = cost > budget or staff > fte
+        warn = "\n[b]⚠ over what is available[/b]" if over else ""
+        return (f"Budget ${cost:,.0f} of ${budget:,.0f}\nStaff {staff:g} of {fte:g} FTE{warn}",
+                over)
+
+    def _build_followups(self) -> None:
+        box = self.query_one("#followups", Vertical)
+        box.remove_children()
+        room = self.room
+        prev = room.previous_meeting(self.meeting_id or "")
+        if prev is None:
+            box.mount(Static("This is the first meeting: there are no earlier commitments.",
+                             classes="muted"))
+            return
+        actions = room.records(prev.id, ("action",))
+        if not actions:
+            box.mount(Static(f"{prev.title.split(' —')[0]} recorded no action steps.",
+                             classes="muted"))
+            return
+        for rid, rec in actions:
+            f = rec.fields
+            row = Vertical(
+                Static(f"[b]{f.get('step')}[/b] — {f.get('owner')}, by {f.get('due')}; "
+                       f"{f.get('metric')}: {f.get('target')}"),
+                Horizontal(
+                    Select(STATUSES, id=f"fu-status-{rid}", compact=True, prompt="Status"),
+                    Input(placeholder="what happened", id=f"fu-note-{rid}", compact=True),
+                    Button("Record", id=f"fu-save-{rid}", compact=True, variant="primary"),
+                    classes="followup-form",
+                ),
+                id=f"fu-{rid}", classes="followup-row",
+            )
+            box.mount(row)
+
+    # ------------------------------------------------------------------ steps
+
+    def show_step(self, step_id: str) -> None:
+        self.query_one("#steps", ContentSwitcher).current = f"step-{step_id}"
+        agenda = self.query_one("#agenda", ListView)
+        agenda.index = [s.id for s in STEPS].index(step_id)
+
+    @on(ListView.Highlighted, "#agenda")
+    def _step_highlighted(self, event: ListView.Highlighted) -> None:
+        if event.item is not None and event.item.id:
+            self.query_one("#steps", ContentSwitcher).current = \
+                "step-" + event.item.id.removeprefix("agenda-")
+
+    @on(ListView.Selected, "#agenda")
+    def _step_selected(self, event: ListView.Selected) -> None:
+        step = self.query_one(f"#step-{event.item.id.removeprefix('agenda-')}")  # type: ignore[union-attr]
+        focusable = [w for w in step.query("Input, Select, Button") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+
+    def action_next_step(self) -> None:
+        agenda = self.query_one("#agenda", ListView)
+        index = ((agenda.index or 0) + 1) % len(STEPS)
+        self.show_step(STEPS[index].id)
+
+    # ------------------------------------------------------------------ saving
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        sid = event.select.id or ""
+        if sid == "target-metric" and event.value is not Select.NULL and self.room.sim:
+            value = figures.metric_value(self.room.sim, str(event.value))
+            if value is not None:
+                self.query_one("#target", RecordForm).set_value("baseline", f"{value:g}")
+        if sid in ("decision-strategy", "decision-action"):
+            self._decision_hint()
+
+    @on(Checkbox.Changed, "#decision Checkbox")
+    @on(Input.Changed, "#decision-capacity")
+    def _targeting_changed(self) -> None:
+        self._decision_hint()
+
+    def targeting(self, values: dict[str, Any]) -> figures.Targeting | str:
+        """The decision form's targeting, or what is wrong with it."""
+        capacity = str(values.get("capacity") or "").strip()
+        if capacity and (not capacity.isdigit() or int(capacity) < 1):
+            return "At most: a whole number of students, 1 or more"
+        return figures.Targeting(
+            tuple(int(g) for g in values.get("grades") or ()) or None,
+            tuple(values.get("subgroups") or ()) or None,
+            int(capacity) if capacity else None,
+        )
+
+    def _decision_hint(self) -> None:
+        form = self.query_one("#decision", RecordForm)
+        values = form.values()
+        sim = self.room.sim
+        if not values["strategy"] or sim is None:
+            return
+        from simulator.engine.playthrough import decision_problem
+
+        problem = decision_problem(sim, values["strategy"], values["action"]) if values[
+            "action"] else None
+        targeting = self.targeting(values)
+        if problem:
+            form.hint(f"[b]⚠[/b] {problem}")
+        elif isinstance(targeting, str):
+            form.hint(f"[b]⚠[/b] {targeting}")
+        elif values["action"] in ("continue", "stop"):
+            form.hint("Continue or stop keeps whom it serves; adjust to retarget it")
+        else:
+            cost, staff, served = figures.estimated_cost(sim, values["strategy"], targeting)
+            whom = figures.describe_targeting(self.room.scenario, values["strategy"], targeting)
+            form.hint(f"≈ ${cost:,.0f} for the year · {staff:g} FTE · {served} students\n"
+                      f"Serves {whom}")
+
+    @on(RecordForm.Submitted)
+    def _record_submitted(self, event: RecordForm.Submitted) -> None:
+        event.stop()
+        self.save(event.form, event.values)
+
+    def save(self, form: RecordForm, values: dict[str, Any]) -> bool:
+        from simulator.session.store import StoreError
+
+        room = self.room
+        meeting = room.current_meeting
+        if meeting is None:
+            self.notify("Every meeting is closed.", severity="warning")
+            return False
+        spec = form.spec
+        fields = {k: v for k, v in values.items() if v not in (None, "", [])}
+        fields |= spec.fixed
+        try:
+            if spec.kind == "decision":
+                from simulator.engine.playthrough import decision_problem
+
+                sim = room.sim
+                problem = decision_problem(sim, fields["strategy"], fields["action"]) if sim \
+                    else None
+                targeting = self.targeting(values)
+                if isinstance(targeting, str):
+                    problem = targeting
+                if problem:
+                    form.hint(f"[b]⚠[/b] {problem}")
+                    self.app.bell()
+                    return False
+                assert not isinstance(targeting, str)
+                for key in TARGETING:
+                    fields.pop(key, None)
+                if fields["action"] in ("continue", "stop"):
+                    targeting = figures.Targeting()
+                options = targeting.options()
+                cost, staff, served = figures.estimated_cost(
+                    sim, fields["strategy"], targeting) if sim else (0.0, 0.0, 0)
+                strategy, action = fields.pop("strategy"), fields.pop("action")
+                if options:
+                    fields["serves"] = figures.describe_targeting(room.scenario, strategy,
+                                                                  targeting, short=True)
+                room.make_decision(meeting.id, strategy, action,
+                                   {**fields, "cost": cost, "staff_fte": staff,
+                                    "students": served, **options}, options)
+            else:
+                if spec.kind == "target":
+                    labels = dict((v, k) for k, v in figures.metric_options(room.scenario))
+                    fields["metric_label"] = labels.get(fields["metric"], fields["metric"])
+                room.add_record(meeting.id, spec.kind, fields)
+        except (StoreError, ValueError) as err:
+            self.notify(f"Not saved: {err}", severity="error")
+            return False
+        form.clear()
+        self.notify(f"Saved: {spec.title.lower()}", timeout=2)
+        self._draw_resources()
+        _, over = self.resources_text()
+        if spec.kind == "decision" and over:
+            self.notify("The strategies in play now need more budget or staff than the "
+                        "district has.", severity="warning")
+        return True
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        bid = event.button.id or ""
+        if bid == "speaker":
+            event.stop()
+            self.app.action_switch_speaker()  # type: ignore[attr-defined]
+        elif bid == "close-meeting":
+            event.stop()
+            self.action_close_meeting()
+        elif bid.startswith("fu-save-"):
+            event.stop()
+            self._save_followup(bid.removeprefix("fu-save-"))
+
+    def _save_followup(self, rid: str) -> None:
+        room = self.room
+        meeting = room.current_meeting
+        status = self.query_one(f"#fu-status-{rid}", Select).value
+        if meeting is None:
+            return
+        if status is Select.NULL:
+            self.notify("Choose a status first", severity="warning")
+            return
+        note = self.query_one(f"#fu-note-{rid}", Input).value.strip()
+        action = room.state.records.get(rid)
+        step = action.fields.get("step", "") if action else ""
+        room.add_record(meeting.id, "followup",
+                        {"record_id": rid, "step": step, "status": status, "note": note})
+        self.query_one(f"#fu-note-{rid}", Input).value = ""
+        self.notify("Saved: follow-up", timeout=2)
+
+    def action_remove_record(self) -> None:
+        focused = self.focused
+        if not isinstance(focused, DataTable) or not focused.row_count:
+            return
+        row_key, _ = focused.coordinate_to_cell_key(focused.cursor_coordinate)
+        rid = row_key.value
+        if rid is None:
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.room.remove_record(rid)
+
+        self.app.push_screen(ConfirmScreen("Remove this record from the minutes?",
+                                           yes="Remove"), done)
+
+    def action_close_meeting(self) -> None:
+        meeting = self.room.current_meeting
+        if meeting is None:
+            return
+        nxt = self.room.scenario.calendar.meetings
+        after = [m for m in nxt if nxt.index(m) > nxt.index(meeting)]
+        then = (f"time passes until {after[0].title.split(' —')[0]}" if after else
+                "the rest of the year plays out")
+        decisions = len(self.room.state.decisions.get(meeting.id, []))
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.app.close_meeting(meeting.id)  # type: ignore[attr-defined]
+
+        self.app.push_screen(ConfirmScreen(
+            f"Close {meeting.title.split(' —')[0]}?\n\n{decisions} strategy decision(s) take "
+            f"effect and {then}. Records can't be added to it afterwards.",
+            yes="Close the meeting"), done)

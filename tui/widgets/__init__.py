@@ -1,0 +1,1 @@
+"""Self-contained widgets the screens compose (each styles itself with DEFAULT_CSS)."""
