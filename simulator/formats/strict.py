@@ -12,8 +12,8 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -136,7 +136,7 @@ def data_path(loc: tuple, data: object) -> tuple:
 _MISSING = object()
 
 
-def _readable(err: dict) -> str:
+def _readable(err: Mapping[str, Any]) -> str:
     msg = err["msg"]
     if err["type"] == "string_pattern_mismatch":
         return (f"'{err.get('input')}' is not a valid identifier (lower-case letters, digits "

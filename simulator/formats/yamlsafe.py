@@ -17,12 +17,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.reader import ReaderError
 
+_CLoader: type[yaml.CSafeLoader] | None
 try:
     from yaml import CSafeLoader as _CLoader
 except ImportError:  # PyYAML built without libyaml
@@ -33,10 +34,12 @@ MAX_DEPTH = 64
 MAX_ALIASES = 100
 MAX_NODES = 1_000_000
 
-MarkPath = tuple[str | int | None, ...]
+MarkPath = tuple[object, ...]
+"""Keys (any YAML scalar) and list indices from the document's root."""
 Position = tuple[int, int]
 
-_LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = _CLoader or yaml.SafeLoader
+_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = (
+    yaml.SafeLoader if _CLoader is None else _CLoader)
 
 _CORE = "tag:yaml.org,2002:"
 _STR = _CORE + "str"
@@ -181,8 +184,10 @@ class _Builder:
         self._open_anchors: set[str] = set()
         self._aliases = 0
         self._nodes = 0
-        self._peeked: yaml.Event | None = None
-        self._loader: yaml.SafeLoader | yaml.CSafeLoader | None = None
+        self._peeked: Any = None
+        # PyYAML's loaders and events are loosely typed in its stubs (the C loader's
+        # events have no common base with anchor and tag): Any at this one seam.
+        self._loader: Any = None
 
     def build(self) -> Loaded:
         data: object = None
@@ -212,10 +217,10 @@ class _Builder:
 
     def _node(self, path: MarkPath, depth: int) -> tuple[object, int]:
         """Build the node at ``path`` below ``depth`` containers; return it and its height."""
-        event = self._take()
+        event: Any = self._take()
         position = _position(event.start_mark)
         if isinstance(event, yaml.AliasEvent):
-            return self._alias(event.anchor, path, depth, position)
+            return self._alias(str(event.anchor), path, depth, position)  # never None
         is_container = not isinstance(event, yaml.ScalarEvent)
         if is_container and depth + 1 > MAX_DEPTH:
             self._stop(position, f"nesting is deeper than {MAX_DEPTH} levels")
@@ -262,7 +267,7 @@ class _Builder:
         self._marks.append((path, position, anchor))
         return anchor.data, anchor.height
 
-    def _scalar(self, event: yaml.ScalarEvent, position: Position) -> object:
+    def _scalar(self, event: Any, position: Position) -> object:
         tag = self._scalar_tag(event)
         if tag in _TEXT_TAGS:
             return event.value
@@ -277,7 +282,7 @@ class _Builder:
             self._report(position, f"cannot read {event.value!r} as {_show_tag(tag)}")
             return event.value
 
-    def _scalar_tag(self, event: yaml.ScalarEvent) -> str:
+    def _scalar_tag(self, event: Any) -> str:
         if event.tag is None or event.tag == "!":
             return self._call(self._loader.resolve, yaml.ScalarNode, event.value, event.implicit)
         return event.tag
@@ -358,12 +363,12 @@ class _Builder:
                 " (each alias counts every value it repeats)",
             )
 
-    def _peek(self) -> yaml.Event:
+    def _peek(self) -> Any:
         if self._peeked is None:
             self._peeked = self._call(self._loader.get_event)
         return self._peeked
 
-    def _take(self) -> yaml.Event:
+    def _take(self) -> Any:
         event = self._peek()
         self._peeked = None
         return event
@@ -418,7 +423,8 @@ def _expand(marks: list[_Mark], prefix: MarkPath) -> Iterator[tuple[MarkPath, Po
             yield from _expand([mark for mark in anchor.marks if mark[0]], prefix + path)
 
 
-def _position(mark: yaml.Mark) -> Position:
+def _position(mark: Any) -> Position:
+    """1-based (line, column) of a PyYAML mark (pure-Python or libyaml)."""
     return (mark.line + 1, mark.column + 1)
 
 
