@@ -160,7 +160,7 @@ def _introduction(schema: dict, order: list[str]) -> list[str]:
         "",
         "<!-- Generated from the scenario JSON Schema by `"
         + REGENERATE
-        + "`. Do not edit by hand: change the field docstrings in `simulator/scenario.py`"
+        + "`. Do not edit by hand: change the field docstrings in `simulator/formats/scenario.py`"
         " and regenerate. -->",
         "",
         "Every key a scenario file may contain, model by model, starting with the top",
