@@ -315,8 +315,8 @@ class TruthEvidence(Document):
     """The view's path."""
     view_title: str
     """The view's title as the dashboard prints it."""
-    group: str | None
-    """The group the view is filtered to."""
+    group: str | None = None
+    """The group the view is filtered to; None for everyone."""
     quarter: str
     """The quarter that shows it."""
     note: str

@@ -61,8 +61,9 @@ def progress(
     store: Store, participant: str | None = None, *, scorer: Scorer | None = None
 ) -> Progress:
     """Attempts oldest first, with the levels per element of each (see the module docstring)."""
-    if scorer is None:
-        from simulator.debrief.scoring import score as scorer
+    from simulator.debrief.scoring import score
+
+    rate = scorer or score
     load = _scenarios()
     attempts = []
     for info in sorted(store.list_sessions(), key=lambda s: (s.created, s.id)):
@@ -81,7 +82,7 @@ def progress(
             final = is_final(scenario, state)
             if sha != state.scenario_sha256:
                 problem = "the scenario file has changed since this session was played"
-            levels = attempt(scenario, state, scorer)
+            levels = attempt(scenario, state, rate)
         known = [LEVELS.index(v) + 1 for v in levels.values()]
         attempts.append(Attempt(
             session=info.id, title=info.title, scenario=info.scenario, created=info.created,

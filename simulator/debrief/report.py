@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from simulator.debrief.models import (
     Debrief,
@@ -32,7 +32,7 @@ from simulator.formats.rubric import LEVELS
 from simulator.formats.scenario import Scenario
 from simulator.session.state import SessionState, plan_of
 
-REPORT_VERSION = 1
+REPORT_VERSION: Literal[1] = 1
 DONE = {"adopt": "adopted", "continue": "continued", "adjust": "adjusted", "stop": "stopped"}
 
 Scorer = Callable[..., Debrief]
@@ -76,10 +76,9 @@ def build_report(
     :func:`simulator.debrief.scoring.score` (tests pin the levels with it).
     """
     from simulator.debrief.outcomes import outcomes
+    from simulator.debrief.scoring import score
     from simulator.engine.playthrough import simulate
 
-    if scorer is None:
-        from simulator.debrief.scoring import score as scorer
     final = is_final(scenario, state) if final is None else final
     plan = plan_of(state)
     sim, _ = simulate(scenario, state.seed, plan)
@@ -91,7 +90,7 @@ def build_report(
     else:
         shown = closed[-1] if closed else meetings[0]
         upto = shown.id
-    debrief = scorer(scenario, state, upto_meeting=upto, sim=sim)
+    debrief = (scorer or score)(scenario, state, upto_meeting=upto, sim=sim)
     names = state.participants(participants)
 
     outcome_doc: Outcomes | None = None  # nothing decided yet: nothing to measure
@@ -146,10 +145,10 @@ def _meeting_title(scenario: Scenario, meeting: str) -> str:
 
 
 def _decisions(scenario: Scenario, state: SessionState) -> list[DecisionLine]:
-    names = {s.id: s.name for s in scenario.strategies}
+    names: dict[str, str] = {s.id: s.name for s in scenario.strategies}
     return [
         DecisionLine(meeting=m, meeting_title=_meeting_title(scenario, m),
-                     strategy=d["strategy"], name=names.get(d["strategy"], d["strategy"]),
+                     strategy=d["strategy"], name=names.get(d["strategy"]) or d["strategy"],
                      action=d["action"])
         for m, decisions in plan_of(state)
         for d in decisions

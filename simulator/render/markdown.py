@@ -86,11 +86,11 @@ def render_markdown(report: Report) -> str:
     if report.take_home:
         add("")
         add("## Take-home: next steps for your State")
-        for t in report.take_home:
+        for home in report.take_home:
             add("")
-            add(f"**{escape(who(t))}**")
+            add(f"**{escape(who(home))}**")
             add("")
-            for i, step in enumerate(t.steps, 1):
+            for i, step in enumerate(home.steps, 1):
                 add(f"{i}. {escape(step)}")
     add("")
     return "\n".join(lines)
