@@ -221,7 +221,7 @@ class Search(Document):
     """How the best affordable bundle was found."""
 
     method: str
-    """"exhaustive" or the name of the local search."""
+    """How: every affordable bundle ("exhaustive") or "greedy + local search"."""
     screened: int
     """Bundles screened."""
     screen_replications: int
@@ -267,7 +267,7 @@ class Opening(Document):
     quarter: str | None
     """The quarter it showed."""
     meeting: str | None
-    """The meeting of that quarter."""
+    """The title of the meeting that quarter's data was for."""
     role: str
     """The title of the role who opened it."""
     seq: int
