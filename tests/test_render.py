@@ -162,15 +162,15 @@ def attempt(session: str, levels: dict[str, str], mean: float | None,
 
 def test_the_progress_table_shows_levels_as_numbers_and_gaps_as_dots():
     doc = Progress(participant="Ada", elements=["A1", "B1"], levels=list(LEVELS), attempts=[
-        attempt("s1", {"A1": "Emerging", "B1": "Exemplary"}, 3.0),
+        attempt("s1", {"A1": "Inadequate", "B1": "Exemplary"}, 2.5),
         attempt("s2", {}, None, problem="scenario 'x' can no longer be loaded")])
     lines = progress_table(doc).splitlines()
     assert lines[0] == ("Attempts of Ada, oldest first (1 Inadequate · 2 Emerging · 3 Strong · "
                         "4 Exemplary)")
     assert lines[1].split() == ["created", "session", "scenario", "meeting", "A1", "B1", "mean",
                                 "participants"]
-    assert lines[2].split() == ["2026-12-01T10:00", "s1", "hudson", "meeting-1", "2", "4",
-                                "3.00", "Ada"]
+    assert lines[2].split() == ["2026-12-01T10:00", "s1", "hudson", "meeting-1", "1", "4",
+                                "2.50", "Ada"]
     assert lines[3].split()[4:7] == ["·", "·", "—"]
     assert lines[3].endswith("Ada  (scenario 'x' can no longer be loaded)")
 
