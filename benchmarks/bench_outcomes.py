@@ -22,8 +22,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from simulator.debrief.outcomes import outcomes
-    from simulator.debrief.report import build_report, render_html
+    from simulator.debrief.report import build_report
     from simulator.formats.loading import builtin_dir, load_scenario
+    from simulator.render.html import render_html
     from simulator.session.transcript import load_transcript
 
     sc = load_scenario("hudson").scenario

@@ -12,8 +12,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulator import __version__
+
+if TYPE_CHECKING:
+    from simulator.debrief.models import Report
 
 
 class UserError(Exception):
@@ -329,11 +333,12 @@ def _cache_dir(home: Path | None) -> Path:
     return (default_home() if home is None else Path(home)) / "cache"
 
 
-def _print_report(doc: dict, fmt: str) -> None:
-    from simulator.debrief.report import render_html, render_markdown
+def _print_report(doc: Report, fmt: str) -> None:
+    from simulator.render.html import render_html
+    from simulator.render.markdown import render_markdown
 
     if fmt == "json":
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        print(json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
     elif fmt == "html":
         sys.stdout.write(render_html(doc))
     else:
@@ -386,7 +391,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _progress(args: argparse.Namespace) -> int:
-    from simulator.debrief.progress import progress, render_table
+    from simulator.debrief.progress import progress
+    from simulator.render.text import progress_table
     from simulator.session.store import Store, StoreError
 
     try:
@@ -395,9 +401,9 @@ def _progress(args: argparse.Namespace) -> int:
     except StoreError as exc:
         raise UserError(str(exc)) from None
     if args.format == "json":
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        print(json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
-        print(render_table(doc))
+        print(progress_table(doc))
     return 0
 
 

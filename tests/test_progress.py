@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-from simulator.debrief.progress import progress, render_table
+from simulator.debrief.models import Debrief, Rating
+from simulator.debrief.progress import progress
 from simulator.formats.loading import load_scenario
+from simulator.render.text import progress_table
 from simulator.session.state import append_event
 from simulator.session.store import Store
 
@@ -15,19 +15,12 @@ LEVELS = ["Inadequate", "Emerging", "Strong", "Exemplary"]
 IDS = ["A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "D1", "D2", "D3"]
 
 
-@dataclass
-class ByViews:
+def by_views(scenario, state, *, upto_meeting=None, sim=None) -> Debrief:
     """Stand-in rubric: one level up for each dashboard view opened (capped)."""
-
-    level: str
-
-    def to_json(self):
-        return {"elements": [{"id": i, "level": self.level, "evidence": [], "missed": []}
-                             for i in IDS], "routine": []}
-
-
-def by_views(scenario, state, *, upto_meeting=None, sim=None):
-    return ByViews(LEVELS[min(len(state.views_opened), 3)])
+    level = LEVELS[min(len(state.views_opened), 3)]
+    return Debrief(upto_meeting=upto_meeting, routine=[], elements=[
+        Rating(id=i, element="", name=i, level=level, points=0, max_points=0, evidence=[],
+               missed=[]) for i in IDS])
 
 
 @pytest.fixture
@@ -55,7 +48,7 @@ def test_attempts_are_listed_oldest_first_with_levels_per_element(store):
     first = _attempt(store, 0, created={"participant": "Ada", "role": "state"})
     second = _attempt(store, 2, created={"participant": "Ada", "role": "state"})
     third = _attempt(store, 3, created={"participant": "ada "})
-    doc = progress(store, "Ada", scorer=by_views)
+    doc = progress(store, "Ada", scorer=by_views).model_dump(mode="json")
     assert [a["session"] for a in doc["attempts"]] == [first, second, third]
     assert [a["levels"]["C1"] for a in doc["attempts"]] == ["Inadequate", "Strong", "Exemplary"]
     assert [a["mean"] for a in doc["attempts"]] == [1.0, 3.0, 4.0]
@@ -68,25 +61,25 @@ def test_only_the_named_participants_attempts_count(store):
     ben = _attempt(store, 1, created={"participants": {"state": "Ben", "district": "Cy"}})
     by_takehome = _attempt(store, 1, created={}, takehome="Ben")
     _attempt(store, 1, created={"participant": "Ben"}, close=False)  # nothing to score yet
-    doc = progress(store, "ben", scorer=by_views)
+    doc = progress(store, "ben", scorer=by_views).model_dump(mode="json")
     assert [a["session"] for a in doc["attempts"]] == [ben, by_takehome]
     assert doc["attempts"][0]["participants"] == {"state": "Ben", "district": "Cy"}
     everyone = progress(store, None, scorer=by_views)
-    assert len(everyone["attempts"]) == 3
+    assert len(everyone.attempts) == 3
 
 
 def test_a_changed_scenario_file_is_flagged(store):
     sid = store.create_session("hudson", "00" * 32, 1, "old", {"participant": "Ada"}).id
     append_event(store, sid, "meeting.closed", "state", {"meeting": "meeting-1"})
-    (a,) = progress(store, "Ada", scorer=by_views)["attempts"]
-    assert "changed" in a["problem"]
-    assert a["levels"]
+    (a,) = progress(store, "Ada", scorer=by_views).attempts
+    assert a.problem is not None and "changed" in a.problem
+    assert a.levels
 
 
 def test_the_table_shows_one_row_per_attempt(store):
     _attempt(store, 0, created={"participant": "Ada"})
     _attempt(store, 2, created={"participant": "Ada"})
-    text = render_table(progress(store, "Ada", scorer=by_views))
+    text = progress_table(progress(store, "Ada", scorer=by_views))
     lines = text.splitlines()
     assert "Attempts of Ada" in lines[0] and "1 Inadequate" in lines[0]
     assert all(i in lines[1] for i in IDS)
@@ -96,5 +89,5 @@ def test_the_table_shows_one_row_per_attempt(store):
 
 
 def test_no_attempts_says_so(store):
-    text = render_table(progress(store, "Nobody", scorer=by_views))
+    text = progress_table(progress(store, "Nobody", scorer=by_views))
     assert "No attempts yet" in text

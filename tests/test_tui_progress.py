@@ -95,7 +95,7 @@ def test_levels_per_attempt_match_progress_and_improve_from_weak_to_strong(
         tmp_path: Path) -> None:
     ana = seed_attempts(tmp_path)
     with Store.open(tmp_path) as store:
-        expected = progress(store, "Ana")["attempts"]
+        expected = progress(store, "Ana").model_dump(mode="json")["attempts"]
     assert [a["session"] for a in expected] == ana
     app = PmsimApp(home=tmp_path, pace=0)
 

@@ -9,15 +9,15 @@ is named by the session's ``session.created`` payload (``participant`` with
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from simulator.debrief.models import Attempt, Debrief, Progress
 from simulator.debrief.report import is_final
-from simulator.formats.rubric import LEVELS, SUB_ELEMENTS
+from simulator.formats.rubric import LEVELS, SUB_ELEMENTS, Level
 from simulator.formats.scenario import Scenario
 from simulator.session.state import SessionState, replay
 from simulator.session.store import Store
 
-Scorer = Callable[..., Any]
+Scorer = Callable[..., Debrief]
 
 
 def _scenarios() -> Callable[[str], tuple[Scenario, str] | None]:
@@ -45,7 +45,7 @@ def _matches(names: dict[str, str], participant: str | None) -> bool:
     return any(n.strip().casefold() == wanted for n in names.values())
 
 
-def attempt(scenario: Scenario, state: SessionState, scorer: Scorer) -> dict[str, Any]:
+def attempt(scenario: Scenario, state: SessionState, scorer: Scorer) -> dict[str, Level]:
     """One session's levels, scored up to its last closed meeting."""
     from simulator.engine.playthrough import simulate
     from simulator.session.state import plan_of
@@ -53,16 +53,17 @@ def attempt(scenario: Scenario, state: SessionState, scorer: Scorer) -> dict[str
     final = is_final(scenario, state)
     meeting = state.closed_meetings[-1]
     sim, _ = simulate(scenario, state.seed, plan_of(state))
-    debrief = scorer(scenario, state, upto_meeting=None if final else meeting, sim=sim).to_json()
-    return {e["id"]: e["level"] for e in debrief.get("elements", [])}
+    debrief = scorer(scenario, state, upto_meeting=None if final else meeting, sim=sim)
+    return {e.id: e.level for e in debrief.elements}
 
 
 def progress(
     store: Store, participant: str | None = None, *, scorer: Scorer | None = None
-) -> dict[str, Any]:
+) -> Progress:
     """Attempts oldest first, with the levels per element of each (see the module docstring)."""
-    if scorer is None:
-        from simulator.debrief.scoring import score as scorer
+    from simulator.debrief.scoring import score
+
+    rate = scorer or score
     load = _scenarios()
     attempts = []
     for info in sorted(store.list_sessions(), key=lambda s: (s.created, s.id)):
@@ -70,55 +71,24 @@ def progress(
         names = state.participants()
         if not state.closed_meetings or not _matches(names, participant):
             continue
-        row: dict[str, Any] = {
-            "session": info.id,
-            "title": info.title,
-            "scenario": info.scenario,
-            "created": info.created,
-            "stage": info.stage,
-            "meeting": state.closed_meetings[-1],
-            "participants": names,
-            "levels": {},
-            "mean": None,
-            "problem": None,
-        }
+        levels: dict[str, Level] = {}
+        problem: str | None = None
+        final = False
         found = load(state.scenario)
         if found is None:
-            row["problem"] = f"scenario {state.scenario!r} can no longer be loaded"
+            problem = f"scenario {state.scenario!r} can no longer be loaded"
         else:
             scenario, sha = found
-            row["final"] = is_final(scenario, state)
+            final = is_final(scenario, state)
             if sha != state.scenario_sha256:
-                row["problem"] = "the scenario file has changed since this session was played"
-            row["levels"] = attempt(scenario, state, scorer)
-            known = [LEVELS.index(v) + 1 for v in row["levels"].values() if v in LEVELS]
-            row["mean"] = round(sum(known) / len(known), 2) if known else None
-        row.setdefault("final", False)
-        attempts.append(row)
-    return {"participant": participant, "elements": list(SUB_ELEMENTS), "levels": list(LEVELS),
-            "attempts": attempts}
-
-
-def render_table(doc: dict[str, Any]) -> str:
-    """Attempts as rows, sub-elements as columns, levels as 1–4."""
-    who = f" of {doc['participant']}" if doc["participant"] else ""
-    legend = " · ".join(f"{i} {lv}" for i, lv in enumerate(doc["levels"], 1))
-    lines = [f"Attempts{who}, oldest first ({legend})"]
-    if not doc["attempts"]:
-        lines.append("No attempts yet: close a meeting of a session to see it here.")
-        return "\n".join(lines)
-    ids = doc["elements"]
-    head = f"{'created':<17} {'session':<9} {'scenario':<10} {'meeting':<10} " + \
-        " ".join(f"{i:>2}" for i in ids) + "  mean  participants"
-    lines.append(head)
-    for a in doc["attempts"]:
-        cells = " ".join(
-            f"{doc['levels'].index(a['levels'][i]) + 1:>2}" if a["levels"].get(i) in doc["levels"]
-            else " ·" for i in ids
-        )
-        mean = f"{a['mean']:.2f}" if a["mean"] is not None else "  — "
-        names = ", ".join(a["participants"].values()) or "—"
-        note = f"  ({a['problem']})" if a["problem"] else ""
-        lines.append(f"{a['created'][:16]:<17} {a['session']:<9} {a['scenario'][:10]:<10} "
-                     f"{a['meeting'][:10]:<10} {cells}  {mean}  {names}{note}")
-    return "\n".join(lines)
+                problem = "the scenario file has changed since this session was played"
+            levels = attempt(scenario, state, rate)
+        known = [LEVELS.index(v) + 1 for v in levels.values()]
+        attempts.append(Attempt(
+            session=info.id, title=info.title, scenario=info.scenario, created=info.created,
+            stage=info.stage, meeting=state.closed_meetings[-1], participants=names,
+            levels=levels, mean=round(sum(known) / len(known), 2) if known else None,
+            problem=problem, final=final,
+        ))
+    return Progress(participant=participant, elements=list(SUB_ELEMENTS), levels=list(LEVELS),
+                    attempts=attempts)

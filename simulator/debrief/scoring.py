@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from simulator.debrief.models import Debrief, LookForResult, Rating
 from simulator.formats.lookfors import (
     PLACEHOLDER,
     Condition,
@@ -51,68 +52,6 @@ MOST_LISTED = 4
 PAST = {"adopt": "adopted", "continue": "continued", "adjust": "adjusted", "stop": "stopped"}
 
 
-# --------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class LookForResult:
-    """One look-for as scored: met, missed, or not applicable (yet)."""
-
-    id: str
-    status: Literal["met", "missed", "n/a"]
-    weight: float
-    description: str
-
-
-@dataclass(frozen=True)
-class Rating:
-    """A sub-element's (or routine quality's) level, with the evidence behind it."""
-
-    id: str
-    element: str
-    name: str
-    level: str
-    points: float
-    max_points: float
-    evidence: list[str]
-    missed: list[str]
-    lookfors: list[LookForResult] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "element": self.element,
-            "name": self.name,
-            "level": self.level,
-            "points": round(self.points, 2),
-            "max_points": round(self.max_points, 2),
-            "evidence": list(self.evidence),
-            "missed": list(self.missed),
-            "lookfors": [
-                {"id": r.id, "status": r.status, "weight": r.weight,
-                 "description": r.description}
-                for r in self.lookfors
-            ],
-        }
-
-
-@dataclass(frozen=True)
-class Debrief:
-    """The rubric ratings of one session, up to one meeting or for the whole year."""
-
-    elements: list[Rating]
-    routine: list[Rating]
-    upto_meeting: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"elements": [...], "routine": [...]}`` as CONTRACTS.md describes."""
-        return {
-            "upto_meeting": self.upto_meeting,
-            "elements": [r.to_json() for r in self.elements],
-            "routine": [r.to_json() for r in self.routine],
-        }
-
-
 def score(
     scenario: Scenario,
     state: SessionState,
@@ -138,7 +77,7 @@ def score(
         _rating(rid, ROUTINE_ELEMENT, name, by_element.get(rid, []))
         for rid, name in ROUTINES.items()
     ]
-    return Debrief(elements, routine, upto_meeting)
+    return Debrief(upto_meeting=upto_meeting, elements=elements, routine=routine)
 
 
 def _rating(
@@ -153,8 +92,8 @@ def _rating(
     return Rating(
         id=rid, element=element, name=name, level=level_for(points, max_points),
         points=points, max_points=max_points, evidence=evidence, missed=missed,
-        lookfors=[LookForResult(lf.id, o.status, lf.weight, lf.description)
-                  for lf, o in results],
+        lookfors=[LookForResult(id=lf.id, status=o.status, weight=lf.weight,
+                                description=lf.description) for lf, o in results],
     )
 
 

@@ -1,7 +1,10 @@
-"""Readable plain-text tables of a headless run (``pmsim run --format table``)."""
+"""Readable plain-text tables: a headless run (``pmsim run --format table``) and a
+participant's progress (``pmsim progress``).
+"""
 
 from __future__ import annotations
 
+from simulator.debrief.models import Progress
 from simulator.formats.scenario import Scenario
 
 
@@ -52,4 +55,28 @@ def run_table(sc: Scenario, doc: dict) -> str:
         f"{' (over budget)' if res['over_budget'] else ''}; staff {res['staff_needed']} of "
         f"{res['staff_fte']} FTE{' (short of staff)' if res['over_staffed'] else ''}"
     )
+    return "\n".join(lines)
+
+
+def progress_table(doc: Progress) -> str:
+    """Attempts as rows, sub-elements as columns, levels as 1–4."""
+    who = f" of {doc.participant}" if doc.participant else ""
+    legend = " · ".join(f"{i} {lv}" for i, lv in enumerate(doc.levels, 1))
+    lines = [f"Attempts{who}, oldest first ({legend})"]
+    if not doc.attempts:
+        lines.append("No attempts yet: close a meeting of a session to see it here.")
+        return "\n".join(lines)
+    ids = doc.elements
+    lines.append(f"{'created':<17} {'session':<9} {'scenario':<10} {'meeting':<10} "
+                 + " ".join(f"{i:>2}" for i in ids) + "  mean  participants")
+    for a in doc.attempts:
+        cells = " ".join(
+            f"{doc.levels.index(level) + 1:>2}" if (level := a.levels.get(i)) in doc.levels
+            else " ·" for i in ids
+        )
+        mean = f"{a.mean:.2f}" if a.mean is not None else "  — "
+        names = ", ".join(a.participants.values()) or "—"
+        note = f"  ({a.problem})" if a.problem else ""
+        lines.append(f"{a.created[:16]:<17} {a.session:<9} {a.scenario[:10]:<10} "
+                     f"{a.meeting[:10]:<10} {cells}  {mean}  {names}{note}")
     return "\n".join(lines)

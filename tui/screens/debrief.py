@@ -15,7 +15,7 @@ import copy
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -39,6 +39,9 @@ from simulator.session.client import role_label
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.header import RoomHeader
 from tui.widgets.levels import LEVEL_STYLE, LEVELS, level_content
+
+if TYPE_CHECKING:
+    from simulator.debrief.models import Report
 
 ROLES = ("state", "district")
 
@@ -491,13 +494,13 @@ class DebriefScreen(SessionScreen):
     @work(thread=True, exclusive=True, group="report")
     def _build(self, key: tuple[str, bool], state: Any) -> None:
         try:
-            report = self._report_of(state, key[1])
+            report = self._report_of(state, key[1]).model_dump(mode="json")
         except Exception as err:  # shown to the players; the UI carries on
             self.app.call_from_thread(self._report_failed, key, err)
             return
         self.app.call_from_thread(self._report_ready, key, report)
 
-    def _report_of(self, state: Any, final: bool) -> dict[str, Any]:
+    def _report_of(self, state: Any, final: bool) -> Report:
         from simulator.debrief.report import build_report
 
         room = self.room
@@ -531,7 +534,8 @@ class DebriefScreen(SessionScreen):
 
     @work(thread=True, exclusive=True, group="save")
     def _save(self, key: tuple[str, bool], state: Any) -> None:
-        from simulator.debrief.report import render_html, render_markdown
+        from simulator.render.html import render_html
+        from simulator.render.markdown import render_markdown
 
         try:
             report = self._report_of(state, key[1])  # with the poll and take-home as now

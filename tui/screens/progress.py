@@ -137,7 +137,7 @@ class ProgressScreen(Screen):
 
         try:
             with Store.open(self.app.home) as store:  # type: ignore[attr-defined]
-                doc = progress(store, self.participant or None)
+                doc = progress(store, self.participant or None).model_dump(mode="json")
         except (StoreError, OSError) as err:
             self.app.call_from_thread(self._failed, str(err))
             return

@@ -1,0 +1,124 @@
+"""The debrief report as Markdown (GitHub-flavoured tables): deterministic, no clock, no paths."""
+
+from __future__ import annotations
+
+from simulator.debrief.models import Outcomes, Report
+from simulator.debrief.outcomes import ordinal
+from simulator.debrief.report import DONE
+from simulator.render.phrases import (
+    clarity_words,
+    kind,
+    looked_words,
+    plan_line,
+    routine_line,
+    signed,
+    who,
+)
+
+
+def escape(text: object) -> str:
+    """Participants' words as plain text in Markdown: no tables broken, no HTML let in."""
+    text = str(text).replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report) -> str:
+    """The report as Markdown."""
+    lines: list[str] = []
+    add = lines.append
+    add(f"# {kind(report)}: {escape(report.scenario_title)}")
+    add("")
+    add(f"Session `{report.session}` · {escape(report.session_title)} · seed {report.seed}")
+    if report.participants:
+        add("")
+        add("Participants: " + "; ".join(escape(who(p)) for p in report.participants) + ".")
+    add("")
+    add("## Performance management, element by element")
+    add("")
+    add("| | Sub-element | Level | Evidence | Missed opportunity |")
+    add("|---|---|---|---|---|")
+    for e in report.elements:
+        evidence = "<br>".join(escape(x) for x in e.evidence) or "—"
+        missed = "<br>".join(escape(x) for x in e.missed) or "—"
+        add(f"| {e.id} | {escape(e.name)} | **{e.level}** | {evidence} | {missed} |")
+    if report.routine:
+        add("")
+        add("## The routine")
+        add("")
+        for item in report.routine:
+            add(f"- {escape(routine_line(item))}")
+    if report.decisions:
+        add("")
+        add("## Decisions")
+        add("")
+        for d in report.decisions:
+            add(f"- {escape(d.meeting_title)}: {DONE[d.action]} {escape(d.name)}")
+    add("")
+    add("## Student outcomes, apart from practice")
+    add("")
+    if report.outcomes is None:
+        add("No decisions have taken effect yet: outcomes follow the first meeting.")
+    else:
+        lines += _outcomes(report.outcomes)
+    if report.reveal is not None:
+        add("")
+        add("## What was really going on")
+        for t in report.reveal:
+            add("")
+            add(f"### {t.title}")
+            add("")
+            add(t.explanation)
+            add("")
+            for ev in t.evidence:
+                add(f"- **{ev.view_title}** (`{ev.view}`), {ev.quarter}: {ev.note}")
+                add(f"  - How clearly this session's data showed it: "
+                    f"{escape(clarity_words(ev.clarity))}.")
+                add(f"  - {looked_words(ev.looked)}")
+    if report.poll:
+        add("")
+        add("## Poll")
+        add("")
+        add("| Meeting | Who | What went well | What could be improved |")
+        add("|---|---|---|---|")
+        for p in report.poll:
+            add(f"| {escape(p.meeting_title)} | {escape(who(p))} | "
+                f"{escape(p.went_well)} | {escape(p.improve)} |")
+    if report.take_home:
+        add("")
+        add("## Take-home: next steps for your State")
+        for home in report.take_home:
+            add("")
+            add(f"**{escape(who(home))}**")
+            add("")
+            for i, step in enumerate(home.steps, 1):
+                add(f"{i}. {escape(step)}")
+    add("")
+    return "\n".join(lines)
+
+
+def _outcomes(out: Outcomes) -> list[str]:
+    schools = ", ".join(s.name for s in out.schools)
+    lines = [
+        f"Priority school(s): {escape(schools)}. Change from {out.baseline} to {out.end}, "
+        f"replayed {out.replications} times with the same decisions "
+        f"(band: {out.band[0]}th–{out.band[1]}th percentile).",
+        "",
+        "| Plan | Subject | % on benchmark (mean) | band | this playthrough | "
+        "scale score (mean) | band |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in out.plans:
+        for g in p.growth:
+            pct, sc = g.pct, g.score
+            lines.append(
+                f"| {p.label} | {g.name} | {signed(pct.mean)} | "
+                f"{signed(pct.low)} to {signed(pct.high)} | "
+                f"{signed(pct.replication_0)} ({ordinal(pct.percentile_0)} pct) | "
+                f"{signed(sc.mean)} | {signed(sc.low)} to {signed(sc.high)} |")
+    lines.append("")
+    lines += [f"- {escape(plan_line(p))}" for p in out.plans]
+    lines.append("")
+    for s in out.summary:
+        lines += [f"> {s}", ">"]
+    lines.pop()
+    return lines

@@ -1,0 +1,67 @@
+"""The report's phrases, shared by its Markdown and HTML renderers so both say the same."""
+
+from __future__ import annotations
+
+from simulator.debrief.models import (
+    Clarity,
+    Looked,
+    Participant,
+    PlanOutcome,
+    PollAnswer,
+    Rating,
+    Report,
+    TakeHome,
+)
+
+
+def kind(report: Report) -> str:
+    """The report's heading: the final debrief, or the debrief after a meeting."""
+    return "Final debrief" if report.final else f"Debrief after {report.meeting.title}"
+
+
+def signed(x: float | None, nd: int = 1) -> str:
+    """A change with its sign and a true minus; "—" for none."""
+    if x is None:
+        return "—"
+    return f"{x:+.{nd}f}".replace("-", "−")
+
+
+def who(entry: Participant | PollAnswer | TakeHome) -> str:
+    """A participant as "Name (Role title)", or whichever of the two there is."""
+    name, role = entry.name, entry.role_title
+    return f"{name} ({role})" if name and role not in name else (name or role)
+
+
+def looked_words(looked: Looked) -> str:
+    """Whether, when and by whom the view that showed a hidden truth was opened."""
+    first = looked.first
+    if looked.opened and first is not None:
+        when = f" at {first.meeting}" if first.meeting else \
+            (f" in {first.quarter}" if first.quarter else "")
+        late = "" if looked.in_time else " (only before the data showed it)"
+        times = f", {looked.times} times" if looked.times > 1 else ""
+        return f"Opened by the {first.role}{when}{times}{late}."
+    if looked.related:
+        views = ", ".join(f"`{r.view}`" for r in looked.related)
+        return f"Not opened; nearby views were: {views}."
+    return "Not opened."
+
+
+def clarity_words(c: Clarity) -> str:
+    return f"{c.words} — {c.detail}"
+
+
+def plan_line(p: PlanOutcome) -> str:
+    """A plan's strategies, cost and staff in one line."""
+    names = ", ".join(p.names) if p.names else "no new strategies"
+    return f"{p.label}: {names} (${p.cost:,.0f}, {p.staff_fte:g} staff)"
+
+
+def routine_line(r: Rating) -> str:
+    """A routine quality's level with its evidence and missed opportunities."""
+    parts = [f"{r.name or r.id}: {r.level}"]
+    if r.evidence:
+        parts.append("evidence: " + "; ".join(r.evidence))
+    if r.missed:
+        parts.append("missed: " + "; ".join(r.missed))
+    return " — ".join(parts)
