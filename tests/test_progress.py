@@ -8,8 +8,8 @@ import pytest
 
 from simulator.debrief.progress import progress, render_table
 from simulator.formats.loading import load_scenario
+from simulator.session.home import Home, open_store
 from simulator.session.state import append_event
-from simulator.session.store import Store
 
 LEVELS = ["Inadequate", "Emerging", "Strong", "Exemplary"]
 IDS = ["A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "D1", "D2", "D3"]
@@ -32,7 +32,7 @@ def by_views(scenario, state, *, upto_meeting=None, sim=None):
 
 @pytest.fixture
 def store(tmp_path):
-    with Store.open(tmp_path) as s:
+    with open_store(None, Home(tmp_path)) as s:
         yield s
 
 
