@@ -330,3 +330,68 @@ def test_concurrent_first_open_of_a_fresh_home(tmp_path: Path) -> None:
     _release_together(tmp_path, [_python(OPENER, str(tmp_path), str(path), n) for n in names])
     with SqliteStore.open(path) as opened:
         assert sorted(s.title for s in opened.list_sessions()) == names
+
+
+def _refuse_kind(path: Path, kind: str) -> None:
+    """Make the file itself refuse events of ``kind``: a failure inside the transaction."""
+    raw = sqlite3.connect(path)
+    raw.execute(
+        f"CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = '{kind}'"
+        " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+    )
+    raw.commit()
+    raw.close()
+
+
+def test_append_many_stores_nothing_when_a_later_insert_fails(tmp_path: Path) -> None:
+    path = tmp_path / DB_FILENAME
+    with SqliteStore.open(path) as opened:
+        sid = opened.create_session("hudson", SHA, 1, "t").id
+    _refuse_kind(path, "record.added")
+    with SqliteStore.open(path) as store:
+        with pytest.raises(StoreError, match="refused by the test"):
+            store.append_many(sid, [
+                ("decision.made", "district", {"strategy": "s"}),
+                ("record.added", "district", {"record_id": "r"}),
+            ])
+        assert [e.kind for e in store.events(sid)] == ["session.created"]
+        assert store.append(sid, "note.added", "state", {"text": "still fine"}).seq == 2
+
+
+OLD_FILE = Path(__file__).parent / "data" / "sessions-schema-1.sqlite"
+"""A sessions file as pmsim 0.1.0 wrote it before the store became a protocol: the worked
+weak Hudson playthrough (18 events), one append at a time, between two stage changes."""
+
+
+def test_a_sessions_file_written_before_the_protocol_still_opens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pmsim.cli import main
+    from simulator.session.state import replay
+    from simulator.session.transcript import transcript_from_session
+
+    home = tmp_path / "home"
+    home.mkdir()
+    path = home / DB_FILENAME
+    path.write_bytes(OLD_FILE.read_bytes())
+    assert main(["session", "list", "--format", "json", "--home", str(home)]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["id"], row["stage"], row["seed"]) == ("v1weak01", "end", 1)
+
+    with SqliteStore.open(path) as store:
+        events = store.events("v1weak01")
+        assert [e.seq for e in events] == list(range(1, 22))
+        state = replay(events)
+        assert state.participants() == {"state": "Ana", "district": "Ben"}
+        assert state.closed_meetings == ["meeting-1", "meeting-2"]
+        exported = transcript_from_session(store, "v1weak01")
+        later = store.append_many("v1weak01", [("note.added", "state", {"text": "n"})] * 2)
+    logged = [(e.kind, e.role, e.payload) for e in events
+              if e.kind not in ("session.created", "stage.changed")]
+    assert [(e.event, e.by) for e in exported.events] == [(k, r) for k, r, _ in logged]
+    assert [e.seq for e in later] == [22, 23]
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    finally:
+        raw.close()
