@@ -38,7 +38,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
-def _python(code: str, *args: str) -> subprocess.Popen[str]:
+def python_child(code: str, *args: str) -> subprocess.Popen[str]:
     """Start a fresh interpreter that imports this checkout's simulator."""
     env = {
         **os.environ,
@@ -240,7 +240,7 @@ def test_a_closed_store_raises_store_error(tmp_path: Path) -> None:
 def test_an_appended_event_survives_a_killed_process(tmp_path: Path) -> None:
     with SqliteStore.open(tmp_path / DB_FILENAME) as opened:
         sid = opened.create_session("hudson", SHA, 1, "t").id
-    child = _python(
+    child = python_child(
         """
         import os, signal, sys
         from pathlib import Path
@@ -288,7 +288,7 @@ OPENER = """
 """
 
 
-def _release_together(gate: Path, children: list[subprocess.Popen[str]]) -> None:
+def release_together(gate: Path, children: list[subprocess.Popen[str]]) -> None:
     """Start the children's work at one moment, so that it really overlaps."""
     deadline = time.monotonic() + 20
     while len(list(gate.glob("ready-*"))) < len(children):
@@ -305,10 +305,10 @@ def test_concurrent_writers_lose_no_event(tmp_path: Path) -> None:
     path = tmp_path / "home" / DB_FILENAME
     with SqliteStore.open(path) as opened:
         sid = opened.create_session("hudson", SHA, 1, "t").id
-    _release_together(
+    release_together(
         tmp_path,
         [
-            _python(WRITER, str(tmp_path), str(path), sid, f"w{i}", str(count))
+            python_child(WRITER, str(tmp_path), str(path), sid, f"w{i}", str(count))
             for i in range(writers)
         ],
     )
@@ -327,7 +327,7 @@ def test_concurrent_writers_lose_no_event(tmp_path: Path) -> None:
 def test_concurrent_first_open_of_a_fresh_home(tmp_path: Path) -> None:
     path = tmp_path / "home" / DB_FILENAME
     names = [f"o{i}" for i in range(4)]
-    _release_together(tmp_path, [_python(OPENER, str(tmp_path), str(path), n) for n in names])
+    release_together(tmp_path, [python_child(OPENER, str(tmp_path), str(path), n) for n in names])
     with SqliteStore.open(path) as opened:
         assert sorted(s.title for s in opened.list_sessions()) == names
 

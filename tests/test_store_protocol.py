@@ -8,21 +8,16 @@ migrations, its file) is tested in test_store.py.
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
-import sys
-import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_store import python_child, release_together
 
 from simulator.session.home import Home, open_store
 from simulator.session.state import append_events
 from simulator.session.store import ConflictError, Store, UnknownSessionError
 
-ROOT = Path(__file__).resolve().parents[1]
 SHA = "12" * 32
 
 
@@ -120,24 +115,10 @@ def test_batches_of_two_writers_keep_together_and_number_without_gaps(
     store: Store, sid: str, store_url: str, tmp_path: Path
 ) -> None:
     writers, batches = ("w0", "w1"), 60
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(BATCH_WRITER), str(tmp_path), store_url, sid,
-             name, str(batches)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
+    release_together(tmp_path, [
+        python_child(BATCH_WRITER, str(tmp_path), store_url, sid, name, str(batches))
         for name in writers
-    ]
-    deadline = time.monotonic() + 20
-    while len(list(tmp_path.glob("ready-*"))) < len(children):
-        assert time.monotonic() < deadline, [c.poll() for c in children]
-        time.sleep(0.005)
-    (tmp_path / "go").touch()
-    for child in children:
-        _, err = child.communicate(timeout=60)
-        assert child.returncode == 0, err
+    ])
 
     events = store.events(sid)[1:]
     assert [e.seq for e in events] == list(range(2, 2 + len(writers) * batches * 3))
