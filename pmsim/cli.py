@@ -296,14 +296,14 @@ def _home_of(args: argparse.Namespace) -> Home:
     """The pmsim home of ``--home`` / ``$PMSIM_HOME``: reports and caches go there."""
     from simulator.session.home import Home
 
-    return Home.locate(args.home)
+    return Home.locate(getattr(args, "home", None))  # bare `pmsim` has no options
 
 
 def _open_store(args: argparse.Namespace) -> Store:
     """The store of ``--store`` / ``$PMSIM_STORE``, else the sessions file in the home."""
     from simulator.session.home import open_store, store_url
 
-    return open_store(store_url(args.store), _home_of(args))
+    return open_store(store_url(getattr(args, "store", None)), _home_of(args))
 
 
 def _session_list(args: argparse.Namespace) -> int:
@@ -423,6 +423,14 @@ def _progress(args: argparse.Namespace) -> int:
 
 
 def _play(args: argparse.Namespace) -> int:
+    from simulator.session.home import store_url
+    from simulator.session.store import StoreError
+
+    if store_url(getattr(args, "store", None)) is not None:
+        try:  # a store pmsim can't open is a message here, not an error inside the TUI
+            _open_store(args).close()
+        except StoreError as exc:
+            raise UserError(str(exc)) from None
     try:
         from tui.app import launch
     except ImportError as exc:  # pragma: no cover - a broken install
