@@ -105,7 +105,7 @@ def _report_options(p: argparse.ArgumentParser, *, store: bool) -> None:
 
 def _home(p: argparse.ArgumentParser, *, store: bool) -> None:
     """``--home`` (reports, caches) and, for a command that stores, ``--store``."""
-    p.add_argument("--home", type=Path, default=None,
+    p.add_argument("--home", type=Path, default=None, metavar="DIR",
                    help="the pmsim folder: reports, caches and the default sessions file"
                         " (default: $PMSIM_HOME or the user data dir)")
     if store:
