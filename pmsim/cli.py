@@ -18,6 +18,8 @@ from simulator import __version__
 
 if TYPE_CHECKING:
     from simulator.debrief.models import Report
+    from simulator.session.home import Home
+    from simulator.session.store import Store
 
 
 class UserError(Exception):
@@ -42,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--session", help="resume or join a saved session")
     play.add_argument("--role", choices=["state", "district", "both"], default=None,
                       help="which role this terminal plays (default: both, at one terminal)")
-    _home(play)
+    _home(play, store=True)
 
     scenario = sub.add_parser("scenario", help="list, show, validate scenario files")
     ssub = scenario.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -67,30 +69,30 @@ def _parser() -> argparse.ArgumentParser:
     sesub = session.add_subparsers(dest="action", metavar="ACTION", required=True)
     slist = sesub.add_parser("list", help="saved sessions: id, scenario, created, stage")
     slist.add_argument("--format", choices=["json", "table"], default="table")
-    _home(slist)
+    _home(slist, store=True)
     export = sesub.add_parser("export", help="a saved session's transcript (YAML) on stdout")
     export.add_argument("id", metavar="ID")
-    _home(export)
+    _home(export, store=True)
 
     debrief = sub.add_parser("debrief", help="score a transcript and print its debrief report")
     debrief.add_argument("scenario", help="built-in id (e.g. hudson) or a file path")
     debrief.add_argument("--transcript", required=True, metavar="FILE",
                          help="the records of a playthrough (as `pmsim session export` writes)")
-    _report_options(debrief)
+    _report_options(debrief, store=False)
 
     report = sub.add_parser("report", help="the debrief report of a saved session")
     report.add_argument("id", metavar="ID")
-    _report_options(report)
+    _report_options(report, store=True)
 
     progress = sub.add_parser("progress", help="a participant's attempts over time")
     progress.add_argument("--participant", metavar="NAME",
                           help="only this participant's sessions (default: every session)")
     progress.add_argument("--format", choices=["json", "table"], default="table")
-    _home(progress)
+    _home(progress, store=True)
     return parser
 
 
-def _report_options(p: argparse.ArgumentParser) -> None:
+def _report_options(p: argparse.ArgumentParser, *, store: bool) -> None:
     p.add_argument("--format", choices=["json", "md", "html"], default="md")
     p.add_argument("--replications", type=int, default=200,
                    help="replays of each plan for the outcomes (default 200)")
@@ -99,12 +101,18 @@ def _report_options(p: argparse.ArgumentParser) -> None:
                        help="the final debrief (with the reveal) even if meetings are open")
     stage.add_argument("--not-final", dest="final", action="store_false",
                        help="a debrief without the reveal even if every meeting is closed")
-    _home(p)
+    _home(p, store=store)
 
 
-def _home(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--home", type=Path, default=None,
-                   help="folder of the session store (default: $PMSIM_HOME or the user data dir)")
+def _home(p: argparse.ArgumentParser, *, store: bool) -> None:
+    """``--home`` (reports, caches) and, for a command that stores, ``--store``."""
+    p.add_argument("--home", type=Path, default=None, metavar="DIR",
+                   help="the pmsim folder: reports, caches and the default sessions file"
+                        " (default: $PMSIM_HOME or the user data dir)")
+    if store:
+        p.add_argument("--store", metavar="URL", default=None,
+                       help="where sessions are saved: sqlite:///PATH (default: $PMSIM_STORE,"
+                            " else the sessions file in the pmsim home)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,11 +293,25 @@ def _run(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- sessions
 
 
+def _home_of(args: argparse.Namespace) -> Home:
+    """The pmsim home of ``--home`` / ``$PMSIM_HOME``: reports and caches go there."""
+    from simulator.session.home import Home
+
+    return Home.locate(getattr(args, "home", None))  # bare `pmsim` has no options
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    """The store of ``--store`` / ``$PMSIM_STORE``, else the sessions file in the home."""
+    from simulator.session.home import open_store, store_url
+
+    return open_store(store_url(getattr(args, "store", None)), _home_of(args))
+
+
 def _session_list(args: argparse.Namespace) -> int:
-    from simulator.session.store import Store, StoreError
+    from simulator.session.store import StoreError
 
     try:
-        with Store.open(args.home) as store:
+        with _open_store(args) as store:
             sessions = store.list_sessions()
     except StoreError as exc:
         raise UserError(str(exc)) from None
@@ -307,11 +329,11 @@ def _session_list(args: argparse.Namespace) -> int:
 
 
 def _session_export(args: argparse.Namespace) -> int:
-    from simulator.session.store import Store, StoreError
+    from simulator.session.store import StoreError
     from simulator.session.transcript import transcript_from_session
 
     try:
-        with Store.open(args.home) as store:
+        with _open_store(args) as store:
             transcript = transcript_from_session(store, args.id)
     except StoreError as exc:
         raise UserError(str(exc)) from None
@@ -325,12 +347,6 @@ def _session_export(args: argparse.Namespace) -> int:
 def _check_replications(n: int) -> None:
     if n < 2 or n > 10_000:
         raise UserError("--replications must be between 2 and 10000", 2)
-
-
-def _cache_dir(home: Path | None) -> Path:
-    from simulator.session.store import default_home
-
-    return (default_home() if home is None else Path(home)) / "cache"
 
 
 def _print_report(doc: Report, fmt: str) -> None:
@@ -362,7 +378,7 @@ def _debrief(args: argparse.Namespace) -> int:
             f"{args.transcript} is a transcript of scenario '{transcript.scenario}', not '{sc.id}'"
         )
     doc = build_report(sc, transcript.state(), final=args.final, replications=args.replications,
-                       participants=transcript.participants, cache_dir=_cache_dir(args.home))
+                       participants=transcript.participants, cache_dir=_home_of(args).cache)
     _print_report(doc, args.format)
     return 0
 
@@ -370,12 +386,11 @@ def _debrief(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     _check_replications(args.replications)
     from simulator.session.state import replay
-    from simulator.session.store import Store, StoreError
+    from simulator.session.store import StoreError
 
     try:
-        with Store.open(args.home) as store:
+        with _open_store(args) as store:
             state = replay(store.events(args.id))
-            home = store.path.parent
     except StoreError as exc:
         raise UserError(str(exc)) from None
     loaded = _load(state.scenario)
@@ -385,7 +400,7 @@ def _report(args: argparse.Namespace) -> int:
     from simulator.debrief.report import build_report
 
     doc = build_report(loaded.scenario, state, final=args.final,
-                       replications=args.replications, cache_dir=home / "cache")
+                       replications=args.replications, cache_dir=_home_of(args).cache)
     _print_report(doc, args.format)
     return 0
 
@@ -393,10 +408,10 @@ def _report(args: argparse.Namespace) -> int:
 def _progress(args: argparse.Namespace) -> int:
     from simulator.debrief.progress import progress
     from simulator.render.text import progress_table
-    from simulator.session.store import Store, StoreError
+    from simulator.session.store import StoreError
 
     try:
-        with Store.open(args.home) as store:
+        with _open_store(args) as store:
             doc = progress(store, args.participant)
     except StoreError as exc:
         raise UserError(str(exc)) from None
@@ -411,6 +426,14 @@ def _progress(args: argparse.Namespace) -> int:
 
 
 def _play(args: argparse.Namespace) -> int:
+    from simulator.session.home import store_url
+    from simulator.session.store import StoreError
+
+    if store_url(getattr(args, "store", None)) is not None:
+        try:  # a store pmsim can't open is a message here, not an error inside the TUI
+            _open_store(args).close()
+        except StoreError as exc:
+            raise UserError(str(exc)) from None
     try:
         from tui.app import launch
     except ImportError as exc:  # pragma: no cover - a broken install
@@ -421,6 +444,7 @@ def _play(args: argparse.Namespace) -> int:
         session=getattr(args, "session", None),
         role=getattr(args, "role", None),
         home=getattr(args, "home", None),
+        store=getattr(args, "store", None),
     )
 
 

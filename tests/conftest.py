@@ -10,10 +10,12 @@ from simulator.formats.scenario import Scenario
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
-    """Point the session store at a fresh folder so no test touches real sessions."""
+    """Point the pmsim home at a fresh folder (and no store elsewhere), so no test touches
+    real sessions."""
     home = tmp_path_factory.mktemp("pmsim-home")
     monkeypatch.setenv("PMSIM_HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg"))
+    monkeypatch.delenv("PMSIM_STORE", raising=False)
     return home
 
 

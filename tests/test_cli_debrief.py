@@ -14,8 +14,8 @@ import pytest
 from pmsim.cli import main
 from simulator.debrief.report import schema
 from simulator.formats.loading import builtin_dir, load_scenario
+from simulator.session.home import Home, open_store
 from simulator.session.state import append_event
-from simulator.session.store import Store
 
 R = "8"
 LOCATED = re.compile(r"^.+:\d+:\d+: .+$")
@@ -30,7 +30,7 @@ def home(tmp_path):
 def session(home):
     """A two-meeting Hudson session, as the meeting room would have saved it."""
     sha = load_scenario("hudson").sha256
-    with Store.open(home) as store:
+    with open_store(None, Home(home)) as store:
         sid = store.create_session("hudson", sha, 1, "Pair 1",
                                    {"participants": {"state": "Ada", "district": "Ben"}}).id
 

@@ -49,7 +49,8 @@ def reference() -> str:
 def test_the_committed_reference_is_up_to_date(reference: str) -> None:
     committed = REFERENCE.read_text(encoding="utf-8") if REFERENCE.is_file() else ""
     assert committed == reference, (
-        "facilitator_guide/scenario-reference.md is out of date with simulator/formats/scenario.py: "
+        "facilitator_guide/scenario-reference.md is out of date with "
+        "simulator/formats/scenario.py: "
         f"run `{REGENERATE}` and commit it"
     )
 

@@ -8,8 +8,8 @@ from simulator.debrief.models import Debrief, Rating
 from simulator.debrief.progress import progress
 from simulator.formats.loading import load_scenario
 from simulator.render.text import progress_table
+from simulator.session.home import Home, open_store
 from simulator.session.state import append_event
-from simulator.session.store import Store
 
 LEVELS = ["Inadequate", "Emerging", "Strong", "Exemplary"]
 IDS = ["A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "D1", "D2", "D3"]
@@ -25,7 +25,7 @@ def by_views(scenario, state, *, upto_meeting=None, sim=None) -> Debrief:
 
 @pytest.fixture
 def store(tmp_path):
-    with Store.open(tmp_path) as s:
+    with open_store(None, Home(tmp_path)) as s:
         yield s
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.session.home import Home, open_store
 from simulator.session.state import (
     EVENT_MODELS,
     Note,
@@ -28,7 +29,7 @@ CREATED = {"scenario": "hudson", "scenario_sha256": SHA, "seed": 3, "title": "Pa
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path) as opened:
+    with open_store(None, Home(tmp_path)) as opened:
         yield opened
 
 
@@ -301,10 +302,10 @@ def test_record_fold_matches_a_plain_dict_model(ops: list[tuple[str, str, dict[s
 
 
 def test_take_home_answers_are_kept_one_per_role(tmp_path):
+    from simulator.session.home import Home, open_store
     from simulator.session.state import append_event, replay
-    from simulator.session.store import Store
 
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         info = store.create_session("hudson", "0" * 64, 1, "t")
         for steps in (["Pull subgroup data monthly"], ["Pull subgroup data monthly",
                                                        "Name an owner per strategy"]):
@@ -321,10 +322,10 @@ def test_take_home_answers_are_kept_one_per_role(tmp_path):
 
 
 def test_a_view_keeps_its_filters(tmp_path):
+    from simulator.session.home import Home, open_store
     from simulator.session.state import append_event, replay
-    from simulator.session.store import Store
 
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         info = store.create_session("hudson", "0" * 64, 1, "t")
         append_event(store, info.id, "view.opened", "state",
                      {"view": "reading/hudson-ms/strand", "quarter": "Q2",

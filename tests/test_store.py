@@ -17,16 +17,15 @@ from pathlib import Path
 import pytest
 
 from simulator.session import store as store_module
+from simulator.session.home import DB_FILENAME
+from simulator.session.sqlite import SCHEMA_VERSION, SqliteStore
 from simulator.session.store import (
-    DB_FILENAME,
     ID_ALPHABET,
     ID_LENGTH,
-    SCHEMA_VERSION,
     ConflictError,
     Store,
     StoreError,
     UnknownSessionError,
-    default_home,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,11 +34,11 @@ SHA = "ab" * 32
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "home") as opened:
+    with SqliteStore.open(tmp_path / "home" / DB_FILENAME) as opened:
         yield opened
 
 
-def _python(code: str, *args: str) -> subprocess.Popen[str]:
+def python_child(code: str, *args: str) -> subprocess.Popen[str]:
     """Start a fresh interpreter that imports this checkout's simulator."""
     env = {
         **os.environ,
@@ -54,34 +53,11 @@ def _python(code: str, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def test_default_home_is_pmsim_home_when_set(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("PMSIM_HOME", str(tmp_path / "elsewhere"))
-    assert default_home() == tmp_path / "elsewhere"
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="XDG_DATA_HOME is the Linux convention")
-def test_default_home_falls_back_to_xdg_data_home(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.delenv("PMSIM_HOME", raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert default_home() == tmp_path / "xdg" / "pmsim"
-
-
-def test_open_without_home_uses_pmsim_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("PMSIM_HOME", str(tmp_path / "env-home"))
-    with Store.open() as opened:
-        assert opened.path == tmp_path / "env-home" / DB_FILENAME
-    assert (tmp_path / "env-home" / DB_FILENAME).is_file()
-
-
 def test_open_creates_a_wal_file_at_the_current_schema(tmp_path: Path) -> None:
-    home = tmp_path / "a" / "b"
-    with Store.open(home):
+    path = tmp_path / "a" / "b" / DB_FILENAME
+    with SqliteStore.open(path):
         pass
-    raw = sqlite3.connect(home / DB_FILENAME)
+    raw = sqlite3.connect(path)
     try:
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert raw.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
@@ -97,9 +73,9 @@ def test_connection_is_durable_and_enforces_foreign_keys(store: Store) -> None:
 
 
 def test_reopening_keeps_sessions(tmp_path: Path) -> None:
-    with Store.open(tmp_path) as first:
+    with SqliteStore.open(tmp_path / DB_FILENAME) as first:
         info = first.create_session("hudson", SHA, 7, "Pair 3")
-    with Store.open(tmp_path) as second:
+    with SqliteStore.open(tmp_path / DB_FILENAME) as second:
         assert second.get(info.id) == info
 
 
@@ -238,23 +214,23 @@ def test_errors_are_store_errors() -> None:
 
 
 def test_a_file_from_a_newer_pmsim_is_refused(tmp_path: Path) -> None:
-    with Store.open(tmp_path):
+    with SqliteStore.open(tmp_path / DB_FILENAME):
         pass
     raw = sqlite3.connect(tmp_path / DB_FILENAME)
     raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     raw.close()
     with pytest.raises(StoreError, match="newer pmsim"):
-        Store.open(tmp_path)
+        SqliteStore.open(tmp_path / DB_FILENAME)
 
 
 def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / DB_FILENAME).write_text("not sqlite at all" * 100)
     with pytest.raises(StoreError, match=DB_FILENAME):
-        Store.open(tmp_path)
+        SqliteStore.open(tmp_path / DB_FILENAME)
 
 
 def test_a_closed_store_raises_store_error(tmp_path: Path) -> None:
-    with Store.open(tmp_path) as opened:
+    with SqliteStore.open(tmp_path / DB_FILENAME) as opened:
         sid = opened.create_session("hudson", SHA, 1, "t").id
     with pytest.raises(StoreError):
         opened.events(sid)
@@ -262,25 +238,25 @@ def test_a_closed_store_raises_store_error(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_an_appended_event_survives_a_killed_process(tmp_path: Path) -> None:
-    with Store.open(tmp_path) as opened:
+    with SqliteStore.open(tmp_path / DB_FILENAME) as opened:
         sid = opened.create_session("hudson", SHA, 1, "t").id
-    child = _python(
+    child = python_child(
         """
         import os, signal, sys
         from pathlib import Path
-        from simulator.session.store import Store
-        store = Store.open(Path(sys.argv[1]))
+        from simulator.session.sqlite import SqliteStore
+        store = SqliteStore.open(Path(sys.argv[1]))
         event = store.append(sys.argv[2], "note.added", "state", {"text": "saved"})
         print(event.seq, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
         """,
-        str(tmp_path),
+        str(tmp_path / DB_FILENAME),
         sid,
     )
     out, err = child.communicate(timeout=30)
     assert child.returncode == -signal.SIGKILL, err
     assert out.strip() == "2"
-    with Store.open(tmp_path) as reopened:
+    with SqliteStore.open(tmp_path / DB_FILENAME) as reopened:
         [event] = reopened.events(sid, after=1)
     assert (event.seq, event.payload) == (2, {"text": "saved"})
 
@@ -288,9 +264,9 @@ def test_an_appended_event_survives_a_killed_process(tmp_path: Path) -> None:
 WRITER = """
     import sys, time
     from pathlib import Path
-    from simulator.session.store import Store
-    gate, home, sid, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
-    with Store.open(home) as store:
+    from simulator.session.sqlite import SqliteStore
+    gate, path, sid, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+    with SqliteStore.open(path) as store:
         (gate / f"ready-{name}").touch()
         while not (gate / "go").exists():
             time.sleep(0.001)
@@ -302,17 +278,17 @@ WRITER = """
 OPENER = """
     import sys, time
     from pathlib import Path
-    from simulator.session.store import Store
-    gate, home, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    from simulator.session.sqlite import SqliteStore
+    gate, path, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     (gate / f"ready-{name}").touch()
     while not (gate / "go").exists():
         time.sleep(0.001)
-    with Store.open(home) as store:
+    with SqliteStore.open(path) as store:
         store.create_session("hudson", "x", 1, name)
 """
 
 
-def _release_together(gate: Path, children: list[subprocess.Popen[str]]) -> None:
+def release_together(gate: Path, children: list[subprocess.Popen[str]]) -> None:
     """Start the children's work at one moment, so that it really overlaps."""
     deadline = time.monotonic() + 20
     while len(list(gate.glob("ready-*"))) < len(children):
@@ -326,18 +302,18 @@ def _release_together(gate: Path, children: list[subprocess.Popen[str]]) -> None
 
 def test_concurrent_writers_lose_no_event(tmp_path: Path) -> None:
     writers, count = 4, 200
-    home = tmp_path / "home"
-    with Store.open(home) as opened:
+    path = tmp_path / "home" / DB_FILENAME
+    with SqliteStore.open(path) as opened:
         sid = opened.create_session("hudson", SHA, 1, "t").id
-    _release_together(
+    release_together(
         tmp_path,
         [
-            _python(WRITER, str(tmp_path), str(home), sid, f"w{i}", str(count))
+            python_child(WRITER, str(tmp_path), str(path), sid, f"w{i}", str(count))
             for i in range(writers)
         ],
     )
 
-    with Store.open(home) as reopened:
+    with SqliteStore.open(path) as reopened:
         events = reopened.events(sid)
     assert [e.seq for e in events] == list(range(1, writers * count + 2))
     for i in range(writers):
@@ -349,8 +325,73 @@ def test_concurrent_writers_lose_no_event(tmp_path: Path) -> None:
 
 
 def test_concurrent_first_open_of_a_fresh_home(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+    path = tmp_path / "home" / DB_FILENAME
     names = [f"o{i}" for i in range(4)]
-    _release_together(tmp_path, [_python(OPENER, str(tmp_path), str(home), n) for n in names])
-    with Store.open(home) as opened:
+    release_together(tmp_path, [python_child(OPENER, str(tmp_path), str(path), n) for n in names])
+    with SqliteStore.open(path) as opened:
         assert sorted(s.title for s in opened.list_sessions()) == names
+
+
+def _refuse_kind(path: Path, kind: str) -> None:
+    """Make the file itself refuse events of ``kind``: a failure inside the transaction."""
+    raw = sqlite3.connect(path)
+    raw.execute(
+        f"CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = '{kind}'"
+        " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+    )
+    raw.commit()
+    raw.close()
+
+
+def test_append_many_stores_nothing_when_a_later_insert_fails(tmp_path: Path) -> None:
+    path = tmp_path / DB_FILENAME
+    with SqliteStore.open(path) as opened:
+        sid = opened.create_session("hudson", SHA, 1, "t").id
+    _refuse_kind(path, "record.added")
+    with SqliteStore.open(path) as store:
+        with pytest.raises(StoreError, match="refused by the test"):
+            store.append_many(sid, [
+                ("decision.made", "district", {"strategy": "s"}),
+                ("record.added", "district", {"record_id": "r"}),
+            ])
+        assert [e.kind for e in store.events(sid)] == ["session.created"]
+        assert store.append(sid, "note.added", "state", {"text": "still fine"}).seq == 2
+
+
+OLD_FILE = Path(__file__).parent / "data" / "sessions-schema-1.sqlite"
+"""A sessions file as pmsim 0.1.0 wrote it before the store became a protocol: the worked
+weak Hudson playthrough (18 events), one append at a time, between two stage changes."""
+
+
+def test_a_sessions_file_written_before_the_protocol_still_opens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pmsim.cli import main
+    from simulator.session.state import replay
+    from simulator.session.transcript import transcript_from_session
+
+    home = tmp_path / "home"
+    home.mkdir()
+    path = home / DB_FILENAME
+    path.write_bytes(OLD_FILE.read_bytes())
+    assert main(["session", "list", "--format", "json", "--home", str(home)]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["id"], row["stage"], row["seed"]) == ("v1weak01", "end", 1)
+
+    with SqliteStore.open(path) as store:
+        events = store.events("v1weak01")
+        assert [e.seq for e in events] == list(range(1, 22))
+        state = replay(events)
+        assert state.participants() == {"state": "Ana", "district": "Ben"}
+        assert state.closed_meetings == ["meeting-1", "meeting-2"]
+        exported = transcript_from_session(store, "v1weak01")
+        later = store.append_many("v1weak01", [("note.added", "state", {"text": "n"})] * 2)
+    logged = [(e.kind, e.role, e.payload) for e in events
+              if e.kind not in ("session.created", "stage.changed")]
+    assert [(e.event, e.by) for e in exported.events] == [(k, r) for k, r, _ in logged]
+    assert [e.seq for e in later] == [22, 23]
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    finally:
+        raw.close()

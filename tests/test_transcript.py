@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from simulator.formats.loading import builtin_dir, builtin_paths
 from simulator.formats.scenario import Scenario
+from simulator.session.home import Home, open_store
 from simulator.session.state import EVENT_MODELS, SessionState, append_event, replay
 from simulator.session.store import Store
 from simulator.session.transcript import (
@@ -287,7 +288,7 @@ def _comparable(state: SessionState) -> dict[str, Any]:
 
 
 def test_session_to_transcript_to_replay_gives_the_same_state(tmp_path: Path) -> None:
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         sid = _play(store)
         original = replay(store.events(sid))
         transcript = transcript_from_session(store, sid)
@@ -304,7 +305,7 @@ def test_session_to_transcript_to_replay_gives_the_same_state(tmp_path: Path) ->
 
 
 def test_a_transcript_can_be_made_from_a_replayed_state_and_its_events(tmp_path: Path) -> None:
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         sid = _play(store)
         events = store.events(sid)
         from_info = transcript_from_session(store, sid)
@@ -312,7 +313,7 @@ def test_a_transcript_can_be_made_from_a_replayed_state_and_its_events(tmp_path:
 
 
 def test_to_yaml_is_deterministic_and_leaves_defaults_out(tmp_path: Path) -> None:
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         transcript = transcript_from_session(store, _play(store))
     text = transcript.to_yaml()
     assert text == transcript.to_yaml()
@@ -331,7 +332,7 @@ def test_events_for_replay_start_with_the_session_and_number_every_event() -> No
 def test_an_unknown_id_raises_the_stores_error(tmp_path: Path) -> None:
     from simulator.session.store import UnknownSessionError
 
-    with Store.open(tmp_path) as store, pytest.raises(UnknownSessionError):
+    with open_store(None, Home(tmp_path)) as store, pytest.raises(UnknownSessionError):
         transcript_from_session(store, "nosuchid")
 
 
@@ -351,10 +352,10 @@ def test_any_text_survives_the_yaml_round_trip(texts: list[str], role: str) -> N
 
 
 def test_a_session_export_keeps_the_participants_names(tmp_path):
-    from simulator.session.store import Store
+    from simulator.session.home import Home, open_store
     from simulator.session.transcript import parse_transcript, transcript_from_session
 
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         info = store.create_session("hudson", "0" * 64, 1, "t",
                                     payload={"participant": "Ana", "role": "state"})
         exported = transcript_from_session(store, info.id)

@@ -9,7 +9,7 @@ import pytest
 from test_tui_meetings import until as _until
 from textual.widgets import DataTable, Select, Static
 
-from simulator.session.store import Store
+from simulator.session.home import Home, open_store
 from tui.app import PmsimApp
 from tui.widgets.charts import TrendChart, nice_ticks
 
@@ -96,7 +96,7 @@ def test_strands_by_subgroup_are_recorded_with_their_group(tmp_path: Path) -> No
             return app.room.session_id
 
     sid = asyncio.run(run())
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         views = [(e.payload["view"], e.payload["filters"]) for e in store.events(sid)
                  if e.kind == "view.opened"]
     assert ("reading/hudson-ms/strand", {"group": "all"}) in views

@@ -20,6 +20,7 @@ from textual.widgets import Input, OptionList, Static, TabbedContent
 from simulator.formats.loading import builtin_dir
 from simulator.session import store as store_module
 from simulator.session.client import Room
+from simulator.session.home import Home
 from simulator.session.state import append_event
 from simulator.session.transcript import load_transcript
 from tui.app import PmsimApp
@@ -36,7 +37,7 @@ def seed_session(home: Path, *, through: str, close: bool = True, screen: str = 
     the closing of meeting ``through`` (left open unless ``close``), on ``screen``; the
     poll of meeting ``through`` answered by both leads if ``polls``."""
     transcript = load_transcript(transcript_path)
-    room = Room.new(home, "hudson", transcript.seed, "both")
+    room = Room.new(Home(home), "hudson", transcript.seed, "both")
     sid = room.session_id
     for entry in transcript.events:
         kind, role = entry.event, entry.by  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from test_tui_meetings import until as _until
 from textual.widgets import Button, DataTable, Static
 
 from simulator.engine.simulation import Decision, Simulation
-from simulator.session.store import Store
+from simulator.session.home import Home, open_store
 from tui.app import PmsimApp
 from tui.widgets.forms import RecordForm
 
@@ -33,7 +33,7 @@ def _hint(app: PmsimApp) -> str:
 
 
 def _events(home: Path, sid: str, kind: str) -> list:
-    with Store.open(home) as store:
+    with open_store(None, Home(home)) as store:
         return [e for e in store.events(sid) if e.kind == kind]
 
 
@@ -145,7 +145,7 @@ def test_the_speaker_at_a_shared_terminal_is_the_events_role(tmp_path: Path) -> 
     records = _events(tmp_path, sid, "record.added")
     assert [(e.role, e.payload["fields"]["who"]) for e in records] == [
         ("state", "School board"), ("district", "Hudson MS families")]
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         assert "both" not in {e.role for e in store.events(sid)[1:]}
 
 

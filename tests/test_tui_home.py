@@ -12,7 +12,7 @@ from pathlib import Path
 from test_tui_meetings import until as _until
 from textual.widgets import Input, OptionList
 
-from simulator.session.store import Store
+from simulator.session.home import Home, open_store
 from tui.app import PmsimApp
 
 SIZE = (100, 30)
@@ -77,7 +77,7 @@ def test_new_session_records_the_participants_names(tmp_path: Path) -> None:
             assert "session" in app.screen.sub_title
 
     asyncio.run(run())
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         (info,) = store.list_sessions()
         created = store.events(info.id)[0]
     assert created.kind == "session.created"
@@ -97,7 +97,7 @@ def test_without_names_the_session_has_no_participant_key(tmp_path: Path) -> Non
             await _until(pilot, lambda: type(app.screen).__name__ == "BriefingScreen")
 
     asyncio.run(run())
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         (info,) = store.list_sessions()
         created = store.events(info.id)[0]
     assert "participant" not in created.payload

@@ -14,7 +14,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, Static
 
-from simulator.session.store import Store
+from simulator.session.home import Home, open_store
 from tui.app import PmsimApp
 from tui.widgets.forms import RecordForm
 
@@ -41,7 +41,7 @@ def screen_name(app: PmsimApp) -> str:
 
 
 def events(home: Path, session_id: str) -> list:
-    with Store.open(home) as store:
+    with open_store(None, Home(home)) as store:
         return store.events(session_id)
 
 

@@ -19,8 +19,8 @@ from textual.widgets import Input, OptionList, Static
 from simulator.debrief.progress import progress
 from simulator.formats.loading import builtin_dir, load_scenario
 from simulator.session import store as store_module
+from simulator.session.home import Home, open_store
 from simulator.session.state import append_event
-from simulator.session.store import Store
 from simulator.session.transcript import load_transcript
 from tui.app import PmsimApp
 from tui.screens.progress import EMPTY, ProgressScreen, ProgressTable
@@ -47,7 +47,7 @@ def attempt(home: Path, created: dict, which: str = "weak", through: str | None 
     """A Hudson session holding a worked transcript's events (up to the closing of
     meeting ``through``, or all of them)."""
     transcript = load_transcript(builtin_dir() / f"hudson-{which}-transcript.yaml")
-    with Store.open(home) as store:
+    with open_store(None, Home(home)) as store:
         sid = store.create_session("hudson", load_scenario("hudson").sha256, transcript.seed,
                                    f"Hudson · {which}", created).id
         for entry in transcript.events:
@@ -94,7 +94,7 @@ def cells(table: ProgressTable, row: str) -> list[str]:
 def test_levels_per_attempt_match_progress_and_improve_from_weak_to_strong(
         tmp_path: Path) -> None:
     ana = seed_attempts(tmp_path)
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         expected = progress(store, "Ana").model_dump(mode="json")["attempts"]
     assert [a["session"] for a in expected] == ana
     app = PmsimApp(home=tmp_path, pace=0)
@@ -151,7 +151,7 @@ def test_everyone_is_grouped_by_participant_and_q_goes_home(tmp_path: Path) -> N
 
 def test_no_attempts_yet(tmp_path: Path) -> None:
     attempt(tmp_path, ANA, through="meeting-1")  # Ana's; none is Zoe's
-    with Store.open(tmp_path) as store:
+    with open_store(None, Home(tmp_path)) as store:
         sid = store.create_session("hudson", "00" * 32, 1, "not closed", {"participant": "Zoe"})
     assert sid
     app = PmsimApp(home=tmp_path, pace=0)

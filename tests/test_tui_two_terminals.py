@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import DataTable
 
 from simulator.session.client import Room
+from simulator.session.home import Home
 from tui.app import PmsimApp
 
 SIZE = (100, 30)
@@ -21,7 +22,7 @@ def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_district_terminal_sees_state_records_and_follows_the_meeting(tmp_path: Path) -> None:
-    state = Room.new(tmp_path, "hudson", 1, role="state")
+    state = Room.new(Home(tmp_path), "hudson", 1, role="state")
     state.set_stage("meeting-1", "meeting")
     sid = state.session_id
     app = PmsimApp(session=sid, role="district", home=tmp_path, pace=0, poll_interval=0.2)

@@ -19,11 +19,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, LoadingIndicator, Static
 
+from simulator.session.home import Home, open_store, store_url
 from tui.commands import ScreenActions
 
 if TYPE_CHECKING:
     from simulator.session.client import Room
-    from simulator.session.store import Event
+    from simulator.session.store import Event, Store
     from tui.screens.dialogs import PassingScreen
 
 SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes", "debrief")
@@ -69,6 +70,7 @@ class PmsimApp(App[int]):
         session: str | None = None,
         role: str | None = None,
         home: Path | str | None = None,
+        store: str | None = None,
         *,
         pace: float = 0.2,
         poll_interval: float = 0.5,
@@ -78,7 +80,10 @@ class PmsimApp(App[int]):
         self.start_seed = seed if seed is not None else 1
         self.start_session = session
         self.role = role or "both"
-        self.home = Path(home) if home is not None else None
+        self.home = Home.locate(home)
+        """Where reports and caches go (and sessions, unless ``store_url`` says otherwise)."""
+        self.store_url = store_url(store)
+        """The store's URL (``--store`` / ``$PMSIM_STORE``); None: the home's sessions file."""
         self.pace = pace
         """Seconds per simulated quarter while time passes (0 in tests)."""
         self.poll_interval = poll_interval
@@ -91,6 +96,10 @@ class PmsimApp(App[int]):
         self._poll_timer: Timer | None = None
         self._simulating = False
         self._direct = bool(scenario or session)
+
+    def open_store(self) -> Store:
+        """The sessions' store, for a screen that lists or reads them (close it after)."""
+        return open_store(self.store_url, self.home)
 
     # ------------------------------------------------------------------ start
 
@@ -122,10 +131,10 @@ class PmsimApp(App[int]):
 
         try:
             if session:
-                room = Room.resume(self.home, session, self.role)
+                room = Room.resume(self.home, session, self.role, store_url=self.store_url)
             else:
                 room = Room.new(self.home, scenario or "hudson", seed, self.role,
-                                participant=participant)
+                                participant=participant, store_url=self.store_url)
             room.simulate(room.plan())
         except ScenarioError as err:
             self.call_from_thread(self._open_failed, "invalid scenario:\n" +
@@ -393,8 +402,10 @@ def launch(
     session: str | None = None,
     role: str | None = None,
     home: Path | str | None = None,
+    store: str | None = None,
 ) -> int:
     """Run the TUI; the exit status for ``pmsim``."""
-    app = PmsimApp(scenario=scenario, seed=seed, session=session, role=role, home=home)
+    app = PmsimApp(scenario=scenario, seed=seed, session=session, role=role, home=home,
+                   store=store)
     app.run()
     return app.return_code or 0

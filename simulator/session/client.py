@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.engine.playthrough import Plan
-from simulator.session.state import Record, SessionState, append_event, plan_of, replay
+from simulator.session.home import Home, open_store
+from simulator.session.state import (
+    Record,
+    SessionState,
+    append_event,
+    append_events,
+    plan_of,
+    replay,
+)
 from simulator.session.store import Event, Store
 
 if TYPE_CHECKING:
@@ -40,6 +48,8 @@ class Room:
     """A session being played at this terminal, in one role (or both)."""
 
     store: Store
+    home: Home
+    """Where this terminal keeps reports and caches (the store may be elsewhere)."""
     loaded: LoadedScenario
     state: SessionState
     role: str = "both"
@@ -58,39 +68,49 @@ class Room:
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def new(cls, home: Path | None, scenario: str, seed: int, role: str = "both",
-            participant: str = "") -> Room:
+    def new(cls, home: Home, scenario: str, seed: int, role: str = "both",
+            participant: str = "", store_url: str | None = None) -> Room:
         """Create a session on a scenario (built-in id or path) and open it.
 
         ``participant`` (who plays, e.g. "Ana & Ben") goes into the session.created
         payload and the session's title, so attempts can be followed across sessions.
+        The session is saved in the store at ``store_url``, else in ``home``.
         """
         from simulator.formats.loading import load_scenario
 
         loaded = load_scenario(scenario)
-        store = Store.open(home)
         ref = loaded.scenario.id if _is_builtin(loaded.path) else str(loaded.path)
         title = f"{loaded.scenario.title} · seed {seed}"
         participant = " ".join(participant.split())
         if participant:
             title += f" · {participant}"
-        info = store.create_session(
-            ref, loaded.sha256, seed, title,
-            payload={"participant": participant, "role": role} if participant else None,
-        )
-        state = replay(store.events(info.id))
-        return cls(store, loaded, state, role)
+        store = open_store(store_url, home)
+        try:
+            info = store.create_session(
+                ref, loaded.sha256, seed, title,
+                payload={"participant": participant, "role": role} if participant else None,
+            )
+            state = replay(store.events(info.id))
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, home, loaded, state, role)
 
     @classmethod
-    def resume(cls, home: Path | None, session_id: str, role: str = "both") -> Room:
+    def resume(cls, home: Home, session_id: str, role: str = "both",
+               store_url: str | None = None) -> Room:
         """Open a saved session (raises UnknownSessionError for an unknown id)."""
         from simulator.formats.loading import load_scenario
 
-        store = Store.open(home)
-        state = replay(store.events(session_id))
-        loaded = load_scenario(state.scenario)
-        return cls(store, loaded, state, role, scenario_changed=loaded.sha256 !=
-                   state.scenario_sha256)
+        store = open_store(store_url, home)
+        try:
+            state = replay(store.events(session_id))
+            loaded = load_scenario(state.scenario)
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, home, loaded, state, role,
+                   scenario_changed=loaded.sha256 != state.scenario_sha256)
 
     def close(self) -> None:
         self.store.close()
@@ -181,15 +201,21 @@ class Room:
         self, meeting: str, strategy: str, action: str, fields: dict[str, Any],
         options: dict[str, Any] | None = None,
     ) -> str:
-        """A decision is both a record (for the meeting's minutes) and a decision.made."""
-        self.append(
-            "decision.made",
-            {"meeting": meeting, "strategy": strategy, "action": action,
-             "options": options or {}},
-        )
-        return self.add_record(
-            meeting, "decision", {"strategy": strategy, "action": action, **fields}
-        )
+        """A decision is both a decision.made and a record for the meeting's minutes.
+
+        The two are saved in one transaction, so no decision is ever without its minute.
+        """
+        record_id = f"decision-{secrets.token_hex(4)}"
+        decided = {"meeting": meeting, "strategy": strategy, "action": action,
+                   "options": options or {}}
+        minute = {"meeting": meeting, "record_id": record_id, "kind": "decision",
+                  "fields": {"strategy": strategy, "action": action, **fields}}
+        role = self.event_role
+        events = append_events(self.store, self.session_id,
+                               [("decision.made", role, decided), ("record.added", role, minute)])
+        self.written.update(e.seq for e in events)
+        self.sync()
+        return record_id
 
     def open_view(self, view: str, quarter: str | None, filters: dict[str, str] | None = None
                   ) -> None:

@@ -11,7 +11,7 @@ just removed is dropped, not an error).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, ClassVar, NamedTuple
 
@@ -20,7 +20,7 @@ from pydantic_core import PydanticSerializationError
 
 from simulator.engine.playthrough import Plan
 from simulator.formats.routine import DecisionAction, RecordKind
-from simulator.session.store import INITIAL_STAGE, SESSION_CREATED, Event, Store
+from simulator.session.store import INITIAL_STAGE, SESSION_CREATED, Event, NewEvent, Store
 
 Name = Annotated[str, StringConstraints(min_length=1)]
 
@@ -181,11 +181,25 @@ def append_event(
     store: Store, session_id: str, kind: str, role: str, payload: dict[str, Any]
 ) -> Event:
     """Validate, then append and commit: once this returns, the event is saved."""
+    return store.append(session_id, *_checked(kind, role, payload))
+
+
+def append_events(store: Store, session_id: str, events: Sequence[NewEvent]) -> list[Event]:
+    """Validate every event, then append them as one transaction: all are saved, or none.
+
+    For events that belong together (a decision and its minute): no crash and
+    no other writer can come between them, and one invalid payload stores none.
+    """
+    return store.append_many(session_id, [_checked(*event) for event in events])
+
+
+def _checked(kind: str, role: str, payload: dict[str, Any]) -> NewEvent:
+    """The event as it will be stored, or ValueError saying what's wrong with it."""
     if kind == SESSION_CREATED:
         raise ValueError("session.created is written only by Store.create_session")
     if not isinstance(role, str) or not role:
         raise ValueError(f"an event needs a role, got {role!r}")
-    return store.append(session_id, kind, role, validate_payload(kind, payload))
+    return kind, role, validate_payload(kind, payload)
 
 
 @dataclass(frozen=True)

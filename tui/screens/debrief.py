@@ -506,10 +506,7 @@ class DebriefScreen(SessionScreen):
         room = self.room
         return build_report(room.scenario, state, final=final,
                             replications=getattr(self.app, "report_replications", 200),
-                            cache_dir=self._home() / "cache")
-
-    def _home(self) -> Path:
-        return Path(self.room.store.path).parent
+                            cache_dir=self.room.home.cache)
 
     def _report_ready(self, key: tuple[str, bool], report: dict[str, Any]) -> None:
         if self._building == key:
@@ -540,7 +537,7 @@ class DebriefScreen(SessionScreen):
         try:
             report = self._report_of(state, key[1])  # with the poll and take-home as now
             stem = f"pmsim-{state.session_id}-{'final' if key[1] else key[0]}"
-            folder = self._home() / "reports"
+            folder = self.room.home.reports
             md, page = folder / f"{stem}.md", folder / f"{stem}.html"
             write_atomic(md, render_markdown(report))
             write_atomic(page, render_html(report))

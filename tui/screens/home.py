@@ -88,12 +88,12 @@ class HomeScreen(Screen):
     def load_lists(self) -> None:
         """List the scenarios from their YAML first (fast), then validate them (pydantic)."""
         from scenarios import builtin_paths
-        from simulator.session.store import Store, StoreError
+        from simulator.session.store import StoreError
 
         files = builtin_paths()
         entries = [e for e in map(quick_entry, files) if e is not None]
         try:
-            with Store.open(self.app.home) as store:  # type: ignore[attr-defined]
+            with self.app.open_store() as store:  # type: ignore[attr-defined]
                 sessions = store.list_sessions()
         except StoreError as err:
             sessions = []

@@ -133,10 +133,10 @@ class ProgressScreen(Screen):
     def load(self) -> None:
         from simulator.debrief.progress import progress
         from simulator.formats.rubric import SUB_ELEMENTS
-        from simulator.session.store import Store, StoreError
+        from simulator.session.store import StoreError
 
         try:
-            with Store.open(self.app.home) as store:  # type: ignore[attr-defined]
+            with self.app.open_store() as store:  # type: ignore[attr-defined]
                 doc = progress(store, self.participant or None).model_dump(mode="json")
         except (StoreError, OSError) as err:
             self.app.call_from_thread(self._failed, str(err))

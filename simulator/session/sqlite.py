@@ -1,0 +1,320 @@
+"""The embedded store: every session in one SQLite file (WAL).
+
+Two terminals may play the same session at once through the same file, so
+every append takes the write lock (``BEGIN IMMEDIATE``), numbers its events
+from ``max(seq) + 1`` and commits with ``synchronous=FULL`` before returning:
+concurrent appends serialise instead of losing one another, and a killed
+process loses nothing it was told is saved.
+
+Standard library only, so that ``pmsim session list`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+from simulator.session import store as base
+from simulator.session.store import (
+    ID_ATTEMPTS,
+    INITIAL_STAGE,
+    SESSION_CREATED,
+    STAGE_CHANGED,
+    SYSTEM_ROLE,
+    Event,
+    NewEvent,
+    SessionInfo,
+    Store,
+    StoreError,
+    canonical_json,
+    check_expected,
+    session_created_json,
+    unknown_session,
+)
+
+BUSY_TIMEOUT_S = 10.0
+"""How long an append waits for another process's write before giving up."""
+
+# Migration i takes the schema from version i to i + 1; append one to change the
+# schema, never edit a shipped one. Statements run one by one in a single
+# transaction (``executescript`` would commit half-way).
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            scenario TEXT NOT NULL,
+            scenario_sha256 TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            created TEXT NOT NULL
+        )""",
+        """CREATE TABLE events (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL CHECK (seq >= 1),
+            kind TEXT NOT NULL,
+            role TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        ) WITHOUT ROWID""",
+        # The stage of a session is its latest stage.changed event: one index probe.
+        "CREATE INDEX events_by_kind ON events (session_id, kind, seq)",
+        "CREATE INDEX sessions_by_created ON sessions (created)",
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+_SESSION_COLUMNS = f"""
+    s.id, s.scenario, s.scenario_sha256, s.seed, s.title, s.created,
+    COALESCE(
+        (SELECT json_extract(e.payload, '$.stage') FROM events AS e
+         WHERE e.session_id = s.id AND e.kind = '{STAGE_CHANGED}'
+         ORDER BY e.seq DESC LIMIT 1),
+        '{INITIAL_STAGE}'
+    ),
+    (SELECT MAX(e.seq) FROM events AS e WHERE e.session_id = s.id)
+"""
+
+_INSERT_EVENT = (
+    "INSERT INTO events (session_id, seq, kind, role, payload, created)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def _session_info(row: tuple[Any, ...]) -> SessionInfo:
+    sid, scenario, sha, seed, title, created, stage, last_seq = row
+    return SessionInfo(sid, scenario, sha, seed, title, created, str(stage), last_seq or 0)
+
+
+class SqliteStore(Store):
+    """Sessions in one SQLite file; safe to share between threads and processes."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        """Wrap an open, migrated connection; use :meth:`open` instead."""
+        self._conn = connection
+        self.path = path
+        # One connection serves the UI thread and its workers; sqlite3 objects
+        # are not safe to use from two threads at once.
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: Path | str) -> Self:
+        """Open (creating it and its folder if need be) the sessions file at ``path``."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(
+                f"cannot create the folder {path.parent} for the sessions file: {err.strerror}"
+            ) from None
+        try:
+            conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as err:
+            raise StoreError(f"cannot open the sessions file {path}: {err}") from None
+        try:
+            _prepare(conn, path)
+        except sqlite3.Error as err:
+            conn.close()
+            raise StoreError(f"cannot use the sessions file {path}: {err}") from None
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path)
+
+    def close(self) -> None:
+        """Close the file; the store can't be used afterwards."""
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._translated():
+            yield self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A transaction holding the write lock from its start, so max(seq) can't go stale."""
+        with self._lock, self._translated():
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as err:
+            if "locked" in str(err) or "busy" in str(err):
+                raise StoreError(
+                    f"the sessions file {self.path} stayed busy for {BUSY_TIMEOUT_S:g} s "
+                    "(another pmsim is writing to it); try again"
+                ) from None
+            raise StoreError(f"cannot use the sessions file {self.path}: {err}") from None
+        except sqlite3.Error as err:
+            raise StoreError(f"cannot use the sessions file {self.path}: {err}") from None
+
+    def create_session(
+        self,
+        scenario: str,
+        scenario_sha256: str,
+        seed: int,
+        title: str,
+        payload: dict[str, Any] | None = None,
+    ) -> SessionInfo:
+        text = session_created_json(scenario, scenario_sha256, seed, title, payload)
+        created = base._now()
+        with self._write() as conn:
+            for _ in range(ID_ATTEMPTS):
+                sid = base._new_session_id()
+                if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (sid,)).fetchone() is None:
+                    break
+            else:
+                raise StoreError("could not find an unused session id; try again")
+            conn.execute(
+                "INSERT INTO sessions (id, scenario, scenario_sha256, seed, title, created)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (sid, scenario, scenario_sha256, seed, title, created),
+            )
+            conn.execute(_INSERT_EVENT, (sid, 1, SESSION_CREATED, SYSTEM_ROLE, text, created))
+        return SessionInfo(sid, scenario, scenario_sha256, seed, title, created, INITIAL_STAGE, 1)
+
+    def append_many(
+        self, session_id: str, events: Sequence[NewEvent], *, expect_seq: int | None = None
+    ) -> list[Event]:
+        if not events:
+            return []
+        # Every payload is checked before the transaction: a bad one appends nothing.
+        texts = [canonical_json(payload) for _, _, payload in events]
+        created = base._now()
+        with self._write() as conn:
+            first = _max_seq(conn, session_id) + 1
+            check_expected(session_id, first, expect_seq)
+            rows = [
+                (session_id, first + i, kind, role, text, created)
+                for i, ((kind, role, _), text) in enumerate(zip(events, texts, strict=True))
+            ]
+            conn.executemany(_INSERT_EVENT, rows)
+        return [
+            Event(sid, seq, kind, role, json.loads(text), stamp)
+            for sid, seq, kind, role, text, stamp in rows
+        ]
+
+    def events(self, session_id: str, after: int = 0) -> list[Event]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT e.seq, e.kind, e.role, e.payload, e.created"
+                " FROM sessions AS s LEFT JOIN events AS e"
+                " ON e.session_id = s.id AND e.seq > ?"
+                " WHERE s.id = ? ORDER BY e.seq",
+                (after, session_id),
+            ).fetchall()
+        if not rows:
+            raise unknown_session(session_id)
+        return [
+            Event(session_id, seq, kind, role, json.loads(payload), created)
+            for seq, kind, role, payload, created in rows
+            if seq is not None
+        ]
+
+    def get(self, session_id: str) -> SessionInfo:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM sessions AS s WHERE s.id = ?", (session_id,)
+            ).fetchone()
+        if row is None:
+            raise unknown_session(session_id)
+        return _session_info(row)
+
+    def list_sessions(self) -> list[SessionInfo]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM sessions AS s"
+                " ORDER BY s.created DESC, s.rowid DESC"
+            ).fetchall()
+        return [_session_info(row) for row in rows]
+
+    def last_seq(self, session_id: str) -> int:
+        with self._read() as conn:
+            return _max_seq(conn, session_id)
+
+
+def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """Configure and migrate, retrying while another process is doing the same.
+
+    Switching a new file to WAL does not wait on SQLite's busy handler, so two
+    terminals opening a fresh home at once would otherwise see "database is locked".
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            _configure(conn, path)
+            _migrate(conn, path)
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _configure(conn: sqlite3.Connection, path: Path) -> None:
+    """Per-connection settings; WAL is stored in the file, the others are not."""
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = FULL")
+    (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
+    if mode != "wal":
+        (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    if mode != "wal":
+        raise StoreError(
+            f"the sessions file {path} can't use write-ahead logging"
+            f" (journal mode stays {mode!r}); put it on a local disk"
+        )
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the schema to SCHEMA_VERSION; readers of a current file take no write lock."""
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()  # another process may have
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the sessions file {path} was written by a newer pmsim"
+                f" (schema {version}, this one knows {SCHEMA_VERSION}); upgrade pmsim"
+            )
+        for statements in _MIGRATIONS[version:]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _max_seq(conn: sqlite3.Connection, session_id: str) -> int:
+    """The session's latest seq (0 before any event); UnknownSessionError if none."""
+    row = conn.execute(
+        "SELECT (SELECT MAX(seq) FROM events WHERE session_id = s.id)"
+        " FROM sessions AS s WHERE s.id = ?",
+        (session_id,),
+    ).fetchone()
+    if row is None:
+        raise unknown_session(session_id)
+    return row[0] or 0

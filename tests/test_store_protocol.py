@@ -1,0 +1,133 @@
+"""What every Store promises (see simulator.session.store), against each implementation.
+
+Stores are opened by URL, as the commands open them: a new implementation joins by
+adding its URL to ``store_url``'s parameters. What only SQLite does (WAL, pragmas,
+migrations, its file) is tested in test_store.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_store import python_child, release_together
+
+from simulator.session.home import Home, open_store
+from simulator.session.state import append_events
+from simulator.session.store import ConflictError, Store, UnknownSessionError
+
+SHA = "12" * 32
+
+
+@pytest.fixture(params=["sqlite"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return {"sqlite": f"sqlite:///{tmp_path / 'store' / 'sessions.sqlite3'}"}[request.param]
+
+
+@pytest.fixture
+def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
+    with open_store(store_url, Home(tmp_path / "home")) as opened:
+        yield opened
+
+
+@pytest.fixture
+def sid(store: Store) -> str:
+    return store.create_session("hudson", SHA, 1, "t").id
+
+
+def notes(*texts: str, role: str = "state") -> list[tuple[str, str, dict[str, str]]]:
+    return [("note.added", role, {"text": t}) for t in texts]
+
+
+def test_every_store_is_a_store(store: Store) -> None:
+    assert isinstance(store, Store)
+
+
+def test_append_many_numbers_its_events_consecutively_with_one_stamp(
+    store: Store, sid: str
+) -> None:
+    store.append(sid, "note.added", "state", {"text": "before"})
+    batch = store.append_many(sid, notes("a", "b", "c", role="district"))
+    assert [e.seq for e in batch] == [3, 4, 5]
+    assert len({e.created for e in batch}) == 1
+    assert [(e.kind, e.role, e.payload) for e in batch] == notes("a", "b", "c", role="district")
+    assert store.events(sid, after=2) == batch
+    assert store.last_seq(sid) == 5
+
+
+def test_append_many_of_nothing_appends_nothing(store: Store, sid: str) -> None:
+    assert store.append_many(sid, []) == []
+    assert store.last_seq(sid) == 1
+
+
+def test_append_many_stores_none_of_a_batch_with_a_bad_payload(store: Store, sid: str) -> None:
+    batch = [*notes("fine"), ("note.added", "state", {"when": object()})]
+    with pytest.raises(ValueError, match="not JSON-serialisable"):
+        store.append_many(sid, batch)  # type: ignore[arg-type]
+    assert store.last_seq(sid) == 1
+
+
+def test_append_many_with_a_stale_expect_seq_stores_none(store: Store, sid: str) -> None:
+    assert [e.seq for e in store.append_many(sid, notes("a", "b"), expect_seq=2)] == [2, 3]
+    with pytest.raises(ConflictError, match=sid):
+        store.append_many(sid, notes("c", "d"), expect_seq=3)
+    assert store.last_seq(sid) == 3
+
+
+def test_append_many_to_an_unknown_session_is_a_user_error(store: Store) -> None:
+    with pytest.raises(UnknownSessionError, match="nope1234"):
+        store.append_many("nope1234", notes("a"))
+
+
+def test_append_events_validates_every_payload_before_storing_any(store: Store, sid: str) -> None:
+    good = ("decision.made", "district",
+            {"meeting": "meeting-1", "strategy": "structured-literacy", "action": "adopt"})
+    bad = ("record.added", "district", {"meeting": "meeting-1", "kind": "decision"})
+    with pytest.raises(ValueError, match=r"invalid record\.added payload: record_id"):
+        append_events(store, sid, [good, bad])
+    with pytest.raises(ValueError, match="needs a role"):
+        append_events(store, sid, [good, ("note.added", "", {"text": "x"})])
+    with pytest.raises(ValueError, match=r"only by Store\.create_session"):
+        append_events(store, sid, [good, ("session.created", "system", {})])
+    assert store.last_seq(sid) == 1
+    [stored] = append_events(store, sid, [good])
+    assert stored.payload["options"] == {}  # stored as validated, defaults filled in
+
+
+BATCH_WRITER = """
+    import sys, time
+    from pathlib import Path
+    from simulator.session.home import Home, open_store
+    gate, url, sid, name, batches = Path(sys.argv[1]), *sys.argv[2:5], int(sys.argv[5])
+    with open_store(url, Home(gate / name)) as store:
+        (gate / f"ready-{name}").touch()
+        while not (gate / "go").exists():
+            time.sleep(0.001)
+        for b in range(batches):
+            store.append_many(sid, [("note.added", name, {"batch": b, "i": i}) for i in range(3)])
+            time.sleep(0.002)  # a player between clicks lets the other writer in
+"""
+
+
+def test_batches_of_two_writers_keep_together_and_number_without_gaps(
+    store: Store, sid: str, store_url: str, tmp_path: Path
+) -> None:
+    writers, batches = ("w0", "w1"), 60
+    release_together(tmp_path, [
+        python_child(BATCH_WRITER, str(tmp_path), store_url, sid, name, str(batches))
+        for name in writers
+    ])
+
+    events = store.events(sid)[1:]
+    assert [e.seq for e in events] == list(range(2, 2 + len(writers) * batches * 3))
+    for first in range(0, len(events), 3):
+        batch = events[first:first + 3]  # every batch fills three consecutive seqs, in order
+        assert len({(e.role, e.payload["batch"]) for e in batch}) == 1
+        assert [e.payload["i"] for e in batch] == [0, 1, 2]
+        assert len({e.created for e in batch}) == 1
+    for name in writers:
+        assert [e.payload["batch"] for e in events if e.role == name][::3] == list(range(batches))
+    switches = sum(a.role != b.role for a, b in itertools.pairwise(events[::3]))
+    assert switches >= 2  # one writer's batches on both sides of the other's: they overlapped
