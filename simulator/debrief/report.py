@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from simulator.debrief.outcomes import ordinal
+from simulator.formats.routine import past_tense
 from simulator.formats.rubric import ELEMENTS, LEVELS, SUB_ELEMENTS
 from simulator.formats.scenario import Scenario
 from simulator.session.state import SessionState, plan_of
 
 REPORT_VERSION = 1
-DONE = {"adopt": "adopted", "continue": "continued", "adjust": "adjusted", "stop": "stopped"}
 
 Scorer = Callable[..., Any]
 
@@ -41,11 +41,6 @@ def schema() -> dict[str, Any]:
 def is_final(scenario: Scenario, state: SessionState) -> bool:
     """Every meeting of the calendar closed: the year is over and the reveal is due."""
     return all(m.id in state.closed_meetings for m in scenario.calendar.meetings)
-
-
-def _role_title(scenario: Scenario, role: str) -> str:
-    titles = {"state": scenario.roles.state.title, "district": scenario.roles.district.title}
-    return titles.get(role, role)
 
 
 def build_report(
@@ -102,7 +97,7 @@ def build_report(
         "final": final,
         "levels": list(LEVELS),
         "participants": [
-            {"role": role, "role_title": _role_title(scenario, role), "name": name}
+            {"role": role, "role_title": scenario.roles.title_of(role), "name": name}
             for role, name in names.items()
         ],
         "elements": [_element(e) for e in debrief.get("elements", [])],
@@ -111,13 +106,13 @@ def build_report(
         "outcomes": outcome_doc,
         "poll": [
             {"meeting": p["meeting"], "meeting_title": _meeting_title(scenario, p["meeting"]),
-             "role": p["role"], "role_title": _role_title(scenario, p["role"]),
+             "role": p["role"], "role_title": scenario.roles.title_of(p["role"]),
              "name": names.get(p["role"], ""), "went_well": p["went_well"],
              "improve": p["improve"]}
             for p in state.polls
         ],
         "take_home": [
-            {"role": t["role"], "role_title": _role_title(scenario, t["role"]),
+            {"role": t["role"], "role_title": scenario.roles.title_of(t["role"]),
              "name": t.get("participant") or names.get(t["role"], ""),
              "steps": list(t["steps"])}
             for t in state.takehome
@@ -230,7 +225,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         add("## Decisions")
         add("")
         for d in report["decisions"]:
-            add(f"- {_md_escape(d['meeting_title'])}: {DONE[d['action']]} "
+            add(f"- {_md_escape(d['meeting_title'])}: {past_tense(d['action'])} "
                 f"{_md_escape(d['name'])}")
     out = report["outcomes"]
     add("")
@@ -354,7 +349,7 @@ def render_html(report: dict[str, Any]) -> str:
         parts.append(f"<section><h2>The routine</h2><ul>{items}</ul></section>")
     if report["decisions"]:
         items = "".join(
-            f"<li><span class=\"tag\">{_e(d['meeting_title'])}:</span> {DONE[d['action']]} "
+            f"<li><span class=\"tag\">{_e(d['meeting_title'])}:</span> {past_tense(d['action'])} "
             f"{_e(d['name'])}</li>" for d in report["decisions"]
         )
         parts.append(f"<section><h2>Decisions</h2><ul>{items}</ul></section>")

@@ -187,7 +187,8 @@ class DashboardScreen(SessionScreen):
             f"[b]Students – {name}[/b]\n{len(rows)} students · latest benchmark · "
             "click a column heading to sort")
         self.query_one("#legend", Static).update("s back to the figures")
-        view = f"{self.subject if self.subject in ('reading', 'math') else 'reading'}/{school}/all"
+        subjects = [s.id for s in self.room.scenario.subjects]
+        view = f"{self.subject if self.subject in subjects else subjects[0]}/{school}/all"
         self.room.open_view(view, None, {"list": "students"})
 
     @on(DataTable.HeaderSelected, "#roster")
