@@ -8,6 +8,7 @@ scoring, look-fors, transcripts and reports read it. Headless: no Textual, no nu
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -275,6 +276,15 @@ def unknown_fields(kind: str, fields: Mapping[str, Any]) -> list[str]:
     """The fields a record of ``kind`` may not carry, in their order."""
     spec = RECORDS.get(kind)
     return [] if spec is None else [k for k in fields if k not in spec.field_names]
+
+
+def not_a_field(name: str, kinds: Sequence[str]) -> str:
+    """Why a field that no record of ``kinds`` defines is refused, with the closest name."""
+    defined = sorted(set().union(*(RECORDS[k].field_names for k in kinds)))
+    close = difflib.get_close_matches(name, defined, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f" (it has: {', '.join(defined)})"
+    article = "an" if kinds[0][:1] in tuple("aeiou") else "a"
+    return f"'{name}' is not a field of {article} {' or '.join(kinds)} record{hint}"
 
 
 # --------------------------------------------------------------------------- the agenda
