@@ -20,8 +20,8 @@ from tui.widgets.header import RoomHeader
 class DashboardScreen(SessionScreen):
     SCREEN_NAME = "dashboard"
     BINDINGS: ClassVar = [
-        Binding("1", "subject(0)", "Reading", show=False, id="dashboard.reading"),
-        Binding("2", "subject(1)", "Math", show=False, id="dashboard.math"),
+        Binding("1", "subject(0)", "First subject", show=False, id="dashboard.reading"),
+        Binding("2", "subject(1)", "Second subject", show=False, id="dashboard.math"),
         Binding("3", "subject(-2)", "Attendance", show=False, id="dashboard.attendance"),
         Binding("4", "subject(-1)", "Implementation", show=False,
                 id="dashboard.implementation"),
