@@ -289,7 +289,8 @@ def _field_problems(when: Condition, path: tuple) -> list[tuple[tuple, str]]:
     else:
         return []
     defined = set().union(*(RECORDS[k].field_names for k in kinds))
-    named = [(("has", i), f) for i, f in enumerate(when.has)]
+    named: list[tuple[tuple[str | int, ...], str]] = [
+        (("has", i), f) for i, f in enumerate(when.has)]
     named += [(("numbers", i), f) for i, f in enumerate(when.numbers)]
     named += [((setting, f, "<key>"), f) for setting in ("match", "reject", "where")
               for f in getattr(when, setting)]

@@ -27,6 +27,7 @@ from simulator.engine import dashboard as figures
 from simulator.formats.routine import (
     ACTION_BY_ID,
     FIXED_OPTIONS,
+    FOLLOWUP_FIELDS,
     STEPS,
     TARGETING,
     action_step_detail,
@@ -247,14 +248,15 @@ class MeetingScreen(SessionScreen):
             box.mount(Static(f"{prev.title.split(' —')[0]} recorded no action steps.",
                              classes="muted"))
             return
+        status, note = FOLLOWUP_FIELDS
         for rid, rec in actions:
             row = Vertical(
                 Static(Content.from_markup("[b]$step[/b] — $rest", step=str(
                     rec.fields.get("step", "?")), rest=action_step_detail(rec.fields))),
                 Horizontal(
-                    Select(list(FIXED_OPTIONS["statuses"]), id=f"fu-status-{rid}",
-                           compact=True, prompt="Status"),
-                    Input(placeholder="what happened", id=f"fu-note-{rid}", compact=True),
+                    Select(list(FIXED_OPTIONS[status.options]), id=f"fu-status-{rid}",
+                           compact=True, prompt=status.label),
+                    Input(placeholder=note.placeholder, id=f"fu-note-{rid}", compact=True),
                     Button("Record", id=f"fu-save-{rid}", compact=True, variant="primary"),
                     classes="followup-form",
                 ),
