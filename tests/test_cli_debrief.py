@@ -40,7 +40,7 @@ def session(home):
         ev("view.opened", "state", {"view": "reading/hudson-ms/strand", "quarter": "Q2"})
         ev("record.added", "state", {"meeting": "meeting-1", "record_id": "t1", "kind": "target",
                                      "fields": {"metric": "reading", "baseline": 33,
-                                                "target": 40, "date": "Q4"}})
+                                                "target": 40, "by": "Q4"}})
         ev("decision.made", "district",
            {"meeting": "meeting-1", "strategy": "structured-literacy", "action": "adopt"})
         ev("meeting.closed", "state", {"meeting": "meeting-1"})

@@ -14,6 +14,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, Static
 
+from simulator.engine import dashboard as figures
 from simulator.session.home import Home, open_store
 from tui.app import PmsimApp
 from tui.widgets.forms import RecordForm
@@ -107,8 +108,11 @@ async def play_meeting_1(pilot: Pilot, home: Path) -> str:
     await fill(pilot, "target", metric="pct:reading:hudson-ms:el", target="25", by="end of Q4")
     assert room.records("meeting-1", ("target",)), "the target was not saved"
     target = room.records("meeting-1", ("target",))[0][1]
-    assert target.fields["baseline"] == meeting.query_one("#target", RecordForm).values()[
-        "baseline"] or target.fields["baseline"]
+    baseline = figures.metric_value(room.sim, "pct:reading:hudson-ms:el")
+    assert baseline is not None
+    assert target.fields == {"metric": "pct:reading:hudson-ms:el", "baseline": f"{baseline:g}",
+                             "target": "25", "by": "end of Q4",
+                             "metric_label": "Reading % on benchmark – English learners"}
 
     meeting.show_step("performance")
     await pilot.pause()

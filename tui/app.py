@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -20,7 +20,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, LoadingIndicator, Static
 
 from simulator.session.home import Home, open_store, store_url
+from tui import messages
 from tui.commands import ScreenActions
+from tui.screens.session_screen import SessionScreen
 
 if TYPE_CHECKING:
     from simulator.session.client import Room
@@ -105,19 +107,19 @@ class PmsimApp(App[int]):
 
     def on_mount(self) -> None:
         if self._direct:
-            self.open_session(scenario=self.start_scenario, seed=self.start_seed,
-                              session=self.start_session)
+            self._open_session(messages.OpenSession(self.start_scenario, self.start_seed,
+                                                    self.start_session))
         else:
             from tui.screens.home import HomeScreen
 
             self.push_screen(HomeScreen())
 
-    def open_session(self, scenario: str | None = None, seed: int = 1,
-                     session: str | None = None, participant: str = "") -> None:
-        """Open a saved session, or start one (``participant``: who plays, if given)."""
-        what = f"Opening session {session}…" if session else f"Opening {scenario}…"
+    @on(messages.OpenSession)
+    def _open_session(self, message: messages.OpenSession) -> None:
+        what = (f"Opening session {message.session}…" if message.session
+                else f"Opening {message.scenario}…")
         self.push_screen(OpeningScreen(what))
-        self._open_room(scenario, seed, session, participant)
+        self._open_room(message.scenario, message.seed, message.session, message.participant)
 
     @work(thread=True, exclusive=True, group="open")
     def _open_room(self, scenario: str | None, seed: int, session: str | None,
@@ -170,7 +172,7 @@ class PmsimApp(App[int]):
             self.notify("The scenario file changed since this session began; figures may "
                         "differ from what was seen.", severity="warning", timeout=8)
         self.shown_stage = room.state.stage
-        target = room.state.screen or self._default_screen(room.state.stage)
+        target = room.state.screen or room.stage.screen
         if target not in SESSION_SCREENS:
             target = "briefing"
         self.switch_screen(target)
@@ -179,7 +181,7 @@ class PmsimApp(App[int]):
 
     def _label_screens(self) -> None:
         """The session, and who this terminal speaks for, in every session screen's header."""
-        from simulator.session.client import role_label
+        from simulator.formats.routine import role_label
 
         room = self.room
         if room is None:
@@ -192,9 +194,10 @@ class PmsimApp(App[int]):
         for name in SESSION_SCREENS:
             self.get_screen(name).sub_title = self.session_label
 
+    @on(messages.SwitchSpeaker)
     def action_switch_speaker(self) -> None:
         """At a shared terminal: the other role speaks; what follows is recorded as theirs."""
-        from simulator.session.client import role_label
+        from simulator.formats.routine import role_label
 
         room = self.room
         if room is None or room.role != "both":
@@ -206,14 +209,6 @@ class PmsimApp(App[int]):
             if refresh is not None and screen.is_mounted:  # installed screens compose late
                 refresh()
         self.notify(f"Speaking as the {role_label(speaker)} Lead", timeout=2)
-
-    @staticmethod
-    def _default_screen(stage: str) -> str:
-        if stage.startswith("meeting"):
-            return "meeting"
-        if stage.startswith("debrief") or stage == "end":
-            return "changes"
-        return "briefing"
 
     # ------------------------------------------------------------------ events
 
@@ -237,13 +232,12 @@ class PmsimApp(App[int]):
                 stage = e.payload["stage"]
                 if stage != self.shown_stage:
                     self.shown_stage = stage
-                    self._switch(self._default_screen(stage))
+                    self._switch(room.stage_of(stage).screen)
         if "meeting.closed" in kinds and room.needs_simulation():
             self.run_simulation()
         screen = self.screen
-        watch = getattr(screen, "WATCH", frozenset())
-        if kinds & watch:
-            screen.refresh_room()  # type: ignore[attr-defined]
+        if isinstance(screen, SessionScreen) and kinds & screen.WATCH:
+            screen.refresh_room()
 
     def run_simulation(self) -> None:
         room = self.room
@@ -296,7 +290,7 @@ class PmsimApp(App[int]):
             if parameters == ("debrief",):  # between meetings, and not on the debrief itself
                 room = self.room
                 return (room is not None and bool(room.state.closed_meetings)
-                        and room.state.stage.startswith(("debrief", "end"))
+                        and room.stage.between_meetings
                         and getattr(self._base_screen(), "SCREEN_NAME", "") != "debrief")
             return self.room is not None
         if action == "switch_speaker":
@@ -323,15 +317,17 @@ class PmsimApp(App[int]):
             name = "changes"
         if name == "debrief" and not room.state.closed_meetings:
             return
-        if room.state.stage == "briefing" and name == "meeting":
+        if room.stage.kind == "briefing" and name == "meeting":
             self.start_meeting()
             return
         room.set_stage(room.state.stage, name)
         self._switch(name)
 
-    def goto(self, name: str) -> None:
-        self.action_goto(name)
+    @on(messages.GoTo)
+    def _goto(self, message: messages.GoTo) -> None:
+        self.action_goto(message.screen)
 
+    @on(messages.StartMeeting)
     def start_meeting(self) -> None:
         room = self.room
         if room is None:
@@ -344,19 +340,21 @@ class PmsimApp(App[int]):
         self.shown_stage = meeting.id
         self._switch("meeting")
 
-    def close_meeting(self, meeting_id: str) -> None:
+    @on(messages.CloseMeeting)
+    def _close_meeting(self, message: messages.CloseMeeting) -> None:
+        from simulator.formats.routine import stage_after_closing
+
         room = self.room
         if room is None:
             return
-        meetings = [m.id for m in room.scenario.calendar.meetings]
-        last = meetings.index(meeting_id) == len(meetings) - 1
-        stage = "end" if last else f"debrief-{meetings.index(meeting_id) + 1}"
-        self.shown_stage = stage
-        self._switch("changes")
-        room.close_meeting(meeting_id)
-        room.set_stage(stage, "changes")
+        stage = stage_after_closing(room.scenario.calendar, message.meeting_id)
+        self.shown_stage = stage.text
+        self._switch(stage.screen)
+        room.close_meeting(message.meeting_id)
+        room.set_stage(stage.text, stage.screen)
 
-    def continue_to_meeting(self) -> None:
+    @on(messages.ContinueToMeeting)
+    def _continue_to_meeting(self) -> None:
         room = self.room
         if room is None or room.current_meeting is None:
             return
@@ -365,7 +363,8 @@ class PmsimApp(App[int]):
         self.shown_stage = stage
         self._switch("briefing")
 
-    def go_home(self) -> None:
+    @on(messages.GoHome)
+    def _go_home(self) -> None:
         from tui.screens.home import HomeScreen
 
         if self._poll_timer is not None:

@@ -33,7 +33,6 @@ from simulator.formats.scenario import Scenario
 from simulator.session.state import SessionState, plan_of
 
 REPORT_VERSION: Literal[1] = 1
-DONE = {"adopt": "adopted", "continue": "continued", "adjust": "adjusted", "stop": "stopped"}
 
 Scorer = Callable[..., Debrief]
 """Rates a session: :func:`simulator.debrief.scoring.score` or a stand-in of the tests."""
@@ -51,11 +50,6 @@ def schema() -> dict[str, Any]:
 def is_final(scenario: Scenario, state: SessionState) -> bool:
     """Every meeting of the calendar closed: the year is over and the reveal is due."""
     return all(m.id in state.closed_meetings for m in scenario.calendar.meetings)
-
-
-def _role_title(scenario: Scenario, role: str) -> str:
-    titles = {"state": scenario.roles.state.title, "district": scenario.roles.district.title}
-    return titles.get(role, role)
 
 
 def build_report(
@@ -116,7 +110,7 @@ def build_report(
         final=final,
         levels=list(LEVELS),
         participants=[
-            Participant(role=role, role_title=_role_title(scenario, role), name=name)
+            Participant(role=role, role_title=scenario.roles.title_of(role), name=name)
             for role, name in names.items()
         ],
         elements=debrief.elements,
@@ -125,13 +119,13 @@ def build_report(
         outcomes=outcome_doc,
         poll=[
             PollAnswer(meeting=p["meeting"], meeting_title=_meeting_title(scenario, p["meeting"]),
-                       role=p["role"], role_title=_role_title(scenario, p["role"]),
+                       role=p["role"], role_title=scenario.roles.title_of(p["role"]),
                        name=names.get(p["role"], ""), went_well=p["went_well"],
                        improve=p["improve"])
             for p in state.polls
         ],
         take_home=[
-            TakeHome(role=t["role"], role_title=_role_title(scenario, t["role"]),
+            TakeHome(role=t["role"], role_title=scenario.roles.title_of(t["role"]),
                      name=t.get("participant") or names.get(t["role"], ""),
                      steps=list(t["steps"]))
             for t in state.takehome

@@ -29,6 +29,7 @@ from simulator.formats.lookfors import (
     LookFor,
     lookfors_for,
 )
+from simulator.formats.routine import past_tense, record_summary
 from simulator.formats.rubric import (
     ROUTINE_ELEMENT,
     ROUTINES,
@@ -49,7 +50,6 @@ FAVOURED_TAG = "favoured-by-district"
 _NOTHING = "nothing was recorded"
 MOST_LISTED = 4
 """Records or views a single evidence or missed line lists before "and N more"."""
-PAST = {"adopt": "adopted", "continue": "continued", "adjust": "adjusted", "stop": "stopped"}
 
 
 def score(
@@ -308,7 +308,7 @@ class _Context:
             made = [d for d in self.state.decisions.get(r.meeting, [])
                     if d["strategy"] == strategy and d["action"] in when.decided]
             if not made:
-                verbs = " or ".join(PAST[a] for a in when.decided)
+                verbs = " or ".join(past_tense(a) for a in when.decided)
                 reasons.append(f"{self.names.get(str(strategy), strategy)} was not {verbs} "
                                f"at {self.meeting_label(r.meeting)}")
         if when.improving or when.baseline_within is not None:
@@ -493,7 +493,7 @@ class _Context:
                 checked.append(meeting)
                 acted = {d["strategy"]: d["action"] for d in self.state.decisions.get(meeting, [])
                          if d["action"] in actions}
-                found = [f"{text} — {PAST[acted[sid]]} at {self.meeting_label(meeting)}"
+                found = [f"{text} — {past_tense(acted[sid])} at {self.meeting_label(meeting)}"
                          for sid, text in lagging.items() if sid in acted]
                 failing = [text for sid, text in lagging.items() if sid not in acted]
                 out.append(_Found(not failing, found, failing))
@@ -633,7 +633,7 @@ class _Context:
         if opts.get("capacity"):
             aim.append(f"up to {opts['capacity']} students")
         aimed = f" for {'; '.join(aim)}" if aim else ""
-        return (f"{PAST.get(d['action'], d['action'])} "
+        return (f"{past_tense(d['action'])} "
                 f"{self.names.get(d['strategy'], d['strategy'])}{aimed} "
                 f"at {self.meeting_label(meeting)}")
 
@@ -777,39 +777,6 @@ def estimated_cost(sim: Simulation, strategy_id: str, options: dict[str, Any]
 
 
 # --------------------------------------------------------------------------- text
-
-
-def record_summary(kind: str, f: dict[str, Any], names: dict[str, str]) -> str:
-    """One line for a meeting record, as the minutes show it; blank fields left out."""
-    def g(key: str, missing: str = "?") -> str:
-        return _text(f.get(key)) or missing
-
-    if kind == "target":
-        return (f"target {_text(f.get('metric_label')) or g('metric')}: {g('baseline')} → "
-                f"{g('target')} by {g('by')}")
-    if kind in ("finding", "diagnosis"):
-        view = f" [{f['view']}]" if not _blank(f.get("view")) else ""
-        return f"{kind} '{g('statement')}'{view}"
-    if kind == "theory":
-        strategy = names.get(str(f.get("strategy")), g("strategy"))
-        return f"theory {strategy} → {g('indicator')} → {g('outcome')}"
-    if kind == "decision":
-        strategy = names.get(str(f.get("strategy")), g("strategy"))
-        owner = f", owner {f['owner']}" if not _blank(f.get("owner")) else ""
-        return f"{PAST.get(g('action'), g('action'))} {strategy}{owner}"
-    if kind == "action":
-        parts = [_text(f.get("owner")), f"by {f['due']}" if not _blank(f.get("due")) else ""]
-        measure = ": ".join(x for x in (_text(f.get("metric")), _text(f.get("target"))) if x)
-        detail = ", ".join(x for x in parts if x) + (f"; {measure}" if measure else "")
-        return f"'{g('step')}'" + (f" ({detail})" if detail.strip("; ") else "")
-    if kind == "consequence":
-        who = f" ({f['applies_to']})" if not _blank(f.get("applies_to")) else ""
-        return f"consequence '{g('statement')}'{who}"
-    if kind == "stakeholder":
-        return f"{g('how')} {g('who')}"
-    if kind == "followup":
-        return f"follow-up '{g('step')}' — {g('status')}"
-    return f"{kind}: " + ", ".join(f"{k} {_text(v)}" for k, v in f.items())
 
 
 def _met(when: Condition, candidates: int, passing: list[str], failing: list[str]) -> bool:

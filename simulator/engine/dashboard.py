@@ -295,13 +295,13 @@ def roster(sim: Simulation, school: str) -> tuple[list[str], list[tuple]]:
     else:
         idx = np.flatnonzero(pop.school == [s.id for s in sc.schools].index(school))
     names = pop.names[idx]
-    short = {g.id: g.id.upper() for g in sc.subgroups}
+    short = {g.id: g.short for g in sc.subgroups}
     member = pop.member[:, idx]
     group_labels = [
         " ".join(short[g.id] for gi, g in enumerate(sc.subgroups) if member[gi, k])
         for k in range(idx.size)
     ]
-    school_names = np.array([s.name.replace(" Middle School", " MS") for s in sc.schools])[
+    school_names = np.array([s.short for s in sc.schools])[
         pop.school[idx]]
     columns = [*ROSTER_COLUMNS]
     cols: list[list[str]] = []
@@ -438,7 +438,8 @@ def describe_targeting(sc: Scenario, strategy_id: str, targeting: Targeting = Ta
         parts = [f"grade{'s' if len(targeting.grades) > 1 else ''} "
                  f"{', '.join(map(str, targeting.grades))}"] if targeting.grades else []
         if targeting.subgroups:
-            parts.append(", ".join(g.upper() for g in targeting.subgroups))
+            short = {g.id: g.short for g in sc.subgroups}
+            parts.append(", ".join(short.get(g, g) for g in targeting.subgroups))
         if targeting.capacity is not None:
             parts.append(f"up to {targeting.capacity}")
         return " · ".join(parts)

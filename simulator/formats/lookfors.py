@@ -19,7 +19,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from simulator.formats.routine import DecisionAction, RecordKind
+from simulator.formats.routine import (
+    RECORD_KINDS,
+    RECORDS,
+    DecisionAction,
+    RecordKind,
+    not_a_field,
+)
 from simulator.formats.rubric import ROUTINES, SUB_ELEMENTS, RubricElement
 from simulator.formats.strict import Fraction, Id, Strict, Text, load_model
 from simulator.formats.yamlsafe import FileProblems
@@ -264,6 +270,7 @@ def lookfor_problems(lookfor: LookFor, path: tuple) -> list[tuple[tuple, str]]:
         for name in PLACEHOLDER.findall(pattern):
             if name not in PATTERN_NAMES:
                 problems.append((loc, _unknown_name(name, PATTERN_NAMES, "pattern name")))
+    problems += _field_problems(when, path)
     names = template_names(check)
     for key in ("evidence", "missed"):
         for name in PLACEHOLDER.findall(getattr(lookfor, key)):
@@ -271,6 +278,24 @@ def lookfor_problems(lookfor: LookFor, path: tuple) -> list[tuple[tuple, str]]:
                 problems.append(((*path, key), _unknown_name(name, sorted(names),
                                                              f"fact for a {check} check")))
     return problems
+
+
+def _field_problems(when: Condition, path: tuple) -> list[tuple[tuple, str]]:
+    """Record fields a look-for names that no record kind it considers defines."""
+    if when.check == "followed_up":
+        kinds: list[str] = ["action"]
+    elif when.check == "record":
+        kinds = list(when.kind or RECORD_KINDS)  # a record check without kinds is refused
+    else:
+        return []
+    defined = set().union(*(RECORDS[k].field_names for k in kinds))
+    named: list[tuple[tuple[str | int, ...], str]] = [
+        (("has", i), f) for i, f in enumerate(when.has)]
+    named += [(("numbers", i), f) for i, f in enumerate(when.numbers)]
+    named += [((setting, f, "<key>"), f) for setting in ("match", "reject", "where")
+              for f in getattr(when, setting)]
+    return [((*path, "when", *loc), not_a_field(f, kinds)) for loc, f in named
+            if f not in defined]
 
 
 def _unknown_name(value: str, known: Iterable[str], what: str) -> str:

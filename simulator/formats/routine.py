@@ -1,8 +1,18 @@
-"""The performance-management routine: record kinds and decision actions."""
+"""The performance-management routine, defined once: what a meeting is made of.
+
+The agenda's steps, the record kinds and their fields, the forms that write them,
+decision actions, targeting, follow-up statuses, the ways of engaging stakeholders,
+the roles and the session's stages. The meeting room builds its screen from this;
+scoring, look-fors, transcripts and reports read it. Headless: no Textual, no numpy.
+"""
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, get_args
 
 RecordKind = Literal[
     "target",
@@ -19,3 +29,482 @@ RecordKind = Literal[
 RECORD_KINDS: tuple[RecordKind, ...] = get_args(RecordKind)
 DecisionAction = Literal["adopt", "continue", "adjust", "stop"]
 DECISION_ACTIONS: tuple[DecisionAction, ...] = get_args(DecisionAction)
+
+Options = tuple[tuple[str, str], ...]
+"""(label, value) pairs a choice offers."""
+
+
+# --------------------------------------------------------------------------- fixed vocabularies
+
+
+@dataclass(frozen=True)
+class Action:
+    """A decision about a strategy."""
+
+    id: DecisionAction
+    label: str
+    past: str
+    """The past tense, as evidence and reports write it ("adopted")."""
+    retargets: bool
+    """Whether the decision says whom the strategy serves (else it keeps its targeting)."""
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("adopt", "Adopt", "adopted", retargets=True),
+    Action("continue", "Continue", "continued", retargets=False),
+    Action("adjust", "Adjust", "adjusted", retargets=True),
+    Action("stop", "Stop", "stopped", retargets=False),
+)
+ACTION_BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
+
+
+def past_tense(action: str) -> str:
+    """"adopted" for "adopt"; an unknown action as it is."""
+    known = ACTION_BY_ID.get(action)
+    return known.past if known else action
+
+
+def retargeting_hint() -> str:
+    """What the decision form says when the chosen action keeps the strategy's targeting."""
+    keeps = " or ".join(a.label for a in ACTIONS if not a.retargets).capitalize()
+    again = [a.label.lower() for a in ACTIONS if a.retargets and a.id != "adopt"]
+    return f"{keeps} keeps whom it serves; {' or '.join(again)} to retarget it"
+
+
+TARGETING: tuple[str, ...] = ("grades", "subgroups", "capacity")
+"""Decision fields that say whom a strategy serves (adopt / adjust); none set: its own."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """How far an earlier commitment was carried out."""
+
+    id: str
+    label: str
+
+
+STATUSES: tuple[Status, ...] = (
+    Status("done", "Done"),
+    Status("partly", "Partly done"),
+    Status("not-done", "Not done"),
+)
+
+
+@dataclass(frozen=True)
+class Way:
+    """A way of engaging stakeholders on results."""
+
+    id: str
+    label: str
+
+
+WAYS: tuple[Way, ...] = tuple(Way(w, w) for w in ("Inform", "Inquire", "Involve", "Inspire"))
+
+
+@dataclass(frozen=True)
+class Role:
+    """Who a terminal speaks for: a lead, or both at a shared terminal."""
+
+    id: str
+    label: str
+    player: bool
+    """A lead who speaks and answers the poll (not "both", a terminal's mode)."""
+
+
+ROLES: tuple[Role, ...] = (
+    Role("state", "State", player=True),
+    Role("district", "District", player=True),
+    Role("both", "Both", player=False),
+)
+ROLE_IDS: tuple[str, ...] = tuple(r.id for r in ROLES)
+PLAYER_ROLES: tuple[str, ...] = tuple(r.id for r in ROLES if r.player)
+
+
+def role_label(role: str) -> str:
+    """A role's short label ("State"); an unknown role title-cased."""
+    return next((r.label for r in ROLES if r.id == role), role.title())
+
+
+FIXED_OPTIONS: dict[str, Options] = {
+    "actions": tuple((a.label, a.id) for a in ACTIONS),
+    "statuses": tuple((s.label, s.id) for s in STATUSES),
+    "ways": tuple((w.label, w.id) for w in WAYS),
+}
+"""Option lists the routine fixes; the others (metrics, views, strategies, dates, grades,
+subgroups) come from the scenario and the session."""
+SCENARIO_OPTIONS = ("metrics", "views", "strategies", "dates", "grades", "subgroups")
+
+
+# --------------------------------------------------------------------------- records and forms
+
+FieldType = Literal["text", "number", "integer", "choice", "choices"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field a participant fills in."""
+
+    name: str
+    label: str
+    type: FieldType = "text"
+    """"choice" (one option), "choices" (any number), "number", "integer" or free "text"."""
+    options: str = ""
+    """For a choice: the option list (a key of FIXED_OPTIONS or SCENARIO_OPTIONS)."""
+    required: bool = True
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form of the meeting room that writes one kind of record."""
+
+    id: str
+    kind: RecordKind
+    title: str
+    button: str
+    fields: tuple[Field, ...]
+    fixed: Mapping[str, str] = field(default_factory=dict)
+    """Fields added to every record of this form (e.g. what a finding is about)."""
+
+    def matches(self, kind: str, fields: Mapping[str, Any]) -> bool:
+        """Whether a record of ``kind`` with ``fields`` is one this form writes."""
+        return kind == self.kind and all(fields.get(k) == v for k, v in self.fixed.items())
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """A record kind and every field its records may carry."""
+
+    kind: RecordKind
+    fields: tuple[str, ...]
+    """Fields participants fill in (through a form, or the follow-up rows)."""
+    computed: tuple[str, ...] = ()
+    """Fields the meeting adds when it saves (e.g. a decision's cost)."""
+
+    @property
+    def field_names(self) -> frozenset[str]:
+        return frozenset(self.fields) | frozenset(self.computed)
+
+
+TARGET = Form("target", "target", "A measurable target", "Add target", (
+    Field("metric", "Metric", "choice", "metrics"),
+    Field("baseline", "Baseline", "number", placeholder="filled in from the data"),
+    Field("target", "Target", "number", placeholder="e.g. 45"),
+    Field("by", "By", "choice", "dates"),
+))
+PERFORMANCE = Form("perf", "finding", "A finding from the data", "Add finding", (
+    Field("view", "From view", "choice", "views"),
+    Field("statement", "Finding", placeholder="what the data show"),
+), {"about": "performance"})
+IMPLEMENTATION = Form("impl", "finding", "A finding about implementation", "Add finding", (
+    Field("view", "From view", "choice", "views"),
+    Field("statement", "Finding", placeholder="is the strategy done as intended?"),
+), {"about": "implementation"})
+DIAGNOSIS = Form("diag", "diagnosis", "Diagnosis: what is the problem?", "Add diagnosis", (
+    Field("statement", "Diagnosis", placeholder="the need behind the numbers"),
+    Field("view", "Evidence", "choice", "views", required=False),
+))
+THEORY = Form("theory", "theory", "Theory of action", "Add theory", (
+    Field("strategy", "Strategy", "choice", "strategies"),
+    Field("indicator", "Leading indicator", placeholder="what moves first"),
+    Field("outcome", "Outcome", placeholder="the student result it leads to"),
+))
+DECISION = Form("decision", "decision", "A decision about a strategy", "Decide", (
+    Field("strategy", "Strategy", "choice", "strategies"),
+    Field("action", "Decision", "choice", "actions"),
+    Field("owner", "Owner", placeholder="who leads it"),
+    Field("note", "Resources / note", required=False,
+          placeholder="e.g. reassign two interventionists"),
+    Field("grades", "Grades", "choices", "grades", required=False),
+    Field("subgroups", "Subgroups", "choices", "subgroups", required=False),
+    Field("capacity", "At most", "integer", required=False,
+          placeholder="students (empty: the strategy's own limit)"),
+))
+ACTION = Form("action", "action", "An action step", "Add action step", (
+    Field("step", "Action step", placeholder="what will be done"),
+    Field("owner", "Owner"),
+    Field("due", "Due", "choice", "dates"),
+    Field("metric", "Metric", placeholder="how we will know"),
+    Field("target", "Target", placeholder="e.g. 90% of sessions held"),
+))
+CONSEQUENCE = Form("consequence", "consequence", "Consequence for non-performance",
+                   "Add consequence", (
+    Field("statement", "Consequence", placeholder="what happens if it is not done"),
+    Field("applies_to", "Applies to", required=False, placeholder="whom"),
+))
+STAKEHOLDER = Form("stakeholder", "stakeholder", "A stakeholder to engage", "Add stakeholder", (
+    Field("who", "Who", placeholder="e.g. families of the priority school"),
+    Field("how", "How", "choice", "ways"),
+    Field("message", "Message / purpose", required=False),
+))
+FOLLOWUP_FIELDS: tuple[Field, ...] = (
+    Field("status", "Status", "choice", "statuses"),
+    Field("note", "What happened", required=False, placeholder="what happened"),
+)
+"""What a follow-up row asks of each earlier action step (its id and step are copied)."""
+FORMS: tuple[Form, ...] = (TARGET, PERFORMANCE, IMPLEMENTATION, DIAGNOSIS, THEORY, DECISION,
+                           ACTION, CONSEQUENCE, STAKEHOLDER)
+
+
+def _entered(kind: RecordKind) -> tuple[str, ...]:
+    names: dict[str, None] = {}
+    for form in FORMS:
+        if form.kind == kind:
+            names |= dict.fromkeys([*(f.name for f in form.fields), *form.fixed])
+    return tuple(names)
+
+
+RECORDS: dict[str, RecordSpec] = {
+    "target": RecordSpec("target", _entered("target"), ("metric_label",)),
+    "finding": RecordSpec("finding", _entered("finding")),
+    "diagnosis": RecordSpec("diagnosis", _entered("diagnosis")),
+    "theory": RecordSpec("theory", _entered("theory")),
+    "decision": RecordSpec("decision", _entered("decision"),
+                           ("cost", "staff_fte", "students", "serves")),
+    "action": RecordSpec("action", _entered("action")),
+    "consequence": RecordSpec("consequence", _entered("consequence")),
+    "stakeholder": RecordSpec("stakeholder", _entered("stakeholder")),
+    "followup": RecordSpec("followup", ("record_id", "step",
+                                        *(f.name for f in FOLLOWUP_FIELDS))),
+    "note": RecordSpec("note", ("text",)),
+}
+"""Every record kind with every field it may carry."""
+FINDING_ABOUT: tuple[str, ...] = (PERFORMANCE.fixed["about"], IMPLEMENTATION.fixed["about"])
+
+
+def unknown_fields(kind: str, fields: Mapping[str, Any]) -> list[str]:
+    """The fields a record of ``kind`` may not carry, in their order."""
+    spec = RECORDS.get(kind)
+    return [] if spec is None else [k for k in fields if k not in spec.field_names]
+
+
+def not_a_field(name: str, kinds: Sequence[str]) -> str:
+    """Why a field that no record of ``kinds`` defines is refused, with the closest name."""
+    defined = sorted(set().union(*(RECORDS[k].field_names for k in kinds)))
+    close = difflib.get_close_matches(name, defined, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f" (it has: {', '.join(defined)})"
+    article = "an" if kinds[0][:1] in tuple("aeiou") else "a"
+    return f"'{name}' is not a field of {article} {' or '.join(kinds)} record{hint}"
+
+
+# --------------------------------------------------------------------------- the agenda
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of the meeting's agenda."""
+
+    id: str
+    title: str
+    intro: str
+    forms: tuple[Form, ...] = ()
+    kinds: tuple[RecordKind, ...] = ()
+    """Record kinds shown here that no form of the step writes (follow-ups)."""
+    from_second_meeting: bool = False
+    """Only meaningful once there is an earlier meeting (opened first there)."""
+
+
+STEPS: tuple[Step, ...] = (
+    Step("targets", "Goal and targets",
+         "Agree measurable targets: a metric, its baseline, a target and a date.", (TARGET,)),
+    Step("followup", "Follow-up",
+         "Go through the commitments of the previous meeting one by one.",
+         kinds=("followup",), from_second_meeting=True),
+    Step("performance", "Performance",
+         "Performance against the targets, disaggregated: tie each finding to the data view "
+         "it came from (F3 opens the dashboard).", (PERFORMANCE,)),
+    Step("implementation", "Implementation",
+         "Quality data on implementation, not only outcomes: fidelity, students served, "
+         "take-up.", (IMPLEMENTATION,)),
+    Step("problem", "Problem-solving",
+         "Diagnosis, and a theory of action: strategy → leading indicator → outcome.",
+         (DIAGNOSIS, THEORY)),
+    Step("decisions", "Decisions",
+         "Adopt, continue, adjust or stop strategies; direct resources; name an owner.",
+         (DECISION,)),
+    Step("actions", "Action steps",
+         "Owner, due date, metric and target for each step; consequences for "
+         "non-performance.", (ACTION, CONSEQUENCE)),
+    Step("stakeholders", "Stakeholders",
+         "Who needs to hear about the results, and how: Inform, Inquire, Involve or Inspire.",
+         (STAKEHOLDER,)),
+)
+OTHER_RECORDS_STEP = "problem"
+"""Where records no step claims (notes, a finding about neither) are listed."""
+
+
+def step_of(kind: str, fields: Mapping[str, Any]) -> str:
+    """The agenda step whose minutes list a record."""
+    for step in STEPS:
+        if kind in step.kinds or any(form.matches(kind, fields) for form in step.forms):
+            return step.id
+    return OTHER_RECORDS_STEP
+
+
+# --------------------------------------------------------------------------- one-line summaries
+
+
+def _text(value: object, missing: str = "") -> str:
+    if value is None:
+        return missing
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value) or missing
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).strip() or missing
+
+
+def record_summary(kind: str, f: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """One line for a record as evidence quotes it; blank fields left out, "?" for missing."""
+    def g(key: str) -> str:
+        return _text(f.get(key), "?")
+
+    def opt(key: str, template: str) -> str:
+        value = _text(f.get(key))
+        return template.format(value) if value else ""
+
+    strategy = names.get(str(f.get("strategy")), g("strategy"))
+    if kind == "target":
+        return (f"target {_text(f.get('metric_label')) or g('metric')}: {g('baseline')} → "
+                f"{g('target')} by {g('by')}")
+    if kind in ("finding", "diagnosis"):
+        return f"{kind} '{g('statement')}'" + opt("view", " [{}]")
+    if kind == "theory":
+        return f"theory {strategy} → {g('indicator')} → {g('outcome')}"
+    if kind == "decision":
+        return f"{past_tense(g('action'))} {strategy}" + opt("owner", ", owner {}")
+    if kind == "action":
+        parts = [_text(f.get("owner")), opt("due", "by {}")]
+        measure = ": ".join(x for x in (_text(f.get("metric")), _text(f.get("target"))) if x)
+        detail = ", ".join(x for x in parts if x) + (f"; {measure}" if measure else "")
+        return f"'{g('step')}'" + (f" ({detail})" if detail.strip("; ") else "")
+    if kind == "consequence":
+        return f"consequence '{g('statement')}'" + opt("applies_to", " ({})")
+    if kind == "stakeholder":
+        return f"{g('how')} {g('who')}"
+    if kind == "followup":
+        return f"follow-up '{g('step')}' — {g('status')}"
+    return f"{kind}: " + ", ".join(f"{k} {_text(v)}" for k, v in f.items())
+
+
+def minutes_line(kind: str, f: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """One line for a record in the meeting's minutes: what evidence quotes, plus what the
+    meeting added (a decision's cost and whom it serves, a message, a note)."""
+    def opt(key: str, template: str) -> str:
+        value = _text(f.get(key))
+        return template.format(value) if value else ""
+
+    if kind == "target":
+        return record_summary(kind, f, names).removeprefix("target ")
+    if kind in ("finding", "diagnosis", "consequence"):
+        head = "statement"
+        tail = opt("applies_to", " ({})") if kind == "consequence" else opt("view", "  [{}]")
+        return f"{_text(f.get(head), '?')}{tail}"
+    if kind == "theory":
+        return record_summary(kind, f, names).removeprefix("theory ")
+    if kind == "decision":
+        action = ACTION_BY_ID.get(str(f.get("action")))
+        cost = f.get("cost")
+        money = (f", ${cost:,.0f}, {f.get('staff_fte', 0):g} FTE"
+                 if isinstance(cost, int | float) else "")
+        students = f", {f['students']} students" if isinstance(f.get("students"), int) else ""
+        return (f"{action.label if action else _text(f.get('action'))} "
+                f"{names.get(str(f.get('strategy')), '')}{opt('serves', ' — serves {}')}"
+                f" — owner {_text(f.get('owner'), '?')}{money}{students}")
+    if kind == "action":
+        return action_step_line(f)
+    if kind == "stakeholder":
+        return f"{_text(f.get('how'), '?')} {_text(f.get('who'), '?')}" + opt("message", ": {}")
+    if kind == "followup":
+        status = {s.id: s.label for s in STATUSES}.get(str(f.get("status")), f.get("status"))
+        return f"{_text(f.get('step'), '?')} — {_text(status, '?')}" + opt("note", ": {}")
+    return ", ".join(f"{k}: {_text(v)}" for k, v in f.items())
+
+
+def action_step_line(f: Mapping[str, Any]) -> str:
+    """An action step as the minutes show it."""
+    return f"{_text(f.get('step'), '?')} — {action_step_detail(f)}"
+
+
+def action_step_detail(f: Mapping[str, Any]) -> str:
+    """Who does an action step, by when, and how it is measured (the next meeting's
+    follow-up shows it under the step)."""
+    return (f"{_text(f.get('owner'), '?')}, by {_text(f.get('due'), '?')}; "
+            f"{_text(f.get('metric'), '?')}: {_text(f.get('target'), '?')}")
+
+
+# --------------------------------------------------------------------------- stages
+
+
+class _Meeting(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class _Calendar(Protocol):
+    @property
+    def meetings(self) -> Sequence[_Meeting]: ...
+
+
+StageKind = Literal["briefing", "meeting", "debrief", "end"]
+BRIEFING = "briefing"
+END = "end"
+_DEBRIEF = re.compile(r"debrief-([1-9][0-9]*)")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where a session is: before the first meeting, at a meeting, in the debrief after
+    one, or at the end of the year.
+
+    Stored as text in ``stage.changed`` events, as sessions always have: "briefing", the
+    meeting's id, "debrief-N" (after the N-th meeting of the calendar, from 1) or "end".
+    """
+
+    kind: StageKind
+    meeting: str | None = None
+    """The meeting held (kind "meeting") or just closed (kind "debrief")."""
+    number: int = 0
+    """That meeting's place in the calendar, from 1."""
+
+    @classmethod
+    def parse(cls, calendar: _Calendar, text: str) -> Stage:
+        """The stage a stored text names; unknown text is the briefing (where a session
+        starts), so a session whose scenario lost a meeting still opens."""
+        ids = [m.id for m in calendar.meetings]
+        if text == END:
+            return cls("end")
+        if text in ids:
+            return cls("meeting", text, ids.index(text) + 1)
+        debrief = _DEBRIEF.fullmatch(text)
+        if debrief and int(debrief[1]) <= len(ids):
+            n = int(debrief[1])
+            return cls("debrief", ids[n - 1], n)
+        return cls("briefing")
+
+    @property
+    def text(self) -> str:
+        """The stored form."""
+        if self.kind == "meeting":
+            return str(self.meeting)
+        if self.kind == "debrief":
+            return f"debrief-{self.number}"
+        return self.kind
+
+    @property
+    def screen(self) -> str:
+        """The screen a terminal following the session shows at this stage."""
+        return {"meeting": "meeting", "debrief": "changes", "end": "changes"}.get(
+            self.kind, "briefing")
+
+    @property
+    def between_meetings(self) -> bool:
+        """After a meeting closed: its debrief is open."""
+        return self.kind in ("debrief", "end")
+
+
+def stage_after_closing(calendar: _Calendar, meeting_id: str) -> Stage:
+    """The stage once ``meeting_id`` is closed: its debrief, or the end after the last."""
+    ids = [m.id for m in calendar.meetings]
+    n = ids.index(meeting_id) + 1
+    return Stage("end") if n == len(ids) else Stage("debrief", meeting_id, n)

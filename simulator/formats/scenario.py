@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from simulator.formats.lookfors import DebriefSettings, debrief_problems
+from simulator.formats.routine import role_label
 from simulator.formats.strict import Fraction, Grade, Id, Loc, Strict, Text
 
 SCHEMA_VERSION = 1
@@ -73,8 +74,15 @@ class School(Strict):
     (e.g. {8: 1.4} when eighth graders miss more)."""
     subgroup_rates: dict[Id, Fraction] = Field(default_factory=dict)
     """Share of the school's students in each subgroup, by subgroup id."""
+    short_name: Text | None = None
+    """A shorter name where space is tight (the roster), e.g. "Hudson MS"; empty: the name."""
     description: str = ""
     """A sentence of public context about the school."""
+
+    @property
+    def short(self) -> str:
+        """The short name, or the name."""
+        return self.short_name or self.name
 
 
 # --------------------------------------------------------------------------- what is measured
@@ -174,8 +182,15 @@ class Subgroup(Strict):
     """How many times more days than peers the group's students miss."""
     absence_cost_multiplier: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
     """How many times more a missed day costs these students."""
+    short_name: Text | None = None
+    """A few letters for checkboxes and rosters, e.g. "EL"; empty: the id in capitals."""
     source: str = ""
     """Where the gap figures come from."""
+
+    @property
+    def short(self) -> str:
+        """The short name, or the id in capitals."""
+        return self.short_name or self.id.upper()
 
 
 class Attendance(Strict):
@@ -427,6 +442,44 @@ class Briefing(Strict):
     """What only this role may read (shown behind a "show my private briefing" step)."""
 
 
+class TakeHomePrompt(Strict):
+    """One question the take-home exercise puts to the participants."""
+
+    heading: Text
+    """A word or two, e.g. "Data"."""
+    question: Text
+    """The question."""
+
+
+class TakeHome(Strict):
+    """The final debrief's take-home exercise: next steps for the participants' own agency."""
+
+    title: Text = "Take-home: next steps for your State"
+    """Heading of the exercise."""
+    intro: Text = ("Identify 2–3 next steps that your State might take to improve your "
+                   "performance management routines.")
+    """What it asks for, in a sentence."""
+    prompts: list[TakeHomePrompt] = Field(default_factory=lambda: [
+        TakeHomePrompt(heading="From mock", question="What did you observe that was "
+                       "different in your routines that you might try?"),
+        TakeHomePrompt(heading="Data", question="What does the State pull now and how does "
+                       "that enable or hamper performance conversations? What one thing "
+                       "would make what you have better?"),
+        TakeHomePrompt(heading="Routine", question="How does the State know what to talk "
+                       "about with each district? What one thing would make this better?"),
+        TakeHomePrompt(heading="Consequences", question="There need to be some clear "
+                       "consequences to performance or non-performance. What one thing "
+                       "could make this stronger?"),
+    ])
+    """Questions to think with."""
+    steps: list[Text] = Field(min_length=1, max_length=6, default_factory=lambda: [
+        "e.g. From mock: one thing from today to try in your own routines",
+        "e.g. Data or routine: one thing that would make your conversations better",
+        "e.g. Consequences: one thing that would make them clearer (optional)",
+    ])
+    """One entry per next step a participant may write: its example (hint)."""
+
+
 class Roles(Strict):
     """The two roles of a meeting."""
 
@@ -434,6 +487,11 @@ class Roles(Strict):
     """The State Turnaround Lead."""
     district: Briefing
     """The District Turnaround Lead."""
+
+    def title_of(self, role: str) -> str:
+        """A lead's title ("State Turnaround Lead"); another role by its label ("Both")."""
+        brief = {"state": self.state, "district": self.district}.get(role)
+        return brief.title if brief else role_label(role)
 
 
 class Evidence(Strict):
@@ -507,6 +565,8 @@ class Scenario(Strict):
     """Briefings for the two roles."""
     debrief: DebriefSettings | None = None
     """Look-fors this scenario adds to the default debrief, and weights it changes."""
+    take_home: TakeHome = Field(default_factory=TakeHome)
+    """The final debrief's take-home exercise."""
 
     # ----------------------------------------------------------------- look-ups
 

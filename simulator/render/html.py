@@ -11,7 +11,7 @@ import html
 from importlib import resources
 
 from simulator.debrief.models import HiddenTruth, Outcomes, Report
-from simulator.debrief.report import DONE
+from simulator.formats.routine import past_tense
 from simulator.formats.rubric import LEVELS
 from simulator.render.phrases import kind, looked_words, plan_line, routine_line, signed, who
 
@@ -56,7 +56,7 @@ def render_html(report: Report) -> str:
         parts.append(f"<section><h2>The routine</h2><ul>{items}</ul></section>")
     if report.decisions:
         items = "".join(
-            f"<li><span class=\"tag\">{_e(d.meeting_title)}:</span> {DONE[d.action]} "
+            f"<li><span class=\"tag\">{_e(d.meeting_title)}:</span> {past_tense(d.action)} "
             f"{_e(d.name)}</li>" for d in report.decisions
         )
         parts.append(f"<section><h2>Decisions</h2><ul>{items}</ul></section>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from simulator.debrief.models import Outcomes, Report
 from simulator.debrief.outcomes import ordinal
-from simulator.debrief.report import DONE
+from simulator.formats.routine import past_tense
 from simulator.render.phrases import (
     clarity_words,
     kind,
@@ -52,7 +52,7 @@ def render_markdown(report: Report) -> str:
         add("## Decisions")
         add("")
         for d in report.decisions:
-            add(f"- {escape(d.meeting_title)}: {DONE[d.action]} {escape(d.name)}")
+            add(f"- {escape(d.meeting_title)}: {past_tense(d.action)} {escape(d.name)}")
     add("")
     add("## Student outcomes, apart from practice")
     add("")

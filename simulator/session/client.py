@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.engine.playthrough import Plan
+from simulator.formats.routine import Stage
 from simulator.session.home import Home, open_store
 from simulator.session.state import (
     Record,
@@ -34,14 +35,6 @@ if TYPE_CHECKING:
     from simulator.engine.simulation import Simulation
     from simulator.formats.loading import LoadedScenario
     from simulator.formats.scenario import Meeting, Scenario
-
-ROLES = ("state", "district", "both")
-END_STAGE = "end"
-
-
-def role_label(role: str) -> str:
-    return {"state": "State", "district": "District", "both": "Both"}.get(role, role.title())
-
 
 @dataclass
 class Room:
@@ -220,6 +213,15 @@ class Room:
     def open_view(self, view: str, quarter: str | None, filters: dict[str, str] | None = None
                   ) -> None:
         self.append("view.opened", {"view": view, "quarter": quarter, "filters": filters or {}})
+
+    @property
+    def stage(self) -> Stage:
+        """Where the session is, read against this scenario's calendar."""
+        return self.stage_of(self.state.stage)
+
+    def stage_of(self, text: str) -> Stage:
+        """The stage a stored ``stage.changed`` text names in this scenario."""
+        return Stage.parse(self.scenario.calendar, text)
 
     def set_stage(self, stage: str, screen: str | None) -> None:
         """Record where the session is, unless it is already there."""

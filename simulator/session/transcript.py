@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
 
 from scenarios import DIRECTORY as SCENARIOS_DIRECTORY
+from simulator.formats.routine import not_a_field, unknown_fields
 from simulator.formats.scenario import Scenario, _unknown, view_problem
 from simulator.formats.strict import validation_problems
 from simulator.formats.yamlsafe import FileProblems, Loaded, Problem, YamlError, load_bytes
@@ -276,7 +277,17 @@ def _event_problems(loaded: Loaded, i: int, event: object) -> list[Problem]:
         validate_payload(kind, _payload_of(entry))
     except ValueError as err:
         return [Problem(line, col, f"events.{i}: {err}")]
+    if kind == "record.added":
+        return _field_problems(loaded, i, event["kind"], event.get("fields") or {})
     return []
+
+
+def _field_problems(loaded: Loaded, i: int, kind: str, fields: dict[str, Any]
+                    ) -> list[Problem]:
+    """A record's fields that its kind does not define (the routine says which it does)."""
+    return [Problem(*loaded.locate(("events", i, "fields", name, "<key>")),
+                    f"events.{i}: {not_a_field(name, [kind])}")
+            for name in unknown_fields(kind, fields)]
 
 
 def transcript_problems(transcript: Transcript, sc: Scenario) -> list[tuple[tuple, str]]:

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Static
 
+from tui.messages import GoTo, StartMeeting
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.header import RoomHeader
@@ -95,9 +96,9 @@ class BriefingScreen(SessionScreen):
 
     def action_start(self) -> None:
         if self.room.current_meeting is None:
-            self.app.goto("changes")  # type: ignore[attr-defined]
+            self.app.post_message(GoTo("changes"))
         else:
-            self.app.start_meeting()  # type: ignore[attr-defined]
+            self.app.post_message(StartMeeting())
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -9,6 +9,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Static
 
 from simulator.engine import dashboard as figures
+from tui.messages import ContinueToMeeting, GoHome, GoTo
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.header import RoomHeader
 
@@ -52,7 +53,8 @@ class ChangesScreen(SessionScreen):
             title.update(f"[b]What changed since {last.title.split(' —')[0]}[/b]" if last
                          else "[b]What changed[/b]")
         happened = [e for r in sim.history[since + 1:] for e in r.events]
-        events = "\n".join(f"• [b]{e.title}[/b] ({e.quarter.upper()}) — {e.description}"
+        quarters = {q.id: q.label for q in room.scenario.calendar.quarters}
+        events = "\n".join(f"• [b]{e.title}[/b] ({quarters[e.quarter]}) — {e.description}"
                            for e in happened) or "Nothing out of the ordinary happened."
         self.query_one("#events", Static).update(f"[b]Meanwhile[/b]\n{events}")
         table = self.query_one("#changes-table", DataTable)
@@ -91,14 +93,14 @@ class ChangesScreen(SessionScreen):
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:
         if self.room.current_meeting is None:
-            self.app.go_home()  # type: ignore[attr-defined]
+            self.app.post_message(GoHome())
         else:
-            self.app.continue_to_meeting()  # type: ignore[attr-defined]
+            self.app.post_message(ContinueToMeeting())
 
     @on(Button.Pressed, "#to-debrief")
     def _debrief(self) -> None:
-        self.app.goto("debrief")  # type: ignore[attr-defined]
+        self.app.post_message(GoTo("debrief"))
 
     @on(Button.Pressed, "#to-dashboard")
     def _dashboard(self) -> None:
-        self.app.goto("dashboard")  # type: ignore[attr-defined]
+        self.app.post_message(GoTo("dashboard"))

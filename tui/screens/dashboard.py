@@ -20,8 +20,8 @@ from tui.widgets.header import RoomHeader
 class DashboardScreen(SessionScreen):
     SCREEN_NAME = "dashboard"
     BINDINGS: ClassVar = [
-        Binding("1", "subject(0)", "Reading", show=False, id="dashboard.reading"),
-        Binding("2", "subject(1)", "Math", show=False, id="dashboard.math"),
+        Binding("1", "subject(0)", "First subject", show=False, id="dashboard.reading"),
+        Binding("2", "subject(1)", "Second subject", show=False, id="dashboard.math"),
         Binding("3", "subject(-2)", "Attendance", show=False, id="dashboard.attendance"),
         Binding("4", "subject(-1)", "Implementation", show=False,
                 id="dashboard.implementation"),
@@ -187,7 +187,8 @@ class DashboardScreen(SessionScreen):
             f"[b]Students – {name}[/b]\n{len(rows)} students · latest benchmark · "
             "click a column heading to sort")
         self.query_one("#legend", Static).update("s back to the figures")
-        view = f"{self.subject if self.subject in ('reading', 'math') else 'reading'}/{school}/all"
+        subjects = [s.id for s in self.room.scenario.subjects]
+        view = f"{self.subject if self.subject in subjects else subjects[0]}/{school}/all"
         self.room.open_view(view, None, {"list": "students"})
 
     @on(DataTable.HeaderSelected, "#roster")

@@ -35,31 +35,15 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from simulator.session.client import role_label
-from tui.screens.session_screen import SessionScreen
+from simulator.formats.routine import PLAYER_ROLES, role_label
+from tui.messages import ContinueToMeeting, GoHome, SwitchSpeaker
+from tui.screens.session_screen import SessionScreen, host
 from tui.widgets.header import RoomHeader
 from tui.widgets.levels import LEVEL_STYLE, LEVELS, level_content
 
 if TYPE_CHECKING:
     from simulator.debrief.models import Report
 
-ROLES = ("state", "district")
-
-TAKE_HOME_PROMPTS = (
-    ("From mock", "What did you observe that was different in your routines that you "
-                  "might try?"),
-    ("Data", "What does the State pull now and how does that enable or hamper performance "
-             "conversations? What one thing would make what you have better?"),
-    ("Routine", "How does the State know what to talk about with each district? What one "
-                "thing would make this better?"),
-    ("Consequences", "There need to be some clear consequences to performance or "
-                     "non-performance. What one thing could make this stronger?"),
-)
-STEP_HINTS = (
-    "e.g. From mock: one thing from today to try in your own routines",
-    "e.g. Data or routine: one thing that would make your conversations better",
-    "e.g. Consequences: one thing that would make them clearer (optional)",
-)
 NAME_WIDTH = 31
 
 
@@ -245,7 +229,7 @@ class DebriefScreen(SessionScreen):
                     yield Static(id="takehome-who", classes="section-title")
                     yield Input(id="takehome-name", placeholder="Your name (optional)",
                                 compact=True)
-                    for i, hint in enumerate(STEP_HINTS, 1):
+                    for i, hint in enumerate(self.room.scenario.take_home.steps, 1):
                         yield Input(id=f"step-{i}", placeholder=f"Step {i} — {hint}",
                                     compact=True, classes="step-input")
                     with Horizontal(classes="form-buttons"):
@@ -270,7 +254,7 @@ class DebriefScreen(SessionScreen):
 
     def _roles_here(self) -> tuple[str, ...]:
         role = self.room.role
-        return ROLES if role == "both" else (role,)
+        return PLAYER_ROLES if role == "both" else (role,)
 
     def _pending(self, answered: set[str]) -> list[str]:
         return [r for r in self._roles_here() if r not in answered]
@@ -282,24 +266,22 @@ class DebriefScreen(SessionScreen):
         return self._pending(answered)
 
     def _role_title(self, role: str) -> str:
-        roles = self.room.scenario.roles
-        return {"state": roles.state.title, "district": roles.district.title}.get(
-            role, role_label(role))
+        return self.room.scenario.roles.title_of(role)
 
     def _speak_as(self, role: str) -> None:
         """At a shared terminal, hand the keyboard to ``role`` (the header says so)."""
         room = self.room
         if room.role == "both" and room.event_role != role:
-            self.app.action_switch_speaker()  # type: ignore[attr-defined]
+            self.app.post_message(SwitchSpeaker())
 
     def on_mount(self) -> None:
         # Tab from the tabs lands on the form's first field, not on its scrolling pane.
         self.query_one("#takehome", VerticalScroll).can_focus = False
 
     def refresh_room(self) -> None:
-        room = self.room
-        if room is None:
+        if host(self.app).room is None:
             return
+        room = self.room
         title = self.query_one("#debrief-title", Static)
         meeting = self.meeting_id
         self._draw_continue()
@@ -440,7 +422,7 @@ class DebriefScreen(SessionScreen):
 
     def _draw_poll_answers(self) -> None:
         room = self.room
-        titles = {r: self._role_title(r) for r in ROLES}
+        titles = {r: self._role_title(r) for r in PLAYER_ROLES}
         polls = [p for p in room.state.polls if p["meeting"] == self.meeting_id]
         self.query_one("#poll-answers", Static).update(Content.assemble(
             Content.from_markup("[b]The poll — what you said before the ratings[/b]\n"),
@@ -450,11 +432,12 @@ class DebriefScreen(SessionScreen):
         if not self.final:
             return
         room = self.room
-        intro = [Content.from_markup(
-            "[b]Take-home: next steps for your State[/b]\nIdentify 2–3 next steps that "
-            "your State might take to improve your performance management routines.\n")]
-        for head, text in TAKE_HOME_PROMPTS:
-            intro.append(Content.from_markup("• [b]$head:[/b] $text\n", head=head, text=text))
+        take_home = room.scenario.take_home
+        intro = [Content.from_markup("[b]$title[/b]\n$intro\n", title=take_home.title,
+                                     intro=take_home.intro)]
+        for prompt in take_home.prompts:
+            intro.append(Content.from_markup("• [b]$head:[/b] $text\n", head=prompt.heading,
+                                             text=prompt.question))
         self.query_one("#takehome-intro", Static).update(Content.assemble(*intro))
         who = self._role_title(room.event_role)
         mine = next((t for t in room.state.takehome if t["role"] == room.event_role), None)
@@ -484,7 +467,7 @@ class DebriefScreen(SessionScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save_report":  # shown, but disabled until the ratings are
-            if self.app.room is None:  # type: ignore[attr-defined]
+            if host(self.app).room is None:
                 return None
             return True if self.report is not None and not self.poll_pending() else None
         return True
@@ -505,7 +488,7 @@ class DebriefScreen(SessionScreen):
 
         room = self.room
         return build_report(room.scenario, state, final=final,
-                            replications=getattr(self.app, "report_replications", 200),
+                            replications=host(self.app).report_replications,
                             cache_dir=self.room.home.cache)
 
     def _report_ready(self, key: tuple[str, bool], report: dict[str, Any]) -> None:
@@ -584,7 +567,7 @@ class DebriefScreen(SessionScreen):
     def _next_step(self, event: Input.Submitted) -> None:
         """Enter moves down the take-home form; on the last step it saves."""
         event.stop()
-        if event.input.id == f"step-{len(STEP_HINTS)}":
+        if event.input.id == f"step-{len(self.room.scenario.take_home.steps)}":
             self.query_one("#takehome-save", Button).press()
         else:
             self.focus_next(Input)
@@ -593,8 +576,9 @@ class DebriefScreen(SessionScreen):
     def _save_takehome(self, event: Button.Pressed) -> None:
         event.stop()
         room = self.room
+        count = len(room.scenario.take_home.steps)
         steps = [" ".join(self.query_one(f"#step-{i}", Input).value.split())
-                 for i in range(1, len(STEP_HINTS) + 1)]
+                 for i in range(1, count + 1)]
         steps = [s for s in steps if s]
         if not steps:
             self.notify("Write at least one next step (two or three is the exercise).",
@@ -606,7 +590,7 @@ class DebriefScreen(SessionScreen):
         if name:
             payload["participant"] = name
         room.append("takehome.answered", payload)
-        for i in range(1, len(STEP_HINTS) + 1):
+        for i in range(1, count + 1):
             self.query_one(f"#step-{i}", Input).value = ""
         self._takehome_role = None
         self.notify(f"Saved the {self._role_title(role)}'s next steps.", timeout=3)
@@ -621,9 +605,9 @@ class DebriefScreen(SessionScreen):
     def _continue(self, event: Button.Pressed) -> None:
         event.stop()
         if self.room.current_meeting is None:
-            self.app.go_home()  # type: ignore[attr-defined]
+            self.app.post_message(GoHome())
         else:
-            self.app.continue_to_meeting()  # type: ignore[attr-defined]
+            self.app.post_message(ContinueToMeeting())
 
     @on(Button.Pressed, "#save-report")
     def _save_pressed(self, event: Button.Pressed) -> None:

@@ -14,6 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.messages import OpenSession
+from tui.screens.session_screen import host
 from tui.widgets.header import RoomHeader
 
 
@@ -93,7 +95,7 @@ class HomeScreen(Screen):
         files = builtin_paths()
         entries = [e for e in map(quick_entry, files) if e is not None]
         try:
-            with self.app.open_store() as store:  # type: ignore[attr-defined]
+            with host(self.app).open_store() as store:
                 sessions = store.list_sessions()
         except StoreError as err:
             sessions = []
@@ -162,8 +164,8 @@ class HomeScreen(Screen):
         if option.id is None or option.disabled or seed is None:
             return
         participant = " ".join(self.query_one("#participant", Input).value.split())
-        self.app.open_session(scenario=option.id, seed=seed,  # type: ignore[attr-defined]
-                              participant=participant)
+        self.app.post_message(OpenSession(scenario=option.id, seed=seed,
+                                          participant=participant))
 
     def action_resume(self) -> None:
         sessions = self.query_one("#sessions", OptionList)
@@ -171,7 +173,7 @@ class HomeScreen(Screen):
             return
         option = sessions.get_option_at_index(sessions.highlighted)
         if option.id:
-            self.app.open_session(session=option.id)  # type: ignore[attr-defined]
+            self.app.post_message(OpenSession(session=option.id))
 
     def action_progress(self) -> None:
         from tui.screens.progress import ProgressScreen  # after the first frame: keeps it light

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import (
     Button,
     Checkbox,
@@ -24,156 +24,31 @@ from textual.widgets import (
 )
 
 from simulator.engine import dashboard as figures
-from simulator.session.client import role_label
+from simulator.formats.routine import (
+    ACTION_BY_ID,
+    FIXED_OPTIONS,
+    FOLLOWUP_FIELDS,
+    STEPS,
+    TARGETING,
+    action_step_detail,
+    minutes_line,
+    retargeting_hint,
+    role_label,
+    step_of,
+)
+from tui.messages import CloseMeeting, SwitchSpeaker
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.session_screen import SessionScreen
-from tui.widgets.forms import FieldSpec, FormSpec, RecordForm
+from tui.widgets.forms import RecordForm
 from tui.widgets.header import RoomHeader
 
-WAYS = ["Inform", "Inquire", "Involve", "Inspire"]
-STATUSES = [("Done", "done"), ("Partly done", "partly"), ("Not done", "not-done")]
-ACTIONS = [("Adopt", "adopt"), ("Continue", "continue"), ("Adjust", "adjust"), ("Stop", "stop")]
-
-TARGET = FormSpec("target", "target", "A measurable target", "Add target", (
-    FieldSpec("metric", "Metric", "select", "metrics"),
-    FieldSpec("baseline", "Baseline", "number", placeholder="filled in from the data"),
-    FieldSpec("target", "Target", "number", placeholder="e.g. 45"),
-    FieldSpec("by", "By", "select", "dates"),
-))
-PERFORMANCE = FormSpec("perf", "finding", "A finding from the data", "Add finding", (
-    FieldSpec("view", "From view", "select", "views"),
-    FieldSpec("statement", "Finding", placeholder="what the data show"),
-), {"about": "performance"})
-IMPLEMENTATION = FormSpec("impl", "finding", "A finding about implementation", "Add finding", (
-    FieldSpec("view", "From view", "select", "views"),
-    FieldSpec("statement", "Finding", placeholder="is the strategy done as intended?"),
-), {"about": "implementation"})
-DIAGNOSIS = FormSpec("diag", "diagnosis", "Diagnosis: what is the problem?", "Add diagnosis", (
-    FieldSpec("statement", "Diagnosis", placeholder="the need behind the numbers"),
-    FieldSpec("view", "Evidence", "select", "views", required=False),
-))
-THEORY = FormSpec("theory", "theory", "Theory of action", "Add theory", (
-    FieldSpec("strategy", "Strategy", "select", "strategies"),
-    FieldSpec("indicator", "Leading indicator", placeholder="what moves first"),
-    FieldSpec("outcome", "Outcome", placeholder="the student result it leads to"),
-))
-DECISION = FormSpec("decision", "decision", "A decision about a strategy", "Decide", (
-    FieldSpec("strategy", "Strategy", "select", "strategies"),
-    FieldSpec("action", "Decision", "select", "actions"),
-    FieldSpec("owner", "Owner", placeholder="who leads it"),
-    FieldSpec("note", "Resources / note", required=False,
-              placeholder="e.g. reassign two interventionists"),
-    FieldSpec("grades", "Grades", "checks", "grades", required=False),
-    FieldSpec("subgroups", "Subgroups", "checks", "subgroups", required=False),
-    FieldSpec("capacity", "At most", "integer", required=False,
-              placeholder="students (empty: the strategy's own limit)"),
-))
-TARGETING = ("grades", "subgroups", "capacity")
-"""Decision fields that say whom a strategy serves (adopt / adjust); none ticked: its own."""
-ACTION = FormSpec("action", "action", "An action step", "Add action step", (
-    FieldSpec("step", "Action step", placeholder="what will be done"),
-    FieldSpec("owner", "Owner"),
-    FieldSpec("due", "Due", "select", "dates"),
-    FieldSpec("metric", "Metric", placeholder="how we will know"),
-    FieldSpec("target", "Target", placeholder="e.g. 90% of sessions held"),
-))
-CONSEQUENCE = FormSpec("consequence", "consequence", "Consequence for non-performance",
-                       "Add consequence", (
-    FieldSpec("statement", "Consequence", placeholder="what happens if it is not done"),
-    FieldSpec("applies_to", "Applies to", required=False, placeholder="whom"),
-))
-STAKEHOLDER = FormSpec("stakeholder", "stakeholder", "A stakeholder to engage", "Add stakeholder", (
-    FieldSpec("who", "Who", placeholder="e.g. Hudson MS families"),
-    FieldSpec("how", "How", "select", "ways"),
-    FieldSpec("message", "Message / purpose", required=False),
-))
-
-
-@dataclass(frozen=True)
-class Step:
-    id: str
-    title: str
-    intro: str
-    forms: tuple[FormSpec, ...] = ()
-
-
-STEPS: tuple[Step, ...] = (
-    Step("targets", "Goal and targets",
-         "Agree measurable targets: a metric, its baseline, a target and a date.", (TARGET,)),
-    Step("followup", "Follow-up",
-         "Go through the commitments of the previous meeting one by one.", ()),
-    Step("performance", "Performance",
-         "Performance against the targets, disaggregated: tie each finding to the data view "
-         "it came from (F3 opens the dashboard).", (PERFORMANCE,)),
-    Step("implementation", "Implementation",
-         "Quality data on implementation, not only outcomes: fidelity, students served, "
-         "take-up.", (IMPLEMENTATION,)),
-    Step("problem", "Problem-solving",
-         "Diagnosis, and a theory of action: strategy → leading indicator → outcome.",
-         (DIAGNOSIS, THEORY)),
-    Step("decisions", "Decisions",
-         "Adopt, continue, adjust or stop strategies; direct resources; name an owner.",
-         (DECISION,)),
-    Step("actions", "Action steps",
-         "Owner, due date, metric and target for each step; consequences for "
-         "non-performance.", (ACTION, CONSEQUENCE)),
-    Step("stakeholders", "Stakeholders",
-         "Who needs to hear about the results, and how: Inform, Inquire, Involve or Inspire.",
-         (STAKEHOLDER,)),
-)
-
-
-def step_of(kind: str, fields: dict[str, Any]) -> str:
-    for step in STEPS:
-        for form in step.forms:
-            if form.kind == kind and all(fields.get(k) == v for k, v in form.fixed.items()):
-                return step.id
-    return "followup" if kind == "followup" else "problem"
-
-
-def summary(kind: str, f: dict[str, Any], names: dict[str, str]) -> str:
-    """One line for a record in the minutes."""
-    if kind == "target":
-        return f"{f.get('metric_label', f.get('metric'))}: {f.get('baseline')} → " \
-               f"{f.get('target')} by {f.get('by')}"
-    if kind == "finding":
-        return f"{f.get('statement')}  [{f.get('view')}]"
-    if kind == "diagnosis":
-        view = f"  [{f['view']}]" if f.get("view") else ""
-        return f"{f.get('statement')}{view}"
-    if kind == "theory":
-        return f"{names.get(f.get('strategy', ''), f.get('strategy'))} → " \
-               f"{f.get('indicator')} → {f.get('outcome')}"
-    if kind == "decision":
-        cost = f.get("cost")
-        money = f", ${cost:,.0f}, {f.get('staff_fte', 0):g} FTE" if isinstance(
-            cost, (int, float)) else ""
-        serves = f" — serves {f['serves']}" if f.get("serves") else ""
-        return f"{str(f.get('action', '')).title()} {names.get(f.get('strategy', ''), '')}" \
-               f"{serves} — owner {f.get('owner')}{money}" + (
-                   f", {f['students']} students" if isinstance(f.get("students"), int) else "")
-    if kind == "action":
-        return f"{f.get('step')} — {f.get('owner')}, by {f.get('due')}; " \
-               f"{f.get('metric')}: {f.get('target')}"
-    if kind == "consequence":
-        who = f" ({f['applies_to']})" if f.get("applies_to") else ""
-        return f"{f.get('statement')}{who}"
-    if kind == "stakeholder":
-        msg = f": {f['message']}" if f.get("message") else ""
-        return f"{f.get('how')} {f.get('who')}{msg}"
-    if kind == "followup":
-        return f"{f.get('step')} — {dict(STATUSES_LABEL).get(f.get('status'), f.get('status'))}" \
-               + (f": {f['note']}" if f.get("note") else "")
-    return ", ".join(f"{k}: {v}" for k, v in f.items())
-
-
-STATUSES_LABEL = [(v, k) for k, v in STATUSES]
-
+FOLLOWUP_STEP = next(s.id for s in STEPS if "followup" in s.kinds)
+OPENS_LATER = next((s.id for s in STEPS if s.from_second_meeting), None)
+"""The step a meeting after the first opens on (going through earlier commitments)."""
 
 def to_options(decision: Any) -> dict[str, Any]:
     """An engine decision's targeting as ``decision.made`` options."""
-    return {k: v for k, v in (("grades", decision.grades), ("subgroups", decision.subgroups),
-                              ("capacity", decision.capacity)) if v is not None}
+    return {k: getattr(decision, k) for k in TARGETING if getattr(decision, k) is not None}
 
 
 class MeetingScreen(SessionScreen):
@@ -212,7 +87,7 @@ class MeetingScreen(SessionScreen):
                     with Vertical(id=f"step-{step.id}", classes="step"):
                         yield Static(f"[b]{step.title}[/b] — {step.intro}",
                                      classes="step-intro")
-                        if step.id == "followup":
+                        if step.id == FOLLOWUP_STEP:
                             yield Vertical(id="followups")
                         for form in step.forms:
                             yield RecordForm(form)
@@ -240,18 +115,17 @@ class MeetingScreen(SessionScreen):
         dates = [(f"End of {q.label}", f"end of {q.label}") for q in quarters[start:]]
         dates = dates or [("End of year", "end of year")]
         options = {
+            **{name: list(fixed) for name, fixed in FIXED_OPTIONS.items()},
             "metrics": figures.metric_options(sc),
             "strategies": strategies,
-            "actions": ACTIONS,
             "dates": dates,
-            "ways": [(w, w) for w in WAYS],
             "views": self._view_options(),
             "grades": [(f"{g}", f"{g}") for g in sc.grades],
-            "subgroups": [(g.id.upper(), g.id) for g in sc.subgroups],
+            "subgroups": [(g.short, g.id) for g in sc.subgroups],
         }
         for form in self.query(RecordForm):
             for f in form.spec.fields:
-                if f.kind in ("select", "checks"):
+                if f.options:
                     form.set_options(f.name, options[f.options])
 
     def _view_options(self) -> list[tuple[str, str]]:
@@ -283,12 +157,15 @@ class MeetingScreen(SessionScreen):
             self.meeting_id = meeting_id
             self._fill_options()
             self._build_followups()
-            if room.previous_meeting(meeting_id) is not None and meeting is not None:
-                self.show_step("followup")
+            if (OPENS_LATER and room.previous_meeting(meeting_id) is not None
+                    and meeting is not None):
+                self.show_step(OPENS_LATER)
         else:
-            for form in (self.query_one("#perf", RecordForm), self.query_one("#impl", RecordForm),
-                         self.query_one("#diag", RecordForm)):
-                form.set_options("view", self._view_options())
+            views = self._view_options()
+            for form in self.query(RecordForm):
+                for f in form.spec.fields:
+                    if f.options == "views":
+                        form.set_options(f.name, views)
         self._draw_minutes()
         self._draw_resources()
         self.draw_speaker()
@@ -314,7 +191,7 @@ class MeetingScreen(SessionScreen):
             table = self.query_one(f"#minutes-{step.id}", DataTable)
             table.clear()
             for rid, rec in by_step[step.id]:
-                table.add_row(role_label(rec.role), summary(rec.kind, rec.fields, names),
+                table.add_row(role_label(rec.role), minutes_line(rec.kind, rec.fields, names),
                               key=rid)
             table.display = bool(by_step[step.id])
             count = len(by_step[step.id])
@@ -371,14 +248,15 @@ class MeetingScreen(SessionScreen):
             box.mount(Static(f"{prev.title.split(' —')[0]} recorded no action steps.",
                              classes="muted"))
             return
+        status, note = FOLLOWUP_FIELDS
         for rid, rec in actions:
-            f = rec.fields
             row = Vertical(
-                Static(f"[b]{f.get('step')}[/b] — {f.get('owner')}, by {f.get('due')}; "
-                       f"{f.get('metric')}: {f.get('target')}"),
+                Static(Content.from_markup("[b]$step[/b] — $rest", step=str(
+                    rec.fields.get("step", "?")), rest=action_step_detail(rec.fields))),
                 Horizontal(
-                    Select(STATUSES, id=f"fu-status-{rid}", compact=True, prompt="Status"),
-                    Input(placeholder="what happened", id=f"fu-note-{rid}", compact=True),
+                    Select(list(FIXED_OPTIONS[status.options]), id=f"fu-status-{rid}",
+                           compact=True, prompt=status.label),
+                    Input(placeholder=note.placeholder, id=f"fu-note-{rid}", compact=True),
                     Button("Record", id=f"fu-save-{rid}", compact=True, variant="primary"),
                     classes="followup-form",
                 ),
@@ -401,7 +279,9 @@ class MeetingScreen(SessionScreen):
 
     @on(ListView.Selected, "#agenda")
     def _step_selected(self, event: ListView.Selected) -> None:
-        step = self.query_one(f"#step-{event.item.id.removeprefix('agenda-')}")  # type: ignore[union-attr]
+        if not event.item.id:
+            return
+        step = self.query_one(f"#step-{event.item.id.removeprefix('agenda-')}")
         focusable = [w for w in step.query("Input, Select, Button") if w.focusable]
         if focusable:
             focusable[0].focus()
@@ -454,8 +334,8 @@ class MeetingScreen(SessionScreen):
             form.hint(f"[b]⚠[/b] {problem}")
         elif isinstance(targeting, str):
             form.hint(f"[b]⚠[/b] {targeting}")
-        elif values["action"] in ("continue", "stop"):
-            form.hint("Continue or stop keeps whom it serves; adjust to retarget it")
+        elif not ACTION_BY_ID[values["action"]].retargets:
+            form.hint(retargeting_hint())
         else:
             cost, staff, served = figures.estimated_cost(sim, values["strategy"], targeting)
             whom = figures.describe_targeting(self.room.scenario, values["strategy"], targeting)
@@ -495,7 +375,7 @@ class MeetingScreen(SessionScreen):
                 assert not isinstance(targeting, str)
                 for key in TARGETING:
                     fields.pop(key, None)
-                if fields["action"] in ("continue", "stop"):
+                if not ACTION_BY_ID[fields["action"]].retargets:
                     targeting = figures.Targeting()
                 options = targeting.options()
                 cost, staff, served = figures.estimated_cost(
@@ -529,7 +409,7 @@ class MeetingScreen(SessionScreen):
         bid = event.button.id or ""
         if bid == "speaker":
             event.stop()
-            self.app.action_switch_speaker()  # type: ignore[attr-defined]
+            self.app.post_message(SwitchSpeaker())
         elif bid == "close-meeting":
             event.stop()
             self.action_close_meeting()
@@ -582,7 +462,7 @@ class MeetingScreen(SessionScreen):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.app.close_meeting(meeting.id)  # type: ignore[attr-defined]
+                self.app.post_message(CloseMeeting(meeting.id))
 
         self.app.push_screen(ConfirmScreen(
             f"Close {meeting.title.split(' —')[0]}?\n\n{decisions} strategy decision(s) take "

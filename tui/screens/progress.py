@@ -22,6 +22,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, LoadingIndicator, Static
 
+from tui.messages import OpenSession
+from tui.screens.session_screen import host
 from tui.widgets.header import RoomHeader
 from tui.widgets.levels import LEVEL_STYLE, LEVELS, gauge, level_rank
 
@@ -136,7 +138,7 @@ class ProgressScreen(Screen):
         from simulator.session.store import StoreError
 
         try:
-            with self.app.open_store() as store:  # type: ignore[attr-defined]
+            with host(self.app).open_store() as store:
                 doc = progress(store, self.participant or None).model_dump(mode="json")
         except (StoreError, OSError) as err:
             self.app.call_from_thread(self._failed, str(err))
@@ -292,7 +294,7 @@ class ProgressScreen(Screen):
             self.notify("Choose an attempt first (←/→ in the table).", timeout=3)
             return
         self.app.pop_screen()
-        self.app.open_session(session=a["session"])  # type: ignore[attr-defined]
+        self.app.post_message(OpenSession(session=a["session"]))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -1,13 +1,33 @@
-"""The base of every screen of a session being played."""
+"""The base of every screen of a session being played, and the App as screens see it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
+from textual.app import App
 from textual.screen import Screen
 
 if TYPE_CHECKING:
     from simulator.session.client import Room
+    from simulator.session.home import Home
+    from simulator.session.store import Store
+
+
+class Host(Protocol):
+    """What a screen may read of the App (it asks for anything else with a message)."""
+
+    room: Room | None
+    home: Home
+    report_replications: int
+
+    def open_store(self) -> Store:
+        """The sessions' store (the caller closes it)."""
+        ...
+
+
+def host(app: App) -> Host:
+    """The running PmsimApp, typed as what screens read of it."""
+    return cast(Host, app)
 
 
 class SessionScreen(Screen):
@@ -19,7 +39,10 @@ class SessionScreen(Screen):
 
     @property
     def room(self) -> Room:
-        return self.app.room  # type: ignore[attr-defined]
+        """The session this screen shows (session screens exist only while one is open)."""
+        room = host(self.app).room
+        assert room is not None, "a session screen without a session"
+        return room
 
     def on_screen_resume(self) -> None:
         self.refresh_room()

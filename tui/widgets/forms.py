@@ -1,8 +1,7 @@
-"""Record forms of the meeting: a self-contained widget built from a field list."""
+"""Record forms of the meeting: a self-contained widget built from a routine form."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from textual import on
@@ -11,29 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-
-@dataclass(frozen=True)
-class FieldSpec:
-    name: str
-    label: str
-    kind: str = "input"
-    """"input", "number", "integer", "select" or "checks" (any number of options)."""
-    options: str = ""
-    """For a select: which list of options the screen fills in."""
-    required: bool = True
-    placeholder: str = ""
-
-
-@dataclass(frozen=True)
-class FormSpec:
-    form_id: str
-    kind: str
-    """The record kind saved."""
-    title: str
-    button: str
-    fields: tuple[FieldSpec, ...]
-    fixed: dict[str, str] = field(default_factory=dict)
-    """Fields added to every record of this form (e.g. what a finding is about)."""
+from simulator.formats.routine import Form
 
 
 class RecordForm(Vertical):
@@ -58,8 +35,8 @@ class RecordForm(Vertical):
             self.form = form
             self.values = values
 
-    def __init__(self, spec: FormSpec) -> None:
-        super().__init__(id=spec.form_id)
+    def __init__(self, spec: Form) -> None:
+        super().__init__(id=spec.id)
         self.spec = spec
 
     def compose(self) -> ComposeResult:
@@ -69,26 +46,27 @@ class RecordForm(Vertical):
                 yield Label(f.label + ("" if f.required else " (optional)"),
                             classes="field-label")
                 wid = self._wid(f.name)
-                if f.kind == "select":
+                if f.type == "choice":
                     yield Select([], id=wid, compact=True, prompt=f.placeholder or "Choose…")
-                elif f.kind == "checks":
+                elif f.type == "choices":
                     yield Horizontal(id=wid, classes="checks")
                 else:
-                    yield Input(placeholder=f.placeholder, id=wid, compact=True,
-                                type=f.kind if f.kind in ("number", "integer") else "text")
+                    yield Input(placeholder=f.placeholder, id=wid, compact=True, type=f.type)
         with Horizontal(classes="form-footer"):
             yield Static("", id=self._wid("hint"))
             yield Button(self.spec.button, id=self._wid("save"), compact=True,
                          variant="primary")
 
     def _wid(self, name: str) -> str:
-        return f"{self.spec.form_id}-{name}"
+        return f"{self.spec.id}-{name}"
 
     def widget(self, name: str) -> Input | Select:
-        return self.query_one(f"#{self._wid(name)}")  # type: ignore[return-value]
+        widget = self.query_one(f"#{self._wid(name)}")
+        assert isinstance(widget, Input | Select), f"{name} is a field of checkboxes"
+        return widget
 
     def checkboxes(self, name: str) -> list[Checkbox]:
-        """The boxes of a "checks" field; each box's ``name`` is its option's value."""
+        """The boxes of a "choices" field; each box's ``name`` is its option's value."""
         return list(self.query_one(f"#{self._wid(name)}", Horizontal).query(Checkbox))
 
     def set_checked(self, name: str, values: list[str]) -> None:
@@ -97,7 +75,7 @@ class RecordForm(Vertical):
 
     def set_options(self, name: str, options: list[tuple[str, str]]) -> None:
         spec = next(f for f in self.spec.fields if f.name == name)
-        if spec.kind == "checks":
+        if spec.type == "choices":
             row = self.query_one(f"#{self._wid(name)}", Horizontal)
             if [(str(b.label), b.name) for b in self.checkboxes(name)] != options:
                 row.remove_children()
@@ -113,8 +91,7 @@ class RecordForm(Vertical):
                 sel.value = current
 
     def set_value(self, name: str, value: str) -> None:
-        w = self.widget(name)
-        w.value = value  # type: ignore[assignment]
+        self.widget(name).value = value
 
     def hint(self, text: str) -> None:
         self.query_one(f"#{self._wid('hint')}", Static).update(text)
@@ -122,7 +99,7 @@ class RecordForm(Vertical):
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in self.spec.fields:
-            if f.kind == "checks":
+            if f.type == "choices":
                 out[f.name] = [b.name for b in self.checkboxes(f.name) if b.value]
                 continue
             w = self.widget(f.name)
@@ -135,7 +112,7 @@ class RecordForm(Vertical):
 
     def clear(self) -> None:
         for f in self.spec.fields:
-            if f.kind == "checks":
+            if f.type == "choices":
                 self.set_checked(f.name, [])
                 continue
             w = self.widget(f.name)

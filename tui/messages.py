@@ -1,0 +1,56 @@
+"""What screens ask of the App: typed messages, handled by :class:`tui.app.PmsimApp`.
+
+Attributes down, messages up: a screen never calls into the App; it posts one of
+these to it (``self.app.post_message``) and the App decides what happens next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class OpenSession(Message):
+    """Open a saved session, or start one on a scenario."""
+
+    scenario: str | None = None
+    seed: int = 1
+    session: str | None = None
+    participant: str = ""
+    """Who plays (for a new session), if given."""
+
+
+@dataclass
+class GoTo(Message):
+    """Show one of the session's screens (the App knows what each stage allows)."""
+
+    screen: str
+
+
+@dataclass
+class StartMeeting(Message):
+    """From the briefing into the current meeting."""
+
+
+@dataclass
+class CloseMeeting(Message):
+    """Close a meeting: its decisions take effect and time passes."""
+
+    meeting_id: str
+
+
+@dataclass
+class ContinueToMeeting(Message):
+    """After a debrief: on to the next meeting's briefing."""
+
+
+@dataclass
+class GoHome(Message):
+    """Leave the session for the home screen."""
+
+
+@dataclass
+class SwitchSpeaker(Message):
+    """At a shared terminal: the other lead speaks now."""
