@@ -28,7 +28,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
 
 from scenarios import DIRECTORY as SCENARIOS_DIRECTORY
-from simulator.formats.scenario import Scenario, _unknown, view_problem
+from simulator.formats.refs import View
+from simulator.formats.scenario import Scenario, _unknown
 from simulator.formats.strict import validation_problems
 from simulator.formats.yamlsafe import FileProblems, Loaded, Problem, YamlError, load_bytes
 from simulator.session.state import EVENT_MODELS, SessionState, replay, validate_payload
@@ -295,7 +296,7 @@ def transcript_problems(transcript: Transcript, sc: Scenario) -> list[tuple[tupl
             problems.append((("events", i, "strategy"),
                              _unknown(entry.strategy, strategies, "strategy")))
         if entry.event == "view.opened":
-            problem = view_problem(sc, entry.view)
+            problem = View.check(entry.view, sc)
             if problem:
                 problems.append((("events", i, "view"), problem))
     return problems
