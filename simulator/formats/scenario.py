@@ -702,7 +702,11 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
             if problem:
                 problems.append(((*path, "view"), problem))
             if ev.group is not None:
-                if not ev.view.endswith("/strand"):
+                try:
+                    strand = View.parse(ev.view).breakdown == "strand"
+                except ValueError:
+                    strand = False
+                if not strand:
                     problems.append(((*path, "group"), "a group applies to strand views only"))
                 elif problem := Group.check(ev.group, sc):
                     problems.append(((*path, "group"), problem))
