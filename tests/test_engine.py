@@ -152,3 +152,87 @@ def test_a_price_counts_the_students_the_engine_then_serves(hudson):
     assert quote.cost == st.cost.fixed + st.cost.per_student * quote.students
     sim.decide([targeted])
     assert int(sim.active["structured-literacy"].served.sum()) == quote.students
+
+
+def test_growth_from_a_strategy_is_its_effect_times_fidelity_for_those_taking_it_up(hudson):
+    """With common random numbers the only difference a strategy makes to latent
+    ability in a quarter is effect × quarter length × that replication's fidelity."""
+    bau = Simulation(hudson, seed=6, replications=5)
+    bau.run_until_meeting()
+    treated = bau.fork()
+    treated.decide([Decision("tutoring-math")])  # math only, no need or attendance effect
+    bau.advance()
+    result = treated.advance()
+    st = hudson.strategy("tutoring-math")
+    j = [s.id for s in hudson.subjects].index(st.subjects[0])
+    taken = treated.active["tutoring-math"].taken > 0
+    fidelity = result.implementation["tutoring-math"].fidelity
+    dt = result.quarter.ends_at - hudson.calendar.quarters[result.index - 1].ends_at
+    diff = treated.ability[j] - bau.ability[j]
+    expected = np.broadcast_to((st.effect_sd * dt * fidelity)[:, None], diff.shape)
+    assert np.allclose(diff[taken], expected[taken], atol=1e-5)
+    assert np.array_equal(diff[~taken], np.zeros_like(diff[~taken]))
+    assert fidelity.min() > 0.3 and fidelity.max() < 0.95  # fidelity really scales it
+    assert np.array_equal(treated.ability[1 - j], bau.ability[1 - j])
+
+
+def test_attendance_outreach_cuts_absences_by_its_effect_times_fidelity(hudson):
+    def play_from(decisions):
+        sim = Simulation(hudson, seed=5, replications=40)
+        sim.run_until_meeting()
+        sim.decide(decisions)
+        while not sim.finished:
+            sim.run_until_meeting()
+        return sim
+
+    bau, treated = play_from([]), play_from([Decision("attendance-outreach")])
+    effect = hudson.strategy("attendance-outreach").attendance_effect
+    taken = treated.active["attendance-outreach"].taken > 0
+    for q in (2, 3):
+        before = bau.history[q].absences.astype(np.float64)
+        after = treated.history[q].absences.astype(np.float64)
+        fidelity = treated.history[q].implementation["attendance-outreach"].fidelity
+        assert (after <= before).all()
+        assert np.array_equal(after[~taken], before[~taken])
+        ratio = (after * taken).sum(axis=1) / (before * taken).sum(axis=1)
+        assert np.allclose(ratio, 1 + effect * fidelity, atol=0.02), (ratio, fidelity)
+
+
+def test_a_fork_branches_without_touching_the_original(hudson):
+    sim = Simulation(hudson, seed=2, replications=2)
+    sim.run_until_meeting()
+    twin = sim.fork()
+    assert twin.population is sim.population and twin.history == sim.history
+    twin.decide([Decision("tutoring-math")])
+    twin.run_until_meeting()
+    assert sim.active == {} and sim.quarters_done == 2 and len(sim.history) == 2
+    assert twin.quarters_done == 3 and len(twin.history) == 3
+    sim.run_until_meeting()
+    alone = Simulation(hudson, seed=2, replications=2)
+    alone.run_until_meeting()
+    alone.run_until_meeting()
+    assert np.array_equal(sim.history[-1].scores, alone.history[-1].scores)
+    assert np.array_equal(sim.ability, alone.ability)
+
+
+def test_one_affordability_rule_with_one_tolerance(hudson):
+    from simulator.engine.pricing import TOLERANCE, Price, fits, in_play, price, price_after, total
+
+    assert fits(Price(260_000.0, 4.0), 260_000, 4.0)
+    assert fits(Price(260_000.0 + TOLERANCE / 2, 4.0 + TOLERANCE / 2), 260_000, 4.0)
+    assert not fits(Price(260_001.0, 4.0), 260_000, 4.0)
+    assert not fits(Price(1.0, 4.01), 260_000, 4.0)
+    sim = Simulation(hudson, seed=1)
+    sim.run_until_meeting()
+    sim.decide([Decision("tutoring-math"), Decision("data-teams")])
+    running = {sid: act.decision for sid, act in sim.active.items()}
+    decisions = [Decision("data-teams", action="stop"),
+                 Decision("tutoring-math", action="continue"),
+                 Decision("attendance-outreach")]
+    after = in_play(running, decisions)
+    assert list(after) == ["tutoring-math", "attendance-outreach"]
+    assert after["tutoring-math"] is running["tutoring-math"]
+    quote = price_after(sim, decisions)
+    assert quote == total([price(sim, Decision("tutoring-math")),
+                           price(sim, Decision("attendance-outreach"))])
+    assert quote.staff_fte == 1.5

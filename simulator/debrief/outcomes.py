@@ -24,13 +24,12 @@ the mean scale score and in the percentage of students on benchmark.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import itertools
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from simulator import __version__
-from simulator.engine.playthrough import Plan, feasible
+from simulator.engine.playthrough import Plan, first_meeting_plan, replay
 from simulator.engine.population import Population, build_population
-from simulator.engine.pricing import Price, price
+from simulator.engine.pricing import Price, fits, price, total
 from simulator.engine.simulation import Decision, QuarterResult, Simulation
 from simulator.formats.scenario import Scenario
 
@@ -74,14 +73,13 @@ def prices(start: Simulation) -> dict[str, Price]:
 
 
 def bundle_price(table: dict[str, Price], bundle: Iterable[str]) -> Price:
-    ids = list(bundle)
-    return Price(sum(table[s].cost for s in ids), sum(table[s].staff_fte for s in ids))
+    return total(table[s] for s in bundle)
 
 
 def affordable(scenario: Scenario, price: Price) -> bool:
-    """Within the scenario's budget and staff (a small tolerance for float sums)."""
+    """Within the scenario's budget and staff at the start of the year."""
     res = scenario.resources
-    return price.cost <= res.budget + 1e-6 and price.staff_fte <= res.staff_fte + 1e-9
+    return fits(price, res.budget, res.staff_fte)
 
 
 def affordable_bundles(
@@ -151,21 +149,8 @@ def first_meeting(
     """A simulation brought to the first meeting: every plan shares these quarters."""
     sim = Simulation(scenario, seed=seed, replications=replications, keep_history=False,
                      population=population)
-    sim.run_until_meeting()
+    replay(sim, [])
     return sim
-
-
-def fork(sim: Simulation) -> Simulation:
-    """An independent copy of ``sim`` that shares its read-only parts (scenario,
-    population, tables, past results), so plans can branch at the first meeting."""
-    twin = copy.copy(sim)
-    twin.ability = sim.ability.copy()
-    twin.remediation = sim.remediation.copy()
-    twin.absences_ytd = sim.absences_ytd.copy()
-    twin.active = dict(sim.active)
-    twin.decisions = list(sim.decisions)
-    twin.history = list(sim.history)
-    return twin
 
 
 def run_plan(
@@ -184,30 +169,11 @@ def run_plan(
     ``start`` (from :func:`first_meeting`, same seed and replications) saves
     simulating the quarters before the first meeting again; it is not changed.
     """
-    sim = fork(start) if start else first_meeting(scenario, seed, replications, population)
+    sim = start.fork() if start else first_meeting(scenario, seed, replications, population)
     base = sim.latest
     last = len(scenario.calendar.quarters) - 1 if upto is None else upto
-    for _, decisions in plan:
-        if sim.finished or sim.quarters_done > last:
-            break
-        sim.decide(feasible(sim, decisions))
-        _run_to(sim, last)
-    _run_to(sim, last, whole=True)
+    replay(sim, plan, through=last)
     return _growth(scenario, _priority_mask(scenario, sim.population), base, sim.latest)
-
-
-def _run_to(sim: Simulation, last: int, whole: bool = False) -> None:
-    """Advance to the next meeting (or, ``whole``, through quarter index ``last``)."""
-    while not sim.finished and sim.quarters_done <= last:
-        sim.advance()
-        if not whole and sim.meeting_due() is not None:
-            return
-
-
-def bundle_plan(scenario: Scenario, bundle: Sequence[str]) -> Plan:
-    """Adopt ``bundle`` at the first meeting; decide nothing after."""
-    first = scenario.calendar.meetings[0].id
-    return [(first, [{"strategy": s, "action": "adopt", "options": {}} for s in bundle])]
 
 
 def first_bundle(scenario: Scenario, plan: Plan) -> tuple[str, ...] | None:
@@ -287,7 +253,7 @@ def search_best(
 def _objective(
     scenario: Scenario, seed: int, bundle: tuple[str, ...], start: Simulation
 ) -> float:
-    year = run_plan(scenario, seed, bundle_plan(scenario, bundle) if bundle else [],
+    year = run_plan(scenario, seed, first_meeting_plan(scenario, bundle),
                     start.replications, start=start)
     return float(year.objective.mean())
 
@@ -554,7 +520,7 @@ def outcomes(
                 and float(played.objective.mean()) > found.objective):
             best_ids = mine  # the session found a bundle the search missed
         best = (played if best_ids == mine else
-                run_plan(scenario, seed, bundle_plan(scenario, best_ids) if best_ids else [],
+                run_plan(scenario, seed, first_meeting_plan(scenario, best_ids),
                          replications, start=start))
         plans.append(_plan_doc(scenario, BUSINESS_AS_USUAL, bau, [], table))
         plans.append(_plan_doc(scenario, BEST, best, list(best_ids), table))

@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from simulator.engine.metrics import students
 from simulator.engine.simulation import QuarterResult, Simulation
-from simulator.formats.scenario import DISTRICT, Evidence, Scenario, view_title
+from simulator.formats.refs import ATTENDANCE, EVERYONE, IMPLEMENTATION, Group, View
+from simulator.formats.scenario import Evidence, Scenario, view_title
 from simulator.session.state import SessionState
 
 VISIBLE_SE = 2.0
@@ -55,23 +57,6 @@ def _num(x: float, signed: bool = False) -> str:
 
 
 # --------------------------------------------------------------------------- clarity
-
-
-def _school_mask(sim: Simulation, school: str) -> np.ndarray:
-    pop = sim.population
-    if school == DISTRICT:
-        return np.ones(pop.n, dtype=bool)
-    return pop.school == [s.id for s in sim.scenario.schools].index(school)
-
-
-def group_mask(sim: Simulation, group: str | None) -> np.ndarray | bool:
-    """Students of a subgroup id or "grade-N" (True for None: everyone)."""
-    if group is None:
-        return True
-    pop, sc = sim.population, sim.scenario
-    if group.startswith("grade-"):
-        return pop.grade == int(group.removeprefix("grade-"))
-    return pop.member[[g.id for g in sc.subgroups].index(group)]
 
 
 def _groups(sim: Simulation, base: np.ndarray, breakdown: str) -> list[tuple[str, np.ndarray]]:
@@ -229,17 +214,19 @@ def clarity(
 ) -> dict[str, Any]:
     """How clearly this session's data showed ``evidence`` at its quarter; ``context``
     (the truth's words) picks the strategy an implementation view is about."""
-    subject, school, breakdown = evidence.view.split("/")
+    view = View.parse(evidence.view)
+    subject, breakdown = view.subject, view.breakdown
     q = scenario.quarter_index(evidence.quarter)
     empty = {"gap_se": None, "words": clarity_words(None), "group": None, "value": None,
              "rest": None, "detail": "nothing in this session's data to show it"}
     if q >= len(sim.history):
         return empty
     res = sim.history[q]
-    base = _school_mask(sim, school) & group_mask(sim, evidence.group)
-    if subject == "implementation":
+    group = EVERYONE if evidence.group is None else Group.parse(evidence.group)
+    base = students(sim.population, view.school, group)
+    if subject == IMPLEMENTATION:
         found = _implementation_clarity(sim, q, base, f"{evidence.note} {context}")
-    elif subject == "attendance":
+    elif subject == ATTENDANCE:
         found = _attendance_clarity(sim, res, base, breakdown)
     else:
         found = _scores_clarity(sim, res, subject, base, breakdown)
@@ -258,12 +245,11 @@ def _relation(wanted: str, opened: str) -> str | None:
     """"exact", "related" (another breakdown, or another school), or None."""
     if opened == wanted:
         return "exact"
-    w, o = wanted.split("/"), opened.split("/")
-    if len(o) != 3:
+    try:
+        near = View.parse(wanted).related(View.parse(opened))
+    except ValueError:
         return None
-    if w[0] == o[0] and (w[1] == o[1] or w[2] == o[2]):
-        return "related"
-    return None
+    return "related" if near else None
 
 
 def _meeting_at(scenario: Scenario, quarter_label: str | None) -> str | None:

@@ -29,6 +29,7 @@ from simulator.formats.lookfors import (
     LookFor,
     lookfors_for,
 )
+from simulator.formats.refs import Metric, View
 from simulator.formats.routine import past_tense, record_summary
 from simulator.formats.rubric import (
     ROUTINE_ELEMENT,
@@ -43,7 +44,7 @@ from simulator.session.state import Record, SessionState, plan_of
 if TYPE_CHECKING:
     import numpy as np
 
-    from simulator.engine.simulation import Simulation
+    from simulator.engine.simulation import Decision, Simulation
 
 FAVOURED_TAG = "favoured-by-district"
 
@@ -323,7 +324,7 @@ class _Context:
         if baseline is None:
             return ["no baseline"]
         if when.improving:
-            lower_is_better = metric.startswith("chronic:")
+            lower_is_better = _lower_is_better(metric)
             if target is None or (target >= baseline if lower_is_better else target <= baseline):
                 reasons.append("the target does not improve on the baseline")
         if when.baseline_within is not None:
@@ -408,17 +409,16 @@ class _Context:
         groups = self._begin(when)
         if groups is None:
             return None
-        in_play: dict[str, dict[str, Any]] = {}
+        from simulator.engine.playthrough import to_decision
+        from simulator.engine.pricing import in_play
+
+        running: dict[str, Decision] = {}
         after: dict[str, tuple[bool, str]] = {}
         for meeting in self.scope_ids:
             made = self.state.decisions.get(meeting, [])
-            for d in made:
-                if d["action"] == "stop":
-                    in_play.pop(d["strategy"], None)
-                elif d["action"] != "continue" or d["strategy"] not in in_play:
-                    in_play[d["strategy"]] = d
+            running = in_play(running, [to_decision(d) for d in made])
             if made:
-                after[meeting] = self._fits(meeting, in_play)
+                after[meeting] = self._fits(meeting, running)
         out = []
         for group in groups:
             checked = [(m, after[m]) for m in group if m in after]
@@ -431,17 +431,17 @@ class _Context:
                                if not fits]))
         return out or None
 
-    def _fits(self, meeting: str, in_play: dict[str, dict[str, Any]]) -> tuple[bool, str]:
+    def _fits(self, meeting: str, running: dict[str, Decision]) -> tuple[bool, str]:
+        """Whether the strategies in play after a meeting fit its budget and staff."""
+        from simulator.engine.pricing import fits, price_in_play
+
         sim = self.sim
         q = self.quarter_of(meeting)
-        cost = staff = 0.0
-        for sid, d in in_play.items():
-            c, s = estimated_cost(sim, sid, d.get("options", {}))
-            cost, staff = cost + c, staff + s
+        p = price_in_play(sim, running)
         budget, fte = sim.budget_available(q), sim.staff_available(q)
-        names = ", ".join(self.names.get(s, s) for s in in_play) or "no strategy"
-        text = (f"{names} — ${cost:,.0f} of ${budget:,.0f} and {staff:g} of {fte:g} FTE")
-        return cost <= budget + 1e-6 and staff <= fte + 1e-9, text
+        names = ", ".join(self.names.get(s, s) for s in running) or "no strategy"
+        text = (f"{names} — ${p.cost:,.0f} of ${budget:,.0f} and {p.staff_fte:g} of {fte:g} FTE")
+        return fits(p, budget, fte), text
 
     def _check_followed_up(self, when: Condition) -> list[_Found] | None:
         groups = self._begin(when)
@@ -530,6 +530,8 @@ class _Context:
 
     def _lagging(self, meeting: str, when: Condition) -> dict[str, str]:
         """Strategies running at a meeting whose implementation or results lagged, and why."""
+        from simulator.engine.pricing import short_of
+
         q = self.quarter_of(meeting)
         history = self.sim.history
         if q >= len(history):
@@ -547,7 +549,7 @@ class _Context:
                 out[sid] = (f"{name} ran at {fidelity:.2f} fidelity at {label} "
                             f"(under {when.fidelity_below:g})")
                 continue
-            if imp.staff_assigned + 1e-9 < imp.staff_needed:
+            if short_of(imp.staff_assigned, imp.staff_needed):
                 out[sid] = (f"{name} had {imp.staff_assigned:g} of the {imp.staff_needed:g} "
                             f"FTE it needs at {label}")
                 continue
@@ -592,20 +594,17 @@ class _Context:
     @functools.cached_property
     def snapshots(self) -> dict[str, dict[str, tuple[np.ndarray, int]]]:
         """Per meeting, each running strategy's students and start, before its decisions."""
-        from simulator.engine.playthrough import feasible
+        from simulator.engine.playthrough import replay
         from simulator.engine.simulation import Simulation
 
         sim = Simulation(self.sc, seed=self.state.seed)
-        sim.run_until_meeting()
-        plan = dict(plan_of(self.state))
         out: dict[str, dict[str, tuple[np.ndarray, int]]] = {}
-        for meeting in self.sc.calendar.meetings:
+
+        def snapshot(meeting: Meeting) -> None:
             out[meeting.id] = {sid: (act.served[0].copy(), act.adopted_at)
                                for sid, act in sim.active.items()}
-            if meeting.id not in plan or sim.finished:
-                break
-            sim.decide(feasible(sim, plan[meeting.id]))
-            sim.run_until_meeting()
+
+        replay(sim, plan_of(self.state), at_meeting=snapshot)
         return out
 
     # ----------------------------------------------------------------- helpers
@@ -750,30 +749,20 @@ def _relative(result, j: int, strand: int | None, served) -> float:
     return float((scores - result.cuts[j])[served].mean())
 
 
+def _lower_is_better(metric: str) -> bool:
+    """A target on chronic absence improves downwards; a malformed key counts as upwards."""
+    try:
+        return Metric.parse(metric).lower_is_better
+    except ValueError:
+        return False
+
+
 def _shows_metric(view: str, metric: str) -> bool:
     """Whether a dashboard view shows a target metric (``MEASURE:SUBJECT:SCHOOL:GROUP``)."""
-    parts = metric.split(":")
-    if len(parts) != 4:
+    try:
+        return View.parse(view).shows(Metric.parse(metric))
+    except ValueError:
         return False
-    measure, subject, school, group = parts
-    v_subject, _, rest = view.partition("/")
-    v_school, _, breakdown = rest.partition("/")
-    if (v_subject, v_school) != ("attendance" if measure == "chronic" else subject, school):
-        return False
-    if group == "all":
-        return breakdown != "implementation"
-    return breakdown == ("grade" if group.startswith("grade-") else "subgroup")
-
-
-def estimated_cost(sim: Simulation, strategy_id: str, options: dict[str, Any]
-                   ) -> tuple[float, float]:
-    """Dollars for the rest of the year and staff (FTE) of a strategy as decided."""
-    from simulator.engine.playthrough import to_decision
-    from simulator.engine.pricing import price
-
-    p = price(sim, to_decision({"strategy": strategy_id, "action": "adopt",
-                                "options": options}))
-    return p.cost, p.staff_fte
 
 
 # --------------------------------------------------------------------------- text

@@ -1,7 +1,7 @@
 """Dashboard tables computed from a simulation's history (no Textual here).
 
 A view is named ``SUBJECT/SCHOOL/BREAKDOWN`` as in the scenario's hidden-truth
-evidence (``simulator.formats.scenario.view_problem``). Each view becomes a
+evidence (:class:`simulator.formats.refs.View`). Each view becomes a
 :class:`Table`: rows of groups, a cell per quarter with its standard error,
 small groups flagged.
 """
@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from simulator.formats.scenario import DISTRICT, view_title
+from simulator.formats.refs import ATTENDANCE, DISTRICT, IMPLEMENTATION, Group, Metric, View
+from simulator.formats.scenario import view_title
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,8 +55,8 @@ class Table:
 
 def subject_options(sc: Scenario) -> list[tuple[str, str]]:
     return [(s.name, s.id) for s in sc.subjects] + [
-        ("Attendance", "attendance"),
-        ("Implementation", "implementation"),
+        ("Attendance", ATTENDANCE),
+        ("Implementation", IMPLEMENTATION),
     ]
 
 
@@ -64,9 +65,9 @@ def school_options(sc: Scenario) -> list[tuple[str, str]]:
 
 
 def breakdown_options(subject: str) -> list[tuple[str, str]]:
-    if subject == "implementation":
-        return [("By strategy", "implementation")]
-    if subject == "attendance":
+    if subject == IMPLEMENTATION:
+        return [("By strategy", IMPLEMENTATION)]
+    if subject == ATTENDANCE:
         return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup")]
     return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup"),
             ("By strand", "strand")]
@@ -74,63 +75,54 @@ def breakdown_options(subject: str) -> list[tuple[str, str]]:
 
 def group_options(sc: Scenario) -> list[tuple[str, str]]:
     """Whom a strand view covers: everyone, a subgroup or a grade (label, key)."""
-    return ([("All students", "all")] + [(g.name, g.id) for g in sc.subgroups]
-            + [(f"Grade {g}", f"grade-{g}") for g in sc.grades])
+    groups = [Group()] + [Group(subgroup=g.id) for g in sc.subgroups] + [
+        Group(grade=g) for g in sc.grades]
+    return [(g.label(sc), str(g)) for g in groups]
 
 
-def group_name(sc: Scenario, group: str) -> str:
-    return dict((k, label) for label, k in group_options(sc)).get(group, group)
+def group_name(sc: Scenario, group: str | Group) -> str:
+    return Group.of(group).label(sc)
 
 
-def _school_mask(sim: Simulation, school: str) -> np.ndarray:
-    import numpy as np
-
-    sc, pop = sim.scenario, sim.population
-    if school == DISTRICT:
-        return np.ones(pop.n, dtype=bool)
-    return pop.school == [s.id for s in sc.schools].index(school)
-
-
-def group_mask(sim: Simulation, school: str, group: str) -> np.ndarray:
+def group_mask(sim: Simulation, school: str, group: str | Group) -> np.ndarray:
     """Students of a school (or the district) in a group: "all", a subgroup id or "grade-N"."""
-    sc, pop = sim.scenario, sim.population
-    mask = _school_mask(sim, school)
-    if group.startswith("grade-"):
-        return mask & (pop.grade == int(group.removeprefix("grade-")))
-    if group != "all":
-        return mask & pop.member[[g.id for g in sc.subgroups].index(group)]
-    return mask
+    from simulator.engine.metrics import students
+
+    return students(sim.population, school, Group.of(group))
 
 
 def _groups(sim: Simulation, school: str, breakdown: str) -> list[tuple[str, np.ndarray]]:
-    sc, pop = sim.scenario, sim.population
-    base = _school_mask(sim, school)
+    sc = sim.scenario
+    base = group_mask(sim, school, Group())
     groups = [("All students", base)]
     if breakdown == "grade":
-        groups += [(f"Grade {g}", base & (pop.grade == g)) for g in sc.grades]
+        groups += [(f"Grade {g}", group_mask(sim, school, Group(grade=g))) for g in sc.grades]
     elif breakdown == "subgroup":
-        groups += [(g.name, base & pop.member[i]) for i, g in enumerate(sc.subgroups)]
+        groups += [(g.name, group_mask(sim, school, Group(subgroup=g.id)))
+                   for g in sc.subgroups]
     return groups
 
 
-def build_table(sim: Simulation, view: str, measure: str = "pct", group: str = "all"
-                ) -> Table:
+def build_table(sim: Simulation, view: str | View, measure: str = "pct",
+                group: str | Group = "all") -> Table:
     """The table of one view; ``measure`` is "pct" (% on benchmark) or "mean" (scale score);
     ``group`` narrows a strand view to a subgroup or grade ("all", "el", "grade-6", …)."""
-    subject, school, breakdown = view.split("/")
+    v = View.of(view)
+    subject, school, breakdown = v.subject, v.school, v.breakdown
     sc = sim.scenario
     quarters = [r.quarter.label for r in sim.history]
-    title = view_title(sc, view)
-    if subject == "attendance":
+    title = view_title(sc, v)
+    if subject == ATTENDANCE:
         return _attendance(sim, school, breakdown, title, quarters)
-    if subject == "implementation":
+    if subject == IMPLEMENTATION:
         return _implementation(sim, title, quarters)
     if breakdown == "strand":
-        return _strands(sim, subject, school, group, title, quarters)
+        return _strands(sim, subject, school, Group.of(group), title, quarters)
     return _scores(sim, subject, school, breakdown, measure, title, quarters)
 
 
-def _strands(sim, subject, school, group, title, quarters) -> Table:
+def _strands(sim: Simulation, subject: str, school: str, group: Group, title: str,
+             quarters: list[str]) -> Table:
     """Rows are the subject's strands (and the overall score) for one group of students."""
     import numpy as np
 
@@ -151,11 +143,12 @@ def _strands(sim, subject, school, group, title, quarters) -> Table:
             vals.append(st.mean_score)
             errs.append(st.se)
         rows.append(Row(name, n, vals, errs))
-    who = group_name(sc, group)
-    if group != "all":
+    who = group.label(sc)
+    everyone = group.kind == "all"
+    if not everyone:
         title += f" · {who}"
     return Table(title, f"Mean {sc.scale.name} score ± standard error, "
-                 f"{'all students' if group == 'all' else who}; strand scores have a larger "
+                 f"{'all students' if everyone else who}; strand scores have a larger "
                  "measurement error", "", quarters, rows)
 
 
@@ -290,10 +283,7 @@ def roster(sim: Simulation, school: str) -> tuple[list[str], list[tuple]]:
 
     sc, pop = sim.scenario, sim.population
     res = sim.history[-1]
-    if school == DISTRICT:
-        idx = np.arange(pop.n)
-    else:
-        idx = np.flatnonzero(pop.school == [s.id for s in sc.schools].index(school))
+    idx = np.flatnonzero(group_mask(sim, school, Group()))
     names = pop.names[idx]
     short = {g.id: g.short for g in sc.subgroups}
     member = pop.member[:, idx]
@@ -327,26 +317,26 @@ def roster(sim: Simulation, school: str) -> tuple[list[str], list[tuple]]:
 
 def metric_options(sc: Scenario) -> list[tuple[str, str]]:
     """Metrics a target can be set on (label, key); key = MEASURE:SUBJECT:SCHOOL:GROUP."""
-    out = []
+    out: list[tuple[str, Metric]] = []
     for school in sc.priority_schools:
         for subject in sc.subjects:
             out.append((f"{subject.name} % on benchmark – {school.name}",
-                        f"pct:{subject.id}:{school.id}:all"))
+                        Metric("pct", subject.id, school.id)))
             for g in sc.grades:
                 out.append((f"{subject.name} % on benchmark – grade {g}",
-                            f"pct:{subject.id}:{school.id}:grade-{g}"))
-            for g in sc.subgroups:
-                out.append((f"{subject.name} % on benchmark – {g.name}",
-                            f"pct:{subject.id}:{school.id}:{g.id}"))
+                            Metric("pct", subject.id, school.id, Group(grade=g))))
+            for sg in sc.subgroups:
+                out.append((f"{subject.name} % on benchmark – {sg.name}",
+                            Metric("pct", subject.id, school.id, Group(subgroup=sg.id))))
         out.append((f"% chronically absent – {school.name}",
-                    f"chronic:attendance:{school.id}:all"))
+                    Metric("chronic", ATTENDANCE, school.id)))
         for g in sc.grades:
             out.append((f"% chronically absent – grade {g}",
-                        f"chronic:attendance:{school.id}:grade-{g}"))
-    return out
+                        Metric("chronic", ATTENDANCE, school.id, Group(grade=g))))
+    return [(label, str(metric)) for label, metric in out]
 
 
-def metric_value(sim: Simulation, key: str) -> float | None:
+def metric_value(sim: Simulation, key: str | Metric) -> float | None:
     """The latest value of a target metric (the baseline when a target is set)."""
     from simulator.engine.metrics import metric_value as value
 
@@ -376,11 +366,11 @@ def changes(sim: Simulation, since: int) -> list[Change]:
     for school in sim.scenario.priority_schools:
         for subject in sim.scenario.subjects:
             for breakdown in ("subgroup", "grade"):
-                table = build_table(sim, f"{subject.id}/{school.id}/{breakdown}")
+                table = build_table(sim, View(subject.id, school.id, breakdown))
                 for row in table.rows[(1 if breakdown == "grade" else 0):]:
                     out.append(Change(f"{subject.name} % on benchmark – {row.label}",
                                       row.values, since))
-        table = build_table(sim, f"attendance/{school.id}/grade")
+        table = build_table(sim, View(ATTENDANCE, school.id, "grade"))
         for row in table.rows:
             out.append(Change(f"% chronically absent – {row.label}", row.values, since))
     return out

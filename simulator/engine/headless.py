@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simulator.engine.metrics import quarter_json
+from simulator.engine.playthrough import first_meeting_plan, replay
 from simulator.engine.simulation import Decision, Simulation
 from simulator.formats.scenario import Scenario
 
@@ -21,17 +22,11 @@ def run(
     """
     strategies = list(dict.fromkeys(strategies or []))
     sim = Simulation(scenario, seed=seed, replications=replications, keep_history=False)
-    decisions = [Decision(s) for s in strategies]
-    for d in decisions:
-        sim.check_decision(d)
-    quarters = []
-    decided = False
-    while not sim.finished:
-        result = sim.advance()
-        quarters.append(quarter_json(sim, result))
-        if not decided and sim.meeting_due() is not None and not sim.finished:
-            sim.decide(decisions)
-            decided = True
+    for s in strategies:
+        sim.check_decision(Decision(s))
+    quarters: list[dict] = []
+    replay(sim, first_meeting_plan(scenario, strategies), through=len(sim.quarters) - 1,
+           on_result=lambda result: quarters.append(quarter_json(sim, result)))
     return {
         "scenario": scenario.id,
         "seed": seed,

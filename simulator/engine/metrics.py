@@ -15,6 +15,7 @@ import numpy as np
 
 from simulator.engine.population import Population
 from simulator.engine.simulation import QuarterResult, Simulation
+from simulator.formats.refs import DISTRICT, EVERYONE, Group, Metric
 from simulator.formats.scenario import Scenario
 
 
@@ -102,6 +103,20 @@ def school_masks(pop: Population, school: int) -> dict[str, np.ndarray]:
     return masks
 
 
+def students(pop: Population, school: str, group: Group = EVERYONE) -> np.ndarray:
+    """Mask (N,) of the students of a school (or the district) in a group."""
+    sc = pop.scenario
+    if school == DISTRICT:
+        mask = np.ones(pop.n, dtype=bool)
+    else:
+        mask = pop.school == [s.id for s in sc.schools].index(school)
+    if group.grade is not None:
+        return mask & (pop.grade == group.grade)
+    if group.subgroup is not None:
+        return mask & pop.member[[g.id for g in sc.subgroups].index(group.subgroup)]
+    return mask
+
+
 def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
     """One quarter of ``pmsim run --format json`` (see CONTRACTS.md)."""
     sc: Scenario = sim.scenario
@@ -138,7 +153,8 @@ def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
             attendance.append({"group": group, **_attendance_json(result, att, mask)})
         for g in sc.grades:
             mask = masks["all"] & (pop.grade == g)
-            attendance.append({"group": f"grade-{g}", **_attendance_json(result, att, mask)})
+            attendance.append({"group": str(Group(grade=g)),
+                               **_attendance_json(result, att, mask)})
         schools.append(
             {"id": school.id, "name": school.name, "priority": school.priority,
              "results": results, "grades": grades, "strands": strands,
@@ -175,32 +191,21 @@ def _attendance_json(result: QuarterResult, att, mask) -> dict:
     return {k: (_r(v) if isinstance(v, float) else v) for k, v in out.items()}
 
 
-def metric_value(sim: Simulation, key: str, quarter: int = -1) -> float | None:
+def metric_value(sim: Simulation, key: str | Metric, quarter: int = -1) -> float | None:
     """A target metric (``MEASURE:SUBJECT:SCHOOL:GROUP``, as the meeting room writes it:
     ``pct`` on benchmark or ``chronic`` absence) at a quarter (default: the latest), or
     None when the key names nothing in the data."""
-    sc, pop = sim.scenario, sim.population
-    parts = key.split(":")
-    if len(parts) != 4 or not sim.history:
+    sc = sim.scenario
+    try:
+        metric = Metric.of(key)
+    except ValueError:
         return None
-    measure, subject, school, group = parts
-    schools = [s.id for s in sc.schools]
-    if school not in schools:
+    if not sim.history or metric.problem(sc) is not None:
         return None
     result = sim.history[min(quarter, len(sim.history) - 1)] if quarter >= 0 else sim.history[-1]
-    mask = pop.school == schools.index(school)
-    groups = [g.id for g in sc.subgroups]
-    if group.startswith("grade-") and group.removeprefix("grade-").isdigit():
-        mask = mask & (pop.grade == int(group.removeprefix("grade-")))
-    elif group in groups:
-        mask = mask & pop.member[groups.index(group)]
-    elif group != "all":
-        return None
-    if measure == "chronic":
+    mask = students(sim.population, metric.school, metric.group)
+    if metric.measure == "chronic":
         return attendance_stat(result, sc.population.attendance.chronic_threshold,
                                mask).pct_chronic
-    subjects = [s.id for s in sc.subjects]
-    if measure != "pct" or subject not in subjects:
-        return None
-    j = subjects.index(subject)
+    j = [s.id for s in sc.subjects].index(metric.subject)
     return score_stat(result.scores[j], result.cuts[j], mask).pct_proficient

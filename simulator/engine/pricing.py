@@ -1,12 +1,18 @@
-"""What a strategy costs as decided: the one estimate the meeting room, scoring and
+"""What a strategy costs as decided, and whether a plan fits what the district has.
+
+The one estimate and the one affordability rule the meeting room, scoring and
 outcomes all use, so a budget warning, a B1 rating and the "best affordable
 bundle" never disagree."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from simulator.engine.simulation import Decision, Simulation
+
+TOLERANCE = 1e-6
+"""Slack for float sums of dollars and FTE: a plan that exactly spends the budget fits."""
 
 
 @dataclass(frozen=True)
@@ -25,3 +31,48 @@ def price(sim: Simulation, decision: Decision) -> Price:
     reached = sim.reach(decision)
     return Price(strategy.cost.fixed + strategy.cost.per_student * reached,
                  strategy.staff_fte, reached)
+
+
+def total(prices: Iterable[Price]) -> Price:
+    """Prices added up (students too)."""
+    cost = staff = 0.0
+    students = 0
+    for p in prices:
+        cost, staff, students = cost + p.cost, staff + p.staff_fte, students + p.students
+    return Price(cost, staff, students)
+
+
+def fits(price: Price, budget: float, staff_fte: float) -> bool:
+    """Whether ``price`` is within ``budget`` dollars and ``staff_fte`` staff."""
+    return price.cost <= budget + TOLERANCE and price.staff_fte <= staff_fte + TOLERANCE
+
+
+def short_of(available: float, needed: float) -> bool:
+    """Whether ``available`` (staff, dollars) falls short of ``needed``, beyond float noise."""
+    return available + TOLERANCE < needed
+
+
+def in_play(running: Mapping[str, Decision], decisions: Iterable[Decision]
+            ) -> dict[str, Decision]:
+    """The strategies in play after a meeting's ``decisions``, each with the decision that
+    says whom it serves: ``running`` (strategy → its decision) with stops taken out,
+    adoptions and adjustments put in, and a continued strategy kept as it was."""
+    out = dict(running)
+    for d in decisions:
+        if d.action == "stop":
+            out.pop(d.strategy, None)
+        elif d.action != "continue" or d.strategy not in out:
+            out[d.strategy] = d
+    return out
+
+
+def price_in_play(sim: Simulation, strategies: Mapping[str, Decision]) -> Price:
+    """What the strategies in play (see :func:`in_play`) cost if decided now."""
+    return total(price(sim, d) for d in strategies.values())
+
+
+def price_after(sim: Simulation, decisions: Iterable[Decision]) -> Price:
+    """What the strategies running in ``sim`` cost after a meeting's ``decisions``."""
+    running = {sid: act.decision for sid, act in sim.active.items()}
+    return price_in_play(sim, in_play(running, decisions))
+

@@ -20,6 +20,7 @@ The data-generating model (see CALIBRATION.md and the scenario's cited sources):
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -167,6 +168,18 @@ class Simulation:
             if self.meeting_due() is not None:
                 break
         return results
+
+    def fork(self) -> Simulation:
+        """An independent copy that shares what never changes (scenario, population,
+        lookup tables, past results), so plans can branch from a shared prefix."""
+        twin = copy.copy(self)
+        twin.ability = self.ability.copy()
+        twin.remediation = self.remediation.copy()
+        twin.absences_ytd = self.absences_ytd.copy()
+        twin.active = dict(self.active)
+        twin.decisions = list(self.decisions)
+        twin.history = list(self.history)
+        return twin
 
     # ------------------------------------------------------------------ decisions
 

@@ -18,6 +18,14 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from simulator.formats.lookfors import DebriefSettings, debrief_problems
+from simulator.formats.refs import (
+    ATTENDANCE,
+    DISTRICT,
+    IMPLEMENTATION,
+    Group,
+    View,
+)
+from simulator.formats.refs import unknown as _unknown
 from simulator.formats.routine import role_label
 from simulator.formats.strict import Fraction, Grade, Id, Loc, Strict, Text
 
@@ -612,14 +620,6 @@ def _duplicates(items: list, attr: str, path: Loc) -> list[tuple[Loc, str]]:
     return problems
 
 
-def _unknown(value: str, known: list[str], what: str) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(value, known, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known) or 'none'}"
-    return f"unknown {what} '{value}'{hint}"
-
-
 def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
     """Every broken reference between parts of a structurally valid scenario."""
     problems: list[tuple[Loc, str]] = []
@@ -758,15 +758,18 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
     for hi, truth in enumerate(sc.hidden_truths):
         for vi, ev in enumerate(truth.evidence):
             path = ("hidden_truths", hi, "evidence", vi)
-            problem = view_problem(sc, ev.view)
+            problem = View.check(ev.view, sc)
             if problem:
                 problems.append(((*path, "view"), problem))
             if ev.group is not None:
-                groups = [g.id for g in sc.subgroups] + [f"grade-{g}" for g in sc.grades]
-                if not ev.view.endswith("/strand"):
+                try:
+                    strand = View.parse(ev.view).breakdown == "strand"
+                except ValueError:
+                    strand = False
+                if not strand:
                     problems.append(((*path, "group"), "a group applies to strand views only"))
-                elif ev.group not in groups:
-                    problems.append(((*path, "group"), _unknown(ev.group, groups, "group")))
+                elif problem := Group.check(ev.group, sc):
+                    problems.append(((*path, "group"), problem))
             if ev.quarter not in quarters:
                 problems.append(((*path, "quarter"), _unknown(ev.quarter, quarters, "quarter")))
 
@@ -775,44 +778,21 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
     return problems
 
 
-BREAKDOWNS = ("all", "grade", "subgroup", "strand", "attendance", "implementation")
-DISTRICT = "district"
-"""The school part of a view that covers the whole district."""
-
-
-def view_title(sc: Scenario, view: str, group: str | None = None) -> str:
+def view_title(sc: Scenario, view: str | View, group: str | Group | None = None) -> str:
     """A view's title as dashboards and reports show it, e.g. "Reading Benchmark
     Assessment – Hudson Middle School · by subgroup"; ``group`` (a subgroup id or
     "grade-N") names whose strands a strand view shows."""
-    subject, school, breakdown = view.split("/")
-    where = sc.district.name if school == DISTRICT else sc.school(school).name
-    if subject == "attendance":
+    v = View.of(view)
+    where = sc.district.name if v.school == DISTRICT else sc.school(v.school).name
+    if v.subject == ATTENDANCE:
         head = f"Attendance – {where}"
-    elif subject == "implementation":
+    elif v.subject == IMPLEMENTATION:
         head = f"Implementation of strategies – {where}"
     else:
-        head = f"{sc.subject(subject).name} Benchmark Assessment – {where}"
+        head = f"{sc.subject(v.subject).name} Benchmark Assessment – {where}"
     by = {"grade": " · by grade", "subgroup": " · by subgroup", "strand": " · by strand"}
-    names = {g.id: g.name for g in sc.subgroups} | {f"grade-{g}": f"Grade {g}" for g in sc.grades}
-    of = f", {names.get(group, group)}" if group else ""
-    return head + by.get(breakdown, "") + of
-
-
-def view_problem(sc: Scenario, view: str) -> str | None:
-    """Why a view name like "reading/hudson-ms/strand" is not valid, or None."""
-    parts = view.split("/")
-    if len(parts) != 3:
-        return f"view '{view}' is not SUBJECT/SCHOOL/BREAKDOWN"
-    subject, school, breakdown = parts
-    subjects = [s.id for s in sc.subjects] + ["attendance", "implementation"]
-    if subject not in subjects:
-        return _unknown(subject, subjects, "subject in view")
-    schools = [s.id for s in sc.schools] + [DISTRICT]
-    if school not in schools:
-        return _unknown(school, schools, "school in view")
-    if breakdown not in BREAKDOWNS:
-        return _unknown(breakdown, list(BREAKDOWNS), "breakdown in view")
-    return None
+    of = f", {Group.of(group).label(sc)}" if group else ""
+    return head + by.get(v.breakdown, "") + of
 
 
 def json_schema() -> dict:

@@ -28,8 +28,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
 
 from scenarios import DIRECTORY as SCENARIOS_DIRECTORY
+from simulator.formats.refs import View
 from simulator.formats.routine import not_a_field, unknown_fields
-from simulator.formats.scenario import Scenario, _unknown, view_problem
+from simulator.formats.scenario import Scenario, _unknown
 from simulator.formats.strict import validation_problems
 from simulator.formats.yamlsafe import FileProblems, Loaded, Problem, YamlError, load_bytes
 from simulator.session.state import EVENT_MODELS, SessionState, replay, validate_payload
@@ -306,7 +307,7 @@ def transcript_problems(transcript: Transcript, sc: Scenario) -> list[tuple[tupl
             problems.append((("events", i, "strategy"),
                              _unknown(entry.strategy, strategies, "strategy")))
         if entry.event == "view.opened":
-            problem = view_problem(sc, entry.view)
+            problem = View.check(entry.view, sc)
             if problem:
                 problems.append((("events", i, "view"), problem))
     return problems
