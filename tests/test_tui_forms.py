@@ -6,12 +6,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from test_tui_meetings import SIZE, events, fill, screen_name, until
 from textual.widgets import Input
 
 from simulator.engine import dashboard as figures
 from simulator.session.client import Room
 from simulator.session.home import Home
-from tests.test_tui_meetings import SIZE, events, fill, screen_name, until
 from tui.app import PmsimApp
 from tui.widgets.forms import RecordForm
 
