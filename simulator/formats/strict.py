@@ -51,9 +51,15 @@ def load_model(
     checks: Callable[[M], list[tuple[Loc, str]]] | None = None,
     mapping_of: str = "",
     what: str = "this file",
+    parts: Callable[[Loaded], list[Problem]] | None = None,
 ) -> M:
     """``raw`` parsed as safe YAML and validated as ``model``, or ``error`` raised with
-    every problem positioned (``checks`` adds the format's cross-references)."""
+    every problem positioned.
+
+    ``parts`` checks pieces of the data on their own first (a transcript validates
+    each event against its kind, for hints that name the event); ``checks`` adds
+    the format's cross-references once the whole is valid.
+    """
     try:
         loaded = load_bytes(raw)
     except YamlError as exc:
@@ -61,6 +67,8 @@ def load_model(
     if not isinstance(loaded.data, dict):
         keys = f" {mapping_of}" if mapping_of else ""
         raise error(name, [Problem(1, 1, f"{what} must be a mapping of keys{keys}")])
+    if parts is not None and (found := parts(loaded)):
+        raise error(name, found)
     try:
         parsed = model.model_validate(loaded.data)
     except ValidationError as exc:

@@ -31,8 +31,8 @@ from scenarios import DIRECTORY as SCENARIOS_DIRECTORY
 from simulator.formats.refs import View
 from simulator.formats.routine import not_a_field, unknown_fields
 from simulator.formats.scenario import Scenario, _unknown
-from simulator.formats.strict import validation_problems
-from simulator.formats.yamlsafe import FileProblems, Loaded, Problem, YamlError, load_bytes
+from simulator.formats.strict import load_model, validation_problems
+from simulator.formats.yamlsafe import FileProblems, Loaded, Problem
 from simulator.session.state import EVENT_MODELS, SessionState, replay, validate_payload
 from simulator.session.store import SESSION_CREATED, STAGE_CHANGED, Event, SessionInfo, Store
 
@@ -210,27 +210,23 @@ def parse_transcript(
     raw: bytes, name: str = "<transcript>", scenario: Scenario | None = None
 ) -> Transcript:
     """Validate a transcript's bytes (YAML or JSON); raises TranscriptError."""
-    try:
-        loaded = load_bytes(raw)
-    except YamlError as exc:
-        raise TranscriptError(name, exc.problems) from None
+    return load_model(
+        raw, name, Transcript, error=TranscriptError, parts=_part_problems,
+        checks=(lambda t: transcript_problems(t, scenario)) if scenario is not None else None,
+        mapping_of="(scenario, seed, events, …)", what="a transcript",
+    )
+
+
+def _part_problems(loaded: Loaded) -> list[Problem]:
+    """The header, then each event on its own (hints then name the event and its kind)."""
     data = loaded.data
-    if not isinstance(data, dict):
-        raise TranscriptError(name, [Problem(1, 1, "a transcript must be a mapping of keys "
-                                                   "(scenario, seed, events, …)")])
+    assert isinstance(data, dict)  # load_model checked
     events = data.get("events")
     problems = _header_problems(loaded, events)
     if isinstance(events, list):
         for i, event in enumerate(events):
             problems += _event_problems(loaded, i, event)
-    if not problems:
-        transcript = Transcript.model_validate(data)
-        if scenario is not None:
-            problems = [Problem(*loaded.locate(loc), message)
-                        for loc, message in transcript_problems(transcript, scenario)]
-        if not problems:
-            return transcript
-    raise TranscriptError(name, problems)
+    return problems
 
 
 def _header_problems(loaded: Loaded, events: object) -> list[Problem]:
