@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -307,14 +309,22 @@ def _open_store(args: argparse.Namespace) -> Store:
     return open_store(store_url(getattr(args, "store", None)), _home_of(args))
 
 
-def _session_list(args: argparse.Namespace) -> int:
+@contextmanager
+def _stored(args: argparse.Namespace) -> Iterator[Store]:
+    """The store, open for the block; a store problem (opening it or in the block) is the
+    user's message, exit 1, never a traceback."""
     from simulator.session.store import StoreError
 
     try:
         with _open_store(args) as store:
-            sessions = store.list_sessions()
+            yield store
     except StoreError as exc:
         raise UserError(str(exc)) from None
+
+
+def _session_list(args: argparse.Namespace) -> int:
+    with _stored(args) as store:
+        sessions = store.list_sessions()
     rows = [
         {"id": s.id, "scenario": s.scenario, "created": s.created, "stage": s.stage,
          "seed": s.seed, "title": s.title}
@@ -329,14 +339,10 @@ def _session_list(args: argparse.Namespace) -> int:
 
 
 def _session_export(args: argparse.Namespace) -> int:
-    from simulator.session.store import StoreError
     from simulator.session.transcript import transcript_from_session
 
-    try:
-        with _open_store(args) as store:
-            transcript = transcript_from_session(store, args.id)
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
+    with _stored(args) as store:
+        transcript = transcript_from_session(store, args.id)
     sys.stdout.write(transcript.to_yaml())
     return 0
 
@@ -386,13 +392,9 @@ def _debrief(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     _check_replications(args.replications)
     from simulator.session.state import replay
-    from simulator.session.store import StoreError
 
-    try:
-        with _open_store(args) as store:
-            state = replay(store.events(args.id))
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
+    with _stored(args) as store:
+        state = replay(store.events(args.id))
     loaded = _load(state.scenario)
     if loaded.sha256 != state.scenario_sha256:
         print(f"pmsim: note: the scenario file {loaded.path.name} has changed since session "
@@ -408,13 +410,9 @@ def _report(args: argparse.Namespace) -> int:
 def _progress(args: argparse.Namespace) -> int:
     from simulator.debrief.progress import progress
     from simulator.render.text import progress_table
-    from simulator.session.store import StoreError
 
-    try:
-        with _open_store(args) as store:
-            doc = progress(store, args.participant)
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
+    with _stored(args) as store:
+        doc = progress(store, args.participant)
     if args.format == "json":
         print(json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
