@@ -164,3 +164,17 @@ def test_links_in_the_facilitator_guide_lead_somewhere() -> None:
 def _slug(heading: str) -> str:
     """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to '-'."""
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_guide_lists_each_record_kind_with_exactly_the_routines_fields() -> None:
+    """The debrief guide's record table says what simulator/formats/routine.py defines."""
+    from simulator.formats.routine import RECORDS
+
+    guide = (GUIDE / "debrief.md").read_text(encoding="utf-8")
+    rows = {m[1]: set(re.findall(r"`([a-z_]+)`", re.sub(r"\([^()]*\)", "", m[2])))
+            for m in re.finditer(r"^\| ([a-z]+) \| (.*) \|$", guide, re.M)}
+    for kind, spec in RECORDS.items():
+        assert kind in rows, f"debrief.md: no row for the {kind} record"
+        assert rows[kind] == set(spec.field_names), (
+            f"debrief.md: the {kind} row lists {sorted(rows[kind])}, "
+            f"the routine defines {sorted(spec.field_names)}")
