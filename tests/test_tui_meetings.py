@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, Static
 
@@ -28,13 +29,21 @@ def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def until(pilot: Pilot, check: Callable[[], object], timeout: float = 10.0) -> None:
-    """Let the app run until ``check()`` is true."""
+    """Let the app run until ``check()`` is true; a widget not mounted yet (NoMatches)
+    counts as not yet, so a check may query a screen that is still being switched to."""
     waited = 0.0
-    while not check():
+    while not _holds(check):
         if waited > timeout:
             raise AssertionError(f"timed out waiting for {check}")
         await pilot.pause(0.05)
         waited += 0.05
+
+
+def _holds(check: Callable[[], object]) -> bool:
+    try:
+        return bool(check())
+    except NoMatches:
+        return False
 
 
 def screen_name(app: PmsimApp) -> str:
