@@ -24,6 +24,8 @@ from textual.widgets import (
 )
 
 from simulator.engine import dashboard as figures
+from simulator.engine.playthrough import to_decision
+from simulator.engine.pricing import fits, price_after
 from simulator.formats.routine import (
     ACTION_BY_ID,
     FIXED_OPTIONS,
@@ -45,10 +47,6 @@ from tui.widgets.header import RoomHeader
 FOLLOWUP_STEP = next(s.id for s in STEPS if "followup" in s.kinds)
 OPENS_LATER = next((s.id for s in STEPS if s.from_second_meeting), None)
 """The step a meeting after the first opens on (going through earlier commitments)."""
-
-def to_options(decision: Any) -> dict[str, Any]:
-    """An engine decision's targeting as ``decision.made`` options."""
-    return {k: getattr(decision, k) for k in TARGETING if getattr(decision, k) is not None}
 
 
 class MeetingScreen(SessionScreen):
@@ -216,20 +214,12 @@ class MeetingScreen(SessionScreen):
         sim = room.sim
         if sim is None:
             return "", False
-        in_play = {sid: figures.Targeting.of(to_options(a.decision))
-                   for sid, a in sim.active.items()}
-        for d in room.state.decisions.get(self.meeting_id or "", []):
-            if d["action"] == "stop":
-                in_play.pop(d["strategy"], None)
-            elif d["action"] != "continue" or d["strategy"] not in in_play:
-                in_play[d["strategy"]] = figures.Targeting.of(d.get("options", {}))
-        cost = staff = 0.0
-        for sid, targeting in in_play.items():
-            c, s, _ = figures.estimated_cost(sim, sid, targeting)
-            cost, staff = cost + c, staff + s
+        made = [to_decision(d) for d in room.state.decisions.get(self.meeting_id or "", [])]
+        needed = price_after(sim, made)
         q = max(sim.quarters_done - 1, 0)
         budget, fte = sim.budget_available(q), sim.staff_available(q)
-        over = cost > budget or staff > fte
+        over = not fits(needed, budget, fte)
+        cost, staff = needed.cost, needed.staff_fte
         warn = "\n[b]⚠ over what is available[/b]" if over else ""
         return (f"Budget ${cost:,.0f} of ${budget:,.0f}\nStaff {staff:g} of {fte:g} FTE{warn}",
                 over)
