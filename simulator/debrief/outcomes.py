@@ -173,6 +173,8 @@ def run_plan(
     base = sim.latest
     last = len(scenario.calendar.quarters) - 1 if upto is None else upto
     replay(sim, plan, through=last)
+    # A meeting comes at the end of a quarter, so a benchmark stands before the first one.
+    assert base is not None and sim.latest is not None
     return _growth(scenario, _priority_mask(scenario, sim.population), base, sim.latest)
 
 

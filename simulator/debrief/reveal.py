@@ -146,10 +146,11 @@ def _attendance_clarity(sim: Simulation, res: QuarterResult, base: np.ndarray,
     top = _standout(rows)
     if top is None:
         return None
-    rest = "the school's other students" if breakdown in ("grade", "subgroup") else \
+    others = "the school's other students" if breakdown in ("grade", "subgroup") else \
         "students elsewhere in the district"
     detail = (f"{top['group']}: {_num(top['value'])}% chronically absent against "
-              f"{_num(top['rest'])}% for {rest}: {_num(abs(top['gap_se']))} standard errors apart")
+              f"{_num(top['rest'])}% for {others}: "
+              f"{_num(abs(top['gap_se']))} standard errors apart")
     return {**top, "detail": detail}
 
 
@@ -269,7 +270,8 @@ def opened(scenario: Scenario, state: SessionState, evidence: Evidence) -> dict[
     index = {q.label: i for i, q in enumerate(quarters)} | {q.id: i for i, q in enumerate(quarters)}
     due = scenario.quarter_index(evidence.quarter)
     roles = {"state": scenario.roles.state.title, "district": scenario.roles.district.title}
-    exact, related = [], []
+    exact: list[dict[str, Any]] = []
+    related: list[dict[str, Any]] = []
     for seen in state.views_opened:
         how = _relation(evidence.view, seen.view)
         if how is None:

@@ -339,8 +339,9 @@ class _Context:
 
     def _check_view(self, when: Condition) -> list[_Found] | None:
         groups = self._begin(when)
-        patterns = [compile_pattern(p, self.values) for p in when.pattern]
-        if groups is None or any(p is None for p in patterns):
+        compiled = [compile_pattern(p, self.values) for p in when.pattern]
+        patterns = [p for p in compiled if p is not None]
+        if groups is None or len(patterns) < len(compiled):
             return None
         out = []
         for group in groups:
@@ -577,7 +578,7 @@ class _Context:
         for subject_id in strategy.subjects:
             j = subjects.index(subject_id)
             sd = _mean_sd(self.sc.subject(subject_id))
-            series = [(None, j)]
+            series: list[tuple[int | None, int]] = [(None, j)]
             for need in self.sc.needs:
                 if (need.subject == subject_id and need.strand is not None
                         and strategy.need_effects.get(need.id, 0) > 0):

@@ -428,8 +428,8 @@ def describe_targeting(sc: Scenario, strategy_id: str, targeting: Targeting = Ta
         parts = [f"grade{'s' if len(targeting.grades) > 1 else ''} "
                  f"{', '.join(map(str, targeting.grades))}"] if targeting.grades else []
         if targeting.subgroups:
-            short = {g.id: g.short for g in sc.subgroups}
-            parts.append(", ".join(short.get(g, g) for g in targeting.subgroups))
+            shorts = {g.id: g.short for g in sc.subgroups}
+            parts.append(", ".join(shorts.get(g, g) for g in targeting.subgroups))
         if targeting.capacity is not None:
             parts.append(f"up to {targeting.capacity}")
         return " · ".join(parts)

@@ -10,9 +10,15 @@ numbers, in the TUI, in a report or in a test.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from simulator.engine.simulation import Decision, QuarterResult, Simulation, SimulationError
+from simulator.engine.simulation import (
+    Action,
+    Decision,
+    QuarterResult,
+    Simulation,
+    SimulationError,
+)
 from simulator.formats.scenario import Meeting, Quarter, Scenario
 
 Plan = list[tuple[str, list[dict[str, Any]]]]
@@ -49,7 +55,8 @@ def feasible(sim: Simulation, payloads: list[dict[str, Any]]) -> list[Decision]:
 def decision_problem(sim: Simulation, strategy: str, action: str) -> str | None:
     """Why a decision can't be carried out now, or None."""
     try:
-        sim.check_decision(Decision(strategy, action))  # type: ignore[arg-type]
+        # An unknown action is check_decision's to report, like an unknown strategy.
+        sim.check_decision(Decision(strategy, cast("Action", action)))
     except SimulationError as err:
         return str(err)
     return None

@@ -60,11 +60,11 @@ def build_population(sc: Scenario, seed: int) -> Population:
     rng = stream(seed, "population")
     grades = sorted(sc.grades)
     school_idx, grade_col = [], []
-    for si, school in enumerate(sc.schools):
-        for g in grades:
-            n = school.enrollment.get(g, 0)
-            school_idx.append(np.full(n, si, dtype=np.int16))
-            grade_col.append(np.full(n, g, dtype=np.int8))
+    for si, sch in enumerate(sc.schools):
+        for gr in grades:
+            count = sch.enrollment.get(gr, 0)
+            school_idx.append(np.full(count, si, dtype=np.int16))
+            grade_col.append(np.full(count, gr, dtype=np.int8))
     school = np.concatenate(school_idx)
     grade = np.concatenate(grade_col)
     n = school.shape[0]
@@ -100,10 +100,10 @@ def build_population(sc: Scenario, seed: int) -> Population:
     att = pop.attendance
     absence_mult = np.ones(n)
     cost_mult = np.ones(n)
-    for gi, g in enumerate(groups):
-        absence_mult = np.where(member[gi], np.maximum(absence_mult, g.absence_multiplier),
+    for gi, group in enumerate(groups):
+        absence_mult = np.where(member[gi], np.maximum(absence_mult, group.absence_multiplier),
                                 absence_mult)
-        cost_mult = np.where(member[gi], np.maximum(cost_mult, g.absence_cost_multiplier),
+        cost_mult = np.where(member[gi], np.maximum(cost_mult, group.absence_cost_multiplier),
                              cost_mult)
     base = np.array([s.absence_rate for s in sc.schools])[school]
     grade_mult = np.ones((len(sc.schools), 13))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -98,11 +98,11 @@ class _Active:
 class _Tables:
     """Per-student constants looked up once: norms, spreads and cuts by grade."""
 
-    norm: list[np.ndarray] = field(default_factory=list)  # per quarter: (J, N)
-    cut: list[np.ndarray] = field(default_factory=list)  # per quarter: (J, N)
-    sd: np.ndarray | None = None  # (J, N)
-    start_norm: np.ndarray | None = None  # (J, N) at the start of the year
-    start_cut: np.ndarray | None = None  # (J, N) at the start of the year
+    norm: list[np.ndarray]  # per quarter: (J, N)
+    cut: list[np.ndarray]  # per quarter: (J, N)
+    sd: np.ndarray  # (J, N)
+    start_norm: np.ndarray  # (J, N) at the start of the year
+    start_cut: np.ndarray  # (J, N) at the start of the year
 
 
 class Simulation:
@@ -456,7 +456,6 @@ class Simulation:
     def _build_tables(self) -> _Tables:
         sc, pop = self.scenario, self.population
         grades = pop.grade.astype(np.int64)
-        tables = _Tables()
         j = len(sc.subjects)
         sd = np.empty((j, pop.n), dtype=np.float32)
         for ji, subject in enumerate(sc.subjects):
@@ -464,7 +463,6 @@ class Simulation:
             for g, v in subject.student_sd.items():
                 lookup[g] = v
             sd[ji] = lookup[grades]
-        tables.sd = sd
 
         def at(t: float, attr: str) -> np.ndarray:
             out = np.empty((j, pop.n), dtype=np.float32)
@@ -475,12 +473,13 @@ class Simulation:
                 out[ji] = lookup[grades]
             return out
 
-        for quarter in self.quarters:
-            tables.norm.append(at(quarter.ends_at, "norms"))
-            tables.cut.append(at(quarter.ends_at, "cuts"))
-        tables.start_norm = at(0.0, "norms")
-        tables.start_cut = at(0.0, "cuts")
-        return tables
+        return _Tables(
+            norm=[at(quarter.ends_at, "norms") for quarter in self.quarters],
+            cut=[at(quarter.ends_at, "cuts") for quarter in self.quarters],
+            sd=sd,
+            start_norm=at(0.0, "norms"),
+            start_cut=at(0.0, "cuts"),
+        )
 
 
 def _normal(rng: np.random.Generator, r: int, *shape: int) -> np.ndarray:

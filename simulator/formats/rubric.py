@@ -82,4 +82,4 @@ def level_for(points: float, max_points: float) -> Level:
 
 def level_rank(level: str | None) -> int:
     """1 (Inadequate) to 4 (Exemplary); 0 for no level."""
-    return LEVELS.index(level) + 1 if level in LEVELS else 0  # type: ignore[arg-type]
+    return LEVELS.index(level) + 1 if level in LEVELS else 0

@@ -693,7 +693,7 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
                                  _unknown(g, subgroups, "subgroup")))
 
     for ni, need in enumerate(sc.needs):
-        path = ("needs", ni)
+        path: Loc = ("needs", ni)
         if need.subject not in subjects:
             problems.append(((*path, "subject"), _unknown(need.subject, subjects, "subject")))
         elif need.strand is not None:
@@ -737,10 +737,10 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
         if strategy.serves.below_cut is not None and strategy.serves.below_cut not in subjects:
             problems.append(((*path, "serves", "below_cut"),
                              _unknown(strategy.serves.below_cut, subjects, "subject")))
-        for need in strategy.need_effects:
-            if need not in needs:
-                problems.append(((*path, "need_effects", need, "<key>"),
-                                 _unknown(need, needs, "need")))
+        for need_id in strategy.need_effects:
+            if need_id not in needs:
+                problems.append(((*path, "need_effects", need_id, "<key>"),
+                                 _unknown(need_id, needs, "need")))
         if strategy.fidelity.start > strategy.fidelity.full:
             problems.append(((*path, "fidelity", "start"),
                              "fidelity.start is above fidelity.full"))

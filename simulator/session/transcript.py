@@ -22,7 +22,7 @@ import difflib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Union, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
@@ -33,10 +33,17 @@ from simulator.formats.routine import not_a_field, unknown_fields
 from simulator.formats.scenario import Scenario, _unknown
 from simulator.formats.strict import load_model, validation_problems
 from simulator.formats.yamlsafe import FileProblems, Loaded, Problem
-from simulator.session.state import EVENT_MODELS, SessionState, replay, validate_payload
+from simulator.session.state import (
+    EVENT_MODELS,
+    DecisionMade,
+    SessionState,
+    ViewOpened,
+    replay,
+    validate_payload,
+)
 from simulator.session.store import SESSION_CREATED, STAGE_CHANGED, Event, SessionInfo, Store
 
-TRANSCRIPT_VERSION = 1
+TRANSCRIPT_VERSION: Final = 1
 SESSION_ID = "transcript"
 """The session id a transcript's replayed state carries."""
 SCHEMA_PATH = SCENARIOS_DIRECTORY / "transcript.schema.json"
@@ -49,24 +56,36 @@ EVENT_KINDS = tuple(kind for kind in EVENT_MODELS if kind not in LEFT_OUT)
 Name = Annotated[str, StringConstraints(min_length=1)]
 
 
-def _entry_model(kind: str) -> type[BaseModel]:
+if TYPE_CHECKING:
+
+    class TranscriptEvent(BaseModel):
+        """What the type checker knows of an entry model (they are built at run time):
+        a payload model with ``event`` and ``by`` beside its own keys."""
+
+        event: str
+        by: str
+
+
+def _entry_model(kind: str) -> type[TranscriptEvent]:
     """The transcript form of one event kind: its payload's keys plus ``event`` and ``by``."""
     payload = EVENT_MODELS[kind]
     title = "".join(part.title() for part in kind.replace(".", " ").split()) + "Event"
-    return create_model(
+    model = create_model(
         title,
         __base__=payload,
         __doc__=payload.__doc__,
         event=(Literal[kind], Field(description=f"The kind of event: `{kind}`.")),
         by=(Name, Field(description='The role that acted: "state", "district" or "both".')),
     )
+    return cast("type[TranscriptEvent]", model)  # it has `event` and `by` now
 
 
-ENTRY_MODELS: dict[str, type[BaseModel]] = {kind: _entry_model(kind) for kind in EVENT_KINDS}
-TranscriptEvent = Annotated[
-    Union[tuple(ENTRY_MODELS.values())],  # noqa: UP007 - a union built at run time
-    Field(discriminator="event"),
-]
+ENTRY_MODELS: dict[str, type[TranscriptEvent]] = {kind: _entry_model(kind) for kind in EVENT_KINDS}
+if not TYPE_CHECKING:
+    TranscriptEvent = Annotated[
+        Union[tuple(ENTRY_MODELS.values())],  # noqa: UP007 - a union built at run time
+        Field(discriminator="event"),
+    ]
 
 
 class Transcript(BaseModel):
@@ -148,8 +167,8 @@ def _payload_of(entry: BaseModel, *, exclude_defaults: bool = False) -> dict[str
                             exclude_defaults=exclude_defaults)
 
 
-def _split(entry: BaseModel) -> tuple[str, str, dict[str, Any]]:
-    return entry.event, entry.by, _payload_of(entry)  # type: ignore[attr-defined]
+def _split(entry: TranscriptEvent) -> tuple[str, str, dict[str, Any]]:
+    return entry.event, entry.by, _payload_of(entry)
 
 
 # --------------------------------------------------------------------------- from a session
@@ -231,7 +250,8 @@ def _part_problems(loaded: Loaded) -> list[Problem]:
 
 def _header_problems(loaded: Loaded, events: object) -> list[Problem]:
     """Problems outside the events (each event is checked on its own, for better hints)."""
-    head = dict(loaded.data)  # type: ignore[call-overload]
+    assert isinstance(loaded.data, dict)  # _part_problems checked
+    head = dict(loaded.data)
     if isinstance(events, list):
         head["events"] = []
     try:
@@ -299,10 +319,11 @@ def transcript_problems(transcript: Transcript, sc: Scenario) -> list[tuple[tupl
         meeting = getattr(entry, "meeting", None)
         if meeting is not None and meeting not in meetings:
             problems.append((("events", i, "meeting"), _unknown(meeting, meetings, "meeting")))
-        if entry.event == "decision.made" and entry.strategy not in strategies:
+        # Each entry model subclasses its kind's payload model, and no other kind's.
+        if isinstance(entry, DecisionMade) and entry.strategy not in strategies:
             problems.append((("events", i, "strategy"),
                              _unknown(entry.strategy, strategies, "strategy")))
-        if entry.event == "view.opened":
+        if isinstance(entry, ViewOpened):
             problem = View.check(entry.view, sc)
             if problem:
                 problems.append((("events", i, "view"), problem))
