@@ -499,16 +499,23 @@ class Workers:
 
     def run(self, mutant: Mutant, files: list[TestFile], timeout: float) -> Outcome:
         tree = self.free.pop()
-        file = tree / mutant.path
-        original = file.read_text(encoding="utf-8")
         try:
-            file.write_text(mutant.apply(original), encoding="utf-8")
-            status, seconds, tail = _pytest(tree, files, timeout)
+            return run_mutant(tree, mutant, files, timeout)
         finally:
-            file.write_text(original, encoding="utf-8")
             self.free.append(tree)
-        verdict = {"passed": "survived", "failed": "killed", "timeout": "timeout"}[status]
-        return Outcome(mutant, verdict, seconds, tail)
+
+
+def run_mutant(tree: Path, mutant: Mutant, files: list[TestFile], timeout: float) -> Outcome:
+    """Write the mutant into its file in ``tree``, run ``files``, put the file back."""
+    file = tree / mutant.path
+    original = file.read_text(encoding="utf-8")
+    try:
+        file.write_text(mutant.apply(original), encoding="utf-8")
+        status, seconds, tail = _pytest(tree, files, timeout)
+    finally:
+        file.write_text(original, encoding="utf-8")
+    verdict = {"passed": "survived", "failed": "killed", "timeout": "timeout"}[status]
+    return Outcome(mutant, verdict, seconds, tail)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -549,8 +556,14 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         baseline_s = sum(seconds for _, seconds, _ in runs)
 
+        done: list[Outcome] = []
+
         def one(m: Mutant) -> Outcome:
-            return workers.run(m, plans[m], args.timeout_factor * baseline_s + 30)
+            outcome = workers.run(m, plans[m], args.timeout_factor * baseline_s + 30)
+            done.append(outcome)
+            print(f"[{len(done)}/{len(to_run)}] {outcome.status:8} {outcome.seconds:5.1f} s  "
+                  f"{m.where()}", file=sys.stderr, flush=True)
+            return outcome
 
         with ThreadPoolExecutor(len(workers.trees)) as pool:
             outcomes = list(pool.map(one, to_run))
