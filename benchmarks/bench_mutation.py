@@ -41,6 +41,11 @@ SNAPSHOT_FIXTURE = "snap_compare"
 GOLDEN_FOLDER = "report_snapshots"
 
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ("tui/screens/meeting.py", "MeetingScreen.save", "return False -> return None"):
+        "the only caller ignores the result and both are falsy",
+    ("simulator/debrief/outcomes.py", "_cache_key", "dict without 'scenario_sha256'"):
+        "the cache file's name already carries the scenario's digest, so a cache of "
+        "another scenario is never read",
 }
 """Mutants that cannot change behaviour, by (file, enclosing function, description) so
 that a refactor that moves lines keeps them marked; each with the reason."""

@@ -314,3 +314,101 @@ def test_validate_points_at_the_second_meetings_quarter(tmp_path, capsys) -> Non
     col = lines[at[1]].index("q2") + 1
     assert capsys.readouterr().err.strip() == (
         f"{path}:{at[1] + 1}:{col}: meetings must come in calendar order, one per quarter at most")
+
+
+# --------------------------------------------------------------------------- small parsers
+
+
+def test_a_grade_metric_is_that_grades_share_and_a_malformed_group_names_nothing(
+    hudson: Scenario,
+) -> None:
+    from simulator.engine.metrics import metric_value
+
+    sim = Simulation(hudson, 1, 1)
+    result = sim.advance()
+    pop = sim.population
+    mask = (pop.school == 0) & (pop.grade == 7)
+    j = [s.id for s in hudson.subjects].index("reading")
+    expected = 100.0 * float((result.scores[j][0, mask] >= result.cuts[j][mask]).mean())
+    assert metric_value(sim, "pct:reading:hudson-ms:grade-7", 0) == pytest.approx(
+        expected, abs=0.05)
+    assert metric_value(sim, "pct:reading:hudson-ms:grade-x", 0) is None
+    assert metric_value(sim, "pct:reading:hudson-ms:7", 0) is None
+
+
+def test_an_opened_view_relates_to_a_wanted_one_by_subject_and_school_or_breakdown() -> None:
+    from simulator.debrief.reveal import _relation
+
+    wanted = "reading/hudson-ms/strand"
+    assert _relation(wanted, wanted) == "exact"
+    assert _relation(wanted, "reading/hudson-ms/subgroup") == "related"
+    assert _relation(wanted, "reading/riverside-ms/strand") == "related"
+    assert _relation(wanted, "math/hudson-ms/strand") is None
+    assert _relation(wanted, "reading/riverside-ms/grade") is None
+
+
+def test_a_share_gap_without_spread_is_not_a_number_not_a_crash() -> None:
+    from simulator.debrief.reveal import _share_gap
+
+    px, py, gap = _share_gap(np.ones(4, dtype=bool), np.ones(6, dtype=bool))
+    assert (px, py) == (100.0, 100.0) and np.isnan(gap)
+    x, y = np.array([True, False, True, True]), np.array([False, False, True, False])
+    px, py, gap = _share_gap(x, y)
+    se = np.sqrt(0.75 * 0.25 / 4 + 0.25 * 0.75 / 4)
+    assert (px, py) == (75.0, 25.0) and gap == pytest.approx(0.5 / se)
+
+
+def test_a_look_fors_file_that_is_not_a_mapping_says_what_it_should_hold() -> None:
+    from simulator.formats.lookfors import LookForsError, parse_lookfors
+
+    with pytest.raises(LookForsError) as caught:
+        parse_lookfors(b"- just a list\n", "l.yaml")
+    assert caught.value.lines() == [
+        "l.yaml:1:1: a look-fors file must be a mapping of keys (lookfors_version, lookfors)"]
+
+
+def test_the_chronic_absence_facts_describe_the_grade_and_the_others() -> None:
+    from simulator.formats.lookfors import SCENARIO_FACTS
+
+    assert "other grades" in SCENARIO_FACTS["chronic_other_pct"]
+    assert "other" not in SCENARIO_FACTS["chronic_grade_pct"]
+    assert "that grade" in SCENARIO_FACTS["chronic_grade_pct"]
+
+
+def _options(events: Events, strategy: str, **options: Any) -> Events:
+    out = copy.deepcopy(events)
+    for e in out:
+        if e["event"] == "decision.made" and e["strategy"] == strategy and e["action"] == "adopt":
+            e["options"] = options
+    return out
+
+
+def test_a_decision_aims_at_the_need_only_when_both_grades_and_subgroups_fit(
+    strong_events: Events,
+) -> None:
+    sc = _with_lookfor({"check": "decision", "meetings": "first", "actions": ["adopt"],
+                        "targets_need": True})
+    need = next(n for n in sc.needs if n.id == "decoding")
+    grades, groups = list(need.grades), list(need.subgroups)
+    other_grade = next(g for g in sc.grades if g not in grades)
+    other_group = next(g.id for g in sc.subgroups if g.id not in groups)
+    lit = "structured-literacy"
+    assert _status(sc, _options(strong_events, lit, grades=grades, subgroups=groups)) == "met"
+    assert _status(sc, _options(strong_events, lit, grades=grades,
+                                subgroups=[other_group])) == "missed"
+    assert _status(sc, _options(strong_events, lit, grades=[other_grade],
+                                subgroups=groups)) == "missed"
+
+
+def test_a_strategy_not_yet_running_is_not_a_lagging_one(hudson: Scenario,
+                                                         strong_events: Events) -> None:
+    coaching = next(s for s in hudson.strategies if s.id == "instructional-coaching")
+    assert coaching.lag_quarters >= 1
+    events = copy.deepcopy(strong_events)
+    close = next(i for i, e in enumerate(events) if e["event"] == "meeting.closed")
+    events.insert(close, {"event": "decision.made", "by": "district", "meeting": "meeting-1",
+                          "strategy": coaching.id, "action": "adopt", "options": {}})
+    result = score(hudson, Transcript(scenario="hudson", seed=1, events=events).state())
+    c3 = next(r for r in result.elements if r.id == "C3")
+    assert [lf.status for lf in c3.lookfors if lf.id == "c3-course-correction"] == ["met"]
+    assert not [line for line in c3.missed if coaching.name in line]
