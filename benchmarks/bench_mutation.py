@@ -396,7 +396,10 @@ def _snapshot_tests(tree: ast.Module) -> list[str]:
 
 
 @dataclass(frozen=True)
-class TestFile:
+class SuiteFile:
+    """A test file of the suite: the modules it imports, directly and at all, and the
+    golden-file tests in it that the benchmark leaves out."""
+
     path: str
     direct: frozenset[str]
     depends: frozenset[str]
@@ -407,15 +410,10 @@ class TestFile:
     def deselect(self) -> list[str]:
         return [f"--deselect={self.path}::{name}" for name in self.snapshots]
 
-    @property
-    def only_snapshots(self) -> bool:
-        tree = ast.parse((ROOT / self.path).read_text(encoding="utf-8"))
-        tests = [n for n in tree.body if isinstance(n, ast.FunctionDef)
-                 and n.name.startswith("test")]
-        return len(tests) == len(self.snapshots)
 
 
-def test_files(root: Path) -> list[TestFile]:
+def suite_files(root: Path) -> list[SuiteFile]:
+    """The test files with at least one test that is not a snapshot, and what they import."""
     graph = import_graph(root)
     out = []
     for file in sorted((root / "tests").glob("test_*.py")):
@@ -426,13 +424,16 @@ def test_files(root: Path) -> list[TestFile]:
             direct.add("pmsim.cli")
         direct = {m if m in graph else m.rpartition(".")[0] for m in direct}
         rel = file.relative_to(root).as_posix()
-        out.append(TestFile(rel, frozenset(direct), frozenset(_depends(graph, direct)),
-                            tuple(_snapshot_tests(tree)),
-                            any(m.startswith("tui") for m in direct)))
-    return [t for t in out if not t.only_snapshots]
+        snapshots = tuple(_snapshot_tests(tree))
+        tests = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                 and n.name.startswith("test")]
+        if len(tests) > len(snapshots):
+            out.append(SuiteFile(rel, frozenset(direct), frozenset(_depends(graph, direct)),
+                                 snapshots, any(m.startswith("tui") for m in direct)))
+    return out
 
 
-def tests_for(mutant: Mutant, files: list[TestFile]) -> list[TestFile]:
+def tests_for(mutant: Mutant, files: list[SuiteFile]) -> list[SuiteFile]:
     """The test files that import the mutated module, those that import it directly first
     so that a killed mutant is usually killed fast. The engine library's behaviour must be
     guarded where it lives: its mutants run the headless tests only, not the Pilot ones."""
@@ -465,7 +466,7 @@ def _copy_tree(dest: Path) -> None:
             shutil.copy2(item, dest / item.name)
 
 
-def _pytest(tree: Path, files: list[TestFile], timeout: float) -> tuple[str, float, str]:
+def _pytest(tree: Path, files: list[SuiteFile], timeout: float) -> tuple[str, float, str]:
     """('passed' | 'failed' | 'timeout', seconds, last lines) of the subset in one tree."""
     args = [sys.executable, "-m", "pytest", "-x", "-q", "-n0", "-p", "no:cacheprovider",
             "-p", "no:randomly", "--no-header", "-o", "addopts="]
@@ -502,7 +503,7 @@ class Workers:
     def close(self) -> None:
         shutil.rmtree(self.base, ignore_errors=True)
 
-    def run(self, mutant: Mutant, files: list[TestFile], timeout: float) -> Outcome:
+    def run(self, mutant: Mutant, files: list[SuiteFile], timeout: float) -> Outcome:
         tree = self.free.pop()
         try:
             return run_mutant(tree, mutant, files, timeout)
@@ -510,7 +511,7 @@ class Workers:
             self.free.append(tree)
 
 
-def run_mutant(tree: Path, mutant: Mutant, files: list[TestFile], timeout: float) -> Outcome:
+def run_mutant(tree: Path, mutant: Mutant, files: list[SuiteFile], timeout: float) -> Outcome:
     """Write the mutant into its file in ``tree``, run ``files``, put the file back."""
     file = tree / mutant.path
     original = file.read_text(encoding="utf-8")
@@ -542,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
         for m in chosen:
             print(m.where())
         return 0
-    files = test_files(ROOT)
+    files = suite_files(ROOT)
     plans = {m: tests_for(m, files) for m in chosen}
     equivalent = [m for m in chosen if m.key in EQUIVALENT]
     untested = [m for m in chosen if not plans[m] and m.key not in EQUIVALENT]

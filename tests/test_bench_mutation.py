@@ -77,7 +77,7 @@ def test_the_sample_is_deterministic_and_only_of_the_targets() -> None:
 
 
 def test_snapshot_and_golden_file_tests_are_left_out() -> None:
-    files = {t.path: t for t in bench.test_files(ROOT)}
+    files = {t.path: t for t in bench.suite_files(ROOT)}
     assert "tests/test_tui_snapshots.py" not in files
     assert "test_markdown_snapshot_final" in files["tests/test_report.py"].snapshots
     assert "test_reports_match_the_schema" not in files["tests/test_report.py"].snapshots
@@ -91,7 +91,7 @@ def test_a_known_mutant_is_killed_and_the_file_put_back(tmp_path: Path) -> None:
     (tmp_path / "tests" / "test_calc.py").write_text(
         "from calc import mean\n\n\ndef test_mean():\n    assert mean([1, 2, 3]) == 2\n",
         encoding="utf-8")
-    tests = [bench.TestFile("tests/test_calc.py", frozenset(), frozenset(), (), False)]
+    tests = [bench.SuiteFile("tests/test_calc.py", frozenset(), frozenset(), (), False)]
     [mutant] = [m for m in bench.mutants_of("calc.py", source) if m.operator == "arithmetic"]
     outcome = bench.run_mutant(tmp_path, mutant, tests, 60)
     assert outcome.status == "killed" and "1 failed" in outcome.detail, outcome.detail
