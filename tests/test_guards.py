@@ -412,3 +412,11 @@ def test_a_strategy_not_yet_running_is_not_a_lagging_one(hudson: Scenario,
     c3 = next(r for r in result.elements if r.id == "C3")
     assert [lf.status for lf in c3.lookfors if lf.id == "c3-course-correction"] == ["met"]
     assert not [line for line in c3.missed if coaching.name in line]
+
+
+def test_a_strategy_lags_when_its_gain_in_sd_units_is_under_the_threshold(
+    strong_events: Events,
+) -> None:
+    when = {"check": "course_correction", "meetings": "later"}
+    assert _status(_with_lookfor(when | {"gain_below_sd": 0.0}), strong_events) == "met"
+    assert _status(_with_lookfor(when | {"gain_below_sd": 1.0}), strong_events) == "missed"
