@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 
-from simulator.debrief.report import build_report, render_html
+from simulator.debrief.report import build_report
 from simulator.engine.dashboard import SPARKS, changes, fmt, sparkline
 from simulator.engine.simulation import Simulation
 from simulator.formats.loading import builtin_dir
 from simulator.formats.rubric import SUB_ELEMENTS
 from simulator.formats.scenario import Scenario
+from simulator.render.html import render_html
 from simulator.session.transcript import load_transcript
 
 
