@@ -7,6 +7,7 @@ store holds and on what the screens show.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,12 +32,11 @@ def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 async def until(pilot: Pilot, check: Callable[[], object], timeout: float = 10.0) -> None:
     """Let the app run until ``check()`` is true; a widget not mounted yet (NoMatches)
     counts as not yet, so a check may query a screen that is still being switched to."""
-    waited = 0.0
+    deadline = time.monotonic() + timeout
     while not _holds(check):
-        if waited > timeout:
+        if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {check}")
         await pilot.pause(0.05)
-        waited += 0.05
 
 
 def _holds(check: Callable[[], object]) -> bool:
