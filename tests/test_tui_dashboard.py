@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from test_tui_meetings import until as _until
+from test_tui_meetings import open_from_briefing
 from textual.widgets import DataTable, Select, Static
 
 from simulator.session.home import Home, open_store
@@ -16,14 +16,8 @@ from tui.widgets.charts import TrendChart, nice_ticks
 SIZE = (100, 30)
 
 
-
-
 async def _dashboard(pilot) -> None:
-    app = pilot.app
-    await _until(pilot, lambda: type(app.screen).__name__ == "BriefingScreen"
-                 and app.room.sim is not None)
-    await pilot.press("f3")
-    await _until(pilot, lambda: type(app.screen).__name__ == "DashboardScreen")
+    await open_from_briefing(pilot, "f3", "DashboardScreen")
     await pilot.pause()
 
 

@@ -30,7 +30,6 @@ WEAK = builtin_dir() / "hudson-weak-transcript.yaml"
 STRONG = builtin_dir() / "hudson-strong-transcript.yaml"
 
 
-
 def seed_session(home: Path, *, through: str, close: bool = True, screen: str = "changes",
                  polls: bool = False, transcript_path: Path = WEAK) -> str:
     """A Hudson session holding a transcript's events (the weak one by default) up to

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from test_tui_meetings import until as _until
+from test_tui_meetings import open_from_briefing
 from textual.widgets import Button, DataTable, Static
 
 from simulator.engine.simulation import Decision, Simulation
@@ -16,15 +16,9 @@ from tui.widgets.forms import RecordForm
 SIZE = (100, 30)
 
 
-
-
 async def _decisions(pilot) -> None:
-    app = pilot.app
-    await _until(pilot, lambda: type(app.screen).__name__ == "BriefingScreen"
-                 and app.room.sim is not None)
-    await pilot.press("f4")
-    await _until(pilot, lambda: type(app.screen).__name__ == "MeetingScreen")
-    app.screen.show_step("decisions")
+    await open_from_briefing(pilot, "f4", "MeetingScreen")
+    pilot.app.screen.show_step("decisions")
     await pilot.pause()
 
 

@@ -55,8 +55,6 @@ def test_the_first_frame_imports_no_engine_and_runs_no_worker(tmp_path: Path) ->
     assert seen["threads"] == 1
 
 
-
-
 def test_new_session_records_the_participants_names(tmp_path: Path) -> None:
     app = PmsimApp(home=tmp_path, pace=0)
 

@@ -39,6 +39,16 @@ async def until(pilot: Pilot, check: Callable[[], object], timeout: float = 10.0
         await pilot.pause(0.05)
 
 
+async def open_from_briefing(pilot: Pilot, key: str, screen: str) -> None:
+    """Wait for a new session's briefing (its first quarters simulated), then press
+    ``key`` and wait for ``screen``."""
+    app = pilot.app
+    await until(pilot, lambda: screen_name(app) == "BriefingScreen"
+                and app.room.sim is not None)
+    await pilot.press(key)
+    await until(pilot, lambda: screen_name(app) == screen)
+
+
 def _holds(check: Callable[[], object]) -> bool:
     try:
         return bool(check())
