@@ -70,13 +70,12 @@ def _entry_model(kind: str) -> type[TranscriptEvent]:
     """The transcript form of one event kind: its payload's keys plus ``event`` and ``by``."""
     payload = EVENT_MODELS[kind]
     title = "".join(part.title() for part in kind.replace(".", " ").split()) + "Event"
-    model = create_model(
-        title,
-        __base__=payload,
-        __doc__=payload.__doc__,
-        event=(Literal[kind], Field(description=f"The kind of event: `{kind}`.")),
-        by=(Name, Field(description='The role that acted: "state", "district" or "both".')),
-    )
+    # Literal[kind] is a type made at run time: no type checker can read it as a form.
+    keys: dict[str, Any] = {
+        "event": (Literal[kind], Field(description=f"The kind of event: `{kind}`.")),
+        "by": (Name, Field(description='The role that acted: "state", "district" or "both".')),
+    }
+    model = create_model(title, __base__=payload, __doc__=payload.__doc__, **keys)
     return cast("type[TranscriptEvent]", model)  # it has `event` and `by` now
 
 
