@@ -46,6 +46,15 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("simulator/debrief/outcomes.py", "_cache_key", "dict without 'scenario_sha256'"):
         "the cache file's name already carries the scenario's digest, so a cache of "
         "another scenario is never read",
+    ("simulator/engine/simulation.py", "Simulation._build_tables.at", "13 -> 14"):
+        "grades are validated to 0..12, so a longer lookup is indexed at the same places",
+    ("simulator/formats/lookfors.py", "LookForFile", "1 -> 2"):
+        "parse_lookfors keeps only the look-fors: a file's version, given or defaulted, is "
+        "never read, and a wrong given one is still refused by Literal[1]",
+    ("simulator/formats/strict.py", "validation_problems", "1 -> 2"):
+        "only close[0] is shown, and get_close_matches ranks best first for any n",
+    ("simulator/render/reference.py", "main", "return 0 -> return None"):
+        "the only caller is sys.exit(main()), which exits 0 for None as for 0",
 }
 """Mutants that cannot change behaviour, by (file, enclosing function, description) so
 that a refactor that moves lines keeps them marked; each with the reason."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from test_tui_meetings import SIZE, events, fill, screen_name, until
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from simulator.engine import dashboard as figures
 from simulator.session.client import Room
@@ -146,3 +146,30 @@ def test_closing_a_renamed_meeting_stores_the_stages_sessions_always_stored(
     stages = [e.payload["stage"] for e in events(tmp_path, sid) if e.kind == "stage.changed"]
     # The briefing of review-2, then its meeting: the same stage on two screens.
     assert stages == ["review-1", "debrief-1", "review-2", "review-2", "end"]
+
+
+def test_a_follow_up_quotes_the_step_it_follows_up(tmp_path: Path) -> None:
+    step = "Place the grade 6 English learners in the literacy block"
+    leader = Room.new(Home(tmp_path), "hudson", 1, role="state")
+    sid = leader.session_id
+    action = leader.add_record("meeting-1", "action",
+                               {"step": step, "owner": "Dana", "due": "end of Q3"})
+    leader.close_meeting("meeting-1")
+    leader.set_stage("meeting-2", "meeting")
+    leader.close()
+    app = PmsimApp(session=sid, role="state", home=tmp_path, pace=0)
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: screen_name(app) == "MeetingScreen")
+            await pilot.pause()
+            meeting = app.screen
+            meeting.query_one(f"#fu-status-{action}", Select).value = "done"
+            await pilot.pause()
+            await pilot.click(f"#fu-save-{action}")
+            await pilot.pause()
+            [(_, followup)] = app.room.records("meeting-2", ("followup",))
+            assert followup.fields == {"record_id": action, "step": step, "status": "done",
+                                       "note": ""}
+
+    asyncio.run(run())
