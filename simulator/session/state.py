@@ -15,11 +15,20 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, ClassVar, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    ValidationError,
+    model_serializer,
+)
 from pydantic_core import PydanticSerializationError
 
 from simulator.engine.playthrough import Plan
 from simulator.formats.routine import DecisionAction, RecordKind
+from simulator.formats.strict import Grade
 from simulator.session.store import INITIAL_STAGE, SESSION_CREATED, Event, NewEvent, Store
 
 Name = Annotated[str, StringConstraints(min_length=1)]
@@ -100,6 +109,29 @@ class MeetingClosed(_Payload):
     """The meeting closed, e.g. "meeting-1"."""
 
 
+class DecisionOptions(_Payload):
+    """Whom an adopted or adjusted strategy serves; a key left out keeps the strategy's own.
+
+    Stored as given — only the keys set — so saved sessions and transcripts keep
+    their text; which grades and subgroups a scenario has is checked against it
+    (``simulator.session.transcript.transcript_problems``).
+    """
+
+    grades: list[Grade] | None = None
+    """Only these of the scenario's grades, e.g. [6, 7] (empty: the strategy's own)."""
+    subgroups: list[Name] | None = None
+    """Only students in these of the scenario's subgroups, e.g. ["el"] (empty: the
+    strategy's own)."""
+    capacity: Annotated[int, Field(ge=1)] | None = None
+    """At most this many students, 1 or more."""
+
+    @model_serializer(mode="wrap")
+    def _as_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Only the keys the decision set, so the stored form is what was written."""
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if key in self.model_fields_set}
+
+
 class DecisionMade(_Payload):
     """A decision about a strategy at a meeting."""
 
@@ -109,7 +141,7 @@ class DecisionMade(_Payload):
     """The strategy's id in the scenario."""
     action: DecisionAction
     """Adopt a new strategy, or continue, adjust or stop one in use."""
-    options: dict[str, Any] = {}
+    options: DecisionOptions = DecisionOptions()
     """How it is targeted, e.g. {"grades": [7], "subgroups": ["ell"]}."""
 
 

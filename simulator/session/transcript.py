@@ -28,14 +28,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
 
 from scenarios import DIRECTORY as SCENARIOS_DIRECTORY
-from simulator.formats.refs import View
+from simulator.formats.refs import View, unknown
 from simulator.formats.routine import not_a_field, unknown_fields
-from simulator.formats.scenario import Scenario, _unknown
+from simulator.formats.scenario import Scenario
 from simulator.formats.strict import load_model, validation_problems
-from simulator.formats.yamlsafe import FileProblems, Loaded, Problem
+from simulator.formats.yamlsafe import FileProblems, Loaded, MarkPath, Position, Problem
 from simulator.session.state import (
     EVENT_MODELS,
     DecisionMade,
+    DecisionOptions,
     SessionState,
     ViewOpened,
     replay,
@@ -242,9 +243,23 @@ def _part_problems(loaded: Loaded) -> list[Problem]:
     events = data.get("events")
     problems = _header_problems(loaded, events)
     if isinstance(events, list):
+        marks = _marks_by_event(loaded)
         for i, event in enumerate(events):
-            problems += _event_problems(loaded, i, event)
+            problems += _event_problems(loaded, i, event, marks.get(i, {}))
     return problems
+
+
+def _marks_by_event(loaded: Loaded) -> dict[int, dict[MarkPath, Position]]:
+    """Each event's marks, keyed by its index, with paths relative to the event.
+
+    Grouped in one pass over the file's marks, so checking every event costs time
+    linear in the file (scanning all marks once per event was quadratic).
+    """
+    grouped: dict[int, dict[MarkPath, Position]] = {}
+    for path, pos in loaded.marks.items():
+        if len(path) >= 2 and path[0] == "events" and isinstance(path[1], int):
+            grouped.setdefault(path[1], {})[path[2:]] = pos
+    return grouped
 
 
 def _header_problems(loaded: Loaded, events: object) -> list[Problem]:
@@ -260,7 +275,9 @@ def _header_problems(loaded: Loaded, events: object) -> list[Problem]:
     return []
 
 
-def _event_problems(loaded: Loaded, i: int, event: object) -> list[Problem]:
+def _event_problems(loaded: Loaded, i: int, event: object,
+                    marks: dict[MarkPath, Position]) -> list[Problem]:
+    """One event checked against its kind; ``marks`` are its own, relative to it."""
     path = ("events", i)
     line, col = loaded.locate(path)
     if not isinstance(event, dict):
@@ -278,7 +295,6 @@ def _event_problems(loaded: Loaded, i: int, event: object) -> list[Problem]:
                 f"; known: {', '.join(EVENT_KINDS)}")
             why = f"unknown event kind '{kind}'{hint}"
         return [Problem(*loaded.locate((*path, "event")), f"events.{i}: {why}")]
-    marks = {p[2:]: pos for p, pos in loaded.marks.items() if p[:2] == path}
     local = Loaded(event, marks)
     model = ENTRY_MODELS[kind]
     try:
@@ -317,16 +333,29 @@ def transcript_problems(transcript: Transcript, sc: Scenario) -> list[tuple[tupl
     for i, entry in enumerate(transcript.events):
         meeting = getattr(entry, "meeting", None)
         if meeting is not None and meeting not in meetings:
-            problems.append((("events", i, "meeting"), _unknown(meeting, meetings, "meeting")))
+            problems.append((("events", i, "meeting"), unknown(meeting, meetings, "meeting")))
         # Each entry model subclasses its kind's payload model, and no other kind's.
-        if isinstance(entry, DecisionMade) and entry.strategy not in strategies:
-            problems.append((("events", i, "strategy"),
-                             _unknown(entry.strategy, strategies, "strategy")))
+        if isinstance(entry, DecisionMade):
+            if entry.strategy not in strategies:
+                problems.append((("events", i, "strategy"),
+                                 unknown(entry.strategy, strategies, "strategy")))
+            problems += _option_problems(entry.options, ("events", i, "options"), sc)
         if isinstance(entry, ViewOpened):
             problem = View.check(entry.view, sc)
             if problem:
                 problems.append((("events", i, "view"), problem))
     return problems
+
+
+def _option_problems(options: DecisionOptions, path: tuple, sc: Scenario
+                    ) -> list[tuple[tuple, str]]:
+    """Grades and subgroups a decision targets that the scenario does not have."""
+    grades = [str(g) for g in sc.grades]
+    subgroups = [g.id for g in sc.subgroups]
+    return [((*path, "grades", j), unknown(str(g), grades, "grade"))
+            for j, g in enumerate(options.grades or ()) if str(g) not in grades] + [
+            ((*path, "subgroups", j), unknown(g, subgroups, "subgroup"))
+            for j, g in enumerate(options.subgroups or ()) if g not in subgroups]
 
 
 # --------------------------------------------------------------------------- the schema
