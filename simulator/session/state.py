@@ -110,12 +110,10 @@ class MeetingClosed(_Payload):
 
 
 class DecisionOptions(_Payload):
-    """Whom an adopted or adjusted strategy serves; a key left out keeps the strategy's own.
+    """Whom an adopted or adjusted strategy serves; a key left out keeps the strategy's own."""
 
-    Stored as given — only the keys set — so saved sessions and transcripts keep
-    their text; which grades and subgroups a scenario has is checked against it
-    (``simulator.session.transcript.transcript_problems``).
-    """
+    # Dumped with only the keys set, so stored sessions and transcripts keep their text.
+    # The scenario's own grades and subgroups are checked by transcript_problems.
 
     grades: list[Grade] | None = None
     """Only these of the scenario's grades, e.g. [6, 7] (empty: the strategy's own)."""
