@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from simulator.engine.streams import parse_seed
 from tui.messages import OpenSession
 from tui.screens.session_screen import host
 from tui.widgets.header import RoomHeader
@@ -150,9 +151,10 @@ class HomeScreen(Screen):
     def _seed(self) -> int | None:
         text = self.query_one("#seed", Input).value.strip() or "1"
         try:
-            return int(text)
-        except ValueError:
-            self.notify("The seed must be a whole number", severity="error")
+            return parse_seed(text)
+        except ValueError as exc:
+            message = str(exc)
+            self.notify(message[0].upper() + message[1:], severity="error")
             return None
 
     def action_new_session(self) -> None:
