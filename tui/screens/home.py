@@ -14,7 +14,6 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from simulator.engine.streams import parse_seed
 from tui.messages import OpenSession
 from tui.screens.session_screen import host
 from tui.widgets.header import RoomHeader
@@ -149,6 +148,8 @@ class HomeScreen(Screen):
             scenarios.highlighted = chosen if chosen in playable else playable[0]
 
     def _seed(self) -> int | None:
+        from simulator.engine.streams import parse_seed  # numpy: not before the first frame
+
         text = self.query_one("#seed", Input).value.strip() or "1"
         try:
             return parse_seed(text)
