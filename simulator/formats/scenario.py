@@ -75,7 +75,7 @@ class School(Strict):
     """True for a priority (turnaround) school. Strategies serve priority schools only
     unless they say otherwise; the others are there for comparison."""
     enrollment: dict[Grade, Annotated[int, Field(ge=1, le=200_000)]]
-    """Students enrolled per grade, e.g. {6: 140, 7: 138, 8: 134}."""
+    """Students enrolled per grade, e.g. {6: 140, 7: 138, 8: 134}; at least one grade."""
     effect_sd: Annotated[float, Field(ge=-3.0, le=3.0)] = 0.0
     """Mean achievement of the school's students against the national norm, in
     student standard deviations (a priority school typically sits 0.5–1.0 below)."""
@@ -111,7 +111,8 @@ class Scale(Strict):
     name: Text = "RIT"
     """Name of the scale shown on dashboards."""
     minimum: Score = 100.0
-    """Lowest reportable score; observed scores are clipped to the scale."""
+    """Lowest reportable score, below `maximum`; observed scores are clipped to the
+    scale, and every norm and cut score must lie on it."""
     maximum: Score = 350.0
     """Highest reportable score."""
     sem: Annotated[float, Field(gt=0.0, le=50.0)] = 3.2
