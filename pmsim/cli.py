@@ -32,6 +32,16 @@ class UserError(Exception):
         self.code = code
 
 
+def _seed(text: str) -> int:
+    """``--seed``: a whole number from 0 to 2**64 - 1, else argparse's usage error."""
+    from simulator.engine.streams import parse_seed
+
+    try:
+        return parse_seed(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pmsim",
@@ -42,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
     play = sub.add_parser("play", help="open the meeting room on a scenario or a saved session")
     play.add_argument("scenario", nargs="?", help="built-in id (e.g. hudson) or a file path")
-    play.add_argument("--seed", type=int, default=None, help="random seed (default 1)")
+    play.add_argument("--seed", type=_seed, default=None, help="random seed (default 1)")
     play.add_argument("--session", help="resume or join a saved session")
     play.add_argument("--role", choices=["state", "district", "both"], default=None,
                       help="which role this terminal plays (default: both, at one terminal)")
@@ -61,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="play a whole scenario headless and print the results")
     run.add_argument("scenario")
-    run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--seed", type=_seed, default=1)
     run.add_argument("--strategies", default="",
                      help="comma-separated strategy ids adopted at the first meeting")
     run.add_argument("--replications", type=int, default=1)

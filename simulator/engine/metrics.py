@@ -9,6 +9,7 @@ dashboard shows for small groups.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -79,7 +80,9 @@ def attendance_stat(
 
 
 def _r(x: float, nd: int = 2) -> float | None:
-    return None if x != x else round(x, nd)
+    """``x`` rounded for JSON, or None (null) for a figure that has no value: a group
+    without students gives NaN, and JSON has no NaN or Infinity."""
+    return round(x, nd) if math.isfinite(x) else None
 
 
 def _score_json(stat: ScoreStat) -> dict:

@@ -16,6 +16,20 @@ import zlib
 
 import numpy as np
 
+SEED_MAX = 2**64 - 1
+"""The largest seed: seeds are 64-bit unsigned, and a saved session keeps its seed."""
+
+
+def parse_seed(text: str) -> int:
+    """The seed ``text`` names, or ValueError saying which seeds there are."""
+    try:
+        seed = int(text.strip())
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= SEED_MAX:
+        raise ValueError(f"the seed must be a whole number from 0 to {SEED_MAX}, not {text!r}")
+    return seed
+
 
 def _code(part: str | int) -> int:
     if isinstance(part, int):

@@ -31,6 +31,15 @@ from simulator.formats.strict import Fraction, Grade, Id, Loc, Strict, Text
 
 SCHEMA_VERSION = 1
 
+# Bounds far beyond any district that keep sums and products of money, staff and
+# scores finite (a cost of 1e308 dollars per student overflowed to infinity).
+MAX_DOLLARS = 1e12
+MAX_FTE = 1e6
+MAX_SCORE = 1e6
+Dollars = Annotated[float, Field(ge=0.0, le=MAX_DOLLARS)]
+Fte = Annotated[float, Field(ge=0.0, le=MAX_FTE)]
+Score = Annotated[float, Field(ge=-MAX_SCORE, le=MAX_SCORE)]
+
 
 # --------------------------------------------------------------------------- the place
 
@@ -66,7 +75,7 @@ class School(Strict):
     """True for a priority (turnaround) school. Strategies serve priority schools only
     unless they say otherwise; the others are there for comparison."""
     enrollment: dict[Grade, Annotated[int, Field(ge=1, le=200_000)]]
-    """Students enrolled per grade, e.g. {6: 140, 7: 138, 8: 134}."""
+    """Students enrolled per grade, e.g. {6: 140, 7: 138, 8: 134}; at least one grade."""
     effect_sd: Annotated[float, Field(ge=-3.0, le=3.0)] = 0.0
     """Mean achievement of the school's students against the national norm, in
     student standard deviations (a priority school typically sits 0.5–1.0 below)."""
@@ -101,9 +110,10 @@ class Scale(Strict):
 
     name: Text = "RIT"
     """Name of the scale shown on dashboards."""
-    minimum: float = 100.0
-    """Lowest reportable score; observed scores are clipped to the scale."""
-    maximum: float = 350.0
+    minimum: Score = 100.0
+    """Lowest reportable score, below `maximum`; observed scores are clipped to the
+    scale, and every norm and cut score must lie on it."""
+    maximum: Score = 350.0
     """Highest reportable score."""
     sem: Annotated[float, Field(gt=0.0, le=50.0)] = 3.2
     """Standard error of measurement of one overall test score, in scale points."""
@@ -114,11 +124,11 @@ class Scale(Strict):
 class Seasons(Strict):
     """A value at the three benchmark windows of a school year."""
 
-    fall: float
+    fall: Score
     """At the start of the year (year fraction 0.0)."""
-    winter: float
+    winter: Score
     """At mid-year (year fraction 0.5)."""
-    spring: float
+    spring: Score
     """At the end of the year (year fraction 1.0)."""
 
     def at(self, year_fraction: float) -> float:
@@ -347,9 +357,9 @@ class Fidelity(Strict):
 class Cost(Strict):
     """What a strategy costs for the rest of the year."""
 
-    fixed: Annotated[float, Field(ge=0.0)] = 0.0
+    fixed: Dollars = 0.0
     """Fixed cost in dollars."""
-    per_student: Annotated[float, Field(ge=0.0)] = 0.0
+    per_student: Dollars = 0.0
     """Cost per student served, in dollars."""
 
 
@@ -384,7 +394,7 @@ class Strategy(Strict):
     """Implementation ramp."""
     cost: Cost = Field(default_factory=Cost)
     """Cost for the rest of the year."""
-    staff_fte: Annotated[float, Field(ge=0.0)] = 0.0
+    staff_fte: Fte = 0.0
     """Staff it needs, in full-time equivalents."""
     source: Text
     """The published evidence behind `effect_sd` (and the other effects)."""
@@ -395,9 +405,9 @@ class Strategy(Strict):
 class Resources(Strict):
     """What the district can spend on new strategies for the rest of the year."""
 
-    budget: Annotated[float, Field(ge=0.0)]
+    budget: Dollars
     """Dollars available."""
-    staff_fte: Annotated[float, Field(ge=0.0)]
+    staff_fte: Fte
     """Staff available to reassign, in full-time equivalents."""
     notes: str = ""
     """Context shown with the budget."""
@@ -409,9 +419,9 @@ class EventEffects(Strict):
     absence_multiplier: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
     """Multiplies every student's absences in the affected schools, in the
     event's quarter only."""
-    staff_fte_change: float = 0.0
+    staff_fte_change: Annotated[float, Field(ge=-MAX_FTE, le=MAX_FTE)] = 0.0
     """Change in staff available, from the event's quarter on (negative: vacancies)."""
-    budget_change: float = 0.0
+    budget_change: Annotated[float, Field(ge=-MAX_DOLLARS, le=MAX_DOLLARS)] = 0.0
     """Change in budget in dollars, from the event's quarter on."""
     fidelity_multiplier: dict[Id, Annotated[float, Field(ge=0.0, le=2.0)]] = Field(
         default_factory=dict
@@ -620,6 +630,36 @@ def _duplicates(items: list, attr: str, path: Loc) -> list[tuple[Loc, str]]:
     return problems
 
 
+def _number_problems(sc: Scenario) -> list[tuple[Loc, str]]:
+    """Numbers that each pass their own bounds but make nonsense together: a scale
+    that is empty or upside down, norms or cut scores off the scale, a school
+    without students."""
+    problems: list[tuple[Loc, str]] = []
+    low, high = sc.scale.minimum, sc.scale.maximum
+    if low >= high:
+        problems.append((("scale", "minimum"), f"the scale's minimum ({low:g}) must be below "
+                         f"its maximum ({high:g})"))
+        return problems + _schools_without_students(sc)
+    for si, subject in enumerate(sc.subjects):
+        for field, what in (("norms", "norm"), ("cuts", "cut score")):
+            for g, seasons in getattr(subject, field).items():
+                for season in ("fall", "winter", "spring"):
+                    value = getattr(seasons, season)
+                    if not low <= value <= high:
+                        problems.append((
+                            ("subjects", si, field, g, season),
+                            f"{subject.id}'s {season} {what} for grade {g} ({value:g}) is "
+                            f"outside the scale {low:g}–{high:g}"))
+    return problems + _schools_without_students(sc)
+
+
+def _schools_without_students(sc: Scenario) -> list[tuple[Loc, str]]:
+    return [(("schools", si, "enrollment"),
+             f"school '{school.id}' has no students: give its enrollment per grade, "
+             "e.g. {6: 140}")
+            for si, school in enumerate(sc.schools) if not school.enrollment]
+
+
 def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
     """Every broken reference between parts of a structurally valid scenario."""
     problems: list[tuple[Loc, str]] = []
@@ -656,6 +696,7 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
 
     if not sc.priority_schools:
         problems.append((("schools",), "no school is a priority school (set `priority: true`)"))
+    problems += _number_problems(sc)
 
     for si, subject in enumerate(sc.subjects):
         for field in ("norms", "student_sd", "cuts"):

@@ -29,11 +29,14 @@ Loc = tuple[str | int, ...]
 
 
 class Strict(BaseModel):
-    """Base of every file model: unknown keys are errors, instances are immutable."""
+    """Base of every file model: unknown keys are errors, instances are immutable, and
+    NaN or an infinity is never a number (YAML's ``.nan`` and ``.inf`` would pass
+    every bound and turn the simulation's figures into nonsense)."""
 
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        allow_inf_nan=False,
         use_attribute_docstrings=True,
         populate_by_name=False,
     )
@@ -146,6 +149,8 @@ _MISSING = object()
 
 def _readable(err: Mapping[str, Any]) -> str:
     msg = err["msg"]
+    if err["type"] == "finite_number":
+        return f"{err.get('input')} is not a number: give a finite value"
     if err["type"] == "string_pattern_mismatch":
         return (f"'{err.get('input')}' is not a valid identifier (lower-case letters, digits "
                 "and '-', starting with a letter)")

@@ -87,8 +87,14 @@ _INSERT_EVENT = (
 )
 
 
+def _seed_column(seed: int) -> int:
+    """A seed (0 … 2**64 - 1) as SQLite's signed 64-bit INTEGER holds it: two's complement."""
+    return seed - 2**64 if seed >= 2**63 else seed
+
+
 def _session_info(row: tuple[Any, ...]) -> SessionInfo:
     sid, scenario, sha, seed, title, created, stage, last_seq = row
+    seed = seed + 2**64 if seed < 0 else seed
     return SessionInfo(sid, scenario, sha, seed, title, created, str(stage), last_seq or 0)
 
 
@@ -186,7 +192,7 @@ class SqliteStore(Store):
             conn.execute(
                 "INSERT INTO sessions (id, scenario, scenario_sha256, seed, title, created)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (sid, scenario, scenario_sha256, seed, title, created),
+                (sid, scenario, scenario_sha256, _seed_column(seed), title, created),
             )
             conn.execute(_INSERT_EVENT, (sid, 1, SESSION_CREATED, SYSTEM_ROLE, text, created))
         return SessionInfo(sid, scenario, scenario_sha256, seed, title, created, INITIAL_STAGE, 1)

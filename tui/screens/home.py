@@ -148,11 +148,14 @@ class HomeScreen(Screen):
             scenarios.highlighted = chosen if chosen in playable else playable[0]
 
     def _seed(self) -> int | None:
+        from simulator.engine.streams import parse_seed  # numpy: not before the first frame
+
         text = self.query_one("#seed", Input).value.strip() or "1"
         try:
-            return int(text)
-        except ValueError:
-            self.notify("The seed must be a whole number", severity="error")
+            return parse_seed(text)
+        except ValueError as exc:
+            message = str(exc)
+            self.notify(message[0].upper() + message[1:], severity="error")
             return None
 
     def action_new_session(self) -> None:
