@@ -164,3 +164,17 @@ def test_the_terminal_gets_no_control_character_and_whole_columns(
         lines = capsys.readouterr().out.splitlines()
         assert len(lines) == 2 and all(line.count("\t") == 1 for line in lines), lines
         assert not _hidden(lines[1].replace("\t", ""))
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=TEXT)
+def test_the_tui_shows_scenario_text_as_written(text: str) -> None:
+    from textual.content import Content
+
+    from simulator.render.plain import printable
+    from tui.plain import plain
+
+    shown = Content.from_markup(f"[b]{plain(text)}[/b]")
+    expected = printable(text, keep="\n")
+    assert shown.plain == (expected[:-1] + "＼" if expected.endswith("\\") else expected)
+    assert not _hidden(shown.plain)

@@ -10,7 +10,7 @@ from textual.widgets import Button, DataTable, Footer, Static
 
 from simulator.engine import dashboard as figures
 from tui.messages import ContinueToMeeting, GoHome, GoTo
-from tui.plain import plain
+from tui.plain import cell, plain
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.header import RoomHeader
 
@@ -71,7 +71,7 @@ class ChangesScreen(SessionScreen):
             good = delta < 0 if "absent" in change.label else delta > 0
             style = "green" if good and abs(delta) >= 3 else (
                 "red" if not good and abs(delta) >= 3 else "")
-            table.add_row(change.label, *(f"{v:.1f}" for v in change.values),
+            table.add_row(cell(change.label), *(f"{v:.1f}" for v in change.values),
                           Text(f"{delta:+.1f}", style=style))
         imp = figures.build_table(sim, f"implementation/{sc.priority_schools[0].id}/"
                                        "implementation")

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Footer, Select, Static
 
 from simulator.engine import dashboard as figures
-from tui.plain import plain
+from tui.plain import cell, plain
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.charts import TrendChart
 from tui.widgets.header import RoomHeader
@@ -138,7 +138,7 @@ class DashboardScreen(SessionScreen):
         for r, row in zip(rows, table.rows, strict=True):
             label = Text(r[0], style="italic" if row.small else "")
             right = [Text(v, justify="right") for v in r[1:len(table.quarters) + 3]]
-            grid.add_row(label, *right, *r[len(table.quarters) + 3:])
+            grid.add_row(label, *right, *map(cell, r[len(table.quarters) + 3:]))
         if not table.rows and table.empty:
             title.update(f"[b]{plain(table.title)}[/b]\n{plain(table.empty)}")
         chart = self.query_one("#trend", TrendChart)
