@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.content import Content
+from rich.text import Text
 
 from simulator.render.plain import printable
 
@@ -21,6 +21,7 @@ def plain(text: object) -> str:
     return shown[:-1] + "＼" if shown.endswith("\\") else shown
 
 
-def cell(text: object) -> Content:
-    """``text`` for a DataTable cell, which reads a plain string as Rich markup."""
-    return Content(printable(text))
+def cell(text: object) -> Text:
+    """``text`` for a DataTable cell, which reads a plain string as Rich markup (a Rich
+    Text, not a Content: the table measures its columns with Rich)."""
+    return Text(printable(text), end="")
