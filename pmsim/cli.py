@@ -181,6 +181,7 @@ def _load(ref: str):
 
 def _scenario_list(args: argparse.Namespace) -> int:
     from simulator.formats.loading import ScenarioError, builtin_paths, parse_scenario
+    from simulator.render.plain import printable
 
     for path in builtin_paths():
         try:
@@ -188,29 +189,33 @@ def _scenario_list(args: argparse.Namespace) -> int:
         except ScenarioError as exc:
             print("\n".join(exc.lines()), file=sys.stderr)
             continue
-        print(f"{sc.id}\t{sc.title}")
+        print(f"{printable(sc.id)}\t{printable(sc.title)}")
     return 0
 
 
 def _scenario_show(args: argparse.Namespace) -> int:
+    from simulator.render.plain import json_printable, printable
+
     sc = _load(args.scenario).scenario
     if args.format == "json":
-        print(json.dumps(sc.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        print(json_printable(json.dumps(sc.model_dump(mode="json"), indent=2,
+                                        ensure_ascii=False)))
         return 0
-    print(sc.title)
-    print(sc.summary)
+    print(printable(sc.title))
+    print(printable(sc.summary, keep="\n"))
     print()
-    print(f"{sc.district.name} · {sc.state.name}")
+    print(printable(f"{sc.district.name} · {sc.state.name}"))
     for s in sc.schools:
         mark = " (priority)" if s.priority else ""
-        print(f"  {s.id:<16} {s.name}{mark}: {sum(s.enrollment.values())} students")
+        print(f"  {printable(s.id):<16} {printable(s.name)}{mark}: "
+              f"{sum(s.enrollment.values())} students")
     print("Calendar:")
     for q in sc.calendar.quarters:
-        meetings = [m.title for m in sc.calendar.meetings if m.after_quarter == q.id]
-        print(f"  {q.label}" + (f"  → {meetings[0]}" if meetings else ""))
+        meetings = [printable(m.title) for m in sc.calendar.meetings if m.after_quarter == q.id]
+        print(f"  {printable(q.label)}" + (f"  → {meetings[0]}" if meetings else ""))
     print("Strategies:")
     for st in sc.strategies:
-        print(f"  {st.id:<24} {st.name}")
+        print(f"  {printable(st.id):<24} {printable(st.name)}")
     return 0
 
 
@@ -293,11 +298,12 @@ def _run(args: argparse.Namespace) -> int:
         doc = run(loaded.scenario, args.seed, strategies, args.replications)
     except SimulationError as exc:
         raise UserError(str(exc)) from None
-    if args.format == "json":
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
-    else:
-        from simulator.render.text import run_table
+    from simulator.render.plain import json_printable
+    from simulator.render.text import run_table
 
+    if args.format == "json":
+        print(json_printable(json.dumps(doc, indent=2, ensure_ascii=False)))
+    else:
         print(run_table(loaded.scenario, doc))
     return 0
 

@@ -87,7 +87,7 @@ def test_every_module_in_tui_is_about_textual() -> None:
         if path.name == "__init__.py":
             continue
         imported = _imports(name, path)
-        assert any(i.split(".")[0] in {"textual", "textual_plotext"} for i in imported), (
+        assert any(i.split(".")[0] in {"textual", "textual_plotext", "rich"} for i in imported), (
             f"{name} does not use Textual: move it under simulator/")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from simulator.debrief.models import Outcomes, Report
 from simulator.debrief.outcomes import ordinal
 from simulator.formats.routine import past_tense
@@ -14,12 +16,27 @@ from simulator.render.phrases import (
     signed,
     who,
 )
+from simulator.render.plain import printable
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]!|])")
 
 
 def escape(text: object) -> str:
-    """Participants' words as plain text in Markdown: no tables broken, no HTML let in."""
-    text = str(text).replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Participants' and a scenario's words as plain text in Markdown, never markup.
+
+    Backslash-escapes what could start a link, an image, emphasis, code or a table cell
+    (parentheses are harmless once brackets are escaped), turns ``<`` and ``>`` into
+    entities so no raw HTML gets through, joins lines and keeps a leading ``#`` from
+    making a heading.
+    """
+    text = " ".join(printable(str(text), keep="\n").splitlines())
+    text = _MD_SPECIAL.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")
+    return "\\" + text if text.startswith("#") else text
+
+
+def code(text: object) -> str:
+    """An identifier as a code span; a backtick inside it would end the span early."""
+    return "`" + printable(str(text)).replace("`", "'") + "`"
 
 
 def render_markdown(report: Report) -> str:
@@ -40,7 +57,7 @@ def render_markdown(report: Report) -> str:
     for e in report.elements:
         evidence = "<br>".join(escape(x) for x in e.evidence) or "—"
         missed = "<br>".join(escape(x) for x in e.missed) or "—"
-        add(f"| {e.id} | {escape(e.name)} | **{e.level}** | {evidence} | {missed} |")
+        add(f"| {escape(e.id)} | {escape(e.name)} | **{e.level}** | {evidence} | {missed} |")
     if report.routine:
         add("")
         add("## The routine")
@@ -65,15 +82,16 @@ def render_markdown(report: Report) -> str:
         add("## What was really going on")
         for t in report.reveal:
             add("")
-            add(f"### {t.title}")
+            add(f"### {escape(t.title)}")
             add("")
-            add(t.explanation)
+            add(escape(t.explanation))
             add("")
             for ev in t.evidence:
-                add(f"- **{ev.view_title}** (`{ev.view}`), {ev.quarter}: {ev.note}")
+                add(f"- **{escape(ev.view_title)}** ({code(ev.view)}), {escape(ev.quarter)}: "
+                    f"{escape(ev.note)}")
                 add(f"  - How clearly this session's data showed it: "
                     f"{escape(clarity_words(ev.clarity))}.")
-                add(f"  - {looked_words(ev.looked)}")
+                add(f"  - {looked_words(ev.looked, escape, code)}")
     if report.poll:
         add("")
         add("## Poll")
@@ -111,7 +129,7 @@ def _outcomes(out: Outcomes) -> list[str]:
         for g in p.growth:
             pct, sc = g.pct, g.score
             lines.append(
-                f"| {p.label} | {g.name} | {signed(pct.mean)} | "
+                f"| {escape(p.label)} | {escape(g.name)} | {signed(pct.mean)} | "
                 f"{signed(pct.low)} to {signed(pct.high)} | "
                 f"{signed(pct.replication_0)} ({ordinal(pct.percentile_0)} pct) | "
                 f"{signed(sc.mean)} | {signed(sc.low)} to {signed(sc.high)} |")
@@ -119,6 +137,6 @@ def _outcomes(out: Outcomes) -> list[str]:
     lines += [f"- {escape(plan_line(p))}" for p in out.plans]
     lines.append("")
     for s in out.summary:
-        lines += [f"> {s}", ">"]
+        lines += [f"> {escape(s)}", ">"]
     lines.pop()
     return lines

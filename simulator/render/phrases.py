@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from simulator.debrief.models import (
     Clarity,
     Looked,
@@ -32,17 +34,23 @@ def who(entry: Participant | PollAnswer | TakeHome) -> str:
     return f"{name} ({role})" if name and role not in name else (name or role)
 
 
-def looked_words(looked: Looked) -> str:
-    """Whether, when and by whom the view that showed a hidden truth was opened."""
+def _as_code(view: str) -> str:
+    return f"`{view}`"
+
+
+def looked_words(looked: Looked, text: Callable[[str], str] = str,
+                 code: Callable[[str], str] = _as_code) -> str:
+    """Whether, when and by whom the view that showed a hidden truth was opened; ``text``
+    and ``code`` render the scenario's words and view ids (Markdown escapes both)."""
     first = looked.first
     if looked.opened and first is not None:
-        when = f" at {first.meeting}" if first.meeting else \
-            (f" in {first.quarter}" if first.quarter else "")
+        when = f" at {text(first.meeting)}" if first.meeting else \
+            (f" in {text(first.quarter)}" if first.quarter else "")
         late = "" if looked.in_time else " (only before the data showed it)"
         times = f", {looked.times} times" if looked.times > 1 else ""
-        return f"Opened by the {first.role}{when}{times}{late}."
+        return f"Opened by the {text(first.role)}{when}{times}{late}."
     if looked.related:
-        views = ", ".join(f"`{r.view}`" for r in looked.related)
+        views = ", ".join(code(r.view) for r in looked.related)
         return f"Not opened; nearby views were: {views}."
     return "Not opened."
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from simulator.debrief.models import Progress
 from simulator.formats.scenario import Scenario
+from simulator.render.plain import printable
 
 
 def _fmt(x: float | None, nd: int = 1) -> str:
@@ -14,13 +15,13 @@ def _fmt(x: float | None, nd: int = 1) -> str:
 
 def run_table(sc: Scenario, doc: dict) -> str:
     """Benchmark results by quarter, school, subject and group, then implementation."""
-    names = {g.id: g.name for g in sc.subgroups} | {"all": "All students"}
-    subjects = {s.id: s.name for s in sc.subjects}
+    names = {g.id: printable(g.name) for g in sc.subgroups} | {"all": "All students"}
+    subjects = {s.id: printable(s.name) for s in sc.subjects}
     reps = doc["replications"]
     spread = reps > 1
     lines = [
-        f"{sc.title} — seed {doc['seed']}, {reps} replication{'s' if reps > 1 else ''}",
-        "Strategies adopted at the first meeting: " + (", ".join(doc["strategies"]) or
+        f"{printable(sc.title)} — seed {doc['seed']}, {reps} replication{'s' if reps > 1 else ''}",
+        "Strategies adopted at the first meeting: " + (printable(", ".join(doc["strategies"])) or
                                                       "none (business as usual)"),
         "",
     ]
@@ -33,7 +34,7 @@ def run_table(sc: Scenario, doc: dict) -> str:
         lines.append("-" * len(header))
         for school in q["schools"]:
             for r in school["results"]:
-                row = (f"{school['name'][:25]:<26}{subjects[r['subject']][:8]:<9}"
+                row = (f"{printable(school['name'])[:25]:<26}{subjects[r['subject']][:8]:<9}"
                        f"{names[r['group']][:27]:<28}{r['n']:>5}{_fmt(r['mean_score']):>8}"
                        f"{_fmt(r['pct_proficient']):>9}")
                 if spread:
@@ -42,12 +43,12 @@ def run_table(sc: Scenario, doc: dict) -> str:
         for imp in q["implementation"]:
             state = "running" if imp["running"] else "not yet running"
             lines.append(
-                f"  {imp['strategy']}: {state}, fidelity {_fmt(imp['fidelity'], 2)}, "
+                f"  {printable(imp['strategy'])}: {state}, fidelity {_fmt(imp['fidelity'], 2)}, "
                 f"{_fmt(imp['students_served'], 0)} served, "
                 f"{_fmt(imp['students_taking_up'], 0)} taking up"
             )
         for e in q["events"]:
-            lines.append(f"  event: {e['title']}")
+            lines.append(f"  event: {printable(e['title'])}")
         lines.append("")
     res = doc["resources"]
     lines.append(
@@ -60,7 +61,7 @@ def run_table(sc: Scenario, doc: dict) -> str:
 
 def progress_table(doc: Progress) -> str:
     """Attempts as rows, sub-elements as columns, levels as 1–4."""
-    who = f" of {doc.participant}" if doc.participant else ""
+    who = f" of {printable(doc.participant)}" if doc.participant else ""
     legend = " · ".join(f"{i} {lv}" for i, lv in enumerate(doc.levels, 1))
     lines = [f"Attempts{who}, oldest first ({legend})"]
     if not doc.attempts:
@@ -75,8 +76,8 @@ def progress_table(doc: Progress) -> str:
             else " ·" for i in ids
         )
         mean = f"{a.mean:.2f}" if a.mean is not None else "  — "
-        names = ", ".join(a.participants.values()) or "—"
-        note = f"  ({a.problem})" if a.problem else ""
-        lines.append(f"{a.created[:16]:<17} {a.session:<9} {a.scenario[:10]:<10} "
-                     f"{a.meeting[:10]:<10} {cells}  {mean}  {names}{note}")
+        names = printable(", ".join(a.participants.values())) or "—"
+        note = f"  ({printable(a.problem)})" if a.problem else ""
+        lines.append(f"{a.created[:16]:<17} {a.session:<9} {printable(a.scenario)[:10]:<10} "
+                     f"{printable(a.meeting)[:10]:<10} {cells}  {mean}  {names}{note}")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from textual.widgets import Button, DataTable, Footer, Static
 
 from simulator.engine import dashboard as figures
 from tui.messages import ContinueToMeeting, GoHome, GoTo
+from tui.plain import cell, plain
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.header import RoomHeader
 
@@ -45,17 +46,18 @@ class ChangesScreen(SessionScreen):
         since = sc.quarter_index(last.after_quarter) if last else 0
         now = sim.history[-1].quarter.label
         if sim.finished:
-            title.update(f"[b]End-of-year results[/b] — {sc.title}\n"
+            title.update(f"[b]End-of-year results[/b] — {plain(sc.title)}\n"
                          f"Figures from every quarter; change since "
-                         f"{last.title.split(' —')[0] if last else 'the start'} "
-                         f"({sim.history[since].quarter.label} → {now}).")
+                         f"{plain(last.title.split(' —')[0]) if last else 'the start'} "
+                         f"({plain(sim.history[since].quarter.label)} → {plain(now)}).")
         else:
-            title.update(f"[b]What changed since {last.title.split(' —')[0]}[/b]" if last
+            title.update(f"[b]What changed since {plain(last.title.split(' —')[0])}[/b]" if last
                          else "[b]What changed[/b]")
         happened = [e for r in sim.history[since + 1:] for e in r.events]
         quarters = {q.id: q.label for q in room.scenario.calendar.quarters}
-        events = "\n".join(f"• [b]{e.title}[/b] ({quarters[e.quarter]}) — {e.description}"
-                           for e in happened) or "Nothing out of the ordinary happened."
+        events = "\n".join(f"• [b]{plain(e.title)}[/b] ({plain(quarters[e.quarter])}) — "
+                           f"{plain(e.description)}" for e in happened) \
+            or "Nothing out of the ordinary happened."
         self.query_one("#events", Static).update(f"[b]Meanwhile[/b]\n{events}")
         table = self.query_one("#changes-table", DataTable)
         table.clear(columns=True)
@@ -69,7 +71,7 @@ class ChangesScreen(SessionScreen):
             good = delta < 0 if "absent" in change.label else delta > 0
             style = "green" if good and abs(delta) >= 3 else (
                 "red" if not good and abs(delta) >= 3 else "")
-            table.add_row(change.label, *(f"{v:.1f}" for v in change.values),
+            table.add_row(cell(change.label), *(f"{v:.1f}" for v in change.values),
                           Text(f"{delta:+.1f}", style=style))
         imp = figures.build_table(sim, f"implementation/{sc.priority_schools[0].id}/"
                                        "implementation")

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Footer, Select, Static
 
 from simulator.engine import dashboard as figures
+from tui.plain import cell, plain
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.charts import TrendChart
 from tui.widgets.header import RoomHeader
@@ -114,7 +115,7 @@ class DashboardScreen(SessionScreen):
         self.query_one("#group", Select).display = strands
         table = figures.build_table(sim, self.view, self.measure,
                                     self.group if strands else "all")
-        title.update(f"[b]{table.title}[/b]\n{table.caption}")
+        title.update(f"[b]{plain(table.title)}[/b]\n{plain(table.caption)}")
         grid = self.query_one("#figures", DataTable)
         grid.clear(columns=True)
         columns = ["Group" if self.subject != "implementation" else "Strategy", "n",
@@ -137,9 +138,9 @@ class DashboardScreen(SessionScreen):
         for r, row in zip(rows, table.rows, strict=True):
             label = Text(r[0], style="italic" if row.small else "")
             right = [Text(v, justify="right") for v in r[1:len(table.quarters) + 3]]
-            grid.add_row(label, *right, *r[len(table.quarters) + 3:])
+            grid.add_row(label, *right, *map(cell, r[len(table.quarters) + 3:]))
         if not table.rows and table.empty:
-            title.update(f"[b]{table.title}[/b]\n{table.empty}")
+            title.update(f"[b]{plain(table.title)}[/b]\n{plain(table.empty)}")
         chart = self.query_one("#trend", TrendChart)
         chart.display = self.showing_chart and bool(table.rows)
         self.query_one("#figures-pane").set_class(not chart.display, "table-only")

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
 
+from tui.plain import plain
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Ask before doing something that can't be taken back (or shouldn't be seen)."""
@@ -136,5 +138,5 @@ class PassingScreen(ModalScreen[None]):
             yield ProgressBar(total=self.total, show_eta=False, id="passing-bar")
 
     def step(self, label: str) -> None:
-        self.query_one("#passing-quarter", Label).update(f"Simulating {label}")
+        self.query_one("#passing-quarter", Label).update(f"Simulating {plain(label)}")
         self.query_one("#passing-bar", ProgressBar).advance(1)

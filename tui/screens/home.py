@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.messages import OpenSession
+from tui.plain import plain
 from tui.screens.session_screen import host
 from tui.widgets.header import RoomHeader
 
@@ -124,7 +125,8 @@ class HomeScreen(Screen):
         listed.clear_options()
         for s in sessions:
             when = s.created[:16].replace("T", " ")
-            listed.add_option(Option(f"{s.id}  {s.title}  · {s.stage} · {when}", id=s.id))
+            listed.add_option(Option(f"{plain(s.id)}  {plain(s.title)}  · {s.stage} · {when}",
+                                     id=s.id))
         if not sessions:
             listed.add_option(Option("No saved sessions yet", disabled=True))
         else:
@@ -139,10 +141,11 @@ class HomeScreen(Screen):
         scenarios.clear_options()
         for e in entries:
             if e.problem:
-                scenarios.add_option(Option(f"[b]{e.title}[/b]\n  ⚠ {e.problem}", id=e.ref,
-                                            disabled=True))
+                scenarios.add_option(Option(f"[b]{plain(e.title)}[/b]\n  ⚠ {plain(e.problem)}",
+                                            id=e.ref, disabled=True))
             else:
-                scenarios.add_option(Option(f"[b]{e.title}[/b]\n  {e.summary}", id=e.ref))
+                scenarios.add_option(Option(f"[b]{plain(e.title)}[/b]\n  {plain(e.summary)}",
+                                            id=e.ref))
         playable = [i for i, e in enumerate(entries) if not e.problem]
         if playable:
             scenarios.highlighted = chosen if chosen in playable else playable[0]

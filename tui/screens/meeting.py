@@ -39,6 +39,7 @@ from simulator.formats.routine import (
     step_of,
 )
 from tui.messages import CloseMeeting, SwitchSpeaker
+from tui.plain import plain
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.forms import RecordForm
@@ -148,7 +149,7 @@ class MeetingScreen(SessionScreen):
             meeting_id = room.scenario.calendar.meetings[-1].id
         else:
             title = meeting.title.replace(" — ", "\n")
-            self.query_one("#meeting-title", Static).update(f"[b]{title}[/b]")
+            self.query_one("#meeting-title", Static).update(f"[b]{plain(title)}[/b]")
             self.query_one("#close-meeting", Button).disabled = False
             meeting_id = meeting.id
         if meeting_id != self.meeting_id:
@@ -235,7 +236,7 @@ class MeetingScreen(SessionScreen):
             return
         actions = room.records(prev.id, ("action",))
         if not actions:
-            box.mount(Static(f"{prev.title.split(' —')[0]} recorded no action steps.",
+            box.mount(Static(f"{plain(prev.title.split(' —')[0])} recorded no action steps.",
                              classes="muted"))
             return
         status, note = FOLLOWUP_FIELDS
