@@ -22,6 +22,7 @@ import typing
 from pydantic import BaseModel
 
 from simulator.formats import scenario
+from simulator.formats.strict import _models_in
 
 ROOT = "Scenario"
 REGENERATE = "python -m simulator.render.reference > facilitator_guide/scenario-reference.md"
@@ -103,12 +104,6 @@ def _model_classes() -> dict[str, type[BaseModel]]:
         for field in model.model_fields.values():
             stack += _models_in(field.annotation)
     return found
-
-
-def _models_in(annotation: object) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
 
 # --------------------------------------------------------------------------- what the schema
