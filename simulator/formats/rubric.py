@@ -6,7 +6,6 @@ TUI colours. Standard library only, so any screen may import it before the engin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, get_args
 
 Level = Literal["Inadequate", "Emerging", "Strong", "Exemplary"]
@@ -52,23 +51,11 @@ RubricElement = Literal[
 """What a look-for rates: a sub-element or a routine quality."""
 
 
-@dataclass(frozen=True)
-class SubElement:
-    id: str
-    element: str
-    name: str
-
-
 def element_of(sub_element: str) -> str:
     """The element's name of a sub-element ("A1" → "Clarity of Outcomes …"), or the
     routine-quality heading."""
     return ELEMENTS.get(sub_element[:1], "") if sub_element in SUB_ELEMENTS else (
         ROUTINE_ELEMENT if sub_element in ROUTINES else "")
-
-
-def sub_elements() -> list[SubElement]:
-    """The eleven sub-elements in rubric order."""
-    return [SubElement(sid, ELEMENTS[sid[:1]], name) for sid, name in SUB_ELEMENTS.items()]
 
 
 def level_for(points: float, max_points: float) -> Level:
