@@ -92,10 +92,15 @@ def _seed_column(seed: int) -> int:
     return seed - 2**64 if seed >= 2**63 else seed
 
 
+def _seed_value(column: int) -> int:
+    """The seed that ``_seed_column`` stored as ``column``."""
+    return column + 2**64 if column < 0 else column
+
+
 def _session_info(row: tuple[Any, ...]) -> SessionInfo:
     sid, scenario, sha, seed, title, created, stage, last_seq = row
-    seed = seed + 2**64 if seed < 0 else seed
-    return SessionInfo(sid, scenario, sha, seed, title, created, str(stage), last_seq or 0)
+    return SessionInfo(sid, scenario, sha, _seed_value(seed), title, created, str(stage),
+                       last_seq or 0)
 
 
 class SqliteStore(Store):
