@@ -384,13 +384,6 @@ class Targeting:
     subgroups: tuple[str, ...] | None = None
     capacity: int | None = None
 
-    @classmethod
-    def of(cls, options: dict) -> Targeting:
-        """From a ``decision.made`` payload's ``options``."""
-        grades, subgroups = options.get("grades"), options.get("subgroups")
-        return cls(tuple(grades) if grades else None, tuple(subgroups) if subgroups else None,
-                   options.get("capacity"))
-
     def options(self) -> dict:
         """The ``options`` of a ``decision.made`` payload: only what differs from the default."""
         out: dict = {}
