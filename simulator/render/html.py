@@ -247,7 +247,7 @@ def _reveal(truths: list[HiddenTruth]) -> str:
                 f"<code>{_e(ev.view)}</code>: {_e(ev.note)}</p>"
                 f"<p><span class=\"clarity {cls}\">{_e(c.words)}</span> "
                 f"{_e(c.detail)}</p>"
-                f"<p class=\"looked\">{_e(looked_words(ev.looked).replace('`', ''))}</p></li>"
+                f"<p class=\"looked\">{_e(looked_words(ev.looked, code=str))}</p></li>"
             )
         cards.append(f"<article class=\"truth\"><h3>{_e(t.title)}</h3>"
                      f"<p>{_e(t.explanation)}</p><ul>{''.join(items)}</ul></article>")
