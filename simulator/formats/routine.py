@@ -28,7 +28,6 @@ RecordKind = Literal[
 ]
 RECORD_KINDS: tuple[RecordKind, ...] = get_args(RecordKind)
 DecisionAction = Literal["adopt", "continue", "adjust", "stop"]
-DECISION_ACTIONS: tuple[DecisionAction, ...] = get_args(DecisionAction)
 
 Options = tuple[tuple[str, str], ...]
 """(label, value) pairs a choice offers."""
@@ -116,7 +115,6 @@ ROLES: tuple[Role, ...] = (
     Role("district", "District", player=True),
     Role("both", "Both", player=False),
 )
-ROLE_IDS: tuple[str, ...] = tuple(r.id for r in ROLES)
 PLAYER_ROLES: tuple[str, ...] = tuple(r.id for r in ROLES if r.player)
 
 
@@ -269,7 +267,6 @@ RECORDS: dict[str, RecordSpec] = {
     "note": RecordSpec("note", ("text",)),
 }
 """Every record kind with every field it may carry."""
-FINDING_ABOUT: tuple[str, ...] = (PERFORMANCE.fixed["about"], IMPLEMENTATION.fixed["about"])
 
 
 def unknown_fields(kind: str, fields: Mapping[str, Any]) -> list[str]:
@@ -447,8 +444,6 @@ class _Calendar(Protocol):
 
 
 StageKind = Literal["briefing", "meeting", "debrief", "end"]
-BRIEFING = "briefing"
-END = "end"
 _DEBRIEF = re.compile(r"debrief-([1-9][0-9]*)")
 
 
@@ -472,7 +467,7 @@ class Stage:
         """The stage a stored text names; unknown text is the briefing (where a session
         starts), so a session whose scenario lost a meeting still opens."""
         ids = [m.id for m in calendar.meetings]
-        if text == END:
+        if text == "end":
             return cls("end")
         if text in ids:
             return cls("meeting", text, ids.index(text) + 1)
