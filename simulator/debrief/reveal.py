@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.engine.metrics import students
+from simulator.engine.metrics import breakdown_groups, students
 from simulator.engine.simulation import QuarterResult, Simulation
 from simulator.formats.refs import ATTENDANCE, EVERYONE, IMPLEMENTATION, Group, View
 from simulator.formats.scenario import Evidence, Scenario, view_title
@@ -57,15 +57,6 @@ def _num(x: float, signed: bool = False) -> str:
 
 
 # --------------------------------------------------------------------------- clarity
-
-
-def _groups(sim: Simulation, base: np.ndarray, breakdown: str) -> list[tuple[str, np.ndarray]]:
-    sc, pop = sim.scenario, sim.population
-    if breakdown == "grade":
-        return [(f"Grade {g}", base & (pop.grade == g)) for g in sc.grades]
-    if breakdown == "subgroup":
-        return [(g.name, base & pop.member[i]) for i, g in enumerate(sc.subgroups)]
-    return []
 
 
 def _mean_se(values: np.ndarray) -> tuple[float, float]:
@@ -114,7 +105,7 @@ def _scores_clarity(sim: Simulation, res: QuarterResult, subject: str, base: np.
         rest = "the other strands"
     elif breakdown in ("grade", "subgroup"):
         scores = res.scores[j][0]
-        for name, mask in _groups(sim, base, breakdown):
+        for name, mask in breakdown_groups(sim.population, base, breakdown):
             a, b = _mean_se(scores[mask]), _mean_se(scores[base & ~mask])
             rows.append({"group": name, "value": a[0], "rest": b[0], "gap_se": _gap(a, b)})
         rest = "the school's other students"
@@ -138,7 +129,7 @@ def _attendance_clarity(sim: Simulation, res: QuarterResult, base: np.ndarray,
     att = sim.scenario.population.attendance
     chronic = res.absences_ytd[0] >= att.chronic_threshold * res.days_ytd
     rows = []
-    groups = _groups(sim, base, breakdown) or [("All students", base)]
+    groups = breakdown_groups(sim.population, base, breakdown) or [("All students", base)]
     for name, mask in groups:
         other = (base & ~mask) if breakdown in ("grade", "subgroup") else ~base
         v, rest, gap = _share_gap(chronic[mask], chronic[other])

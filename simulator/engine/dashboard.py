@@ -92,15 +92,11 @@ def group_mask(sim: Simulation, school: str, group: str | Group) -> np.ndarray:
 
 
 def _groups(sim: Simulation, school: str, breakdown: str) -> list[tuple[str, np.ndarray]]:
-    sc = sim.scenario
+    """All the school's students, then by grade or by subgroup."""
+    from simulator.engine.metrics import breakdown_groups
+
     base = group_mask(sim, school, Group())
-    groups = [("All students", base)]
-    if breakdown == "grade":
-        groups += [(f"Grade {g}", group_mask(sim, school, Group(grade=g))) for g in sc.grades]
-    elif breakdown == "subgroup":
-        groups += [(g.name, group_mask(sim, school, Group(subgroup=g.id)))
-                   for g in sc.subgroups]
-    return groups
+    return [("All students", base), *breakdown_groups(sim.population, base, breakdown)]
 
 
 def build_table(sim: Simulation, view: str | View, measure: str = "pct",

@@ -120,6 +120,18 @@ def students(pop: Population, school: str, group: Group = EVERYONE) -> np.ndarra
     return mask
 
 
+def breakdown_groups(pop: Population, base: np.ndarray, breakdown: str
+                     ) -> list[tuple[str, np.ndarray]]:
+    """The students of ``base`` by grade or by subgroup (label, mask); none for another
+    breakdown."""
+    sc = pop.scenario
+    if breakdown == "grade":
+        return [(f"Grade {g}", base & (pop.grade == g)) for g in sc.grades]
+    if breakdown == "subgroup":
+        return [(g.name, base & pop.member[i]) for i, g in enumerate(sc.subgroups)]
+    return []
+
+
 def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
     """One quarter of ``pmsim run --format json`` (see CONTRACTS.md)."""
     sc: Scenario = sim.scenario
