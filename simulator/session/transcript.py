@@ -18,7 +18,6 @@ poll and take-home payloads a ``role`` of their own.)
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 from pathlib import Path
@@ -290,10 +289,7 @@ def _event_problems(loaded: Loaded, i: int, event: object,
         if kind in LEFT_OUT:
             why = f"'{kind}' is not part of a transcript"
         else:
-            close = difflib.get_close_matches(str(kind), EVENT_KINDS, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else (
-                f"; known: {', '.join(EVENT_KINDS)}")
-            why = f"unknown event kind '{kind}'{hint}"
+            why = unknown(str(kind), EVENT_KINDS, "event kind")
         return [Problem(*loaded.locate((*path, "event")), f"events.{i}: {why}")]
     local = Loaded(event, marks)
     model = ENTRY_MODELS[kind]
