@@ -44,7 +44,7 @@ def total(prices: Iterable[Price]) -> Price:
 
 def fits(price: Price, budget: float, staff_fte: float) -> bool:
     """Whether ``price`` is within ``budget`` dollars and ``staff_fte`` staff."""
-    return price.cost <= budget + TOLERANCE and price.staff_fte <= staff_fte + TOLERANCE
+    return not (short_of(budget, price.cost) or short_of(staff_fte, price.staff_fte))
 
 
 def short_of(available: float, needed: float) -> bool:
