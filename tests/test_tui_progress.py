@@ -18,13 +18,14 @@ from textual.widgets import Input, OptionList, Static
 
 from simulator.debrief.progress import progress
 from simulator.formats.loading import builtin_dir, load_scenario
+from simulator.formats.rubric import level_rank
 from simulator.session import store as store_module
 from simulator.session.home import Home, open_store
 from simulator.session.state import append_event
 from simulator.session.transcript import load_transcript
 from tui.app import PmsimApp
 from tui.screens.progress import EMPTY, ProgressScreen, ProgressTable
-from tui.widgets.levels import gauge, level_rank
+from tui.widgets.levels import gauge
 
 SIZE = (100, 30)
 ELEMENTS = ["A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "D1", "D2", "D3"]

@@ -36,10 +36,11 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from simulator.formats.routine import PLAYER_ROLES, role_label
+from simulator.formats.rubric import LEVELS
 from tui.messages import ContinueToMeeting, GoHome, SwitchSpeaker
 from tui.screens.session_screen import SessionScreen, host
 from tui.widgets.header import RoomHeader
-from tui.widgets.levels import LEVEL_STYLE, LEVELS, level_content
+from tui.widgets.levels import LEVEL_STYLE, level_content
 
 if TYPE_CHECKING:
     from simulator.debrief.models import Report

@@ -22,10 +22,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, LoadingIndicator, Static
 
+from simulator.formats.rubric import LEVELS, SUB_ELEMENTS, level_rank
 from tui.messages import OpenSession
 from tui.screens.session_screen import host
 from tui.widgets.header import RoomHeader
-from tui.widgets.levels import LEVEL_STYLE, LEVELS, gauge, level_rank
+from tui.widgets.levels import LEVEL_STYLE, gauge
 
 EMPTY = "No attempts yet: close a meeting of a session to see it here."
 NO_NAME = "No name given"
@@ -134,7 +135,6 @@ class ProgressScreen(Screen):
     @work(thread=True, exclusive=True, group="progress")
     def load(self) -> None:
         from simulator.debrief.progress import progress
-        from simulator.formats.rubric import SUB_ELEMENTS
         from simulator.session.store import StoreError
 
         try:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from simulator.formats.rubric import LEVELS, level_rank
+from simulator.formats.rubric import level_rank
 
-__all__ = ["LEVELS", "LEVEL_STYLE", "gauge", "level_content", "level_rank"]
 LEVEL_STYLE = {
     "Inadequate": "bold $text-error",
     "Emerging": "$text-warning",
