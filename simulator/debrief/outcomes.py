@@ -90,20 +90,19 @@ def affordable_bundles(
     ids = [s.id for s in scenario.strategies]
     out: list[tuple[str, ...]] = []
 
-    def grow(start: int, bundle: tuple[str, ...], cost: float, staff: float) -> bool:
+    def grow(start: int, bundle: tuple[str, ...], sofar: Price) -> bool:
         for i in range(start, len(ids)):
-            p = table[ids[i]]
-            nxt = Price(cost + p.cost, staff + p.staff_fte)
+            nxt = total((sofar, table[ids[i]]))
             if not affordable(scenario, nxt):
                 continue
             out.append((*bundle, ids[i]))
             if limit is not None and len(out) > limit:
                 return False
-            if not grow(i + 1, (*bundle, ids[i]), nxt.cost, nxt.staff_fte):
+            if not grow(i + 1, (*bundle, ids[i]), nxt):
                 return False
         return True
 
-    return out if grow(0, (), 0.0, 0.0) else None
+    return out if grow(0, (), Price(0.0, 0.0)) else None
 
 
 # --------------------------------------------------------------------------- running plans
