@@ -9,7 +9,6 @@ from textual.screen import Screen
 
 if TYPE_CHECKING:
     from simulator.session.client import Room
-    from simulator.session.home import Home
     from simulator.session.store import Store
 
 
@@ -17,7 +16,6 @@ class Host(Protocol):
     """What a screen may read of the App (it asks for anything else with a message)."""
 
     room: Room | None
-    home: Home
     report_replications: int
 
     def open_store(self) -> Store:
