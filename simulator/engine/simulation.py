@@ -226,13 +226,16 @@ class Simulation:
 
     def reach(self, d: Decision) -> int:
         """Students the decision would serve if made now (replication 0, before take-up)."""
-        return int(np.count_nonzero(self._served(self.scenario.strategy(d.strategy), d)[0]))
+        strategy = self.scenario.strategy(d.strategy)
+        return int(np.count_nonzero(self._served(strategy, d, replications=1)[0]))
 
-    def _served(self, strategy: Strategy, d: Decision) -> np.ndarray:
-        """Who the strategy serves (R, N): its schools, the decision's grades and subgroups
-        (else its own), below the cut at the latest benchmark when it targets by data,
-        lowest scorers first up to its capacity."""
-        sc, pop, r = self.scenario, self.population, self.replications
+    def _served(self, strategy: Strategy, d: Decision, replications: int | None = None
+                ) -> np.ndarray:
+        """Who the strategy serves (R, N), or in the first ``replications`` only: its schools,
+        the decision's grades and subgroups (else its own), below the cut at the latest
+        benchmark when it targets by data, lowest scorers first up to its capacity."""
+        sc, pop = self.scenario, self.population
+        r = self.replications if replications is None else replications
         serves = strategy.serves
         grades = d.grades if d.grades is not None else serves.grades
         subgroups = d.subgroups if d.subgroups is not None else serves.subgroups
@@ -241,6 +244,7 @@ class Simulation:
         subject_id = serves.below_cut or (strategy.subjects[0] if strategy.subjects else None)
         j = [s.id for s in sc.subjects].index(subject_id) if subject_id else 0
         score, cut = self._latest_scores(j)
+        score = score[:r]
         served = eligible & (score < cut) if serves.below_cut else eligible.copy()
         if capacity is not None and capacity < pop.n:
             # Lowest scorers first: the capacity-th smallest masked score per replication.
