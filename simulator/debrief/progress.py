@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from simulator.debrief.models import Attempt, Debrief, Progress
 from simulator.debrief.report import is_final
-from simulator.formats.rubric import LEVELS, SUB_ELEMENTS, Level
+from simulator.formats.rubric import LEVELS, SUB_ELEMENTS, Level, level_rank
 from simulator.formats.scenario import Scenario
-from simulator.session.state import SessionState, replay
+from simulator.session.state import SessionState, plan_of, replay
 from simulator.session.store import Store
 
 Scorer = Callable[..., Debrief]
@@ -48,7 +48,6 @@ def _matches(names: dict[str, str], participant: str | None) -> bool:
 def attempt(scenario: Scenario, state: SessionState, scorer: Scorer) -> dict[str, Level]:
     """One session's levels, scored up to its last closed meeting."""
     from simulator.engine.playthrough import simulate
-    from simulator.session.state import plan_of
 
     final = is_final(scenario, state)
     meeting = state.closed_meetings[-1]
@@ -83,7 +82,7 @@ def progress(
             if sha != state.scenario_sha256:
                 problem = "the scenario file has changed since this session was played"
             levels = attempt(scenario, state, rate)
-        known = [LEVELS.index(v) + 1 for v in levels.values()]
+        known = [level_rank(v) for v in levels.values()]
         attempts.append(Attempt(
             session=info.id, title=info.title, scenario=info.scenario, created=info.created,
             stage=info.stage, meeting=state.closed_meetings[-1], participants=names,
