@@ -179,3 +179,13 @@ def test_an_empty_progress_table_says_how_to_fill_it():
     doc = Progress(participant=None, elements=["A1"], levels=list(LEVELS), attempts=[])
     assert progress_table(doc).splitlines()[1] == (
         "No attempts yet: close a meeting of a session to see it here.")
+
+
+def test_the_header_names_the_seed_once_whether_or_not_the_title_carries_it():
+    default = report(session_title="Hudson · seed 7 · Ana", seed=7)
+    custom = report(session_title="Room 3", seed=7)
+    other_seed = report(session_title="Hudson · seed 70", seed=7)
+    for render in (render_markdown, render_html):
+        assert render(default).count("seed 7") == 1
+        assert "Room 3 · seed 7" in render(custom)
+        assert "seed 70 · seed 7" in render(other_seed)

@@ -13,7 +13,15 @@ from importlib import resources
 from simulator.debrief.models import HiddenTruth, Outcomes, Report
 from simulator.formats.routine import past_tense
 from simulator.formats.rubric import LEVELS
-from simulator.render.phrases import kind, looked_words, plan_line, routine_line, signed, who
+from simulator.render.phrases import (
+    kind,
+    looked_words,
+    plan_line,
+    routine_line,
+    session_meta,
+    signed,
+    who,
+)
 
 LEVEL_CLASS = {lv: lv.lower() for lv in LEVELS}
 """The CSS class of each level's colour."""
@@ -30,6 +38,7 @@ def _css() -> str:
 def render_html(report: Report) -> str:
     """The report as an HTML page."""
     title = kind(report)
+    meta = session_meta(report)
     parts: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -44,7 +53,7 @@ def render_html(report: Report) -> str:
         f"<p class=\"kicker\">{_e(title)}</p>",
         f"<h1>{_e(report.scenario_title)}</h1>",
         f"<p class=\"meta\">Session <code>{_e(report.session)}</code> · "
-        f"{_e(report.session_title)} · seed {report.seed}</p>",
+        f"{_e(meta[0])}{meta[1]}</p>",
     ]
     if report.participants:
         names = "; ".join(_e(who(p)) for p in report.participants)

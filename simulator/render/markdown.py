@@ -13,6 +13,7 @@ from simulator.render.phrases import (
     looked_words,
     plan_line,
     routine_line,
+    session_meta,
     signed,
     who,
 )
@@ -45,7 +46,8 @@ def render_markdown(report: Report) -> str:
     add = lines.append
     add(f"# {kind(report)}: {escape(report.scenario_title)}")
     add("")
-    add(f"Session `{report.session}` · {escape(report.session_title)} · seed {report.seed}")
+    title, seed = session_meta(report)
+    add(f"Session `{report.session}` · {escape(title)}{seed}")
     if report.participants:
         add("")
         add("Participants: " + "; ".join(escape(who(p)) for p in report.participants) + ".")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from simulator.debrief.models import (
@@ -19,6 +20,17 @@ from simulator.debrief.models import (
 def kind(report: Report) -> str:
     """The report's heading: the final debrief, or the debrief after a meeting."""
     return "Final debrief" if report.final else f"Debrief after {report.meeting.title}"
+
+
+def session_meta(report: Report) -> tuple[str, str]:
+    """The session's title and the seed note for a report's header.
+
+    A session's default title already ends in "· seed N" (see ``Room.new``); the header
+    names the seed once, so the note is empty when the title carries it.
+    """
+    title = report.session_title
+    named = re.search(rf"(^|· )seed {report.seed}( ·|$)", title) is not None
+    return title, "" if named else f" · seed {report.seed}"
 
 
 def signed(x: float | None, nd: int = 1) -> str:
