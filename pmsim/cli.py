@@ -313,9 +313,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def _home_of(args: argparse.Namespace) -> Home:
     """The pmsim home of ``--home`` / ``$PMSIM_HOME``: reports and caches go there."""
-    from simulator.session.home import Home
+    from simulator.session.home import Home, HomeError
 
-    return Home.locate(getattr(args, "home", None))  # bare `pmsim` has no options
+    try:
+        return Home.locate(getattr(args, "home", None))  # bare `pmsim` has no options
+    except HomeError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _open_store(args: argparse.Namespace) -> Store:
@@ -443,6 +446,7 @@ def _play(args: argparse.Namespace) -> int:
     from simulator.session.home import store_url
     from simulator.session.store import StoreError
 
+    _home_of(args)  # a home pmsim can't use is a message here, before the TUI starts
     if store_url(getattr(args, "store", None)) is not None:
         try:  # a store pmsim can't open is a message here, not an error inside the TUI
             _open_store(args).close()
