@@ -353,16 +353,21 @@ def _search_result(best: object, strategies: set[str]) -> SearchResult | None:
     """A cached ``best`` entry as a SearchResult, or None unless every field has its type."""
     if not isinstance(best, dict):
         return None
-    bundle, objective = best.get("bundle"), best.get("objective")
-    method, screened, confirmed = best.get("method"), best.get("screened"), best.get("confirmed")
-    counts = (screened, confirmed)
-    if not (isinstance(bundle, list) and all(isinstance(s, str) and s in strategies
-                                             for s in bundle)
-            and isinstance(objective, int | float) and not isinstance(objective, bool)
-            and math.isfinite(objective) and isinstance(method, str)
-            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts)):
+    bundle, objective, method = best.get("bundle"), best.get("objective"), best.get("method")
+    screened, confirmed = _count(best.get("screened")), _count(best.get("confirmed"))
+    if not isinstance(bundle, list) or not all(isinstance(s, str) and s in strategies
+                                               for s in bundle):
         return None
-    return SearchResult(tuple(bundle), float(objective), method, int(screened), int(confirmed))
+    if (isinstance(objective, bool) or not isinstance(objective, int | float)
+            or not math.isfinite(objective) or not isinstance(method, str)
+            or screened is None or confirmed is None):
+        return None
+    return SearchResult(tuple(bundle), float(objective), method, screened, confirmed)
+
+
+def _count(value: object) -> int | None:
+    """A count as JSON holds it (a whole number from 0), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _write_cache(path: Path, key: dict[str, Any], result: SearchResult) -> None:
