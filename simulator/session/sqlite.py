@@ -129,7 +129,7 @@ def _event(session_id: str, row: tuple[Any, ...], path: Path) -> Event:
     """An events row as an Event, or a StoreError naming the session and the row's seq."""
     seq, kind, role, payload, created = row
     try:
-        _expect(isinstance(seq, int) and seq >= 1, "its seq is not a whole number from 1")
+        _expect(isinstance(seq, int) and seq >= 1, f"its seq is {seq!r}, not a whole number")
         _expect(isinstance(kind, str) and kind != "", f"its kind is {kind!r}, not a name")
         _expect(isinstance(role, str) and role != "", f"its role is {role!r}, not a name")
         _timestamp(created)

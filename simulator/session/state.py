@@ -454,12 +454,14 @@ newer pmsim's and is skipped, anything else is damage."""
 def checked_event(event: Event) -> Event:
     """``event`` if it is one pmsim could have appended, else DamagedSessionError.
 
-    A payload is checked against its kind's model as on appending, except that keys it
-    doesn't know are let through: a newer pmsim may have added them.
+    A payload is checked against its kind's model as on appending; a kind this pmsim
+    doesn't know (a newer one's) is let through, as the fold skips it.
     """
     where = f"session {event.session_id}, event {event.seq} ({event.kind})"
     if not KIND_PATTERN.fullmatch(event.kind):
         raise DamagedSessionError(f"{where}: {event.kind!r} is not an event kind")
+    if event.kind == SESSION_CREATED and event.seq != 1:
+        raise DamagedSessionError(f"{where}: a session is created once, by its first event")
     if not isinstance(event.role, str) or not event.role:
         raise DamagedSessionError(f"{where}: its role is {event.role!r}, not a name")
     model = EVENT_MODELS.get(event.kind)
@@ -479,11 +481,12 @@ def checked_event(event: Event) -> Event:
 
 
 def _tolerated(kind: str, error: ErrorDetails) -> bool:
-    """A key a newer pmsim added, or the empty hash of a session replayed from a transcript
-    that came without one."""
-    return error["type"] == "extra_forbidden" or (
-        kind == SESSION_CREATED and error["loc"] == ("scenario_sha256",)
-        and error["type"] == "string_too_short"
+    """What ``session.created`` may hold beyond its model: the keys a session was started
+    with (``Store.create_session``'s payload), and the empty hash of a session replayed
+    from a transcript that came without one."""
+    return kind == SESSION_CREATED and (
+        error["type"] == "extra_forbidden"
+        or (error["loc"] == ("scenario_sha256",) and error["type"] == "string_too_short")
     )
 
 
