@@ -227,3 +227,33 @@ def test_any_value_in_any_column_of_an_event_is_never_a_traceback(
         if code == 1:
             assert session in said, said
 
+
+
+REFERENCE_DAMAGE = {
+    "a subgroup": ("decision.made", "json_set(payload, '$.options.subgroups', json('[\"nope\"]'))",
+                   "subgroup 'nope'"),
+    "a grade": ("decision.made", "json_set(payload, '$.options.grades', json('[1]'))",
+                "grade '1'"),
+    "a strategy": ("decision.made", "json_set(payload, '$.strategy', 'nope')", "strategy 'nope'"),
+    "a decision's meeting": ("decision.made", "json_set(payload, '$.meeting', 'meeting-9')",
+                             "meeting 'meeting-9'"),
+    "a record's meeting": ("record.added", "json_set(payload, '$.meeting', 'meeting-9')",
+                           "meeting 'meeting-9'"),
+}
+
+
+@pytest.mark.parametrize("damage", REFERENCE_DAMAGE, ids=list(REFERENCE_DAMAGE))
+def test_a_reference_the_scenario_lacks_is_named(
+        damage: str, home: Path, pristine: tuple[bytes, str, dict[str, int]],
+        capsys: pytest.CaptureFixture[str], cache: Path) -> None:
+    """Well-formed events that name what the scenario doesn't define (an edited file, or a
+    scenario changed since): replaying them would drop a decision or fail in the engine."""
+    _, session, first = pristine
+    kind, change, named = REFERENCE_DAMAGE[damage]
+    tamper(home, f"UPDATE events SET payload = {change} WHERE session_id = ? AND seq = ?",
+           session, first[kind])
+    said = f"session {session} used {named}, which hudson no longer defines"
+    for command in ("report", "resume"):
+        assert outcome(command, home, session, capsys, cache) == (
+            1, f"pmsim: {said}\n" if command == "report" else said)
+    assert outcome("export", home, session, capsys, cache) == (0, f"pmsim: note: {said}\n")

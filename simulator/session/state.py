@@ -494,30 +494,39 @@ def _tolerated(kind: str, error: ErrorDetails) -> bool:
 
 
 class ScenarioMismatchError(ValueError):
-    """A session names strategies or meetings the scenario (as it is now) doesn't define."""
+    """A session names strategies, meetings, grades or subgroups the scenario (as it is now)
+    doesn't define."""
 
 
 def check_scenario(state: SessionState, scenario: Scenario, name: str) -> None:
-    """ScenarioMismatchError unless every strategy and meeting the session used is in
-    ``scenario`` (``name``: the file's name or the built-in id, for the message).
+    """ScenarioMismatchError unless every strategy, meeting, grade and subgroup the session
+    used is in ``scenario`` (``name``: the file's name or the built-in id, for the message).
 
     Replaying a session on a scenario without them would silently drop a decision, or
     fail deep in the engine.
     """
-    strategies = {s.id for s in scenario.strategies}
-    meetings = {m.id for m in scenario.calendar.meetings}
-    used_strategies: dict[str, None] = {}
-    used_meetings: dict[str, None] = dict.fromkeys(state.closed_meetings)
+    defined = {
+        "strategy": {s.id for s in scenario.strategies},
+        "meeting": {m.id for m in scenario.calendar.meetings},
+        "grade": {str(g) for g in scenario.grades},
+        "subgroup": {g.id for g in scenario.subgroups},
+    }
+    used: dict[str, dict[str, None]] = {what: {} for what in defined}
+    used["meeting"].update(dict.fromkeys(state.closed_meetings))
     for meeting, decided in state.decisions.items():
-        used_meetings.setdefault(meeting, None)
-        used_strategies.update(dict.fromkeys(d["strategy"] for d in decided))
+        used["meeting"].setdefault(meeting, None)
+        for d in decided:
+            used["strategy"].setdefault(d["strategy"], None)
+            options = d.get("options") or {}
+            used["grade"].update(dict.fromkeys(str(g) for g in options.get("grades") or ()))
+            used["subgroup"].update(dict.fromkeys(options.get("subgroups") or ()))
     for record in state.records.values():
-        used_meetings.setdefault(record.meeting, None)
+        used["meeting"].setdefault(record.meeting, None)
         strategy = record.fields.get("strategy") if record.kind == "decision" else None
         if isinstance(strategy, str):
-            used_strategies.setdefault(strategy, None)
-    missing = [f"strategy '{s}'" for s in used_strategies if s not in strategies]
-    missing += [f"meeting '{m}'" for m in used_meetings if m not in meetings]
+            used["strategy"].setdefault(strategy, None)
+    missing = [f"{what} '{x}'" for what, xs in used.items() for x in xs
+               if x not in defined[what]]
     if missing:
         raise ScenarioMismatchError(
             f"session {state.session_id} used {', '.join(missing)}, which {name} no longer"
