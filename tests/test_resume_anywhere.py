@@ -171,6 +171,18 @@ def test_a_meeting_the_session_closed_no_longer_defined_is_named(
                                     " riverside.yaml no longer defines")
 
 
+def test_everything_missing_is_named_at_once(
+        played: tuple[str, Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    session, path, _ = played
+    without_strategy(path, "tutoring-math")
+    path.write_text(path.read_text().replace("meeting-1", "meeting-one"))
+    code, _, err = run(capsys, "report", session, "--replications", REPS)
+    assert code == 1
+    assert err.splitlines()[-1] == (f"pmsim: session {session} used strategy 'tutoring-math'"
+                                    " and meeting 'meeting-1', which riverside.yaml no longer"
+                                    " defines")
+
+
 def test_an_old_session_naming_its_file_relatively_still_opens_in_its_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -115,7 +115,7 @@ def _session_info(row: tuple[Any, ...], path: Path) -> SessionInfo:
         _timestamp(created)
         _expect(isinstance(last_seq, int), "it has no events")
     except _Damaged as err:
-        raise StoreError(f"session {sid!r} in the sessions file {path} is damaged: {err}"
+        raise StoreError(f"session {_shown(sid)} in the sessions file {path} is damaged: {err}"
                          " (its row in the sessions table)") from None
     stage: object = INITIAL_STAGE
     if stage_seq is not None:
@@ -155,9 +155,14 @@ def _event_payload(session_id: str, seq: object, text: object, path: Path) -> di
 
 def _damaged_event(session_id: object, seq: object, path: Path, problem: str) -> StoreError:
     return StoreError(
-        f"session {session_id!r}, event {seq!r}, in the sessions file {path} is damaged: "
-        f"{problem}"
+        f"session {_shown(session_id)}, event {_shown(seq)}, in the sessions file {path}"
+        f" is damaged: {problem}"
     )
+
+
+def _shown(value: object) -> str:
+    """An id or seq as a message names it: as is when it has its type, else quoted."""
+    return str(value) if isinstance(value, str | int) and value != "" else repr(value)
 
 
 def _expect(ok: bool, problem: str) -> None:

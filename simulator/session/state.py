@@ -528,9 +528,9 @@ def check_scenario(state: SessionState, scenario: Scenario, name: str) -> None:
     missing = [f"{what} '{x}'" for what, xs in used.items() for x in xs
                if x not in defined[what]]
     if missing:
+        listed = " and ".join([", ".join(missing[:-1]), missing[-1]] if missing[1:] else missing)
         raise ScenarioMismatchError(
-            f"session {state.session_id} used {', '.join(missing)}, which {name} no longer"
-            f" defines{'' if len(missing) == 1 else ' (any of them)'}"
+            f"session {state.session_id} used {listed}, which {name} no longer defines"
         )
 
 
