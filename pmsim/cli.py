@@ -20,7 +20,9 @@ from simulator import __version__
 
 if TYPE_CHECKING:
     from simulator.debrief.models import Report
+    from simulator.formats.loading import LoadedScenario
     from simulator.session.home import Home
+    from simulator.session.state import SessionState
     from simulator.session.store import Store
 
 
@@ -54,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("scenario", nargs="?", help="built-in id (e.g. hudson) or a file path")
     play.add_argument("--seed", type=_seed, default=None, help="random seed (default 1)")
     play.add_argument("--session", help="resume or join a saved session")
+    _scenario_option(play, "the session is played on")
     play.add_argument("--role", choices=["state", "district", "both"], default=None,
                       help="which role this terminal plays (default: both, at one terminal)")
     _home(play, store=True)
@@ -84,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     _home(slist, store=True)
     export = sesub.add_parser("export", help="a saved session's transcript (YAML) on stdout")
     export.add_argument("id", metavar="ID")
+    _scenario_option(export, "the transcript names")
     _home(export, store=True)
 
     debrief = sub.add_parser("debrief", help="score a transcript and print its debrief report")
@@ -94,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="the debrief report of a saved session")
     report.add_argument("id", metavar="ID")
+    _scenario_option(report, "the report is made on")
     _report_options(report, store=True)
 
     progress = sub.add_parser("progress", help="a participant's attempts over time")
@@ -114,6 +119,13 @@ def _report_options(p: argparse.ArgumentParser, *, store: bool) -> None:
     stage.add_argument("--not-final", dest="final", action="store_false",
                        help="a debrief without the reveal even if every meeting is closed")
     _home(p, store=store)
+
+
+def _scenario_option(p: argparse.ArgumentParser, what: str) -> None:
+    """``--scenario PATH``: where a saved session's scenario file is now, if it moved."""
+    p.add_argument("--scenario", dest="scenario_file", metavar="PATH", default=None,
+                   help=f"the scenario file {what}, when it is no longer where the session"
+                        " was started (default: the file the session names)")
 
 
 def _home(p: argparse.ArgumentParser, *, store: bool) -> None:
@@ -166,17 +178,45 @@ def _dispatch(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- scenarios
 
 
-def _load(ref: str):
-    from simulator.formats.loading import ScenarioError, ScenarioNotFound, load_scenario
+def _load(ref: str) -> LoadedScenario:
+    from simulator.formats.loading import load_scenario
+
+    with _scenario_errors(ref):
+        return load_scenario(ref)
+
+
+@contextmanager
+def _scenario_errors(ref: str) -> Iterator[None]:
+    """A scenario that can't be found or used, as the user's message."""
+    from simulator.formats.loading import ScenarioError, ScenarioNotFound
 
     try:
-        return load_scenario(ref)
+        yield
     except ScenarioNotFound as exc:
         raise UserError(str(exc)) from None
     except ScenarioError as exc:
         raise UserError("invalid scenario:\n" + "\n".join(exc.lines())) from None
     except OSError as exc:
         raise UserError(f"cannot read {ref}: {exc.strerror}") from None
+
+
+def _played_on(state: SessionState, given: str | None, using: str) -> LoadedScenario:
+    """The scenario of a saved session (``given``: ``--scenario``), checked against it: a
+    changed file is a note on stderr, a file gone or lacking a strategy the session used is
+    the user's error."""
+    from simulator.formats.loading import load_played, scenario_name
+    from simulator.session.state import ScenarioMismatchError, check_scenario
+
+    with _scenario_errors(given or state.scenario):
+        loaded = load_played(state.scenario, given)
+    if loaded.sha256 != state.scenario_sha256:
+        print(f"pmsim: note: the scenario file {loaded.path} has changed since session "
+              f"{state.session_id} was played; {using}", file=sys.stderr)
+    try:
+        check_scenario(state, loaded.scenario, scenario_name(loaded))
+    except ScenarioMismatchError as exc:
+        raise UserError(str(exc)) from None
+    return loaded
 
 
 def _scenario_list(args: argparse.Namespace) -> int:
@@ -313,9 +353,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def _home_of(args: argparse.Namespace) -> Home:
     """The pmsim home of ``--home`` / ``$PMSIM_HOME``: reports and caches go there."""
-    from simulator.session.home import Home
+    from simulator.session.home import Home, HomeError
 
-    return Home.locate(getattr(args, "home", None))  # bare `pmsim` has no options
+    try:
+        return Home.locate(getattr(args, "home", None))  # bare `pmsim` has no options
+    except HomeError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _open_store(args: argparse.Namespace) -> Store:
@@ -355,10 +398,24 @@ def _session_list(args: argparse.Namespace) -> int:
 
 
 def _session_export(args: argparse.Namespace) -> int:
-    from simulator.session.transcript import transcript_from_session
+    """The transcript needs no scenario: without ``--scenario`` it names the session's own,
+    with a note if that is gone or changed; with it, the file given (checked first)."""
+    from simulator.formats.loading import scenario_ref
+    from simulator.session.state import replay
+    from simulator.session.transcript import transcript_from_events
 
     with _stored(args) as store:
-        transcript = transcript_from_session(store, args.id)
+        events = store.events(args.id)
+        state = replay(events)
+    transcript = transcript_from_events(state, events)
+    if args.scenario_file is not None:
+        loaded = _played_on(state, args.scenario_file, "the transcript names it as it is now")
+        transcript = transcript.model_copy(update={"scenario": scenario_ref(loaded)})
+    else:
+        try:
+            _played_on(state, None, "the transcript still names it")
+        except UserError as exc:
+            print(f"pmsim: note: {exc}", file=sys.stderr)
     sys.stdout.write(transcript.to_yaml())
     return 0
 
@@ -395,7 +452,8 @@ def _debrief(args: argparse.Namespace) -> int:
     except TranscriptError as exc:
         print("\n".join(exc.lines()), file=sys.stderr)
         return 1
-    if transcript.scenario not in (sc.id, args.scenario):
+    if not _names_scenario(transcript.scenario, transcript.scenario_sha256, args.scenario,
+                           loaded):
         raise UserError(
             f"{args.transcript} is a transcript of scenario '{transcript.scenario}', not '{sc.id}'"
         )
@@ -405,16 +463,24 @@ def _debrief(args: argparse.Namespace) -> int:
     return 0
 
 
+def _names_scenario(named: str, sha256: str | None, ref: str, loaded: LoadedScenario) -> bool:
+    """A transcript is of the scenario given as ``ref`` if it names it by id or as given, names
+    the same file (sessions name theirs by absolute path), or was played on these bytes."""
+    if named in (loaded.scenario.id, ref) or sha256 == loaded.sha256:
+        return True
+    try:
+        return Path(named).resolve() == loaded.path.resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
 def _report(args: argparse.Namespace) -> int:
     _check_replications(args.replications)
     from simulator.session.state import replay
 
     with _stored(args) as store:
         state = replay(store.events(args.id))
-    loaded = _load(state.scenario)
-    if loaded.sha256 != state.scenario_sha256:
-        print(f"pmsim: note: the scenario file {loaded.path.name} has changed since session "
-              f"{args.id} was played; the report uses it as it is now", file=sys.stderr)
+    loaded = _played_on(state, args.scenario_file, "the report uses it as it is now")
     from simulator.debrief.report import build_report
 
     doc = build_report(loaded.scenario, state, final=args.final,
@@ -443,6 +509,11 @@ def _play(args: argparse.Namespace) -> int:
     from simulator.session.home import store_url
     from simulator.session.store import StoreError
 
+    _home_of(args)  # a home pmsim can't use is a message here, before the TUI starts
+    given = getattr(args, "scenario_file", None)
+    if given is not None and not getattr(args, "session", None):
+        raise UserError("--scenario goes with --session; to start a session on a file, "
+                        "name it: pmsim play PATH", 2)
     if store_url(getattr(args, "store", None)) is not None:
         try:  # a store pmsim can't open is a message here, not an error inside the TUI
             _open_store(args).close()
@@ -453,7 +524,7 @@ def _play(args: argparse.Namespace) -> int:
     except ImportError as exc:  # pragma: no cover - a broken install
         raise UserError(f"the meeting room is not available: {exc}") from None
     return launch(
-        scenario=getattr(args, "scenario", None),
+        scenario=given if getattr(args, "session", None) else getattr(args, "scenario", None),
         seed=getattr(args, "seed", None),
         session=getattr(args, "session", None),
         role=getattr(args, "role", None),

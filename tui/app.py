@@ -133,7 +133,8 @@ class PmsimApp(App[int]):
 
         try:
             if session:
-                room = Room.resume(self.home, session, self.role, store_url=self.store_url)
+                room = Room.resume(self.home, session, self.role, store_url=self.store_url,
+                                   scenario=scenario)  # given: the file moved
             else:
                 room = Room.new(self.home, scenario or "hudson", seed, self.role,
                                 participant=participant, store_url=self.store_url)

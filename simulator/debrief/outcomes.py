@@ -27,8 +27,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
+import math
 import os
-import tempfile
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +43,7 @@ from simulator.engine.playthrough import Plan, first_meeting_plan, replay
 from simulator.engine.population import Population, build_population
 from simulator.engine.pricing import Price, fits, price, total
 from simulator.engine.simulation import Decision, QuarterResult, Simulation
+from simulator.formats.atomic import write_atomic
 from simulator.formats.scenario import Scenario
 
 BAND = (10, 90)
@@ -53,6 +56,9 @@ EXHAUSTIVE_LIMIT = 256
 """Screen every affordable bundle when there are at most this many; otherwise search."""
 CACHE_VERSION = 1
 """Bump when the search or the figures change, so old cache files are ignored."""
+CACHE_MAX_BYTES = 1 << 20
+"""A cached search result is a few hundred bytes; anything bigger is not one."""
+_log = logging.getLogger(__name__)
 
 PLAYED = "played"
 BUSINESS_AS_USUAL = "business_as_usual"
@@ -313,16 +319,55 @@ def _cache_key(scenario: Scenario, seed: int, replications: int) -> dict[str, An
             "replications": replications}
 
 
-def _read_cache(path: Path, key: dict[str, Any]) -> SearchResult | None:
+def _read_cache(path: Path, key: dict[str, Any], strategies: set[str]) -> SearchResult | None:
+    """The cached search result, or None for a miss: no file, another key, or a file that is
+    unreadable, truncated, not JSON or not of this shape (it is rebuilt, never trusted)."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        if doc.get("key") != key:
-            return None
-        r = doc["best"]
-        return SearchResult(tuple(r["bundle"]), float(r["objective"]), r["method"],
-                            int(r["screened"]), int(r["confirmed"]))
-    except (OSError, ValueError, KeyError, TypeError):
+        doc = json.loads(_read_small_file(path))
+    except (OSError, ValueError, RecursionError) as err:
+        if not isinstance(err, FileNotFoundError):
+            _log.debug("ignoring the outcomes cache %s: %s", path, err)
         return None
+    if not isinstance(doc, dict) or doc.get("key") != key:
+        return None
+    found = _search_result(doc.get("best"), strategies)
+    if found is None:
+        _log.debug("ignoring the outcomes cache %s: not a search result", path)
+    return found
+
+
+def _read_small_file(path: Path) -> bytes:
+    """A regular file's bytes, at most CACHE_MAX_BYTES (a FIFO or a device put in the cache's
+    place would otherwise block or fill memory); OSError for anything else."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        raw = f.read(CACHE_MAX_BYTES + 1)
+    if len(raw) > CACHE_MAX_BYTES:
+        raise OSError(f"{path} is larger than a cache file can be")
+    return raw
+
+
+def _search_result(best: object, strategies: set[str]) -> SearchResult | None:
+    """A cached ``best`` entry as a SearchResult, or None unless every field has its type."""
+    if not isinstance(best, dict):
+        return None
+    bundle, objective, method = best.get("bundle"), best.get("objective"), best.get("method")
+    screened, confirmed = _count(best.get("screened")), _count(best.get("confirmed"))
+    if not isinstance(bundle, list) or not all(isinstance(s, str) and s in strategies
+                                               for s in bundle):
+        return None
+    if (isinstance(objective, bool) or not isinstance(objective, int | float)
+            or not math.isfinite(objective) or not isinstance(method, str)
+            or screened is None or confirmed is None):
+        return None
+    return SearchResult(tuple(bundle), float(objective), method, screened, confirmed)
+
+
+def _count(value: object) -> int | None:
+    """A count as JSON holds it (a whole number from 0), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _write_cache(path: Path, key: dict[str, Any], result: SearchResult) -> None:
@@ -331,13 +376,9 @@ def _write_cache(path: Path, key: dict[str, Any], result: SearchResult) -> None:
                                 "method": result.method, "screened": result.screened,
                                 "confirmed": result.confirmed}}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".outcomes-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, sort_keys=True)
-        os.replace(tmp, path)
-    except OSError:
-        return
+        write_atomic(path, json.dumps(doc, sort_keys=True))
+    except OSError as err:
+        _log.debug("could not write the outcomes cache %s: %s", path, err)
 
 
 def best_bundle(
@@ -353,7 +394,7 @@ def best_bundle(
         return search_best(scenario, seed, replications, population=population)
     path = _cache_path(Path(cache_dir), scenario, seed, replications)
     key = _cache_key(scenario, seed, replications)
-    hit = _read_cache(path, key)
+    hit = _read_cache(path, key, {s.id for s in scenario.strategies})
     if hit is not None:
         return hit
     result = search_best(scenario, seed, replications, population=population)

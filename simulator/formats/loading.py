@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,10 @@ class ScenarioError(FileProblems):
 
 class ScenarioNotFound(Exception):
     """Neither a built-in scenario id nor an existing file."""
+
+
+class ScenarioGone(ScenarioNotFound):
+    """The file a session was played on is no longer where the session names it."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,49 @@ def load_scenario(ref: str | Path) -> LoadedScenario:
     path = ref if isinstance(ref, Path) else resolve(ref)
     raw = path.read_bytes()
     return LoadedScenario(parse_scenario(raw, str(path)), path, hashlib.sha256(raw).hexdigest())
+
+
+def scenario_ref(loaded: LoadedScenario) -> str:
+    """How a session names its scenario: a built-in's id, else the file's absolute path, so
+    the session can be resumed, reported and exported from any folder."""
+    return loaded.scenario.id if _is_builtin(loaded) else os.path.abspath(loaded.path)
+
+
+def scenario_name(loaded: LoadedScenario) -> str:
+    """The scenario as a message names it: a built-in's id, else the file's name."""
+    return loaded.scenario.id if _is_builtin(loaded) else loaded.path.name
+
+
+def _is_builtin(loaded: LoadedScenario) -> bool:
+    return loaded.path.resolve().parent == builtin_dir().resolve()
+
+
+def load_played(ref: str, given: str | Path | None = None) -> LoadedScenario:
+    """The scenario a session named as ``ref``, or the one the player ``given`` instead.
+
+    A file that is no longer there is a :class:`ScenarioGone` saying so and what to
+    do; whether the file changed is for the caller to compare with the session's hash.
+    """
+    if given is not None:
+        return load_scenario(given)
+    if not _names_a_file(ref):
+        return load_scenario(ref)
+    path = Path(ref)
+    if path.is_file():
+        return load_scenario(path)
+    if path.is_absolute():
+        raise ScenarioGone(f"the scenario file {ref} is gone; pass --scenario PATH")
+    raise ScenarioGone(
+        f"the scenario file {ref} is not in this folder ({os.getcwd()}); the session was "
+        "started in another: pass --scenario PATH"
+    )
+
+
+def _names_a_file(ref: str) -> bool:
+    """A session's reference to a file (a path) rather than to a built-in scenario (an id)."""
+    from scenarios import SUFFIXES
+
+    return "/" in ref or os.sep in ref or ref.endswith(SUFFIXES)
 
 
 def parse_scenario(raw: bytes, name: str = "<scenario>") -> Scenario:

@@ -26,6 +26,7 @@ from simulator.session.state import (
     SessionState,
     append_event,
     append_events,
+    check_scenario,
     plan_of,
     replay,
 )
@@ -69,10 +70,10 @@ class Room:
         payload and the session's title, so attempts can be followed across sessions.
         The session is saved in the store at ``store_url``, else in ``home``.
         """
-        from simulator.formats.loading import load_scenario
+        from simulator.formats.loading import load_scenario, scenario_ref
 
         loaded = load_scenario(scenario)
-        ref = loaded.scenario.id if _is_builtin(loaded.path) else str(loaded.path)
+        ref = scenario_ref(loaded)
         title = f"{loaded.scenario.title} · seed {seed}"
         participant = " ".join(participant.split())
         if participant:
@@ -91,14 +92,22 @@ class Room:
 
     @classmethod
     def resume(cls, home: Home, session_id: str, role: str = "both",
-               store_url: str | None = None) -> Room:
-        """Open a saved session (raises UnknownSessionError for an unknown id)."""
-        from simulator.formats.loading import load_scenario
+               store_url: str | None = None, scenario: str | Path | None = None) -> Room:
+        """Open a saved session, on ``scenario`` if given (the file moved), else on the one
+        it names.
+
+        Raises UnknownSessionError for an unknown id, DamagedSessionError for a log
+        pmsim didn't write, ScenarioGone for a file no longer there, and
+        ScenarioMismatchError when the scenario lacks a strategy or meeting the session
+        used; a changed file only sets ``scenario_changed``.
+        """
+        from simulator.formats.loading import load_played, scenario_name
 
         store = open_store(store_url, home)
         try:
             state = replay(store.events(session_id))
-            loaded = load_scenario(state.scenario)
+            loaded = load_played(state.scenario, scenario)
+            check_scenario(state, loaded.scenario, scenario_name(loaded))
         except BaseException:
             store.close()
             raise
@@ -251,8 +260,3 @@ class Room:
         )
         return self.sim
 
-
-def _is_builtin(path: Path) -> bool:
-    from simulator.formats.loading import builtin_dir
-
-    return path.resolve().parent == builtin_dir().resolve()

@@ -35,12 +35,17 @@ class Home:
 
     @classmethod
     def locate(cls, given: Path | str | None = None) -> Home:
-        """``given`` (``--home``), else ``$PMSIM_HOME``, else the platform's user data dir."""
+        """``given`` (``--home``), else ``$PMSIM_HOME``, else the platform's user data dir.
+
+        A home named by the user may not exist yet (it is created on the first write),
+        but its parent folder must: a typo fails here with a HomeError rather than
+        scattering folders, and so does ``~user`` for a user this machine doesn't have.
+        """
         if given is not None:
-            return cls(Path(given))
+            return cls(_usable_home(_expanded(Path(given), "--home"), "--home"))
         env = os.environ.get(HOME_ENV)
         if env:
-            return cls(_expanded(Path(env)))
+            return cls(_usable_home(_expanded(Path(env), f"${HOME_ENV}"), f"${HOME_ENV}"))
         import platformdirs  # only the commands that store need it
 
         return cls(Path(platformdirs.user_data_dir("pmsim")))
@@ -80,7 +85,7 @@ def open_store(url: str | None, home: Home) -> Store:
         path = url.removeprefix(SQLITE_PREFIX)
         if not path:
             raise StoreError(f"the store URL {url} names no file; write {SQLITE_PREFIX}PATH")
-        return SqliteStore.open(_expanded(Path(path)))
+        return SqliteStore.open(_expanded(Path(path), "the store URL's path"))
     scheme, sep, _ = url.partition("://")
     hint = f"write {SQLITE_PREFIX}PATH, or give no store for the sessions file in the pmsim home"
     if not sep:
@@ -92,9 +97,31 @@ def open_store(url: str | None, home: Home) -> Store:
     raise StoreError(f"unknown kind of store {scheme!r}; {hint}")  # the URL may hold a password
 
 
-def _expanded(path: Path) -> Path:
-    """``~`` expanded, or the path as given when there is no such user."""
+class HomeError(StoreError):
+    """The pmsim home (or a store file) named by the user can't be used, worded for the user."""
+
+
+def _expanded(path: Path, named_by: str) -> Path:
+    """``~`` and ``~user`` expanded; HomeError for a user this machine doesn't know."""
     try:
         return path.expanduser()
     except RuntimeError:
-        return path
+        user = path.parts[0].removeprefix("~") if path.parts else ""
+        whose = f"user '{user}'" if user else "the current user"
+        raise HomeError(f"{named_by} {path} starts with the home of {whose}, "
+                        "which this machine does not have; give a full path") from None
+
+
+def _usable_home(root: Path, named_by: str) -> Path:
+    """``root`` if it is a folder, or could be made one in an existing folder; else HomeError."""
+    if root.exists():
+        if not root.is_dir():
+            raise HomeError(f"{named_by} {root} is a file, not a folder; "
+                            "give the folder pmsim may keep its sessions and reports in")
+        return root
+    parent = root.parent
+    if not parent.is_dir():
+        what = "is a file" if parent.exists() else "does not exist"
+        raise HomeError(f"{named_by} {root} can't be created: the folder {parent} {what}; "
+                        "create it, or give another folder")
+    return root

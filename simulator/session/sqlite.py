@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -70,14 +71,15 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
+# The stage of a session is its latest stage.changed event: two index probes. Its payload
+# is decoded in Python, so that a damaged one is reported with its session and seq.
+_LATEST_STAGE = f"""
+    FROM events AS e WHERE e.session_id = s.id AND e.kind = '{STAGE_CHANGED}'
+    ORDER BY e.seq DESC LIMIT 1
+"""
 _SESSION_COLUMNS = f"""
     s.id, s.scenario, s.scenario_sha256, s.seed, s.title, s.created,
-    COALESCE(
-        (SELECT json_extract(e.payload, '$.stage') FROM events AS e
-         WHERE e.session_id = s.id AND e.kind = '{STAGE_CHANGED}'
-         ORDER BY e.seq DESC LIMIT 1),
-        '{INITIAL_STAGE}'
-    ),
+    (SELECT e.seq {_LATEST_STAGE}), (SELECT e.payload {_LATEST_STAGE}),
     (SELECT MAX(e.seq) FROM events AS e WHERE e.session_id = s.id)
 """
 
@@ -97,10 +99,83 @@ def _seed_value(column: int) -> int:
     return column + 2**64 if column < 0 else column
 
 
-def _session_info(row: tuple[Any, ...]) -> SessionInfo:
-    sid, scenario, sha, seed, title, created, stage, last_seq = row
-    return SessionInfo(sid, scenario, sha, _seed_value(seed), title, created, str(stage),
-                       last_seq or 0)
+class _Damaged(Exception):
+    """A value of a row that is not what pmsim wrote there (raised as a StoreError)."""
+
+
+def _session_info(row: tuple[Any, ...], path: Path) -> SessionInfo:
+    """A sessions row (with its latest stage), or a StoreError naming what is damaged."""
+    sid, scenario, sha, seed, title, created, stage_seq, stage_payload, last_seq = row
+    try:
+        for column, value in (("id", sid), ("scenario", scenario),
+                              ("scenario_sha256", sha), ("title", title)):
+            _expect(isinstance(value, str) and (value != "" or column == "title"),
+                    f"its {column} is {value!r}, not text")
+        _expect(isinstance(seed, int), f"its seed is {seed!r}, not a whole number")
+        _timestamp(created)
+        _expect(isinstance(last_seq, int), "it has no events")
+    except _Damaged as err:
+        raise StoreError(f"session {_shown(sid)} in the sessions file {path} is damaged: {err}"
+                         " (its row in the sessions table)") from None
+    stage: object = INITIAL_STAGE
+    if stage_seq is not None:
+        stage = _event_payload(sid, stage_seq, stage_payload, path).get("stage")
+    if not isinstance(stage, str):
+        raise _damaged_event(sid, stage_seq, path, f"its stage is {stage!r}, not text")
+    return SessionInfo(sid, scenario, sha, _seed_value(seed), title, created, stage, last_seq)
+
+
+def _event(session_id: str, row: tuple[Any, ...], path: Path) -> Event:
+    """An events row as an Event, or a StoreError naming the session and the row's seq."""
+    seq, kind, role, payload, created = row
+    try:
+        _expect(isinstance(seq, int) and seq >= 1, f"its seq is {seq!r}, not a whole number")
+        _expect(isinstance(kind, str) and kind != "", f"its kind is {kind!r}, not a name")
+        _expect(isinstance(role, str) and role != "", f"its role is {role!r}, not a name")
+        _timestamp(created)
+    except _Damaged as err:
+        raise _damaged_event(session_id, seq, path, str(err)) from None
+    return Event(session_id, seq, kind, role, _event_payload(session_id, seq, payload, path),
+                 created)
+
+
+def _event_payload(session_id: str, seq: object, text: object, path: Path) -> dict[str, Any]:
+    """A stored payload: the JSON text of an object, else a StoreError naming the event."""
+    if not isinstance(text, str):
+        raise _damaged_event(session_id, seq, path, "its payload is not text")
+    try:
+        payload = json.loads(text)
+    except (ValueError, RecursionError):
+        raise _damaged_event(session_id, seq, path, "its payload is not JSON") from None
+    if not isinstance(payload, dict):
+        raise _damaged_event(session_id, seq, path,
+                             f"its payload is a JSON {type(payload).__name__}, not an object")
+    return payload
+
+
+def _damaged_event(session_id: object, seq: object, path: Path, problem: str) -> StoreError:
+    return StoreError(
+        f"session {_shown(session_id)}, event {_shown(seq)}, in the sessions file {path}"
+        f" is damaged: {problem}"
+    )
+
+
+def _shown(value: object) -> str:
+    """An id or seq as a message names it: as is when it has its type, else quoted."""
+    return str(value) if isinstance(value, str | int) and value != "" else repr(value)
+
+
+def _expect(ok: bool, problem: str) -> None:
+    if not ok:
+        raise _Damaged(problem)
+
+
+def _timestamp(value: object) -> None:
+    """Stores stamp rows in ISO 8601 (UTC); anything else was not written by pmsim."""
+    try:
+        datetime.fromisoformat(value if isinstance(value, str) else "")
+    except ValueError:
+        raise _Damaged(f"its time {value!r} is not a timestamp") from None
 
 
 class SqliteStore(Store):
@@ -234,11 +309,10 @@ class SqliteStore(Store):
             ).fetchall()
         if not rows:
             raise unknown_session(session_id)
-        return [
-            Event(session_id, seq, kind, role, json.loads(payload), created)
-            for seq, kind, role, payload, created in rows
-            if seq is not None
-        ]
+        events = [_event(session_id, row, self.path) for row in rows if row[0] is not None]
+        if after == 0 and not events:
+            raise _damaged_event(session_id, 1, self.path, f"its {SESSION_CREATED} is missing")
+        return events
 
     def get(self, session_id: str) -> SessionInfo:
         with self._read() as conn:
@@ -247,7 +321,7 @@ class SqliteStore(Store):
             ).fetchone()
         if row is None:
             raise unknown_session(session_id)
-        return _session_info(row)
+        return _session_info(row, self.path)
 
     def list_sessions(self) -> list[SessionInfo]:
         with self._read() as conn:
@@ -255,7 +329,7 @@ class SqliteStore(Store):
                 f"SELECT {_SESSION_COLUMNS} FROM sessions AS s"
                 " ORDER BY s.created DESC, s.rowid DESC"
             ).fetchall()
-        return [_session_info(row) for row in rows]
+        return [_session_info(row, self.path) for row in rows]
 
     def last_seq(self, session_id: str) -> int:
         with self._read() as conn:

@@ -11,9 +11,10 @@ just removed is dropped, not an error).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -24,12 +25,22 @@ from pydantic import (
     ValidationError,
     model_serializer,
 )
-from pydantic_core import PydanticSerializationError
+from pydantic_core import ErrorDetails, PydanticSerializationError
 
 from simulator.engine.playthrough import Plan
 from simulator.formats.routine import DecisionAction, RecordKind
 from simulator.formats.strict import Grade
-from simulator.session.store import INITIAL_STAGE, SESSION_CREATED, Event, NewEvent, Store
+from simulator.session.store import (
+    INITIAL_STAGE,
+    SESSION_CREATED,
+    Event,
+    NewEvent,
+    Store,
+    StoreError,
+)
+
+if TYPE_CHECKING:
+    from simulator.formats.scenario import Scenario
 
 Name = Annotated[str, StringConstraints(min_length=1)]
 
@@ -306,12 +317,12 @@ class SessionState:
     def start(cls, event: Event) -> SessionState:
         """The state right after a session's first event."""
         if event.kind != SESSION_CREATED or event.seq != 1:
-            raise ValueError(
-                f"a session's log starts with {SESSION_CREATED} at seq 1,"
-                f" not {event.kind} at seq {event.seq}"
+            raise DamagedSessionError(
+                f"session {event.session_id}: its log starts with {SESSION_CREATED} at seq 1,"
+                f" not {event.kind} at seq {event.seq}; events before it are missing"
             )
         core = ("scenario", "scenario_sha256", "seed", "title")
-        p = event.payload
+        p = checked_event(event).payload
         return cls(
             session_id=event.session_id,
             scenario=p["scenario"],
@@ -330,11 +341,11 @@ class SessionState:
         if event.seq <= self.last_seq:
             return
         if event.seq != self.last_seq + 1:
-            raise ValueError(
+            raise DamagedSessionError(
                 f"session {self.session_id}: event {event.seq} follows {self.last_seq};"
                 " events in between are missing"
             )
-        handler = self._HANDLERS.get(event.kind)
+        handler = self._HANDLERS.get(checked_event(event).kind)
         if handler is not None:  # kinds from a newer pmsim change nothing here
             handler(self, event)
         self.last_seq = event.seq
@@ -407,15 +418,120 @@ class SessionState:
 
 
 def replay(events: Iterable[Event]) -> SessionState:
-    """The state after ``events`` (a whole log or a prefix of one); a pure fold."""
+    """The state after ``events`` (a whole log or a prefix of one); a pure fold.
+
+    A log that isn't one pmsim wrote (a seq repeated or missing, an event of the wrong
+    shape) is a DamagedSessionError naming the session and the event.
+    """
     it = iter(events)
     first = next(it, None)
     if first is None:
-        raise ValueError(f"a session's log starts with {SESSION_CREATED}; got no events")
+        raise DamagedSessionError(f"a session's log starts with {SESSION_CREATED}; got no events")
     state = SessionState.start(first)
     for event in it:
+        if event.seq <= state.last_seq:  # apply skips these for pollers; a whole log has none
+            raise DamagedSessionError(
+                f"session {state.session_id}: event {event.seq} comes after event"
+                f" {state.last_seq}; a log's events are numbered 1, 2, 3 … once each"
+            )
         state.apply(event)
     return state
+
+
+# --------------------------------------------------------------------------- damaged logs
+
+
+class DamagedSessionError(StoreError, ValueError):
+    """A stored session whose events pmsim could not have written (a damaged or edited
+    file): the message names the session and the event, for the user."""
+
+
+KIND_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+"""The form of every event kind ("record.added"); one of this form pmsim doesn't know is a
+newer pmsim's and is skipped, anything else is damage."""
+
+
+def checked_event(event: Event) -> Event:
+    """``event`` if it is one pmsim could have appended, else DamagedSessionError.
+
+    A payload is checked against its kind's model as on appending; a kind this pmsim
+    doesn't know (a newer one's) is let through, as the fold skips it.
+    """
+    where = f"session {event.session_id}, event {event.seq} ({event.kind})"
+    if not KIND_PATTERN.fullmatch(event.kind):
+        raise DamagedSessionError(f"{where}: {event.kind!r} is not an event kind")
+    if event.kind == SESSION_CREATED and event.seq != 1:
+        raise DamagedSessionError(f"{where}: a session is created once, by its first event")
+    if not isinstance(event.role, str) or not event.role:
+        raise DamagedSessionError(f"{where}: its role is {event.role!r}, not a name")
+    model = EVENT_MODELS.get(event.kind)
+    if model is None:
+        return event
+    try:
+        model.model_validate(event.payload)
+    except ValidationError as err:
+        problems = [e for e in err.errors() if not _tolerated(event.kind, e)]
+        if problems:
+            said = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}"
+                for e in problems
+            )
+            raise DamagedSessionError(f"{where} is damaged: {said}") from None
+    return event
+
+
+def _tolerated(kind: str, error: ErrorDetails) -> bool:
+    """What ``session.created`` may hold beyond its model: the keys a session was started
+    with (``Store.create_session``'s payload), and the empty hash of a session replayed
+    from a transcript that came without one."""
+    return kind == SESSION_CREATED and (
+        error["type"] == "extra_forbidden"
+        or (error["loc"] == ("scenario_sha256",) and error["type"] == "string_too_short")
+    )
+
+
+# --------------------------------------------------------------------------- its scenario
+
+
+class ScenarioMismatchError(ValueError):
+    """A session names strategies, meetings, grades or subgroups the scenario (as it is now)
+    doesn't define."""
+
+
+def check_scenario(state: SessionState, scenario: Scenario, name: str) -> None:
+    """ScenarioMismatchError unless every strategy, meeting, grade and subgroup the session
+    used is in ``scenario`` (``name``: the file's name or the built-in id, for the message).
+
+    Replaying a session on a scenario without them would silently drop a decision, or
+    fail deep in the engine.
+    """
+    defined = {
+        "strategy": {s.id for s in scenario.strategies},
+        "meeting": {m.id for m in scenario.calendar.meetings},
+        "grade": {str(g) for g in scenario.grades},
+        "subgroup": {g.id for g in scenario.subgroups},
+    }
+    used: dict[str, dict[str, None]] = {what: {} for what in defined}
+    used["meeting"].update(dict.fromkeys(state.closed_meetings))
+    for meeting, decided in state.decisions.items():
+        used["meeting"].setdefault(meeting, None)
+        for d in decided:
+            used["strategy"].setdefault(d["strategy"], None)
+            options = d.get("options") or {}
+            used["grade"].update(dict.fromkeys(str(g) for g in options.get("grades") or ()))
+            used["subgroup"].update(dict.fromkeys(options.get("subgroups") or ()))
+    for record in state.records.values():
+        used["meeting"].setdefault(record.meeting, None)
+        strategy = record.fields.get("strategy") if record.kind == "decision" else None
+        if isinstance(strategy, str):
+            used["strategy"].setdefault(strategy, None)
+    missing = [f"{what} '{x}'" for what, xs in used.items() for x in xs
+               if x not in defined[what]]
+    if missing:
+        listed = " and ".join([", ".join(missing[:-1]), missing[-1]] if missing[1:] else missing)
+        raise ScenarioMismatchError(
+            f"session {state.session_id} used {listed}, which {name} no longer defines"
+        )
 
 
 def plan_of(state: SessionState) -> Plan:

@@ -12,9 +12,6 @@ debrief, once every meeting is closed, carries the reveal of the hidden truths.
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -35,6 +32,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from simulator.formats.atomic import write_atomic
 from simulator.formats.routine import PLAYER_ROLES, role_label
 from simulator.formats.rubric import LEVELS
 from tui.messages import ContinueToMeeting, GoHome, SwitchSpeaker
@@ -156,22 +154,6 @@ def poll_content(polls: list[dict[str, Any]], scenario_titles: dict[str, str]) -
         parts.append(Content(f"  Went well: {p['went_well'] or '—'}\n"
                              f"  Could be improved: {p['improve'] or '—'}\n"))
     return Content.assemble(*parts)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` all at once: a temporary file beside it, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)  # a handout, readable like any file written by hand
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --------------------------------------------------------------------------- the screen
