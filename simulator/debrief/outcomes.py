@@ -60,7 +60,7 @@ CANDIDATES = 16
 PRESCREEN_REPLICATIONS = 4
 """Replications per strategy when each is tried alone to choose the candidates: enough,
 on common random numbers, to rank them; few, since every strategy is tried."""
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 """Bump when the search or the figures change, so old cache files are ignored."""
 
 PLAYED = "played"
