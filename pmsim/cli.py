@@ -221,13 +221,17 @@ def _scenario_show(args: argparse.Namespace) -> int:
 
 def _scenario_validate(args: argparse.Namespace) -> int:
     from simulator.formats.loading import parse_scenario
-    from simulator.formats.yamlsafe import FileProblems
+    from simulator.formats.yamlsafe import FileProblems, FileTooLarge, read_limited
 
     status = 0
     for name in args.paths:
         path = Path(name)
         try:
-            raw = path.read_bytes()
+            raw = read_limited(path)
+        except FileTooLarge as exc:
+            print(f"{name}:1:1: {exc.strerror}", file=sys.stderr)
+            status = max(status, 1)
+            continue
         except FileNotFoundError:
             print(f"pmsim: {name}: no such file", file=sys.stderr)
             status = max(status, 2)

@@ -32,15 +32,16 @@ def test_a_huge_scenario_is_refused_with_its_size_before_it_is_read(tmp_path: Pa
     big = sparse(tmp_path / "big.yaml", 812 * MB)
     with pytest.raises(FileRefused) as raised:
         load_scenario(big)
-    assert str(raised.value) == f"{big}: 812 MB is larger than the 5 MB a scenario file may be"
+    assert str(raised.value) == (
+        f"{big}: file is larger than 5 MB (812 MB), the most a scenario file may be")
 
 
 def test_pmsim_run_on_a_huge_file_is_one_message_and_exit_1(tmp_path: Path, capsys) -> None:
     big = sparse(tmp_path / "big.yaml", 812 * MB)
     assert main(["run", str(big)]) == 1
     err = capsys.readouterr().err
-    assert err == f"pmsim: cannot read {big}: 812 MB is larger than the 5 MB a scenario file " \
-                  "may be\n"
+    assert err == (f"pmsim: cannot read {big}: file is larger than 5 MB (812 MB), the most a "
+                   "scenario file may be\n")
 
 
 def test_a_huge_transcript_is_one_problem_at_1_1(tmp_path: Path) -> None:
@@ -48,7 +49,8 @@ def test_a_huge_transcript_is_one_problem_at_1_1(tmp_path: Path) -> None:
     with pytest.raises(TranscriptError) as raised:
         load_transcript(big)
     assert raised.value.lines() == [
-        f"{big}:1:1: cannot read the file: 40 MB is larger than the 5 MB a transcript may be"]
+        f"{big}:1:1: cannot read the file: file is larger than 5 MB (40 MB), the most a "
+        "transcript may be"]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
@@ -106,7 +108,8 @@ def test_a_file_is_read_whole_exactly_when_it_is_within_the_limit(
     if size <= limit:
         assert read_limited(path, limit) == b"x" * size
     else:
-        with pytest.raises(FileRefused, match=re.escape(f"{path}: {size:,} bytes is larger")):
+        expected = f"{path}: file is larger than {limit:,} bytes ({size:,} bytes)"
+        with pytest.raises(FileRefused, match=re.escape(expected)):
             read_limited(path, limit, "a test")
 
 
@@ -115,3 +118,21 @@ def test_the_limit_is_the_one_the_contract_states() -> None:
     assert MAX_BYTES == 5 * MB
     hudson = Path(__file__).parents[1] / "scenarios" / "hudson.yaml"
     assert hudson.stat().st_size < MAX_BYTES / 100
+
+
+def test_validate_reports_a_huge_file_at_1_1_and_a_fifo_at_once(tmp_path: Path) -> None:
+    """CONTRACTS.md: a file over 5 MB is one problem at PATH:1:1 (exit 1); a FIFO is not a
+    file to validate (exit 2, like a missing one), and never waits for a writer."""
+    big = sparse(tmp_path / "big.yaml", 812 * MB)
+    out = subprocess.run([sys.executable, "-m", "pmsim.cli", "scenario", "validate", str(big)],
+                         capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stderr) == (
+        1, f"{big}:1:1: file is larger than 5 MB (812 MB), the most a scenario file may be\n")
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "fifo.yaml"
+        os.mkfifo(fifo)
+        out = subprocess.run(
+            [sys.executable, "-m", "pmsim.cli", "scenario", "validate", str(fifo)],
+            capture_output=True, text=True, timeout=60)
+        assert (out.returncode, out.stderr) == (
+            2, f"pmsim: {fifo}: is a pipe (FIFO), not a file\n")

@@ -332,7 +332,8 @@ def test_files_over_5_mb_are_refused_before_parsing(tmp_path: Path) -> None:
     big.write_bytes(b"#" * (MAX_BYTES + 1))
     with pytest.raises(FileRefused) as raised:
         load_path(big)
-    assert raised.value.strerror == "5,242,881 bytes is larger than the 5 MB a scenario file may be"
+    assert raised.value.strerror == (
+        "file is larger than 5 MB (5,242,881 bytes), the most a scenario file may be")
 
 
 def test_load_path_reads_a_file_and_leaves_os_errors_to_the_caller(tmp_path: Path) -> None:

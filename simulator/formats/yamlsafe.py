@@ -165,9 +165,14 @@ class FileRefused(OSError):
         return f"{self.filename}: {self.strerror}"
 
 
+class FileTooLarge(FileRefused):
+    """A regular file over the limit: a problem with the file, at its line 1."""
+
+
 def read_limited(path: Path, limit: int = MAX_BYTES, what: str = "a scenario file") -> bytes:
     """The bytes of the regular file at ``path``, refused with :class:`FileRefused` before
-    reading when it is larger than ``limit`` or not a regular file.
+    reading when it is not a regular file, or :class:`FileTooLarge` when it is larger
+    than ``limit``.
 
     Opened without blocking and checked on the open file, so a FIFO (which would wait for
     a writer forever), a device or a directory is refused, and so is a file swapped for one
@@ -187,15 +192,15 @@ def read_limited(path: Path, limit: int = MAX_BYTES, what: str = "a scenario fil
     finally:
         os.close(fd)
     size = max(info.st_size, limit + 1)
-    raise FileRefused(errno.EFBIG, f"{_size(size)} is larger than the {_size(limit)} "
-                                   f"{what} may be", str(path))
+    raise FileTooLarge(errno.EFBIG, f"file is larger than {_size(limit)} ({_size(size)}), the "
+                                    f"most {what} may be", str(path))
 
 
 def _size(n: int) -> str:
     """Bytes for people: whole megabytes from 10 MB, else exact bytes (5,242,881 is not
     "5 MB": it is one byte too many)."""
     mb = 1024 * 1024
-    if n % mb == 0 or n >= 10 * mb:
+    if n >= 10 * mb or (n >= mb and n % mb == 0):
         return f"{n / mb:,.0f} MB"
     return f"{n:,} bytes"
 
