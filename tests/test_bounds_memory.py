@@ -203,3 +203,13 @@ def test_no_numpy_warning_in_a_bounded_run(hudson: Scenario) -> None:
         warnings.simplefilter("error")
         run(hudson, 1, ["tutoring-math"], 3)
         memory.memory_problem(hudson, 3)
+
+
+def test_pmsim_debrief_refuses_replications_beyond_memory_with_exit_1(capsys, monkeypatch):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1 * GIB)
+    transcript = builtin_paths()[0].parent / "hudson-strong-transcript.yaml"
+    assert main(["debrief", "hudson", "--transcript", str(transcript), "--replications",
+                 "10000", "--format", "json"]) == 1
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.startswith("pmsim: 10,000 replications of hudson (1,550 students) need about")
