@@ -167,9 +167,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "session":
         return {"list": _session_list, "export": _session_export}[args.action](args)
     if args.command == "debrief":
-        return _debrief(args)
+        with _engine_refusals():
+            return _debrief(args)
     if args.command == "report":
-        return _report(args)
+        with _engine_refusals():
+            return _report(args)
     if args.command == "progress":
         return _progress(args)
     raise UserError(f"unknown command {args.command}", 2)
@@ -261,13 +263,17 @@ def _scenario_show(args: argparse.Namespace) -> int:
 
 def _scenario_validate(args: argparse.Namespace) -> int:
     from simulator.formats.loading import parse_scenario
-    from simulator.formats.yamlsafe import FileProblems
+    from simulator.formats.yamlsafe import FileProblems, FileTooLarge, read_limited
 
     status = 0
     for name in args.paths:
         path = Path(name)
         try:
-            raw = path.read_bytes()
+            raw = read_limited(path)
+        except FileTooLarge as exc:
+            print(f"{name}:1:1: {exc.strerror}", file=sys.stderr)
+            status = max(status, 1)
+            continue
         except FileNotFoundError:
             print(f"pmsim: {name}: no such file", file=sys.stderr)
             status = max(status, 2)
@@ -421,6 +427,18 @@ def _session_export(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- debriefs
+
+
+@contextmanager
+def _engine_refusals() -> Iterator[None]:
+    """What the engine refuses while replaying (e.g. more replications than this machine's
+    memory holds, refused before allocating) is the user's message, exit 1."""
+    from simulator.engine.simulation import SimulationError
+
+    try:
+        yield
+    except SimulationError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _check_replications(n: int) -> None:

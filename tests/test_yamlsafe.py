@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from simulator.formats import yamlsafe
 from simulator.formats.yamlsafe import (
     MAX_BYTES,
+    FileRefused,
     Loaded,
     MarkPath,
     Problem,
@@ -329,9 +330,10 @@ def test_a_utf8_byte_order_mark_is_accepted() -> None:
 def test_files_over_5_mb_are_refused_before_parsing(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_bytes(b"#" * (MAX_BYTES + 1))
-    with pytest.raises(YamlError) as raised:
+    with pytest.raises(FileRefused) as raised:
         load_path(big)
-    assert raised.value.problems == [Problem(1, 1, "file is larger than 5 MB")]
+    assert raised.value.strerror == (
+        "file is larger than 5 MB (5,242,881 bytes), the most a scenario file may be")
 
 
 def test_load_path_reads_a_file_and_leaves_os_errors_to_the_caller(tmp_path: Path) -> None:

@@ -6,9 +6,10 @@ students at the priority school(s), against two yardsticks:
 * **business as usual** — the same year with no decisions at all;
 * **the best affordable bundle** — the set of strategies, adopted at the first
   meeting, that would have grown students most within the scenario's budget and
-  staff (searched: every affordable bundle screened with a few replications, or
-  greedy plus local search when there are too many; the best few confirmed with
-  all of them).
+  staff (searched: every affordable bundle screened with a few replications, or,
+  when there are too many, greedy plus local search among the strategies that did
+  best alone, screening at most ``SEARCH_LIMIT`` bundles however many strategies a
+  scenario offers; the best few confirmed with all of them).
 
 Every plan is replayed ``replications`` times from the session's seed. The
 engine keys every random stream by name, so the plans share their random
@@ -31,7 +32,7 @@ import logging
 import math
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,15 @@ FINALISTS = 4
 """How many screened bundles are confirmed with the full number of replications."""
 EXHAUSTIVE_LIMIT = 256
 """Screen every affordable bundle when there are at most this many; otherwise search."""
-CACHE_VERSION = 1
+SEARCH_LIMIT = 256
+"""Bundles the greedy + local search may screen: each costs a simulated year, and the
+number of bundles grows as 2 to the number of strategies."""
+CANDIDATES = 16
+"""Strategies the greedy + local search combines: those that did best alone."""
+PRESCREEN_REPLICATIONS = 4
+"""Replications per strategy when each is tried alone to choose the candidates: enough,
+on common random numbers, to rank them; few, since every strategy is tried."""
+CACHE_VERSION = 2
 """Bump when the search or the figures change, so old cache files are ignored."""
 CACHE_MAX_BYTES = 1 << 20
 """A cached search result is a few hundred bytes; anything bigger is not one."""
@@ -216,6 +225,10 @@ class SearchResult:
     confirmed: int
 
 
+class _Exhausted(Exception):
+    """The search has screened as many bundles as it may."""
+
+
 def search_best(
     scenario: Scenario,
     seed: int,
@@ -224,16 +237,24 @@ def search_best(
     population: Population | None = None,
     screen_replications: int = SCREEN_REPLICATIONS,
     exhaustive_limit: int = EXHAUSTIVE_LIMIT,
+    search_limit: int = SEARCH_LIMIT,
 ) -> SearchResult:
-    """The affordable bundle with the highest mean objective (see :class:`Year`)."""
+    """The affordable bundle with the highest mean objective (see :class:`Year`).
+
+    Every affordable bundle when there are at most ``exhaustive_limit``; otherwise greedy
+    + local search over the :func:`candidates`, stopped after ``search_limit`` bundles.
+    """
     pop = population or build_population(scenario, seed)
     screen_r = min(screen_replications, replications)
     start = first_meeting(scenario, seed, screen_r, pop)
     table = prices(start)
     screened: dict[tuple[str, ...], float] = {}
+    limit: int | None = None
 
     def value(bundle: tuple[str, ...]) -> float:
         if bundle not in screened:
+            if limit is not None and len(screened) >= limit:
+                raise _Exhausted
             screened[bundle] = _objective(scenario, seed, bundle, start)
         return screened[bundle]
 
@@ -246,7 +267,9 @@ def search_best(
             value(bundle)
     else:
         method = "greedy + local search"
-        _local_search(scenario, table, value)
+        limit = 1 + search_limit  # business as usual is screened already
+        pool = candidates(scenario, seed, table, pop, min(PRESCREEN_REPLICATIONS, screen_r))
+        _local_search(scenario, table, value, pool)
     finalists = sorted(screened, key=lambda b: (-screened[b], len(b), b))[:FINALISTS]
     if screen_r == replications:
         confirmed = {b: screened[b] for b in finalists}
@@ -257,6 +280,25 @@ def search_best(
     return SearchResult(best, confirmed[best], method, len(screened), len(confirmed))
 
 
+def candidates(
+    scenario: Scenario, seed: int, table: dict[str, Price], population: Population,
+    replications: int,
+) -> list[str]:
+    """The strategies worth combining, in scenario order: each affordable strategy is tried
+    alone, and the ``CANDIDATES`` that did best, if better than doing nothing, are kept.
+
+    A strategy that does no good alone is left out of every bundle: strategies add their
+    effects, so it would seldom help in company, and leaving it out keeps the search's
+    size independent of how many strategies a scenario offers."""
+    start = first_meeting(scenario, seed, replications, population)
+    nothing = _objective(scenario, seed, (), start)
+    gains = {s.id: _objective(scenario, seed, (s.id,), start) - nothing
+             for s in scenario.strategies if affordable(scenario, table[s.id])}
+    best = sorted((s for s, gain in gains.items() if gain > 0), key=lambda s: -gains[s])
+    kept = set(best[:CANDIDATES])
+    return [s for s in gains if s in kept]
+
+
 def _objective(
     scenario: Scenario, seed: int, bundle: tuple[str, ...], start: Simulation
 ) -> float:
@@ -265,9 +307,15 @@ def _objective(
     return float(year.objective.mean())
 
 
-def _local_search(scenario: Scenario, table: dict[str, Price], value) -> tuple[str, ...]:
-    """Greedy additions, then add / drop / swap moves until none improves."""
-    order = [s.id for s in scenario.strategies]
+def _local_search(
+    scenario: Scenario,
+    table: dict[str, Price],
+    value: Callable[[tuple[str, ...]], float],
+    pool: list[str] | None = None,
+) -> tuple[str, ...]:
+    """Greedy additions, then add / drop / swap moves until none improves, among the
+    strategies in ``pool`` (default: all); stops early when ``value`` raises _Exhausted."""
+    order = [s.id for s in scenario.strategies] if pool is None else pool
 
     def canon(ids: Iterable[str]) -> tuple[str, ...]:
         return tuple(sorted(set(ids), key=order.index))
@@ -276,27 +324,30 @@ def _local_search(scenario: Scenario, table: dict[str, Price], value) -> tuple[s
         return affordable(scenario, bundle_price(table, bundle))
 
     current: tuple[str, ...] = ()
-    while True:
-        adds = [canon((*current, s)) for s in order if s not in current]
-        adds = [b for b in adds if ok(b)]
-        best = max(adds, key=value, default=None)
-        if best is None or value(best) <= value(current):
-            break
-        current = best
-    improved = True
-    while improved:
-        improved = False
-        moves = [canon((*current, s)) for s in order if s not in current]
-        moves += [canon(x for x in current if x != s) for s in current]
-        moves += [
-            canon((*(x for x in current if x != out), inn))
-            for out, inn in itertools.product(current, order)
-            if inn not in current
-        ]
-        for b in (m for m in moves if ok(m)):
-            if value(b) > value(current):
-                current, improved = b, True
+    try:
+        while True:
+            adds = [canon((*current, s)) for s in order if s not in current]
+            adds = [b for b in adds if ok(b)]
+            best = max(adds, key=value, default=None)
+            if best is None or value(best) <= value(current):
                 break
+            current = best
+        improved = True
+        while improved:
+            improved = False
+            moves = [canon((*current, s)) for s in order if s not in current]
+            moves += [canon(x for x in current if x != s) for s in current]
+            moves += [
+                canon((*(x for x in current if x != out), inn))
+                for out, inn in itertools.product(current, order)
+                if inn not in current
+            ]
+            for b in (m for m in moves if ok(m)):
+                if value(b) > value(current):
+                    current, improved = b, True
+                    break
+    except _Exhausted:
+        pass
     return current
 
 
@@ -513,6 +564,11 @@ def _sentences(
         names = ", ".join(scenario.strategy(s).name for s in best["strategies"]) or "nothing"
         out.append(f"The best affordable bundle adopted at the first meeting was: {names} "
                    f"(${best['cost']:,.0f}, {best['staff_fte']:g} staff).")
+        search = doc.get("search")
+        if search and search["method"] != "exhaustive":
+            out.append(f"That bundle is the best of the {search['screened']:,} screened out of "
+                       f"more than {EXHAUSTIVE_LIMIT:,} affordable ones (combining at most "
+                       f"{CANDIDATES} strategies that did best alone): a better one may exist.")
         for d in doc["differences"]:
             if d["vs"] == BEST:
                 name = scenario.subject(d["subject"]).name

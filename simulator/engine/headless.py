@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from simulator.engine.memory import memory_problem
 from simulator.engine.metrics import quarter_json
 from simulator.engine.playthrough import first_meeting_plan, replay
-from simulator.engine.simulation import Decision, Simulation
+from simulator.engine.simulation import Decision, Simulation, SimulationError
 from simulator.formats.scenario import Scenario
 
 
@@ -18,9 +19,12 @@ def run(
 
     Returns the ``pmsim run --format json`` document (CONTRACTS.md). Unknown
     strategy ids raise :class:`~simulator.engine.simulation.SimulationError` before any
-    quarter is simulated.
+    quarter is simulated, and so do more replications than this machine's memory holds
+    (:func:`~simulator.engine.memory.memory_problem`), before any array is allocated.
     """
     strategies = list(dict.fromkeys(strategies or []))
+    if (problem := memory_problem(scenario, replications, active=len(strategies))) is not None:
+        raise SimulationError(problem)
     sim = Simulation(scenario, seed=seed, replications=replications, keep_history=False)
     for s in strategies:
         sim.check_decision(Decision(s))

@@ -27,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 
+from simulator.engine.memory import memory_problem
 from simulator.engine.population import Population, build_population
 from simulator.engine.streams import stream
 from simulator.formats.scenario import Event, Meeting, Quarter, Scenario, Strategy
@@ -119,6 +120,8 @@ class Simulation:
     ) -> None:
         if replications < 1:
             raise SimulationError("replications must be at least 1")
+        if (problem := memory_problem(scenario, replications)) is not None:
+            raise SimulationError(problem)
         self.scenario = scenario
         self.seed = seed
         self.replications = replications

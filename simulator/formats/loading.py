@@ -15,7 +15,7 @@ from pathlib import Path
 
 from simulator.formats.scenario import Scenario, cross_check
 from simulator.formats.strict import load_model
-from simulator.formats.yamlsafe import FileProblems
+from simulator.formats.yamlsafe import FileProblems, read_limited
 
 
 class ScenarioError(FileProblems):
@@ -73,7 +73,7 @@ def resolve(ref: str) -> Path:
 def load_scenario(ref: str | Path) -> LoadedScenario:
     """Load and validate a scenario by built-in id or path."""
     path = ref if isinstance(ref, Path) else resolve(ref)
-    raw = path.read_bytes()
+    raw = read_limited(path, what="a scenario file")
     return LoadedScenario(parse_scenario(raw, str(path)), path, hashlib.sha256(raw).hexdigest())
 
 

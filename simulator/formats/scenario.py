@@ -40,6 +40,21 @@ Dollars = Annotated[float, Field(ge=0.0, le=MAX_DOLLARS)]
 Fte = Annotated[float, Field(ge=0.0, le=MAX_FTE)]
 Score = Annotated[float, Field(ge=-MAX_SCORE, le=MAX_SCORE)]
 
+# How big a scenario may be (checked by ``_size_problems``). The engine simulates every
+# student in every replication and breaks every quarter's results down by school, group,
+# grade and strand, so these knobs multiply time and memory; each bound is far above a
+# teaching scenario (Hudson: 1,550 students, 3 schools, 2 subjects of 3 strands, 3
+# subgroups, 1 hidden need, 10 strategies, 114 result tables).
+MAX_STUDENTS = 50_000
+"""A debrief replays the year 200 times: 50,000 students × 200 replications need about
+1.5 GB, and a playthrough stays quick (a year in well under a second)."""
+MAX_COUNTS = {"schools": 100, "subjects": 8, "subgroups": 24, "needs": 24, "strategies": 500}
+"""Most of each list; strategies: the best-bundle search tries each one alone."""
+MAX_STRANDS = 12
+"""Strands per subject."""
+MAX_TABLES = 5_000
+"""Result tables a quarter computes (see ``result_tables``), each a pass over the students."""
+
 
 # --------------------------------------------------------------------------- the place
 
@@ -660,6 +675,47 @@ def _schools_without_students(sc: Scenario) -> list[tuple[Loc, str]]:
             for si, school in enumerate(sc.schools) if not school.enrollment]
 
 
+def result_tables(sc: Scenario) -> int:
+    """Tables a quarter's results hold: per school and subject, one per group (all
+    students and each subgroup) for the subject and each of its strands, and one per
+    grade."""
+    groups = 1 + len(sc.subgroups)
+    per_school = sum(groups * (1 + len(s.strands)) + len(sc.grades) for s in sc.subjects)
+    return len(sc.schools) * per_school
+
+
+def _size_problems(sc: Scenario) -> list[tuple[Loc, str]]:
+    """A scenario too big to simulate promptly or in memory (see ``MAX_STUDENTS``): refused
+    here, where the file says it, rather than found out in a simulation."""
+    problems: list[tuple[Loc, str]] = []
+    for name, most in MAX_COUNTS.items():
+        items = getattr(sc, name)
+        if len(items) > most:
+            problems.append(((name, most), f"{len(items):,} {name}: a scenario may have at "
+                             f"most {most:,} (this is the first one too many)"))
+    for si, subject in enumerate(sc.subjects):
+        if len(subject.strands) > MAX_STRANDS:
+            problems.append((("subjects", si, "strands", MAX_STRANDS),
+                             f"{len(subject.strands)} strands in {subject.id}: a subject may "
+                             f"have at most {MAX_STRANDS}"))
+    students = 0
+    for si, school in enumerate(sc.schools):
+        before, students = students, students + sum(school.enrollment.values())
+        if before <= MAX_STUDENTS < students:
+            total = sum(sum(s.enrollment.values()) for s in sc.schools)
+            problems.append((("schools", si, "enrollment"),
+                             f"{total:,} students in all, more than the {MAX_STUDENTS:,} a "
+                             "scenario may have: every student is simulated in every "
+                             "replication (a debrief replays the year 200 times)"))
+    tables = result_tables(sc)
+    if tables > MAX_TABLES and not problems:
+        problems.append((("schools",), f"each quarter's results would break down into "
+                         f"{tables:,} tables (schools × groups × subjects, strands and "
+                         f"grades), more than the {MAX_TABLES:,} a quarter computes promptly: "
+                         "use fewer schools, subgroups or strands"))
+    return problems
+
+
 def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
     """Every broken reference between parts of a structurally valid scenario."""
     problems: list[tuple[Loc, str]] = []
@@ -697,6 +753,7 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
     if not sc.priority_schools:
         problems.append((("schools",), "no school is a priority school (set `priority: true`)"))
     problems += _number_problems(sc)
+    problems += _size_problems(sc)
 
     for si, subject in enumerate(sc.subjects):
         for field in ("norms", "student_sd", "cuts"):

@@ -13,7 +13,10 @@ where each ``*alias`` was written and how often aliases were used.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,9 @@ except ImportError:  # PyYAML built without libyaml
     _CLoader = None
 
 MAX_BYTES = 5 * 1024 * 1024
+"""The largest scenario or transcript file read. Hudson, a full scenario, is 19 KB and a
+strong playthrough's transcript 14 KB: 5 MB leaves room for a scenario 250 times richer
+while a file that could only be a mistake (a log, a disk image) is refused unread."""
 MAX_DEPTH = 64
 MAX_ALIASES = 100
 MAX_NODES = 1_000_000
@@ -147,10 +153,68 @@ def load_bytes(raw: bytes) -> Loaded:
 
 
 def load_path(path: Path) -> Loaded:
-    """Load a scenario file; OSError is left to the caller, which knows the context."""
-    with path.open("rb") as handle:
-        raw = handle.read(MAX_BYTES + 1)
-    return load_bytes(raw)
+    """Load a scenario file; OSError (FileRefused too) is left to the caller, which knows
+    the context."""
+    return load_bytes(read_limited(path))
+
+
+class FileRefused(OSError):
+    """A file that was not read: larger than allowed, or not a regular file."""
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.strerror}"
+
+
+class FileTooLarge(FileRefused):
+    """A regular file over the limit: a problem with the file, at its line 1."""
+
+
+def read_limited(path: Path, limit: int = MAX_BYTES, what: str = "a scenario file") -> bytes:
+    """The bytes of the regular file at ``path``, refused with :class:`FileRefused` before
+    reading when it is not a regular file, or :class:`FileTooLarge` when it is larger
+    than ``limit``.
+
+    Opened without blocking and checked on the open file, so a FIFO (which would wait for
+    a writer forever), a device or a directory is refused, and so is a file swapped for one
+    after a check. Other OSErrors (no such file, no permission) are left to the caller.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused(errno.EINVAL, f"is {_file_kind(info.st_mode)}, not a file",
+                              str(path))
+        if info.st_size <= limit:
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                raw = handle.read(limit + 1)  # one more: the file may have grown since
+            if len(raw) <= limit:
+                return raw
+    finally:
+        os.close(fd)
+    size = max(info.st_size, limit + 1)
+    raise FileTooLarge(errno.EFBIG, f"file is larger than {_size(limit)} ({_size(size)}), the "
+                                    f"most {what} may be", str(path))
+
+
+def _size(n: int) -> str:
+    """Bytes for people: whole megabytes from 10 MB, else exact bytes (5,242,881 is not
+    "5 MB": it is one byte too many)."""
+    mb = 1024 * 1024
+    if n >= 10 * mb or (n >= mb and n % mb == 0):
+        return f"{n / mb:,.0f} MB"
+    return f"{n:,} bytes"
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 @dataclass(frozen=True)

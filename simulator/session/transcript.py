@@ -31,7 +31,14 @@ from simulator.formats.refs import View, unknown
 from simulator.formats.routine import not_a_field, unknown_fields
 from simulator.formats.scenario import Scenario
 from simulator.formats.strict import load_model, validation_problems
-from simulator.formats.yamlsafe import FileProblems, Loaded, MarkPath, Position, Problem
+from simulator.formats.yamlsafe import (
+    FileProblems,
+    Loaded,
+    MarkPath,
+    Position,
+    Problem,
+    read_limited,
+)
 from simulator.session.state import (
     EVENT_MODELS,
     DecisionMade,
@@ -216,8 +223,7 @@ def load_transcript(path: Path, scenario: Scenario | None = None) -> Transcript:
     """
     name = str(path)
     try:
-        with Path(path).open("rb") as handle:
-            raw = handle.read()
+        raw = read_limited(Path(path), what="a transcript")
     except OSError as err:
         raise TranscriptError(name, [Problem(1, 1, f"cannot read the file: "
                                                    f"{err.strerror or err}")]) from None
