@@ -233,8 +233,14 @@ class PmsimApp(App[int]):
                 if stage != self.shown_stage:
                     self.shown_stage = stage
                     self._switch(room.stage_of(stage).screen)
-        if "meeting.closed" in kinds and room.needs_simulation():
+        # This terminal's own close waits for the pair to let time pass (it may be undone);
+        # another terminal's close, or undo, is followed at once.
+        others = {e.kind for e in events if e.seq not in room.written}
+        if others & {"meeting.closed", "meeting.reopened"} and room.needs_simulation():
             self.run_simulation()
+        if "meeting.reopened" in others:
+            self.shown_stage = room.state.stage
+            self._switch(room.stage.screen)
         screen = self.screen
         if isinstance(screen, SessionScreen) and kinds & screen.WATCH:
             screen.refresh_room()
@@ -286,6 +292,8 @@ class PmsimApp(App[int]):
     # ------------------------------------------------------------------ navigation
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("goto", "switch_speaker") and self._holding():
+            return False
         if action == "goto":
             if parameters == ("debrief",):  # between meetings, and not on the debrief itself
                 room = self.room
@@ -297,14 +305,20 @@ class PmsimApp(App[int]):
             return self.room is not None and self.room.role == "both"
         return True
 
+    def _holding(self) -> bool:
+        """Whether time is passing, or a close waits to be let through or undone: the
+        screens under it stay until it is done."""
+        from tui.screens.closing import ClosedScreen
+        from tui.screens.dialogs import PassingScreen
+
+        return isinstance(self.screen, PassingScreen | ClosedScreen)
+
     def _base_screen(self) -> Screen:
         """The screen under any modal (the command palette, a dialog) on top of it."""
         return next((s for s in reversed(self.screen_stack) if not s.is_modal), self.screen)
 
     def _switch(self, name: str) -> None:
-        from tui.screens.dialogs import PassingScreen
-
-        if isinstance(self.screen, PassingScreen):
+        if self._holding():
             return
         if self.screen is not self.get_screen(name):
             self.switch_screen(name)
@@ -342,16 +356,48 @@ class PmsimApp(App[int]):
 
     @on(messages.CloseMeeting)
     def _close_meeting(self, message: messages.CloseMeeting) -> None:
+        """Close the meeting, then hold the quarters back until the pair lets time pass:
+        until then the close can be undone (:class:`~tui.screens.closing.ClosedScreen`)."""
         from simulator.formats.routine import stage_after_closing
+        from tui.screens.closing import ClosedScreen
 
         room = self.room
         if room is None:
             return
-        stage = stage_after_closing(room.scenario.calendar, message.meeting_id)
+        meeting = message.meeting_id
+        summary = room.closing_summary(meeting)
+        stage = stage_after_closing(room.scenario.calendar, meeting)
         self.shown_stage = stage.text
-        self._switch(stage.screen)
-        room.close_meeting(message.meeting_id)
+        room.close_meeting(meeting)
         room.set_stage(stage.text, stage.screen)
+
+        def chosen(undo: bool | None) -> None:
+            if undo:
+                self._reopen(meeting)
+                return
+            self._switch(stage.screen)
+            if room.needs_simulation():
+                self.run_simulation()
+
+        self.push_screen(ClosedScreen(summary), chosen)
+
+    def _reopen(self, meeting: str) -> None:
+        """Undo the close: the meeting is open again, with its records as they were."""
+        room = self.room
+        if room is None:
+            return
+        try:
+            room.reopen_meeting(meeting)
+        except ValueError as err:
+            self.notify(f"{err}; time passes now.", severity="warning", timeout=8)
+            self._switch(room.stage.screen)
+            if room.needs_simulation():
+                self.run_simulation()
+            return
+        self.shown_stage = room.state.stage
+        self._switch("meeting")
+        self._refresh_current()
+        self.notify("The meeting is open again.", timeout=3)
 
     @on(messages.ContinueToMeeting)
     def _continue_to_meeting(self) -> None:
