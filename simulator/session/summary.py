@@ -15,12 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.engine.playthrough import decision_problem, feasible
 from simulator.engine.pricing import Price, fits, in_play, price, price_in_play
-from simulator.formats.routine import FORMS, STEPS, past_tense, record_summary, step_of
+from simulator.formats.routine import (
+    ACTION_BY_ID,
+    FORMS,
+    STEPS,
+    past_tense,
+    record_summary,
+    step_of,
+)
 from simulator.session.state import Record, SessionState
 
 if TYPE_CHECKING:
     from simulator.engine.simulation import Simulation
-    from simulator.formats.scenario import Scenario
+    from simulator.formats.scenario import Meeting, Scenario
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,7 @@ def closing_summary(sc: Scenario, state: SessionState, sim: Simulation | None,
             else "the rest of the year plays out")
     names = {s.id: s.name for s in sc.strategies}
     decided = state.decisions.get(meeting, [])
-    missing = _missing(state, meeting, ids[i - 1] if i else None, names)
+    missing = _missing(state, meeting, meetings[i - 1] if i else None, names)
     running: tuple[InPlay, ...] = ()
     stopped: tuple[str, ...] = ()
     money = None
@@ -105,7 +112,8 @@ def closing_summary(sc: Scenario, state: SessionState, sim: Simulation | None,
         for d in decided:
             problem = decision_problem(sim, d["strategy"], d["action"])
             if problem:
-                missing.append(f"{past_tense(d['action']).capitalize()} "
+                action = ACTION_BY_ID.get(d["action"])
+                missing.append(f"{action.label if action else d['action']} "
                                f"{names.get(d['strategy'], d['strategy'])} will not take "
                                f"effect: {problem}")
         before = {sid: act.decision for sid, act in sim.active.items()}
@@ -122,7 +130,7 @@ def closing_summary(sc: Scenario, state: SessionState, sim: Simulation | None,
                           money, tuple(missing))
 
 
-def _missing(state: SessionState, meeting: str, previous: str | None,
+def _missing(state: SessionState, meeting: str, previous: Meeting | None,
              names: dict[str, str]) -> list[str]:
     """Agenda steps with nothing recorded, commitments not followed up, and records
     without a field their form requires (an owner, a due date)."""
@@ -141,12 +149,12 @@ def _missing(state: SessionState, meeting: str, previous: str | None,
     return missing
 
 
-def _not_followed_up(state: SessionState, meeting: str, previous: str) -> list[str]:
+def _not_followed_up(state: SessionState, meeting: str, previous: Meeting) -> list[str]:
     done = {r.fields.get("record_id") for r in state.records.values()
             if r.meeting == meeting and r.kind == "followup"}
-    return [f"No follow-up of '{r.fields.get('step', '?')}' ({short_title(previous)})"
+    return [f"No follow-up of '{r.fields.get('step', '?')}' ({short_title(previous.title)})"
             for rid, r in sorted(state.records.items(), key=lambda item: item[1].seq)
-            if r.meeting == previous and r.kind == "action" and rid not in done]
+            if r.meeting == previous.id and r.kind == "action" and rid not in done]
 
 
 def _incomplete(record: Record, names: dict[str, str]) -> list[str]:
