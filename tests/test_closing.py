@@ -7,6 +7,7 @@ the Tab order, the dialog that stays by default, the close, and the undo.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from textual.widgets import Button, DataTable, Static
 
 from simulator.session.client import Room
 from simulator.session.home import Home
-from simulator.session.state import replay
+from simulator.session.state import plan_of, replay
+from simulator.session.transcript import parse_transcript, transcript_from_session
 from tui.app import PmsimApp
 
 # --------------------------------------------------------------------------- the summary
@@ -124,6 +126,20 @@ def test_a_reopened_meeting_takes_decisions_again_and_its_plan_follows(room: Roo
     room.close_meeting("meeting-1")
     assert [d["strategy"] for d in room.plan()[0][1]] == ["structured-literacy",
                                                           "tutoring-math"]
+
+
+def test_a_transcript_carries_the_reopening(room: Room) -> None:
+    room.make_decision("meeting-1", "structured-literacy", "adopt", {"owner": "Dana"})
+    room.close_meeting("meeting-1")
+    room.reopen_meeting("meeting-1")
+    room.make_decision("meeting-1", "tutoring-math", "adopt", {"owner": "Dana"})
+    transcript = transcript_from_session(room.store, room.session_id)
+    assert "meeting.reopened" in [e.event for e in transcript.events]
+    again = parse_transcript(transcript.to_yaml().encode(), scenario=room.scenario)
+    assert again.to_yaml() == transcript.to_yaml()
+    state = again.state()
+    assert state.closed_meetings == [] and plan_of(state) == []
+    assert state.decisions == room.state.decisions
 
 
 # --------------------------------------------------------------------------- the TUI
@@ -281,3 +297,32 @@ def test_another_terminal_follows_an_undone_close(tmp_path: Path) -> None:
         asyncio.run(run())
     finally:
         closer.close()
+
+
+def test_an_undo_the_store_refuses_keeps_the_close_and_asks_again(tmp_path: Path) -> None:
+    app = PmsimApp(scenario="hudson", seed=1, home=tmp_path, pace=0)
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await _in_meeting(pilot)
+            await pilot.press("f10")
+            await until(pilot, lambda: screen_name(app) == "ClosingScreen")
+            await pilot.click("#close")
+            await until(pilot, lambda: screen_name(app) == "ClosedScreen")
+            raw = sqlite3.connect(app.home.store_file)
+            raw.execute("CREATE TRIGGER refuse BEFORE INSERT ON events"
+                        " WHEN NEW.kind = 'meeting.reopened'"
+                        " BEGIN SELECT RAISE(ABORT, 'disk gone'); END")
+            raw.commit()
+            await pilot.click("#undo")
+            await until(pilot, lambda: screen_name(app) == "ClosedScreen"
+                        and any("disk gone" in n.message for n in app._notifications))
+            assert app.room.state.closed_meetings == ["meeting-1"]
+            raw.execute("DROP TRIGGER refuse")
+            raw.commit()
+            raw.close()
+            await pilot.click("#undo")
+            await until(pilot, lambda: screen_name(app) == "MeetingScreen")
+            assert app.room.state.closed_meetings == []
+
+    asyncio.run(run())

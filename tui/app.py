@@ -27,6 +27,7 @@ from tui.screens.session_screen import SessionScreen
 if TYPE_CHECKING:
     from simulator.session.client import Room
     from simulator.session.store import Event, Store
+    from simulator.session.summary import ClosingSummary
     from tui.screens.dialogs import PassingScreen
 
 SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes", "debrief")
@@ -238,9 +239,6 @@ class PmsimApp(App[int]):
         others = {e.kind for e in events if e.seq not in room.written}
         if others & {"meeting.closed", "meeting.reopened"} and room.needs_simulation():
             self.run_simulation()
-        if "meeting.reopened" in others:
-            self.shown_stage = room.state.stage
-            self._switch(room.stage.screen)
         screen = self.screen
         if isinstance(screen, SessionScreen) and kinds & screen.WATCH:
             screen.refresh_room()
@@ -356,43 +354,56 @@ class PmsimApp(App[int]):
 
     @on(messages.CloseMeeting)
     def _close_meeting(self, message: messages.CloseMeeting) -> None:
-        """Close the meeting, then hold the quarters back until the pair lets time pass:
-        until then the close can be undone (:class:`~tui.screens.closing.ClosedScreen`)."""
         from simulator.formats.routine import stage_after_closing
-        from tui.screens.closing import ClosedScreen
 
         room = self.room
         if room is None:
             return
-        meeting = message.meeting_id
-        summary = room.closing_summary(meeting)
-        stage = stage_after_closing(room.scenario.calendar, meeting)
+        summary = room.closing_summary(message.meeting_id)
+        stage = stage_after_closing(room.scenario.calendar, message.meeting_id)
         self.shown_stage = stage.text
-        room.close_meeting(meeting)
+        room.close_meeting(message.meeting_id)
         room.set_stage(stage.text, stage.screen)
+        self._hold_close(summary)
+
+    def _hold_close(self, summary: ClosingSummary) -> None:
+        """Hold the quarters back until the pair lets time pass: until then the close can
+        be undone (:class:`~tui.screens.closing.ClosedScreen`)."""
+        from tui.screens.closing import ClosedScreen
 
         def chosen(undo: bool | None) -> None:
             if undo:
-                self._reopen(meeting)
-                return
-            self._switch(stage.screen)
-            if room.needs_simulation():
-                self.run_simulation()
+                self._reopen(summary)
+            else:
+                self._let_time_pass()
 
         self.push_screen(ClosedScreen(summary), chosen)
 
-    def _reopen(self, meeting: str) -> None:
+    def _let_time_pass(self) -> None:
+        room = self.room
+        if room is None:
+            return
+        self._switch(room.stage.screen)
+        if room.needs_simulation():
+            self.run_simulation()
+
+    def _reopen(self, summary: ClosingSummary) -> None:
         """Undo the close: the meeting is open again, with its records as they were."""
+        from simulator.session.store import StoreError
+
         room = self.room
         if room is None:
             return
         try:
-            room.reopen_meeting(meeting)
-        except ValueError as err:
+            room.reopen_meeting(summary.meeting)
+        except ValueError as err:  # the other terminal began the debrief meanwhile
             self.notify(f"{err}; time passes now.", severity="warning", timeout=8)
-            self._switch(room.stage.screen)
-            if room.needs_simulation():
-                self.run_simulation()
+            self._let_time_pass()
+            return
+        except StoreError as err:
+            self.notify(f"Not saved: {err}. The meeting is still closed.", severity="error",
+                        timeout=8)
+            self._hold_close(summary)
             return
         self.shown_stage = room.state.stage
         self._switch("meeting")
