@@ -27,6 +27,7 @@ from tui.app import PmsimApp
 
 @pytest.fixture
 def room(tmp_path: Path) -> Iterator[Room]:
+    """A Hudson session at Meeting #1, its first quarters simulated."""
     opened = Room.new(Home(tmp_path), "hudson", 1, "state")
     opened.simulate(opened.plan())
     yield opened

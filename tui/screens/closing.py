@@ -16,7 +16,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Static
+from textual.widgets.button import ButtonVariant
 
 from simulator.session.summary import ClosingSummary
 
@@ -43,58 +45,64 @@ def summary_text(summary: ClosingSummary) -> Content:
     return Content("\n".join(lines))
 
 
-class ClosingScreen(ModalScreen[bool]):
+class _CloseChoice(ModalScreen[bool]):
+    """A choice about a close: a text, then buttons; True for ``TRUE_BUTTON``. The focus
+    starts on the first button, the default."""
+
+    BUTTONS: ClassVar[tuple[tuple[str, ButtonVariant, str], ...]]
+    """(label, variant, id) of each button, the default first."""
+    TRUE_BUTTON: ClassVar[str]
+
+    def __init__(self, summary: ClosingSummary) -> None:
+        super().__init__()
+        self.summary = summary
+
+    def body(self) -> Widget:
+        """What the choice is about, above the buttons (each screen says its own)."""
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield self.body()
+            with Horizontal(classes="buttons"):
+                for label, variant, button_id in self.BUTTONS:
+                    yield Button(label, variant=variant, id=button_id)
+
+    def on_mount(self) -> None:
+        self.query_one(f"#{self.BUTTONS[0][2]}", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == self.TRUE_BUTTON)
+
+
+class ClosingScreen(_CloseChoice):
     """Asks whether to close the meeting; True closes it. Staying is the default."""
 
+    BUTTONS = (("Stay in the meeting", "primary", "stay"),
+               ("Close the meeting", "warning", "close"))
+    TRUE_BUTTON = "close"
     BINDINGS: ClassVar = [
         Binding("escape", "dismiss(False)", "Stay", id="closing.stay"),
     ]
 
-    def __init__(self, summary: ClosingSummary) -> None:
-        super().__init__()
-        self.summary = summary
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            with VerticalScroll(id="closing-summary"):
-                yield Static(summary_text(self.summary), id="closing-text")
-            with Horizontal(classes="buttons"):
-                yield Button("Stay in the meeting", variant="primary", id="stay")
-                yield Button("Close the meeting", variant="warning", id="close")
-
-    def on_mount(self) -> None:
-        self.query_one("#stay", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "close")
+    def body(self) -> Widget:
+        return VerticalScroll(Static(summary_text(self.summary), id="closing-text"),
+                              id="closing-summary")
 
 
-class ClosedScreen(ModalScreen[bool]):
+class ClosedScreen(_CloseChoice):
     """After the close, before the quarters run: True undoes the close, False lets time
     pass (the default: the close was just confirmed)."""
 
+    BUTTONS = (("Let time pass", "primary", "go-on"), ("Undo close", "default", "undo"))
+    TRUE_BUTTON = "undo"
     BINDINGS: ClassVar = [
         Binding("escape", "dismiss(True)", "Undo close", id="closed.undo"),
     ]
 
-    def __init__(self, summary: ClosingSummary) -> None:
-        super().__init__()
-        self.summary = summary
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(Content(
-                f"{self.summary.title} is closed.\n\nWhen you let time pass, "
-                f"{self.summary.then}. Until then the close can be undone: the meeting "
-                "reopens with its records as they are."), id="closed-text")
-            with Horizontal(classes="buttons"):
-                yield Button("Let time pass", variant="primary", id="go-on")
-                yield Button("Undo close", id="undo")
-
-    def on_mount(self) -> None:
-        self.query_one("#go-on", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "undo")
+    def body(self) -> Widget:
+        return Static(Content(
+            f"{self.summary.title} is closed.\n\nWhen you let time pass, {self.summary.then}. "
+            "Until then the close can be undone: the meeting reopens with its records as they "
+            "are."), id="closed-text")
