@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simulator.engine.playthrough import decision_problem, feasible
-from simulator.engine.pricing import Price, fits, in_play, price, price_in_play
+from simulator.engine.pricing import Price, fits, in_play, price, price_after
 from simulator.formats.routine import (
     ACTION_BY_ID,
     FORMS,
@@ -51,10 +51,9 @@ class Resources:
 def resources(sim: Simulation, decisions: list[dict[str, Any]]) -> Resources:
     """What the strategies running in ``sim`` take after a meeting's ``decisions``
     (``decision.made`` payloads; one the simulation cannot carry out changes nothing)."""
-    running = {sid: act.decision for sid, act in sim.active.items()}
-    needed = price_in_play(sim, in_play(running, feasible(sim, decisions)))
     q = max(sim.quarters_done - 1, 0)
-    return Resources(needed, sim.budget_available(q), sim.staff_available(q))
+    return Resources(price_after(sim, feasible(sim, decisions)), sim.budget_available(q),
+                     sim.staff_available(q))
 
 
 @dataclass(frozen=True)
