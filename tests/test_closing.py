@@ -239,9 +239,11 @@ def test_a_close_waits_for_time_to_pass_and_can_be_undone(tmp_path: Path) -> Non
             await pilot.pause(0.2)
             assert app.room.sim.quarters_done == 2, "time passed before the pair let it"
             assert app.focused is not None and app.focused.id == "go-on"
-            await pilot.press("f3")  # nothing moves under the dialog
+            await pilot.press("f3", "f10")  # nothing moves under the dialog
             await pilot.pause()
             assert screen_name(app) == "ClosedScreen"
+            assert "Meeting #1" in str(app.screen_stack[-2].query_one("#meeting-title",
+                                                                       Static).render())
 
             await pilot.click("#undo")
             await until(pilot, lambda: screen_name(app) == "MeetingScreen")
@@ -325,5 +327,28 @@ def test_an_undo_the_store_refuses_keeps_the_close_and_asks_again(tmp_path: Path
             await pilot.click("#undo")
             await until(pilot, lambda: screen_name(app) == "MeetingScreen")
             assert app.room.state.closed_meetings == []
+
+    asyncio.run(run())
+
+
+def test_a_close_the_store_refuses_leaves_the_meeting_open(tmp_path: Path) -> None:
+    app = PmsimApp(scenario="hudson", seed=1, home=tmp_path, pace=0)
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await _in_meeting(pilot)
+            raw = sqlite3.connect(app.home.store_file)
+            raw.execute("CREATE TRIGGER refuse BEFORE INSERT ON events"
+                        " WHEN NEW.kind = 'meeting.closed'"
+                        " BEGIN SELECT RAISE(ABORT, 'disk gone'); END")
+            raw.commit()
+            raw.close()
+            await pilot.press("f10")
+            await until(pilot, lambda: screen_name(app) == "ClosingScreen")
+            await pilot.click("#close")
+            await until(pilot, lambda: screen_name(app) == "MeetingScreen"
+                        and any("still open" in n.message for n in app._notifications))
+            assert app.room.state.closed_meetings == []
+            assert app.room.sim.quarters_done == 2
 
     asyncio.run(run())

@@ -355,6 +355,7 @@ class PmsimApp(App[int]):
     @on(messages.CloseMeeting)
     def _close_meeting(self, message: messages.CloseMeeting) -> None:
         from simulator.formats.routine import stage_after_closing
+        from simulator.session.store import StoreError
 
         room = self.room
         if room is None:
@@ -362,9 +363,17 @@ class PmsimApp(App[int]):
         summary = room.closing_summary(message.meeting_id)
         stage = stage_after_closing(room.scenario.calendar, message.meeting_id)
         self.shown_stage = stage.text
-        room.close_meeting(message.meeting_id)
-        room.set_stage(stage.text, stage.screen)
-        self._hold_close(summary)
+        self._hold_close(summary)  # first, so the meeting stays on screen beneath it
+        try:
+            room.close_meeting(message.meeting_id)
+            room.set_stage(stage.text, stage.screen)
+        except StoreError as err:
+            closed = room.state.closed_meetings[-1:] == [message.meeting_id]
+            if not closed:
+                self.pop_screen()
+            self.notify(f"Not saved: {err}. " + ("Where the session stands was not saved."
+                        if closed else "The meeting is still open."), severity="error",
+                        timeout=8)
 
     def _hold_close(self, summary: ClosingSummary) -> None:
         """Hold the quarters back until the pair lets time pass: until then the close can

@@ -47,7 +47,7 @@ def summary_text(summary: ClosingSummary) -> Content:
 
 class _CloseChoice(ModalScreen[bool]):
     """A choice about a close: a text, then buttons; True for ``TRUE_BUTTON``. The focus
-    starts on the first button, the default."""
+    starts on the default (``AUTO_FOCUS``), the first button."""
 
     BUTTONS: ClassVar[tuple[tuple[str, ButtonVariant, str], ...]]
     """(label, variant, id) of each button, the default first."""
@@ -68,9 +68,6 @@ class _CloseChoice(ModalScreen[bool]):
                 for label, variant, button_id in self.BUTTONS:
                     yield Button(label, variant=variant, id=button_id)
 
-    def on_mount(self) -> None:
-        self.query_one(f"#{self.BUTTONS[0][2]}", Button).focus()
-
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == self.TRUE_BUTTON)
@@ -81,6 +78,7 @@ class ClosingScreen(_CloseChoice):
 
     BUTTONS = (("Stay in the meeting", "primary", "stay"),
                ("Close the meeting", "warning", "close"))
+    AUTO_FOCUS = "#stay"
     TRUE_BUTTON = "close"
     BINDINGS: ClassVar = [
         Binding("escape", "dismiss(False)", "Stay", id="closing.stay"),
@@ -96,6 +94,7 @@ class ClosedScreen(_CloseChoice):
     pass (the default: the close was just confirmed)."""
 
     BUTTONS = (("Let time pass", "primary", "go-on"), ("Undo close", "default", "undo"))
+    AUTO_FOCUS = "#go-on"
     TRUE_BUTTON = "undo"
     BINDINGS: ClassVar = [
         Binding("escape", "dismiss(True)", "Undo close", id="closed.undo"),
@@ -103,6 +102,6 @@ class ClosedScreen(_CloseChoice):
 
     def body(self) -> Widget:
         return Static(Content(
-            f"{self.summary.title} is closed.\n\nWhen you let time pass, {self.summary.then}. "
-            "Until then the close can be undone: the meeting reopens with its records as they "
+            f"{self.summary.title} is closed.\n\nNext, {self.summary.then}. Until you let "
+            "time pass, the close can be undone: the meeting reopens with its records as they "
             "are."), id="closed-text")
