@@ -55,6 +55,7 @@ def test_every_event_kind_has_a_model() -> None:
         "record.updated",
         "record.removed",
         "meeting.closed",
+        "meeting.reopened",
         "decision.made",
         "poll.answered",
         "takehome.answered",

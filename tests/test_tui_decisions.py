@@ -92,12 +92,14 @@ def test_a_decision_targets_grades_subgroups_and_capacity(tmp_path: Path) -> Non
             return app.room.session_id
 
     sid = asyncio.run(run())
+    minutes = [e.payload["record_id"] for e in _events(tmp_path, sid, "record.added")
+               if e.payload["kind"] == "decision"]
     made = [e.payload for e in _events(tmp_path, sid, "decision.made")]
     assert made == [
         {"meeting": "meeting-1", "strategy": "structured-literacy", "action": "adopt",
-         "options": {"grades": [6, 7], "subgroups": ["el", "swd"]}},
+         "options": {"grades": [6, 7], "subgroups": ["el", "swd"]}, "record_id": minutes[0]},
         {"meeting": "meeting-1", "strategy": "after-school-tutoring", "action": "adopt",
-         "options": {"capacity": 40}},
+         "options": {"capacity": 40}, "record_id": minutes[1]},
     ]
 
 

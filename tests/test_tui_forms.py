@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from test_tui_meetings import SIZE, events, fill, screen_name, until
+from test_tui_meetings import SIZE, close_meeting, events, fill, screen_name, until
 from textual.widgets import Input, Select
 
 from simulator.engine import dashboard as figures
@@ -64,9 +64,9 @@ def test_findings_and_a_targeted_decision_are_stored_with_every_field(tmp_path: 
             made = [e.payload for e in events(tmp_path, room.session_id)
                     if e.kind == "decision.made"]
             options = {"grades": [6, 7], "subgroups": ["el"], "capacity": 30}
+            [(minute, record)] = room.records("meeting-1", ("decision",))
             assert made == [{"meeting": "meeting-1", "strategy": "structured-literacy",
-                             "action": "adopt", "options": options}]
-            [(_, record)] = room.records("meeting-1", ("decision",))
+                             "action": "adopt", "options": options, "record_id": minute}]
             assert record.fields == {
                 "strategy": "structured-literacy", "action": "adopt", "owner": "Dana",
                 "note": "two interventionists", "cost": cost, "staff_fte": staff,
@@ -129,9 +129,7 @@ def test_closing_a_renamed_meeting_stores_the_stages_sessions_always_stored(
             await pilot.press("f4")
             await until(pilot, lambda: screen_name(app) == "MeetingScreen")
             for meeting in ("review-1", "review-2"):
-                await pilot.press("f10")
-                await until(pilot, lambda: screen_name(app) == "ConfirmScreen")
-                await pilot.click("#yes")
+                await close_meeting(pilot)
                 await until(pilot, lambda m=meeting: m in app.room.state.closed_meetings
                             and screen_name(app) == "ChangesScreen")
                 if meeting == "review-1":

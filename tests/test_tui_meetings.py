@@ -81,9 +81,12 @@ async def fill(pilot: Pilot, form_id: str, **values: str) -> None:
 
 
 async def close_meeting(pilot: Pilot) -> None:
+    """Close the meeting from its dialog, then let time pass (rather than undo the close)."""
     await pilot.press("f10")
-    await until(pilot, lambda: screen_name(pilot.app) == "ConfirmScreen")
-    await pilot.click("#yes")
+    await until(pilot, lambda: screen_name(pilot.app) == "ClosingScreen")
+    await pilot.click("#close")
+    await until(pilot, lambda: screen_name(pilot.app) == "ClosedScreen")
+    await pilot.click("#go-on")
 
 
 async def start_hudson(pilot: Pilot) -> PmsimApp:
@@ -177,8 +180,9 @@ async def _meeting_1(tmp_path: Path) -> None:
         assert {"reading/hudson-ms/all", "reading/hudson-ms/subgroup",
                 "reading/hudson-ms/strand"} <= views
         decision = next(e for e in log if e.kind == "decision.made")
+        [(minute, _)] = app.room.records("meeting-1", ("decision",))
         assert decision.payload == {"meeting": "meeting-1", "strategy": "structured-literacy",
-                                    "action": "adopt", "options": {}}
+                                    "action": "adopt", "options": {}, "record_id": minute}
         stages = [e.payload["stage"] for e in log if e.kind == "stage.changed"]
         assert stages[-1] == "debrief-1"
         assert "meeting-1" in stages

@@ -27,6 +27,7 @@ from tui.screens.session_screen import SessionScreen
 if TYPE_CHECKING:
     from simulator.session.client import Room
     from simulator.session.store import Event, Store
+    from simulator.session.summary import ClosingSummary
     from tui.screens.dialogs import PassingScreen
 
 SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes", "debrief")
@@ -234,7 +235,10 @@ class PmsimApp(App[int]):
                 if stage != self.shown_stage:
                     self.shown_stage = stage
                     self._switch(room.stage_of(stage).screen)
-        if "meeting.closed" in kinds and room.needs_simulation():
+        # This terminal's own close waits for the pair to let time pass (it may be undone);
+        # another terminal's close, or undo, is followed at once.
+        others = {e.kind for e in events if e.seq not in room.written}
+        if others & {"meeting.closed", "meeting.reopened"} and room.needs_simulation():
             self.run_simulation()
         screen = self.screen
         if isinstance(screen, SessionScreen) and kinds & screen.WATCH:
@@ -287,6 +291,8 @@ class PmsimApp(App[int]):
     # ------------------------------------------------------------------ navigation
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("goto", "switch_speaker") and self._holding():
+            return False
         if action == "goto":
             if parameters == ("debrief",):  # between meetings, and not on the debrief itself
                 room = self.room
@@ -298,14 +304,20 @@ class PmsimApp(App[int]):
             return self.room is not None and self.room.role == "both"
         return True
 
+    def _holding(self) -> bool:
+        """Whether time is passing, or a close waits to be let through or undone: the
+        screens under it stay until it is done."""
+        from tui.screens.closing import ClosedScreen
+        from tui.screens.dialogs import PassingScreen
+
+        return isinstance(self.screen, PassingScreen | ClosedScreen)
+
     def _base_screen(self) -> Screen:
         """The screen under any modal (the command palette, a dialog) on top of it."""
         return next((s for s in reversed(self.screen_stack) if not s.is_modal), self.screen)
 
     def _switch(self, name: str) -> None:
-        from tui.screens.dialogs import PassingScreen
-
-        if isinstance(self.screen, PassingScreen):
+        if self._holding():
             return
         if self.screen is not self.get_screen(name):
             self.switch_screen(name)
@@ -344,15 +356,69 @@ class PmsimApp(App[int]):
     @on(messages.CloseMeeting)
     def _close_meeting(self, message: messages.CloseMeeting) -> None:
         from simulator.formats.routine import stage_after_closing
+        from simulator.session.store import StoreError
 
         room = self.room
         if room is None:
             return
+        summary = room.closing_summary(message.meeting_id)
         stage = stage_after_closing(room.scenario.calendar, message.meeting_id)
         self.shown_stage = stage.text
-        self._switch(stage.screen)
-        room.close_meeting(message.meeting_id)
-        room.set_stage(stage.text, stage.screen)
+        self._hold_close(summary)  # first, so the meeting stays on screen beneath it
+        try:
+            room.close_meeting(message.meeting_id)
+            room.set_stage(stage.text, stage.screen)
+        except StoreError as err:
+            closed = room.state.closed_meetings[-1:] == [message.meeting_id]
+            if not closed:
+                self.pop_screen()
+            self.notify(f"Not saved: {err}. " + ("Where the session stands was not saved."
+                        if closed else "The meeting is still open."), severity="error",
+                        timeout=8)
+
+    def _hold_close(self, summary: ClosingSummary) -> None:
+        """Hold the quarters back until the pair lets time pass: until then the close can
+        be undone (:class:`~tui.screens.closing.ClosedScreen`)."""
+        from tui.screens.closing import ClosedScreen
+
+        def chosen(undo: bool | None) -> None:
+            if undo:
+                self._reopen(summary)
+            else:
+                self._let_time_pass()
+
+        self.push_screen(ClosedScreen(summary), chosen)
+
+    def _let_time_pass(self) -> None:
+        room = self.room
+        if room is None:
+            return
+        self._switch(room.stage.screen)
+        if room.needs_simulation():
+            self.run_simulation()
+
+    def _reopen(self, summary: ClosingSummary) -> None:
+        """Undo the close: the meeting is open again, with its records as they were."""
+        from simulator.session.store import StoreError
+
+        room = self.room
+        if room is None:
+            return
+        try:
+            room.reopen_meeting(summary.meeting)
+        except ValueError as err:  # the other terminal began the debrief meanwhile
+            self.notify(f"{err}; time passes now.", severity="warning", timeout=8)
+            self._let_time_pass()
+            return
+        except StoreError as err:
+            self.notify(f"Not saved: {err}. The meeting is still closed.", severity="error",
+                        timeout=8)
+            self._hold_close(summary)
+            return
+        self.shown_stage = room.state.stage
+        self._switch("meeting")
+        self._refresh_current()
+        self.notify("The meeting is open again.", timeout=3)
 
     @on(messages.ContinueToMeeting)
     def _continue_to_meeting(self) -> None:

@@ -31,6 +31,7 @@ from simulator.session.state import (
     replay,
 )
 from simulator.session.store import Event, Store
+from simulator.session.summary import ClosingSummary, closing_summary
 
 if TYPE_CHECKING:
     from simulator.engine.simulation import Simulation
@@ -197,7 +198,19 @@ class Room:
         return record_id
 
     def remove_record(self, record_id: str) -> None:
+        """Take a record out of the minutes; a decision's minute withdraws its decision."""
         self.append("record.removed", {"record_id": record_id})
+
+    def removal_problem(self, record_id: str) -> str | None:
+        """Why removing ``record_id`` would not do what the minutes show, or None."""
+        record = self.state.records.get(record_id)
+        if record is None:
+            return "that record is no longer in the minutes"
+        decided = any(d.record_id == record_id for d in self.state.made.get(record.meeting, []))
+        if decided and record.meeting in self.state.closed_meetings:
+            return ("its meeting is closed and the quarters after it ran with the decision: "
+                    "stop or adjust the strategy at the next meeting instead")
+        return None
 
     def make_decision(
         self, meeting: str, strategy: str, action: str, fields: dict[str, Any],
@@ -205,11 +218,12 @@ class Room:
     ) -> str:
         """A decision is both a decision.made and a record for the meeting's minutes.
 
-        The two are saved in one transaction, so no decision is ever without its minute.
+        The two are saved in one transaction, so no decision is ever without its minute,
+        and the decision names its minute, so removing the minute withdraws it.
         """
         record_id = f"decision-{secrets.token_hex(4)}"
         decided = {"meeting": meeting, "strategy": strategy, "action": action,
-                   "options": options or {}}
+                   "options": options or {}, "record_id": record_id}
         minute = {"meeting": meeting, "record_id": record_id, "kind": "decision",
                   "fields": {"strategy": strategy, "action": action, **fields}}
         role = self.event_role
@@ -240,6 +254,25 @@ class Room:
     def close_meeting(self, meeting: str) -> None:
         if meeting not in self.state.closed_meetings:
             self.append("meeting.closed", {"meeting": meeting})
+
+    def closing_summary(self, meeting: str) -> ClosingSummary:
+        """What closing ``meeting`` commits and what its minutes lack (the close dialog)."""
+        return closing_summary(self.scenario, self.state, self.sim, meeting)
+
+    def reopen_meeting(self, meeting: str) -> None:
+        """Undo the last close before its debrief begins: the meeting is open again and
+        the session back in it, in one transaction. ValueError says why it cannot be."""
+        problem = self.state.reopen_problem(meeting)
+        if problem:
+            raise ValueError(f"cannot reopen the meeting: {problem}")
+        role = self.event_role
+        back = Stage("meeting", meeting)
+        events = append_events(self.store, self.session_id, [
+            ("meeting.reopened", role, {"meeting": meeting}),
+            ("stage.changed", role, {"stage": back.text, "screen": back.screen}),
+        ])
+        self.written.update(e.seq for e in events)
+        self.sync()
 
     # ------------------------------------------------------------------ simulation
 

@@ -107,10 +107,12 @@ class RecordUpdated(_Payload):
 
 
 class RecordRemoved(_Payload):
-    """A record withdrawn."""
+    """A record withdrawn; a decision's minute takes its decision with it."""
 
     record_id: Name
-    """The record removed."""
+    """The record removed. When it is the minute a decision was saved with (the
+    decision's ``record_id``), the decision is withdrawn too, unless its meeting is
+    closed: then neither goes (the quarters after it were simulated with it)."""
 
 
 class MeetingClosed(_Payload):
@@ -118,6 +120,13 @@ class MeetingClosed(_Payload):
 
     meeting: Name
     """The meeting closed, e.g. "meeting-1"."""
+
+
+class MeetingReopened(_Payload):
+    """The last close undone before its debrief began: the meeting is open again."""
+
+    meeting: Name
+    """The meeting reopened: the last one closed, whose poll no one has answered yet."""
 
 
 class DecisionOptions(_Payload):
@@ -152,6 +161,18 @@ class DecisionMade(_Payload):
     """Adopt a new strategy, or continue, adjust or stop one in use."""
     options: DecisionOptions = DecisionOptions()
     """How it is targeted, e.g. {"grades": [7], "subgroups": ["ell"]}."""
+    record_id: Name | None = None
+    """The minute saved with the decision (its ``record.added``): removing that record
+    withdraws the decision. Absent in sessions from before the two were linked, where
+    removing the minute left the decision standing, as it still does there."""
+
+    @model_serializer(mode="wrap")
+    def _linked_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """No ``record_id`` key when unlinked, so older payloads keep their stored form."""
+        data: dict[str, Any] = handler(self)
+        if data.get("record_id") is None:
+            data.pop("record_id", None)
+        return data
 
 
 class PollAnswered(_Payload):
@@ -194,6 +215,7 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "record.updated": RecordUpdated,
     "record.removed": RecordRemoved,
     "meeting.closed": MeetingClosed,
+    "meeting.reopened": MeetingReopened,
     "decision.made": DecisionMade,
     "poll.answered": PollAnswered,
     "takehome.answered": TakeHomeAnswered,
@@ -265,6 +287,15 @@ class ViewSeen(NamedTuple):
     """The view's filters (e.g. (("group", "el"),) for the strands of English learners)."""
 
 
+class Decided(NamedTuple):
+    """A decision standing in the log: its payload and the minute it was saved with."""
+
+    record_id: str | None
+    """The minute's record id (None for decisions from before the two were linked)."""
+    payload: dict[str, Any]
+    """The ``decision.made`` payload as the plan reads it (no ``record_id``)."""
+
+
 class Note(NamedTuple):
     """A free note, by whom and when in the log."""
 
@@ -288,8 +319,17 @@ class SessionState:
     screen: str | None = None
     records: dict[str, Record] = field(default_factory=dict)
     closed_meetings: list[str] = field(default_factory=list)
+    made: dict[str, list[Decided]] = field(default_factory=dict)
+    """Per meeting, every decision made and not withdrawn, in order; a later decision
+    about a strategy does not replace an earlier one here, so withdrawing the later
+    brings the earlier back."""
+    refused: set[str] = field(default_factory=set)
+    """Minute ids of decisions that came after their meeting closed: the minute goes
+    with its decision (both are dropped)."""
     decisions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    """Per meeting, decision payloads in order; one per strategy (the latest made)."""
+    """Per meeting, what it decided: of ``made``, the latest decision per strategy, at
+    the place of the strategy's first (payloads without their ``record_id``). Meetings
+    with none have no key."""
     views_opened: list[ViewSeen] = field(default_factory=list)
     polls: list[dict[str, Any]] = field(default_factory=list)
     takehome: list[dict[str, Any]] = field(default_factory=list)
@@ -312,6 +352,21 @@ class SessionState:
         names |= {k: v for k, v in (given or {}).items() if v}
         order = {"state": 0, "district": 1}
         return dict(sorted(names.items(), key=lambda kv: (order.get(kv[0], 2), kv)))
+
+    def reopen_problem(self, meeting: str) -> str | None:
+        """Why ``meeting`` cannot be reopened, or None: only the last meeting closed can,
+        and only until its debrief begins (a poll answered, the next meeting written in)."""
+        if meeting not in self.closed_meetings:
+            return f"'{meeting}' is not closed"
+        if meeting != self.closed_meetings[-1]:
+            return f"only the last meeting closed ('{self.closed_meetings[-1]}') can be reopened"
+        if any(p["meeting"] == meeting for p in self.polls) or self.takehome:
+            return f"the debrief of '{meeting}' has begun"
+        written = {r.meeting for r in self.records.values()} | set(self.decisions)
+        later = sorted(written - set(self.closed_meetings))
+        if later:
+            return f"'{later[0]}' has begun"
+        return None
 
     @classmethod
     def start(cls, event: Event) -> SessionState:
@@ -361,6 +416,8 @@ class SessionState:
 
     def _record_added(self, event: Event) -> None:
         p = event.payload
+        if p["record_id"] in self.refused:
+            return
         self.records[p["record_id"]] = Record(
             p["meeting"], p["kind"], p.get("fields", {}), event.role, event.seq
         )
@@ -373,25 +430,50 @@ class SessionState:
             )
 
     def _record_removed(self, event: Event) -> None:
-        self.records.pop(event.payload["record_id"], None)
+        record_id = event.payload["record_id"]
+        meeting = next((m for m, made in self.made.items()
+                        if any(d.record_id == record_id for d in made)), None)
+        if meeting is not None:
+            # A decision and its minute are one thing: both go, or, once the quarters
+            # after the meeting were simulated with the decision, neither.
+            if meeting in self.closed_meetings:
+                return
+            self.made[meeting] = [d for d in self.made[meeting] if d.record_id != record_id]
+            self._settle(meeting)
+        self.records.pop(record_id, None)
 
     def _meeting_closed(self, event: Event) -> None:
         meeting = event.payload["meeting"]
         if meeting not in self.closed_meetings:
             self.closed_meetings.append(meeting)
 
+    def _meeting_reopened(self, event: Event) -> None:
+        # Two terminals may race (one answers the poll as the other undoes the close):
+        # the log decides, the same way in every replay.
+        if self.reopen_problem(event.payload["meeting"]) is None:
+            self.closed_meetings.pop()
+
     def _decision_made(self, event: Event) -> None:
-        p = event.payload
+        p = dict(event.payload)
         # The quarters after a closed meeting were simulated from its decisions;
         # a late decision from the other terminal must not rewrite them.
+        record_id = p.pop("record_id", None)
         if p["meeting"] in self.closed_meetings:
+            if record_id is not None:
+                self.refused.add(record_id)
             return
-        made = self.decisions.setdefault(p["meeting"], [])
-        for i, earlier in enumerate(made):
-            if earlier["strategy"] == p["strategy"]:
-                made[i] = p
-                return
-        made.append(p)
+        self.made.setdefault(p["meeting"], []).append(Decided(record_id, p))
+        self._settle(p["meeting"])
+
+    def _settle(self, meeting: str) -> None:
+        """``decisions[meeting]`` from ``made[meeting]``: one per strategy, the latest."""
+        latest: dict[str, dict[str, Any]] = {}  # a key keeps the place it was first set at
+        for d in self.made.get(meeting, []):
+            latest[d.payload["strategy"]] = d.payload
+        if latest:
+            self.decisions[meeting] = list(latest.values())
+        else:
+            self.decisions.pop(meeting, None)
 
     def _poll_answered(self, event: Event) -> None:
         self.polls.append(event.payload)
@@ -410,6 +492,7 @@ class SessionState:
         "record.updated": _record_updated,
         "record.removed": _record_removed,
         "meeting.closed": _meeting_closed,
+        "meeting.reopened": _meeting_reopened,
         "takehome.answered": _takehome_answered,
         "decision.made": _decision_made,
         "poll.answered": _poll_answered,

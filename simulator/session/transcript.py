@@ -43,6 +43,7 @@ from simulator.session.state import (
     EVENT_MODELS,
     DecisionMade,
     DecisionOptions,
+    RecordAdded,
     SessionState,
     ViewOpened,
     replay,
@@ -329,6 +330,10 @@ def transcript_problems(transcript: Transcript, sc: Scenario) -> list[tuple[tupl
     meetings = [m.id for m in sc.calendar.meetings]
     strategies = [s.id for s in sc.strategies]
     problems: list[tuple[tuple, str]] = []
+    minutes: set[tuple[str, str]] = set()  # decisions name them, wherever they stand
+    for entry in transcript.events:
+        if isinstance(entry, RecordAdded) and entry.kind == "decision":
+            minutes.add((entry.record_id, entry.meeting))
     if transcript.scenario != sc.id and not transcript.scenario.endswith((".yaml", ".yml")):
         problems.append((("scenario",), f"the transcript is of scenario '{transcript.scenario}', "
                                         f"not '{sc.id}'"))
@@ -342,6 +347,11 @@ def transcript_problems(transcript: Transcript, sc: Scenario) -> list[tuple[tupl
                 problems.append((("events", i, "strategy"),
                                  unknown(entry.strategy, strategies, "strategy")))
             problems += _option_problems(entry.options, ("events", i, "options"), sc)
+            if entry.record_id is not None and (entry.record_id, entry.meeting) not in minutes:
+                problems.append((("events", i, "record_id"),
+                                 f"'{entry.record_id}' is not a decision record of "
+                                 f"'{entry.meeting}': a decision names the minute saved "
+                                 f"with it (a record.added of kind decision)"))
         if isinstance(entry, ViewOpened):
             problem = View.check(entry.view, sc)
             if problem:

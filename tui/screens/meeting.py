@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     Checkbox,
@@ -24,8 +25,6 @@ from textual.widgets import (
 )
 
 from simulator.engine import dashboard as figures
-from simulator.engine.playthrough import to_decision
-from simulator.engine.pricing import fits, price_after
 from simulator.formats.routine import (
     ACTION_BY_ID,
     FIXED_OPTIONS,
@@ -38,8 +37,10 @@ from simulator.formats.routine import (
     role_label,
     step_of,
 )
+from simulator.session.summary import resources
 from tui.messages import CloseMeeting, SwitchSpeaker
 from tui.plain import plain
+from tui.screens.closing import ClosingScreen
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.forms import RecordForm
@@ -53,7 +54,7 @@ OPENS_LATER = next((s.id for s in STEPS if s.from_second_meeting), None)
 class MeetingScreen(SessionScreen):
     SCREEN_NAME = "meeting"
     WATCH = frozenset({"record.added", "record.removed", "record.updated", "decision.made",
-                       "meeting.closed", "view.opened"})
+                       "meeting.closed", "meeting.reopened", "view.opened"})
     BINDINGS: ClassVar = [
         Binding("f10", "close_meeting", "Close meeting", id="meeting.close"),
         Binding("ctrl+n", "next_step", "Next step", show=False, id="meeting.next"),
@@ -94,6 +95,14 @@ class MeetingScreen(SessionScreen):
                         yield DataTable(id=f"minutes-{step.id}", cursor_type="row",
                                         classes="minutes")
         yield Footer()
+
+    @property
+    def focus_chain(self) -> list[Widget]:
+        """Tab from the agenda goes to the step's work; "Close meeting" comes last, so a
+        Tab too many never lands on it (F10 and a click still reach it)."""
+        chain = super().focus_chain
+        last = [w for w in chain if w.id == "close-meeting"]
+        return [w for w in chain if w.id != "close-meeting"] + last
 
     def on_mount(self) -> None:
         for step in STEPS:
@@ -215,15 +224,9 @@ class MeetingScreen(SessionScreen):
         sim = room.sim
         if sim is None:
             return "", False
-        made = [to_decision(d) for d in room.state.decisions.get(self.meeting_id or "", [])]
-        needed = price_after(sim, made)
-        q = max(sim.quarters_done - 1, 0)
-        budget, fte = sim.budget_available(q), sim.staff_available(q)
-        over = not fits(needed, budget, fte)
-        cost, staff = needed.cost, needed.staff_fte
-        warn = "\n[b]⚠ over what is available[/b]" if over else ""
-        return (f"Budget ${cost:,.0f} of ${budget:,.0f}\nStaff {staff:g} of {fte:g} FTE{warn}",
-                over)
+        money = resources(sim, room.state.decisions.get(self.meeting_id or "", []))
+        warn = "\n[b]⚠ over what is available[/b]" if money.over else ""
+        return money.text() + warn, money.over
 
     def _build_followups(self) -> None:
         box = self.query_one("#followups", Vertical)
@@ -434,28 +437,28 @@ class MeetingScreen(SessionScreen):
         if rid is None:
             return
 
+        problem = self.room.removal_problem(rid)
+        if problem:
+            self.notify(f"Not removed: {problem}", severity="warning")
+            return
+        record = self.room.state.records[rid]
+        question = ("Withdraw this decision? It comes out of the minutes and of the plan: "
+                    "the strategy's cost and staff leave the budget."
+                    if record.kind == "decision" else "Remove this record from the minutes?")
+
         def done(yes: bool | None) -> None:
             if yes:
                 self.room.remove_record(rid)
 
-        self.app.push_screen(ConfirmScreen("Remove this record from the minutes?",
-                                           yes="Remove"), done)
+        self.app.push_screen(ConfirmScreen(question, yes="Remove"), done)
 
     def action_close_meeting(self) -> None:
         meeting = self.room.current_meeting
         if meeting is None:
             return
-        nxt = self.room.scenario.calendar.meetings
-        after = [m for m in nxt if nxt.index(m) > nxt.index(meeting)]
-        then = (f"time passes until {after[0].title.split(' —')[0]}" if after else
-                "the rest of the year plays out")
-        decisions = len(self.room.state.decisions.get(meeting.id, []))
 
         def done(yes: bool | None) -> None:
             if yes:
                 self.app.post_message(CloseMeeting(meeting.id))
 
-        self.app.push_screen(ConfirmScreen(
-            f"Close {meeting.title.split(' —')[0]}?\n\n{decisions} strategy decision(s) take "
-            f"effect and {then}. Records can't be added to it afterwards.",
-            yes="Close the meeting"), done)
+        self.app.push_screen(ClosingScreen(self.room.closing_summary(meeting.id)), done)
