@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -20,14 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_tui_debrief import REPLICATIONS, open_tab, ratings_shown, seed_session, shows
 from test_tui_meetings import SIZE, fill, screen_name, until
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from simulator.session.home import DB_FILENAME, Home
+from simulator.session.home import DB_FILENAME, Home, open_store
 from simulator.session.sqlite import SqliteStore
-from simulator.session.store import NotSaved
+from simulator.session.store import NotSaved, StoreError
 from tui.app import PmsimApp
 from tui.widgets.forms import RecordForm
 
@@ -359,3 +362,51 @@ def test_a_room_write_the_store_refuses_is_not_saved_and_changes_nothing(
         holder.close()
         room.close()
 
+
+
+# --------------------------------------------------------------------------- the store
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    (sqlite3.OperationalError("database or disk is full"), "is full"),
+    (sqlite3.OperationalError("disk I/O error"), "failed (disk I/O error)"),
+    (sqlite3.OperationalError("attempt to write a readonly database"), "is read-only here"),
+    (sqlite3.OperationalError("database is locked"), "stayed busy for 0.1 s"),
+    (OSError(errno.ENOSPC, "No space left on device"), "is full"),
+    (OSError(errno.EROFS, "Read-only file system"), "is read-only here"),
+    (OSError(errno.EACCES, "Permission denied"), "is read-only here"),
+    (OSError(errno.EIO, "Input/output error"), "cannot write"),
+])
+def test_a_refused_write_says_why_appends_nothing_and_the_store_goes_on(
+        tmp_path: Path, error: Exception, said: str) -> None:
+    with SqliteStore.open(tmp_path / DB_FILENAME, timeout=0.1) as store:
+        sid = store.create_session("hudson", "0" * 64, 1, "t").id
+        real = store._conn
+        store._conn = Refusing(real, error)  # type: ignore[assignment]
+        with pytest.raises(StoreError, match=re.escape(said)) as refusal:
+            store.append(sid, "note.added", "state", {"text": "lost"})
+        assert str(tmp_path) in str(refusal.value)
+        store._conn = real
+        assert not real.in_transaction and store.last_seq(sid) == 1
+        store.append(sid, "note.added", "state", {"text": "kept"})
+        assert [e.payload for e in store.events(sid, after=1)] == [{"text": "kept"}]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(timeout=st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(alphabet="0123456789.-e+xn", max_size=6)))
+def test_a_store_url_timeout_is_seconds_above_0_up_to_an_hour_or_refused(
+        tmp_path: Path, timeout: str) -> None:
+    url = f"sqlite:///{tmp_path / DB_FILENAME}?timeout={timeout}"
+    try:
+        seconds = float(timeout)
+    except ValueError:
+        seconds = float("nan")
+    if 0 < seconds <= 3600:
+        with open_store(url, Home(tmp_path)) as store:
+            assert isinstance(store, SqliteStore) and store.timeout == seconds
+    else:
+        with pytest.raises(StoreError, match="timeout must be seconds"):
+            open_store(url, Home(tmp_path))
