@@ -245,6 +245,45 @@ async def _close(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+# --------------------------------------------------------------------------- stage changes
+
+
+def test_a_meeting_starts_and_the_year_moves_on_only_once_saved(tmp_path: Path) -> None:
+    asyncio.run(_stage_changes(tmp_path))
+
+
+async def _stage_changes(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    sid = seed_session(home, through="meeting-1", screen="changes")
+    fault = Fault("lock", tmp_path / "store" / DB_FILENAME)
+    app = app_on(home, sid, moved_store(home, fault.path))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: screen_name(app) == "ChangesScreen"
+                        and not app.room.needs_simulation())
+            await pilot.pause()
+            changes = app.screen
+            # On to Meeting #2's briefing: the stage does not move until that is saved.
+            await refused(pilot, fault, "the move on to the next meeting's briefing",
+                          lambda: pilot.click("#continue"))
+            assert app.screen_stack[-2] is changes and app.room.state.stage == "debrief-1"
+            await retried(pilot, fault)
+            await until(pilot, lambda: screen_name(app) == "BriefingScreen")
+            assert app.room.state.stage == "meeting-2"
+            # The meeting opens on screen only once its start is saved.
+            await pilot.pause()
+            briefing = app.screen
+            await refused(pilot, fault, "the start of Meeting #2",
+                          lambda: pilot.click("#start"))
+            assert app.screen_stack[-2] is briefing
+            assert app.room.state.screen == "briefing"
+            await retried(pilot, fault)
+            await until(pilot, lambda: screen_name(app) == "MeetingScreen")
+            assert (app.room.state.stage, app.room.state.screen) == ("meeting-2", "meeting")
+    finally:
+        fault.clear()
+
+
 # --------------------------------------------------------------------------- the debrief
 
 

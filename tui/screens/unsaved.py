@@ -6,7 +6,10 @@ goes through :func:`save`. When the store refuses (another pmsim holds the file'
 write lock too long, the disk is full, the home is read-only) nothing is shown as
 saved: the dialog says what was not saved and why and offers Retry, and what would
 follow the save (a form cleared, "Saved", the next screen) happens only once a
-retry succeeds.
+retry succeeds. So a record stays in its form, a meeting stays open and a new stage
+is not entered until saved. The one exception is a move between the screens of the
+same stage (F2-F5): the screen shows anyway, being only where this terminal looks,
+and the dialog says the move was not recorded (a resumed session opens where it was).
 """
 
 from __future__ import annotations
