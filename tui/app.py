@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from tui.screens.dialogs import PassingScreen
 
 SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes", "debrief")
+SCREEN_WORDS = {"briefing": "the briefing", "dashboard": "the dashboard",
+                "meeting": "the meeting room", "changes": "what changed",
+                "debrief": "the debrief"}
+"""The session's screens as a notice names them."""
 
 
 class OpeningScreen(Screen):
@@ -340,7 +344,7 @@ class PmsimApp(App[int]):
         # dialog says so); the stage is read when the write runs, so a retry can't undo
         # a stage the other terminal moved on meanwhile.
         self._switch(name)
-        save(self, f"the move to the {name} (where a resumed session opens)",
+        save(self, f"the move to {SCREEN_WORDS.get(name, name)} (where a resumed session opens)",
              lambda: room.set_stage(room.state.stage, name))
 
     @on(messages.GoTo)
@@ -388,9 +392,9 @@ class PmsimApp(App[int]):
                 self._switch("meeting")
                 raise
 
-        save(self, f"the closing of {title}", close, lambda: save(
-            self, f"the move to the {stage.screen} after closing {title}",
-            lambda: room.set_stage(stage.text, stage.screen)))
+        after = f"the move to {SCREEN_WORDS.get(stage.screen, stage.screen)} after closing {title}"
+        save(self, f"the closing of {title}", close,
+             lambda: save(self, after, lambda: room.set_stage(stage.text, stage.screen)))
 
     @on(messages.ContinueToMeeting)
     def _continue_to_meeting(self) -> None:
