@@ -205,3 +205,19 @@ async def _play_read_only(tmp_path: Path) -> None:
             assert app.is_running
     with SqliteStore.open(home / DB_FILENAME, readonly=True) as store:
         assert store.events(sid)[-1].kind in ("stage.changed", "view.opened")
+
+
+def test_a_new_session_on_a_read_only_home_exits_with_a_message(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seeded(home)
+    app = PmsimApp(scenario="hudson", seed=2, home=home, pace=0)
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.return_code is not None)
+
+    with read_only(home):
+        asyncio.run(run())
+    assert app.return_code == 1
+    with SqliteStore.open(home / DB_FILENAME, readonly=True) as store:
+        assert len(store.list_sessions()) == 1
