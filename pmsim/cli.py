@@ -367,28 +367,30 @@ def _home_of(args: argparse.Namespace) -> Home:
         raise UserError(str(exc)) from None
 
 
-def _open_store(args: argparse.Namespace) -> Store:
-    """The store of ``--store`` / ``$PMSIM_STORE``, else the sessions file in the home."""
+def _open_store(args: argparse.Namespace, *, readonly: bool = False) -> Store:
+    """The store of ``--store`` / ``$PMSIM_STORE``, else the sessions file in the home;
+    ``readonly`` for a command that only reads (it then works on a read-only home)."""
     from simulator.session.home import open_store, store_url
 
-    return open_store(store_url(getattr(args, "store", None)), _home_of(args))
+    return open_store(store_url(getattr(args, "store", None)), _home_of(args),
+                      readonly=readonly)
 
 
 @contextmanager
-def _stored(args: argparse.Namespace) -> Iterator[Store]:
+def _stored(args: argparse.Namespace, *, readonly: bool = False) -> Iterator[Store]:
     """The store, open for the block; a store problem (opening it or in the block) is the
     user's message, exit 1, never a traceback."""
     from simulator.session.store import StoreError
 
     try:
-        with _open_store(args) as store:
+        with _open_store(args, readonly=readonly) as store:
             yield store
     except StoreError as exc:
         raise UserError(str(exc)) from None
 
 
 def _session_list(args: argparse.Namespace) -> int:
-    with _stored(args) as store:
+    with _stored(args, readonly=True) as store:
         sessions = store.list_sessions()
     rows = [
         {"id": s.id, "scenario": s.scenario, "created": s.created, "stage": s.stage,
@@ -410,7 +412,7 @@ def _session_export(args: argparse.Namespace) -> int:
     from simulator.session.state import replay
     from simulator.session.transcript import transcript_from_events
 
-    with _stored(args) as store:
+    with _stored(args, readonly=True) as store:
         events = store.events(args.id)
         state = replay(events)
     transcript = transcript_from_events(state, events)
@@ -496,7 +498,7 @@ def _report(args: argparse.Namespace) -> int:
     _check_replications(args.replications)
     from simulator.session.state import replay
 
-    with _stored(args) as store:
+    with _stored(args, readonly=True) as store:
         state = replay(store.events(args.id))
     loaded = _played_on(state, args.scenario_file, "the report uses it as it is now")
     from simulator.debrief.report import build_report
@@ -511,7 +513,7 @@ def _progress(args: argparse.Namespace) -> int:
     from simulator.debrief.progress import progress
     from simulator.render.text import progress_table
 
-    with _stored(args) as store:
+    with _stored(args, readonly=True) as store:
         doc = progress(store, args.participant)
     if args.format == "json":
         print(json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
@@ -534,7 +536,7 @@ def _play(args: argparse.Namespace) -> int:
                         "name it: pmsim play PATH", 2)
     if store_url(getattr(args, "store", None)) is not None:
         try:  # a store pmsim can't open is a message here, not an error inside the TUI
-            _open_store(args).close()
+            _open_store(args, readonly=True).close()
         except StoreError as exc:
             raise UserError(str(exc)) from None
     try:

@@ -23,6 +23,7 @@ from simulator.session.home import Home, open_store, store_url
 from tui import messages
 from tui.commands import ScreenActions
 from tui.screens.session_screen import SessionScreen
+from tui.screens.unsaved import save
 
 if TYPE_CHECKING:
     from simulator.session.client import Room
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from tui.screens.dialogs import PassingScreen
 
 SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes", "debrief")
+SCREEN_WORDS = {"briefing": "the briefing", "dashboard": "the dashboard",
+                "meeting": "the meeting room", "changes": "what changed",
+                "debrief": "the debrief"}
+"""The session's screens as a notice names them."""
 
 
 class OpeningScreen(Screen):
@@ -97,12 +102,15 @@ class PmsimApp(App[int]):
         """Shown in the header of a session's screens (who joins needs the id)."""
         self.shown_stage: str | None = None
         self._poll_timer: Timer | None = None
+        self._poll_failing = False
+        """The last poll could not read the store (told once, until it reads again)."""
         self._simulating = False
         self._direct = bool(scenario or session)
 
     def open_store(self) -> Store:
-        """The sessions' store, for a screen that lists or reads them (close it after)."""
-        return open_store(self.store_url, self.home)
+        """The sessions' store, for a screen that lists or reads them (close it after): opened
+        read-only, so it takes no lock and works on a read-only home."""
+        return open_store(self.store_url, self.home, readonly=True)
 
     # ------------------------------------------------------------------ start
 
@@ -170,6 +178,10 @@ class PmsimApp(App[int]):
                           ("debrief", DebriefScreen)):
             self.install_screen(cls(), name)
         self._label_screens()
+        if room.read_only:
+            self.notify("The sessions file is read-only here: you can look around, but "
+                        "nothing you do in this session can be saved.", severity="warning",
+                        timeout=10)
         if room.scenario_changed:
             self.notify("The scenario file changed since this session began; figures may "
                         "differ from what was seen.", severity="warning", timeout=8)
@@ -215,14 +227,22 @@ class PmsimApp(App[int]):
     # ------------------------------------------------------------------ events
 
     def _poll(self) -> None:
+        """Follow the other terminal; a store that can't be read is told once, and polled on."""
         from simulator.session.store import StoreError
 
         if self.room is None:
             return
         try:
             self.room.sync()
-        except StoreError as err:
-            self.notify(str(err), severity="error")
+        except (StoreError, OSError) as err:
+            if not self._poll_failing:
+                self._poll_failing = True
+                self.notify(f"Can't read the session's new events (still trying): {err}",
+                            severity="error", timeout=8)
+            return
+        if self._poll_failing:
+            self._poll_failing = False
+            self.notify("The session's events can be read again.", timeout=3)
 
     def _on_events(self, events: list[Event]) -> None:
         room = self.room
@@ -333,8 +353,12 @@ class PmsimApp(App[int]):
         if room.stage.kind == "briefing" and name == "meeting":
             self.start_meeting()
             return
-        room.set_stage(room.state.stage, name)
+        # Only where this terminal looks: it switches even if that is not recorded (the
+        # dialog says so); the stage is read when the write runs, so a retry can't undo
+        # a stage the other terminal moved on meanwhile.
         self._switch(name)
+        save(self, f"the move to {SCREEN_WORDS.get(name, name)} (where a resumed session opens)",
+             lambda: room.set_stage(room.state.stage, name))
 
     @on(messages.GoTo)
     def _goto(self, message: messages.GoTo) -> None:
@@ -349,32 +373,37 @@ class PmsimApp(App[int]):
         if meeting is None:
             self.action_goto("changes")
             return
-        room.set_stage(meeting.id, "meeting")
-        self.shown_stage = meeting.id
-        self._switch("meeting")
+
+        def started() -> None:
+            self.shown_stage = meeting.id
+            self._switch("meeting")
+
+        # A stage change: the meeting opens on screen only once its start is saved.
+        save(self, f"the start of {meeting.title.split(' —')[0]}",
+             lambda: room.set_stage(meeting.id, "meeting"), started)
 
     @on(messages.CloseMeeting)
     def _close_meeting(self, message: messages.CloseMeeting) -> None:
         from simulator.formats.routine import stage_after_closing
-        from simulator.session.store import StoreError
 
         room = self.room
         if room is None:
             return
         summary = room.closing_summary(message.meeting_id)
         stage = stage_after_closing(room.scenario.calendar, message.meeting_id)
-        self.shown_stage = stage.text
-        self._hold_close(summary)  # first, so the meeting stays on screen beneath it
-        try:
-            room.close_meeting(message.meeting_id)
-            room.set_stage(stage.text, stage.screen)
-        except StoreError as err:
-            closed = room.state.closed_meetings[-1:] == [message.meeting_id]
-            if not closed:
-                self.pop_screen()
-            self.notify(f"Not saved: {err}. " + ("Where the session stands was not saved."
-                        if closed else "The meeting is still open."), severity="error",
-                        timeout=8)
+        title = room.meeting(message.meeting_id).title.split(" —")[0]
+
+        def closed() -> None:
+            # The meeting stays on screen beneath the undo dialog until time passes.
+            self.shown_stage = stage.text
+            self._hold_close(summary)
+            where = SCREEN_WORDS.get(stage.screen, stage.screen)
+            save(self, f"the move to {where} after closing {title}",
+                 lambda: room.set_stage(stage.text, stage.screen))
+
+        # NotSaved: the meeting stays open, on screen as in the store.
+        save(self, f"the closing of {title}", lambda: room.close_meeting(message.meeting_id),
+             closed)
 
     def _hold_close(self, summary: ClosingSummary) -> None:
         """Hold the quarters back until the pair lets time pass: until then the close can
@@ -399,21 +428,21 @@ class PmsimApp(App[int]):
 
     def _reopen(self, summary: ClosingSummary) -> None:
         """Undo the close: the meeting is open again, with its records as they were."""
-        from simulator.session.store import StoreError
+        from simulator.session.store import NotSaved
 
         room = self.room
         if room is None:
             return
         try:
             room.reopen_meeting(summary.meeting)
+        except NotSaved as err:  # offered again: the quarters stay held back
+            self.notify(f"Not saved: {err.what} ({err.why}). The meeting is still closed.",
+                        severity="error", timeout=8)
+            self._hold_close(summary)
+            return
         except ValueError as err:  # the other terminal began the debrief meanwhile
             self.notify(f"{err}; time passes now.", severity="warning", timeout=8)
             self._let_time_pass()
-            return
-        except StoreError as err:
-            self.notify(f"Not saved: {err}. The meeting is still closed.", severity="error",
-                        timeout=8)
-            self._hold_close(summary)
             return
         self.shown_stage = room.state.stage
         self._switch("meeting")
@@ -426,9 +455,13 @@ class PmsimApp(App[int]):
         if room is None or room.current_meeting is None:
             return
         stage = room.current_meeting.id
-        room.set_stage(stage, "briefing")
-        self.shown_stage = stage
-        self._switch("briefing")
+
+        def moved_on() -> None:
+            self.shown_stage = stage
+            self._switch("briefing")
+
+        save(self, "the move on to the next meeting's briefing",
+             lambda: room.set_stage(stage, "briefing"), moved_on)
 
     @on(messages.GoHome)
     def _go_home(self) -> None:

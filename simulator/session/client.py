@@ -30,13 +30,25 @@ from simulator.session.state import (
     plan_of,
     replay,
 )
-from simulator.session.store import Event, Store
+from simulator.session.store import Event, NotSaved, Store, StoreError, os_refusal
 from simulator.session.summary import ClosingSummary, closing_summary
 
 if TYPE_CHECKING:
     from simulator.engine.simulation import Simulation
     from simulator.formats.loading import LoadedScenario
     from simulator.formats.scenario import Meeting, Scenario
+
+WHAT = {
+    "stage.changed": "where the session is",
+    "view.opened": "the view you opened",
+    "record.added": "the record",
+    "record.removed": "the removal of the record",
+    "meeting.closed": "the closing of the meeting",
+    "poll.answered": "the poll answers",
+    "takehome.answered": "the next steps",
+}
+"""What each kind of event saves, in the player's words (for a write the store refused)."""
+
 
 @dataclass
 class Room:
@@ -173,6 +185,11 @@ class Room:
 
     # ------------------------------------------------------------------ writing
 
+    @property
+    def read_only(self) -> bool:
+        """The store can't be written from here: the room can be looked at, not played."""
+        return self.store.read_only
+
     def sync(self) -> list[Event]:
         """Read and fold every event after the last one applied; returns them."""
         new = self.store.events(self.session_id, after=self.state.last_seq)
@@ -182,11 +199,38 @@ class Room:
             self.listener(new)
         return new
 
-    def append(self, kind: str, payload: dict[str, Any]) -> Event:
-        """Validate, append and commit one event, then fold everything new."""
-        event = append_event(self.store, self.session_id, kind, self.event_role, payload)
-        self.written.add(event.seq)
-        self.sync()
+    def commit(self, what: str, write: Callable[[], list[Event]]) -> list[Event]:
+        """The one way a change reaches the store: ``write`` appends, then everything new is
+        folded in. A store that refuses (busy, full, read-only) raises NotSaved naming
+        ``what``; nothing of it was saved and the room's state is unchanged."""
+        try:
+            events = write()
+        except NotSaved:
+            raise
+        except StoreError as err:
+            raise NotSaved(what, str(err)) from None
+        except OSError as err:
+            raise NotSaved(what, os_refusal(err, "the sessions file")) from None
+        self.written.update(e.seq for e in events)
+        try:
+            self.sync()
+        except (StoreError, OSError):
+            # Saved, but not read back: fold what was written if nothing came between
+            # (the poll reads the rest once the store answers again).
+            if events and events[0].seq == self.state.last_seq + 1:
+                for event in events:
+                    self.state.apply(event)
+                if self.listener is not None:
+                    self.listener(events)
+        return events
+
+    def append(self, kind: str, payload: dict[str, Any], what: str | None = None) -> Event:
+        """Validate, append and commit one event, then fold everything new (NotSaved if the
+        store refuses; ``what`` names the change for the player, else its kind does)."""
+        [event] = self.commit(
+            what or WHAT.get(kind, kind),
+            lambda: [append_event(self.store, self.session_id, kind, self.event_role, payload)],
+        )
         return event
 
     def add_record(self, meeting: str, kind: str, fields: dict[str, Any]) -> str:
@@ -194,6 +238,7 @@ class Room:
         self.append(
             "record.added",
             {"meeting": meeting, "record_id": record_id, "kind": kind, "fields": fields},
+            what=f"the {kind} record",
         )
         return record_id
 
@@ -227,10 +272,9 @@ class Room:
         minute = {"meeting": meeting, "record_id": record_id, "kind": "decision",
                   "fields": {"strategy": strategy, "action": action, **fields}}
         role = self.event_role
-        events = append_events(self.store, self.session_id,
-                               [("decision.made", role, decided), ("record.added", role, minute)])
-        self.written.update(e.seq for e in events)
-        self.sync()
+        self.commit(f"the decision on {strategy}", lambda: append_events(
+            self.store, self.session_id,
+            [("decision.made", role, decided), ("record.added", role, minute)]))
         return record_id
 
     def open_view(self, view: str, quarter: str | None, filters: dict[str, str] | None = None
@@ -267,12 +311,11 @@ class Room:
             raise ValueError(f"cannot reopen the meeting: {problem}")
         role = self.event_role
         back = Stage("meeting", meeting)
-        events = append_events(self.store, self.session_id, [
-            ("meeting.reopened", role, {"meeting": meeting}),
-            ("stage.changed", role, {"stage": back.text, "screen": back.screen}),
-        ])
-        self.written.update(e.seq for e in events)
-        self.sync()
+        self.commit("the reopening of the meeting", lambda: append_events(
+            self.store, self.session_id, [
+                ("meeting.reopened", role, {"meeting": meeting}),
+                ("stage.changed", role, {"stage": back.text, "screen": back.screen}),
+            ]))
 
     # ------------------------------------------------------------------ simulation
 

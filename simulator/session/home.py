@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.session.sqlite import SqliteStore
+from simulator.session.sqlite import BUSY_TIMEOUT_S, SqliteStore
 from simulator.session.store import Store, StoreError
 
 HOME_ENV = "PMSIM_HOME"
@@ -71,21 +71,25 @@ def store_url(given: str | None = None) -> str | None:
     return given or os.environ.get(STORE_ENV) or None
 
 
-def open_store(url: str | None, home: Home) -> Store:
+def open_store(url: str | None, home: Home, *, readonly: bool = False) -> Store:
     """The store at ``url`` (``sqlite:///PATH``), or the SQLite file in ``home`` for None.
 
     As in SQLAlchemy, PATH after the three slashes is relative to the current
-    folder unless it starts with one: ``sqlite:////srv/pmsim/sessions.sqlite3``.
+    folder unless it starts with one: ``sqlite:////srv/pmsim/sessions.sqlite3``;
+    ``?timeout=SECONDS`` sets how long a write waits for another one, ``?mode=ro``
+    never writes. ``readonly`` opens for reading only (nothing is created or locked).
     Anything else is a StoreError saying what to write instead (PostgreSQL, one
     day, will be one more scheme here).
     """
     if url is None:
-        return SqliteStore.open(home.store_file)
+        return SqliteStore.open(home.store_file, readonly=readonly)
     if url.startswith(SQLITE_PREFIX):
-        path = url.removeprefix(SQLITE_PREFIX)
+        path, _, query = url.removeprefix(SQLITE_PREFIX).partition("?")
         if not path:
             raise StoreError(f"the store URL {url} names no file; write {SQLITE_PREFIX}PATH")
-        return SqliteStore.open(_expanded(Path(path), "the store URL's path"))
+        timeout, read_only = _sqlite_options(url, query)
+        return SqliteStore.open(_expanded(Path(path), "the store URL's path"),
+                                readonly=readonly or read_only, timeout=timeout)
     scheme, sep, _ = url.partition("://")
     hint = f"write {SQLITE_PREFIX}PATH, or give no store for the sessions file in the pmsim home"
     if not sep:
@@ -99,6 +103,26 @@ def open_store(url: str | None, home: Home) -> Store:
 
 class HomeError(StoreError):
     """The pmsim home (or a store file) named by the user can't be used, worded for the user."""
+
+
+def _sqlite_options(url: str, query: str) -> tuple[float, bool]:
+    """``timeout`` (seconds, > 0) and ``mode=ro`` of a SQLite store URL's query."""
+    from urllib.parse import parse_qsl
+
+    options = dict(parse_qsl(query, keep_blank_values=True))
+    unknown = sorted(set(options) - {"timeout", "mode"})
+    if unknown:
+        raise StoreError(f"the store URL {url} has unknown options {', '.join(unknown)};"
+                         " it takes timeout=SECONDS and mode=ro")
+    if options.get("mode", "ro") != "ro":
+        raise StoreError(f"the store URL {url}: mode can only be ro")
+    try:
+        timeout = float(options.get("timeout", BUSY_TIMEOUT_S))
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= 3600:
+        raise StoreError(f"the store URL {url}: timeout must be seconds, above 0 up to 3600")
+    return timeout, "mode" in options
 
 
 def _expanded(path: Path, named_by: str) -> Path:

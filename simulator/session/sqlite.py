@@ -12,6 +12,7 @@ Standard library only, so that ``pmsim session list`` starts fast.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -35,6 +36,7 @@ from simulator.session.store import (
     StoreError,
     canonical_json,
     check_expected,
+    os_refusal,
     session_created_json,
     unknown_session,
 )
@@ -181,18 +183,34 @@ def _timestamp(value: object) -> None:
 class SqliteStore(Store):
     """Sessions in one SQLite file; safe to share between threads and processes."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, *,
+                 timeout: float = BUSY_TIMEOUT_S, read_only: bool = False,
+                 asked_read_only: bool = False) -> None:
         """Wrap an open, migrated connection; use :meth:`open` instead."""
         self._conn = connection
         self.path = path
+        self.timeout = timeout
+        self.read_only = read_only
+        self._asked_read_only = asked_read_only
+        """Opened read-only on request, not because the file could not be written."""
         # One connection serves the UI thread and its workers; sqlite3 objects
         # are not safe to use from two threads at once.
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: Path | str) -> Self:
-        """Open (creating it and its folder if need be) the sessions file at ``path``."""
+    def open(cls, path: Path | str, *, readonly: bool = False,
+             timeout: float = BUSY_TIMEOUT_S) -> Self:
+        """Open (creating it and its folder if need be) the sessions file at ``path``.
+
+        A file or folder this process may not write is opened read-only
+        (``read_only`` says so; every write is then refused with a StoreError).
+        With ``readonly`` nothing is ever created, migrated or locked, so the
+        commands that only read work on a read-only home; a missing file is an
+        empty store. ``timeout`` is how long a write waits for another process's.
+        """
         path = Path(path)
+        if readonly or (path.exists() and not _writable(path)):
+            return cls._open_read_only(path, timeout, asked=readonly)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -201,19 +219,34 @@ class SqliteStore(Store):
             ) from None
         try:
             conn = sqlite3.connect(
-                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as err:
             raise StoreError(f"cannot open the sessions file {path}: {err}") from None
         try:
-            _prepare(conn, path)
+            _prepare(conn, path, timeout)
         except sqlite3.Error as err:
             conn.close()
-            raise StoreError(f"cannot use the sessions file {path}: {err}") from None
+            raise StoreError(_refusal(err, path, timeout)) from None
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path)
+        return cls(conn, path, timeout=timeout)
+
+    @classmethod
+    def _open_read_only(cls, path: Path, timeout: float, *, asked: bool) -> Self:
+        """The file opened with ``mode=ro`` (no file: an empty store, nothing created)."""
+        if not path.exists():
+            conn = _empty_database(path)
+        else:
+            try:
+                conn, version = _connect_read_only(path, timeout)
+            except sqlite3.Error as err:
+                raise StoreError(f"cannot read the sessions file {path}: {err}") from None
+            if version < SCHEMA_VERSION:  # created but never written to: no sessions yet
+                conn.close()
+                conn = _empty_database(path)
+        return cls(conn, path, timeout=timeout, read_only=True, asked_read_only=asked)
 
     def close(self) -> None:
         """Close the file; the store can't be used afterwards."""
@@ -229,6 +262,8 @@ class SqliteStore(Store):
     def _write(self) -> Iterator[sqlite3.Connection]:
         """A transaction holding the write lock from its start, so max(seq) can't go stale."""
         with self._lock, self._translated():
+            if self.read_only:
+                self._reopen_writable()
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -238,19 +273,30 @@ class SqliteStore(Store):
                     self._conn.execute("ROLLBACK")
                 raise
 
+    def _reopen_writable(self) -> None:
+        """A file opened read-only because it could not be written is reopened for writing
+        once it can be (the home was made writable again); else the write is refused."""
+        if self._asked_read_only:
+            raise StoreError(f"the sessions file {self.path} was opened read-only")
+        if not _writable(self.path):
+            raise StoreError(f"the sessions file {self.path} is read-only here"
+                             " (this user may not write it or its folder)")
+        writable = type(self).open(self.path, timeout=self.timeout)
+        if writable.read_only:
+            writable.close()
+            raise StoreError(f"the sessions file {self.path} is read-only here")
+        self._conn.close()
+        self._conn, self.read_only = writable._conn, False
+
     @contextmanager
     def _translated(self) -> Iterator[None]:
+        """SQLite's and the OS's errors as a StoreError saying why, in the user's words."""
         try:
             yield
-        except sqlite3.OperationalError as err:
-            if "locked" in str(err) or "busy" in str(err):
-                raise StoreError(
-                    f"the sessions file {self.path} stayed busy for {BUSY_TIMEOUT_S:g} s "
-                    "(another pmsim is writing to it); try again"
-                ) from None
-            raise StoreError(f"cannot use the sessions file {self.path}: {err}") from None
         except sqlite3.Error as err:
-            raise StoreError(f"cannot use the sessions file {self.path}: {err}") from None
+            raise StoreError(_refusal(err, self.path, self.timeout)) from None
+        except OSError as err:
+            raise StoreError(os_refusal(err, self.path)) from None
 
     def create_session(
         self,
@@ -336,16 +382,58 @@ class SqliteStore(Store):
             return _max_seq(conn, session_id)
 
 
-def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+def _writable(path: Path) -> bool:
+    """Whether this process may write the file and create its journal beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _connect_read_only(path: Path, timeout: float) -> tuple[sqlite3.Connection, int]:
+    """A ``mode=ro`` connection and the file's schema version.
+
+    A reader of a WAL file needs its ``-shm`` beside it; in a folder nobody may
+    write, with no log pending, the file is read as ``immutable`` instead.
+    """
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return _configured_read_only(uri, path, timeout)
+    except sqlite3.OperationalError as err:
+        if err.sqlite_errorname != "SQLITE_CANTOPEN" or (wal.exists() and wal.stat().st_size):
+            raise
+    return _configured_read_only(uri + "&immutable=1", path, timeout)
+
+
+def _configured_read_only(uri: str, path: Path, timeout: float
+                          ) -> tuple[sqlite3.Connection, int]:
+    conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None,
+                           check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        _check_version(version, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn, version
+
+
+def _empty_database(path: Path) -> sqlite3.Connection:
+    """An in-memory store with the schema and no sessions: what a missing file holds."""
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    _migrate(conn, path)
+    return conn
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, timeout: float) -> None:
     """Configure and migrate, retrying while another process is doing the same.
 
     Switching a new file to WAL does not wait on SQLite's busy handler, so two
     terminals opening a fresh home at once would otherwise see "database is locked".
     """
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    deadline = time.monotonic() + timeout
     while True:
         try:
-            _configure(conn, path)
+            _configure(conn, path, timeout)
             _migrate(conn, path)
             return
         except sqlite3.OperationalError as err:
@@ -354,9 +442,9 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
             time.sleep(0.01)
 
 
-def _configure(conn: sqlite3.Connection, path: Path) -> None:
+def _configure(conn: sqlite3.Connection, path: Path, timeout: float) -> None:
     """Per-connection settings; WAL is stored in the file, the others are not."""
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = FULL")
     (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
@@ -369,6 +457,14 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
+def _check_version(version: int, path: Path) -> None:
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the sessions file {path} was written by a newer pmsim"
+            f" (schema {version}, this one knows {SCHEMA_VERSION}); upgrade pmsim"
+        )
+
+
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Bring the schema to SCHEMA_VERSION; readers of a current file take no write lock."""
     (version,) = conn.execute("PRAGMA user_version").fetchone()
@@ -377,11 +473,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         (version,) = conn.execute("PRAGMA user_version").fetchone()  # another process may have
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"the sessions file {path} was written by a newer pmsim"
-                f" (schema {version}, this one knows {SCHEMA_VERSION}); upgrade pmsim"
-            )
+        _check_version(version, path)
         for statements in _MIGRATIONS[version:]:
             for statement in statements:
                 conn.execute(statement)
@@ -391,6 +483,22 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _refusal(err: sqlite3.Error, path: Path, timeout: float) -> str:
+    """Why SQLite refused, in the user's words: busy, full, read-only, the disk, or its own."""
+    name = getattr(err, "sqlite_errorname", None) or ""
+    text = str(err)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text or "busy" in text:
+        return (f"the sessions file {path} stayed busy for {timeout:g} s "
+                "(another pmsim is writing to it); try again")
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return f"the disk holding the sessions file {path} is full; free some space and try again"
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        return f"the sessions file {path} is read-only here"
+    if name.startswith("SQLITE_IOERR") or "disk I/O" in text:
+        return f"the disk holding the sessions file {path} failed ({text}); try again"
+    return f"cannot use the sessions file {path}: {text}"
 
 
 def _max_seq(conn: sqlite3.Connection, session_id: str) -> int:

@@ -21,6 +21,7 @@ imports only the standard library so that ``pmsim session list`` starts fast.
 
 from __future__ import annotations
 
+import errno
 import json
 import secrets
 from collections.abc import Sequence
@@ -58,6 +59,28 @@ class ConflictError(StoreError):
     """Someone else appended to the session since the caller last looked."""
 
 
+class NotSaved(StoreError):
+    """A write the store refused (busy, disk full, read-only, I/O): nothing of it was saved.
+
+    ``what`` names the change in the player's words, ``why`` is the store's reason;
+    the meeting room shows both and offers to try again.
+    """
+
+    def __init__(self, what: str, why: str) -> None:
+        super().__init__(f"{what} was not saved: {why}")
+        self.what = what
+        self.why = why
+
+
+def os_refusal(err: OSError, path: object) -> str:
+    """Why the OS refused a write to ``path``, in plain words (full, read-only, or its own)."""
+    if err.errno == errno.ENOSPC:
+        return f"the disk holding {path} is full"
+    if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"{path} is read-only here ({err.strerror or err})"
+    return f"cannot write {path}: {err.strerror or err}"
+
+
 @dataclass(frozen=True)
 class Event:
     """One entry of a session's log, as stored."""
@@ -91,6 +114,9 @@ class Store(Protocol):
     Implementations subclass it to inherit ``append`` and the context manager;
     all of them are safe to share between threads.
     """
+
+    read_only: bool = False
+    """Opened for reading only (a read-only file or home, or asked so): every write fails."""
 
     def close(self) -> None:
         """Let go of the store; it can't be used afterwards."""

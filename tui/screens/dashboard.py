@@ -13,6 +13,7 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Select, Static
 
 from simulator.engine import dashboard as figures
 from tui.plain import cell, plain
+from tui.screens import unsaved
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.charts import TrendChart
 from tui.widgets.header import RoomHeader
@@ -164,8 +165,10 @@ class DashboardScreen(SessionScreen):
             return
         sim = self.room.sim
         quarter = sim.history[-1].quarter.label if sim and sim.history else None
-        self.logged = key
-        self.room.open_view(view, quarter, filters)
+        self.logged = key  # even if not saved: the dialog's Retry records it, a redraw doesn't
+        room = self.room
+        unsaved.save(self.app, f"that you looked at {view} (the debrief counts it)",
+                     lambda: room.open_view(view, quarter, filters))
 
     @work(thread=True, exclusive=True, group="roster")
     def load_roster(self, school: str) -> None:
@@ -190,7 +193,9 @@ class DashboardScreen(SessionScreen):
         self.query_one("#legend", Static).update("s back to the figures")
         subjects = [s.id for s in self.room.scenario.subjects]
         view = f"{self.subject if self.subject in subjects else subjects[0]}/{school}/all"
-        self.room.open_view(view, None, {"list": "students"})
+        room = self.room
+        unsaved.save(self.app, f"that you looked at the students of {name} (the debrief "
+                     "counts it)", lambda: room.open_view(view, None, {"list": "students"}))
 
     @on(DataTable.HeaderSelected, "#roster")
     def _sort_roster(self, event: DataTable.HeaderSelected) -> None:

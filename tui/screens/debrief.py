@@ -36,6 +36,7 @@ from simulator.formats.atomic import write_atomic
 from simulator.formats.routine import PLAYER_ROLES, role_label
 from simulator.formats.rubric import LEVELS
 from tui.messages import ContinueToMeeting, GoHome, SwitchSpeaker
+from tui.screens import unsaved
 from tui.screens.session_screen import SessionScreen, host
 from tui.widgets.header import RoomHeader
 from tui.widgets.levels import LEVEL_STYLE, level_content
@@ -537,13 +538,18 @@ class DebriefScreen(SessionScreen):
         role = room.event_role
         went_value, improve_value = " ".join(went.value.split()), " ".join(
             improve.value.split())
-        went.value = improve.value = ""
-        room.append("poll.answered", {"meeting": meeting, "role": role,
-                                      "went_well": went_value, "improve": improve_value})
-        self.notify(f"Saved the {self._role_title(role)}'s answers.", timeout=3)
-        self.refresh_room()
-        if self.poll_pending():
-            went.focus()  # the next lead's turn
+
+        def saved() -> None:  # the answers stay in the form until they are saved
+            went.value = improve.value = ""
+            self.notify(f"Saved the {self._role_title(role)}'s answers.", timeout=3)
+            self.refresh_room()
+            if self.poll_pending():
+                went.focus()  # the next lead's turn
+
+        unsaved.save(self.app, f"the {self._role_title(role)}'s poll answers",
+                     lambda: room.append("poll.answered", {
+                         "meeting": meeting, "role": role, "went_well": went_value,
+                         "improve": improve_value}), saved)
 
     @on(Input.Submitted, "#takehome-name")
     @on(Input.Submitted, ".step-input")
@@ -572,7 +578,14 @@ class DebriefScreen(SessionScreen):
         payload: dict[str, Any] = {"role": role, "steps": steps}
         if name:
             payload["participant"] = name
-        room.append("takehome.answered", payload)
+        unsaved.save(self.app, f"the {self._role_title(role)}'s next steps",
+                     lambda: room.append("takehome.answered", payload),
+                     lambda: self._takehome_saved(role))
+
+    def _takehome_saved(self, role: str) -> None:
+        """Only once they are saved: the steps leave the form and the next lead writes."""
+        room = self.room
+        count = len(room.scenario.take_home.steps)
         for i in range(1, count + 1):
             self.query_one(f"#step-{i}", Input).value = ""
         self._takehome_role = None

@@ -40,6 +40,7 @@ from simulator.formats.routine import (
 from simulator.session.summary import resources
 from tui.messages import CloseMeeting, SwitchSpeaker
 from tui.plain import plain
+from tui.screens import unsaved
 from tui.screens.closing import ClosingScreen
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.session_screen import SessionScreen
@@ -342,8 +343,8 @@ class MeetingScreen(SessionScreen):
         self.save(event.form, event.values)
 
     def save(self, form: RecordForm, values: dict[str, Any]) -> bool:
-        from simulator.session.store import StoreError
-
+        """Save the form's record; the form keeps its values unless it was saved (a store
+        that refuses it offers Retry, which clears the form once it succeeds)."""
         room = self.room
         meeting = room.current_meeting
         if meeting is None:
@@ -378,25 +379,33 @@ class MeetingScreen(SessionScreen):
                 if options:
                     fields["serves"] = figures.describe_targeting(room.scenario, strategy,
                                                                   targeting, short=True)
-                room.make_decision(meeting.id, strategy, action,
-                                   {**fields, "cost": cost, "staff_fte": staff,
-                                    "students": served, **options}, options)
+                minute = {**fields, "cost": cost, "staff_fte": staff, "students": served,
+                          **options}
+
+                def write() -> object:
+                    return room.make_decision(meeting.id, strategy, action, minute, options)
             else:
                 if spec.kind == "target":
                     labels = dict((v, k) for k, v in figures.metric_options(room.scenario))
                     fields["metric_label"] = labels.get(fields["metric"], fields["metric"])
-                room.add_record(meeting.id, spec.kind, fields)
-        except (StoreError, ValueError) as err:
+
+                def write() -> object:
+                    return room.add_record(meeting.id, spec.kind, fields)
+
+            return unsaved.save(self.app, spec.title.lower(), write,
+                                lambda: self._saved(form))
+        except ValueError as err:
             self.notify(f"Not saved: {err}", severity="error")
             return False
+
+    def _saved(self, form: RecordForm) -> None:
         form.clear()
-        self.notify(f"Saved: {spec.title.lower()}", timeout=2)
+        self.notify(f"Saved: {form.spec.title.lower()}", timeout=2)
         self._draw_resources()
         _, over = self.resources_text()
-        if spec.kind == "decision" and over:
+        if form.spec.kind == "decision" and over:
             self.notify("The strategies in play now need more budget or staff than the "
                         "district has.", severity="warning")
-        return True
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -423,10 +432,14 @@ class MeetingScreen(SessionScreen):
         note = self.query_one(f"#fu-note-{rid}", Input).value.strip()
         action = room.state.records.get(rid)
         step = action.fields.get("step", "") if action else ""
-        room.add_record(meeting.id, "followup",
-                        {"record_id": rid, "step": step, "status": status, "note": note})
-        self.query_one(f"#fu-note-{rid}", Input).value = ""
-        self.notify("Saved: follow-up", timeout=2)
+
+        def saved() -> None:
+            self.query_one(f"#fu-note-{rid}", Input).value = ""
+            self.notify("Saved: follow-up", timeout=2)
+
+        unsaved.save(self.app, "the follow-up", lambda: room.add_record(
+            meeting.id, "followup", {"record_id": rid, "step": step, "status": status,
+                                     "note": note}), saved)
 
     def action_remove_record(self) -> None:
         focused = self.focused
@@ -448,7 +461,11 @@ class MeetingScreen(SessionScreen):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.room.remove_record(rid)
+                room = self.room
+                record = room.state.records.get(rid)
+                kind = f"{record.kind} " if record else ""
+                unsaved.save(self.app, f"the removal of the {kind}record",
+                             lambda: room.remove_record(rid))
 
         self.app.push_screen(ConfirmScreen(question, yes="Remove"), done)
 
