@@ -346,8 +346,10 @@ def test_a_close_the_store_refuses_leaves_the_meeting_open(tmp_path: Path) -> No
             await pilot.press("f10")
             await until(pilot, lambda: screen_name(app) == "ClosingScreen")
             await pilot.click("#close")
-            await until(pilot, lambda: screen_name(app) == "MeetingScreen"
-                        and any("still open" in n.message for n in app._notifications))
+            await until(pilot, lambda: screen_name(app) == "UnsavedScreen")
+            assert "the closing of Meeting #1" in str(app.screen.query_one("#unsaved-text",
+                                                                           Static).render())
+            assert type(app.screen_stack[-2]).__name__ == "MeetingScreen"
             assert app.room.state.closed_meetings == []
             assert app.room.sim.quarters_done == 2
 

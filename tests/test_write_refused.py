@@ -16,6 +16,7 @@ import errno
 import re
 import shutil
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,8 @@ async def _in_a_meeting(fault: Fault, tmp_path: Path) -> None:
         assert "meeting.closed" not in stored_kinds(fault.path, sid)
         assert app.screen_stack[-2] is meeting
         await retried(pilot, fault)
+        await until(pilot, lambda: screen_name(app) == "ClosedScreen")
+        await pilot.click("#go-on")
         await until(pilot, lambda: screen_name(app) == "ChangesScreen"
                     and not app.room.needs_simulation())
         assert "meeting-1" in app.room.state.closed_meetings
@@ -240,8 +243,8 @@ async def _in_a_meeting(fault: Fault, tmp_path: Path) -> None:
 
 async def _close(pilot: Pilot) -> None:
     await pilot.press("f10")
-    await until(pilot, lambda: screen_name(pilot.app) == "ConfirmScreen")
-    await pilot.click("#yes")
+    await until(pilot, lambda: screen_name(pilot.app) == "ClosingScreen")
+    await pilot.click("#close")
     await pilot.pause()
 
 
@@ -439,8 +442,9 @@ def test_a_refused_write_says_why_appends_nothing_and_the_store_goes_on(
 def test_a_store_url_timeout_is_seconds_above_0_up_to_an_hour_or_refused(
         tmp_path: Path, timeout: str) -> None:
     url = f"sqlite:///{tmp_path / DB_FILENAME}?timeout={timeout}"
+    given = urllib.parse.unquote_plus(timeout)  # how a URL's query is read ("+" is a space)
     try:
-        seconds = float(timeout)
+        seconds = float(given)
     except ValueError:
         seconds = float("nan")
     if 0 < seconds <= 3600:

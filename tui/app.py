@@ -385,6 +385,7 @@ class PmsimApp(App[int]):
     @on(messages.CloseMeeting)
     def _close_meeting(self, message: messages.CloseMeeting) -> None:
         from simulator.formats.routine import stage_after_closing
+        from simulator.session.store import NotSaved
 
         room = self.room
         if room is None:
@@ -393,17 +394,23 @@ class PmsimApp(App[int]):
         stage = stage_after_closing(room.scenario.calendar, message.meeting_id)
         title = room.meeting(message.meeting_id).title.split(" —")[0]
 
-        def closed() -> None:
-            # The meeting stays on screen beneath the undo dialog until time passes.
-            self.shown_stage = stage.text
+        def close() -> None:
+            # The undo dialog goes up first, so the meeting stays on screen beneath it until
+            # time passes; if the store refuses, the meeting stays open, as in the store.
             self._hold_close(summary)
+            try:
+                room.close_meeting(message.meeting_id)
+            except NotSaved:
+                self.pop_screen()
+                raise
+
+        def closed() -> None:
+            self.shown_stage = stage.text
             where = SCREEN_WORDS.get(stage.screen, stage.screen)
             save(self, f"the move to {where} after closing {title}",
                  lambda: room.set_stage(stage.text, stage.screen))
 
-        # NotSaved: the meeting stays open, on screen as in the store.
-        save(self, f"the closing of {title}", lambda: room.close_meeting(message.meeting_id),
-             closed)
+        save(self, f"the closing of {title}", close, closed)
 
     def _hold_close(self, summary: ClosingSummary) -> None:
         """Hold the quarters back until the pair lets time pass: until then the close can
