@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
-from test_tui_meetings import SIZE, close_meeting, fill, screen_name, until
+from test_tui_meetings import SIZE, close_meeting, fill, open_from_briefing, screen_name, until
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
 from simulator.engine import dashboard as figures
@@ -17,7 +19,9 @@ from simulator.formats.routine import default_due
 from simulator.session.client import Room
 from simulator.session.home import Home
 from tui.app import PmsimApp
+from tui.screens.meeting import MeetingScreen
 from tui.widgets.forms import RecordForm
+from tui.widgets.minutes import MinutesTable
 
 METRIC = "pct:reading:hudson-ms:grade-6"
 
@@ -27,16 +31,43 @@ def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PMSIM_HOME", str(tmp_path / "default-home"))
 
 
+def recorded_at_meeting_1(home: Path, by: str, kind: str,
+                          fields: dict[str, Any]) -> tuple[PmsimApp, str]:
+    """The State Lead's app on a session whose Meeting #1 holds one record of ``by``'s,
+    and that record's id."""
+    room = Room.new(Home(home), "hudson", 1, role=by)
+    room.set_stage("meeting-1", "meeting")
+    rid = room.add_record("meeting-1", kind, fields)
+    room.close()
+    return PmsimApp(session=room.session_id, role="state", home=home, pace=0), rid
+
+
+async def minutes_of(pilot: Pilot, step: str) -> MinutesTable:
+    """The meeting room open at ``step``, once its minutes list the one record."""
+    app = pilot.app
+    await until(pilot, lambda: screen_name(app) == "MeetingScreen"  # type: ignore[arg-type]
+                and app.screen.query_one(f"#minutes-{step}").row_count == 1)
+    app.screen.show_step(step)  # type: ignore[attr-defined]
+    await pilot.pause()
+    return app.screen.query_one(f"#minutes-{step}", MinutesTable)
+
+
+async def meeting_at(pilot: Pilot, step: str = "targets") -> MeetingScreen:
+    """A new session's meeting room (its first quarters simulated), open at ``step``."""
+    await open_from_briefing(pilot, "f4", "MeetingScreen")
+    meeting = pilot.app.screen
+    assert isinstance(meeting, MeetingScreen)
+    meeting.show_step(step)
+    await pilot.pause()
+    return meeting
+
+
 def test_meeting_2_opens_with_its_own_forms_not_meeting_1s(tmp_path: Path) -> None:
     app = PmsimApp(scenario="hudson", seed=1, home=tmp_path, pace=0)
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: screen_name(app) == "BriefingScreen"
-                        and app.room.sim is not None)
-            await pilot.press("f4")
-            await until(pilot, lambda: screen_name(app) == "MeetingScreen")
-            meeting = app.screen
+            meeting = await meeting_at(pilot)
             target = meeting.query_one("#target", RecordForm)
             target.set_value("metric", METRIC)
             q2 = figures.metric_value(app.room.sim, METRIC)
@@ -74,12 +105,7 @@ def test_tick_boxes_reset_after_a_save_and_when_the_strategy_changes(tmp_path: P
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: screen_name(app) == "BriefingScreen"
-                        and app.room.sim is not None)
-            await pilot.press("f4")
-            await until(pilot, lambda: screen_name(app) == "MeetingScreen")
-            meeting = app.screen
-            meeting.show_step("decisions")
+            meeting = await meeting_at(pilot, "decisions")
             form = meeting.query_one("#decision", RecordForm)
             # Ticked before any strategy is chosen: the ticks are for the one chosen next.
             form.set_checked("grades", ["6", "7"])
@@ -167,27 +193,19 @@ def test_enter_in_a_follow_up_note_records_the_follow_up(tmp_path: Path) -> None
 
 
 def test_the_remove_dialog_names_the_record_and_who_recorded_it(tmp_path: Path) -> None:
-    partner = Room.new(Home(tmp_path), "hudson", 1, role="district")
-    partner.set_stage("meeting-1", "meeting")
-    partner.add_record("meeting-1", "finding", {
+    app, _ = recorded_at_meeting_1(tmp_path, "district", "finding", {
         "view": "reading/hudson-ms/all", "statement": "[b]EL[/b] readers lag in decoding",
         "about": "performance"})
-    partner.close()
-    app = PmsimApp(session=partner.session_id, role="state", home=tmp_path, pace=0)
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: screen_name(app) == "MeetingScreen"
-                        and app.screen.query_one("#minutes-performance").row_count == 1)
-            meeting = app.screen
-            meeting.show_step("performance")
-            table = meeting.query_one("#minutes-performance", DataTable)
+            table = await minutes_of(pilot, "performance")
             table.focus()
             await pilot.press("delete")
             await until(pilot, lambda: screen_name(app) == "ConfirmScreen")
             question = str(app.screen.query_one("#question", Static).render())
             assert "Remove this finding" in question
-            assert "'[b]EL[/b] readers lag in decoding' [reading/hudson-ms/all]" in question
+            assert "[b]EL[/b] readers lag in decoding  [reading/hudson-ms/all]" in question
             assert "District" in question
             await pilot.press("escape")
             await until(pilot, lambda: screen_name(app) == "MeetingScreen")

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 from rich.text import Text
-from test_tui_meetings import SIZE, screen_name, until
+from test_forms_records import minutes_of, recorded_at_meeting_1
+from test_tui_meetings import SIZE, open_from_briefing, until
 from textual.widgets import DataTable
 
-from simulator.session.client import Room
-from simulator.session.home import Home
 from tui.app import PmsimApp
 
 HUDSON = Path(__file__).resolve().parent.parent / "scenarios" / "hudson.yaml"
@@ -31,17 +30,12 @@ def _plain(value: object) -> str:
 
 
 def test_minutes_show_a_record_with_markup_and_an_escape_as_typed(tmp_path: Path) -> None:
-    room = Room.new(Home(tmp_path), "hudson", 1, role="state")
-    room.set_stage("meeting-1", "meeting")
-    rid = room.add_record("meeting-1", "stakeholder", {"who": NASTY, "how": "inform"})
-    room.close()
-    app = PmsimApp(session=room.session_id, role="state", home=tmp_path, pace=0)
+    app, rid = recorded_at_meeting_1(tmp_path, "state", "stakeholder",
+                                     {"who": NASTY, "how": "inform"})
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: screen_name(app) == "MeetingScreen"
-                        and app.screen.query_one("#minutes-stakeholders").row_count == 1)
-            table = app.screen.query_one("#minutes-stakeholders", DataTable)
+            table = await minutes_of(pilot, "stakeholders")
             shown = _plain(table.get_cell(rid, "record"))
             assert "[bold]x[/]" in shown and "\x1b" not in shown
             assert _plain(table.get_cell(rid, "by")) == "State"
@@ -59,10 +53,7 @@ def test_the_roster_shows_scenario_text_as_typed_and_still_sorts(tmp_path: Path)
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: screen_name(app) == "BriefingScreen"
-                        and app.room.sim is not None)
-            await pilot.press("f3")
-            await until(pilot, lambda: screen_name(app) == "DashboardScreen")
+            await open_from_briefing(pilot, "f3", "DashboardScreen")
             await pilot.press("s")
             roster = app.screen.query_one("#roster", DataTable)
             await until(pilot, lambda: roster.row_count == 412)

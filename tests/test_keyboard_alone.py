@@ -11,19 +11,17 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_forms_records import meeting_at, minutes_of, recorded_at_meeting_1
 from test_tui_debrief import STRONG, _debrief_ready, app_for, seed_session
-from test_tui_meetings import SIZE, screen_name, until
+from test_tui_meetings import SIZE, until
 from textual.app import App, ComposeResult
 from textual.widgets import Input, OptionList, Static
 
 from simulator.formats.loading import load_scenario
 from simulator.formats.routine import DECISION, SCHOOL_YEAR, due_problem, due_window
-from simulator.session.client import Room
-from simulator.session.home import Home
 from tui.app import PmsimApp
 from tui.screens.dialogs import ConfirmScreen
 from tui.widgets.forms import RecordForm, TickBox
-from tui.widgets.minutes import MinutesTable
 
 CALENDAR = load_scenario("hudson").scenario.calendar
 
@@ -99,13 +97,6 @@ def test_enter_does_what_the_focused_dialog_button_says(focus: str | None,
 # --------------------------------------------------------------------------- the meeting
 
 
-async def _meeting(pilot, app: PmsimApp) -> None:  # type: ignore[no-untyped-def]
-    await until(pilot, lambda: screen_name(app) == "BriefingScreen"
-                and app.room.sim is not None)
-    await pilot.press("f4")
-    await until(pilot, lambda: screen_name(app) == "MeetingScreen")
-
-
 def test_tab_walks_an_action_step_and_every_key_typed_is_kept(tmp_path: Path) -> None:
     """On main the due date was a choice list between the owner and the metric: the metric
     typed after Tab went into the closed list (its space opened it, the rest searched it)
@@ -114,9 +105,7 @@ def test_tab_walks_an_action_step_and_every_key_typed_is_kept(tmp_path: Path) ->
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await _meeting(pilot, app)
-            meeting = app.screen
-            meeting.show_step("actions")
+            meeting = await meeting_at(pilot, "actions")
             meeting.query_one("#action-step", Input).focus()
             due = meeting.query_one("#action-due", Input)
             assert due.value == "2027-04-15"  # the next meeting, where it is followed up
@@ -146,9 +135,7 @@ def test_a_due_date_outside_the_calendar_is_refused_with_the_reason(
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await _meeting(pilot, app)
-            meeting = app.screen
-            meeting.show_step("actions")
+            meeting = await meeting_at(pilot, "actions")
             form = meeting.query_one("#action", RecordForm)
             for name, value in (("step", "Screen"), ("owner", "Dana"), ("due", typed),
                                 ("metric", "screened"), ("target", "all")):
@@ -194,20 +181,12 @@ def test_long_records_wrap_and_show_as_typed_in_the_minutes(tmp_path: Path) -> N
     statement = ("English learners in grades six and seven read well below their peers in "
                  "every strand, most of all in vocabulary and word study, and the gap has "
                  "widened since the autumn benchmark [bold]x[/] \x1b[31m until zebrafinch")
-    room = Room.new(Home(tmp_path), "hudson", 1, role="state")
-    room.set_stage("meeting-1", "meeting")
-    rid = room.add_record("meeting-1", "finding", {
+    app, rid = recorded_at_meeting_1(tmp_path, "state", "finding", {
         "view": "reading/hudson-ms/all", "statement": statement, "about": "performance"})
-    room.close()
-    app = PmsimApp(session=room.session_id, role="state", home=tmp_path, pace=0)
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: screen_name(app) == "MeetingScreen"
-                        and app.screen.query_one("#minutes-performance").row_count == 1)
-            app.screen.show_step("performance")
-            await pilot.pause()
-            table = app.screen.query_one("#minutes-performance", MinutesTable)
+            table = await minutes_of(pilot, "performance")
             await until(pilot, lambda: table.rows[rid].height > 2)  # type: ignore[index]
             shown = table.get_cell(rid, "record")
             assert "[bold]x[/]" in shown.plain and "\x1b" not in shown.plain

@@ -19,6 +19,11 @@ def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PMSIM_HOME", str(tmp_path / "default-home"))
 
 
+def briefing_ready(app: PmsimApp) -> bool:
+    return screen_name(app) == "BriefingScreen" and app.room is not None and \
+        app.room.sim is not None
+
+
 def _on_screen(app: PmsimApp) -> str:
     """The private panel's text, if the panel is shown."""
     panel = app.screen.query_one("#private")
@@ -37,8 +42,7 @@ def test_each_speaker_sees_only_their_own_private_briefing(tmp_path: Path) -> No
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: screen_name(app) == "BriefingScreen"
-                        and app.room.sim is not None)
+            await until(pilot, lambda: briefing_ready(app))
             roles = app.room.scenario.roles
             state, district = roles.state.private, roles.district.private
             await pilot.press("p")
@@ -77,8 +81,7 @@ def test_a_switch_while_the_confirmation_is_open_shows_nothing(tmp_path: Path) -
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: screen_name(app) == "BriefingScreen"
-                        and app.room.sim is not None)
+            await until(pilot, lambda: briefing_ready(app))
             await pilot.press("p")
             await until(pilot, lambda: screen_name(app) == "ConfirmScreen")
             app.action_switch_speaker()  # the State asked; the District now speaks

@@ -271,6 +271,11 @@ RECORDS: dict[str, RecordSpec] = {
 """Every record kind with every field it may carry."""
 
 
+def record_noun(kind: str) -> str:
+    """What a record of ``kind`` is called in a sentence ("this action step")."""
+    return {"action": "action step", "followup": "follow-up"}.get(kind, kind)
+
+
 def unknown_fields(kind: str, fields: Mapping[str, Any]) -> list[str]:
     """The fields a record of ``kind`` may not carry, in their order."""
     spec = RECORDS.get(kind)

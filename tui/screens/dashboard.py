@@ -185,15 +185,16 @@ class DashboardScreen(SessionScreen):
         if sim is None:
             return
         columns, rows = figures.roster(sim, school)
-        self.app.call_from_thread(self._show_roster, school, columns, rows)
+        # Text cells: a student's or school's name from the scenario shows as written.
+        cells = [tuple(map(cell, row)) for row in rows]
+        self.app.call_from_thread(self._show_roster, school, columns, cells)
 
     def _show_roster(self, school: str, columns: list[str], rows: list[tuple]) -> None:
         grid = self.query_one("#roster", DataTable)
         grid.clear(columns=True)
         for i, c in enumerate(columns):
             grid.add_column(cell(c), key=f"c{i}")
-        # Text cells: a student's or school's name from the scenario shows as written.
-        grid.add_rows([tuple(map(cell, row)) for row in rows])
+        grid.add_rows(rows)
         name = self.room.scenario.district.name if school == figures.DISTRICT else (
             self.room.scenario.school(school).name)
         self.query_one("#view-title", Static).update(

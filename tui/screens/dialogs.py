@@ -95,6 +95,8 @@ Work through the agenda — targets, follow-up, performance, implementation,
 problem-solving, decisions, action steps, stakeholders — in any order. Each record
 is saved the moment you add it. A decision can say whom a strategy serves (grades,
 subgroups, at most how many students); the estimate of its cost and reach follows.
+An action step is due on a date (YYYY-MM-DD) between this meeting and the next, where
+it is followed up; the form starts at the next meeting's date.
 Closing the meeting commits its decisions and lets time pass to the next meeting.
 
 ## The debrief

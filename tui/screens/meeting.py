@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -36,7 +36,7 @@ from simulator.formats.routine import (
     default_due,
     due_problem,
     minutes_line,
-    record_summary,
+    record_noun,
     retargeting_hint,
     role_label,
     step_of,
@@ -48,6 +48,9 @@ from tui.screens.session_screen import SessionScreen
 from tui.widgets.forms import RecordForm
 from tui.widgets.header import RoomHeader
 from tui.widgets.minutes import MinutesTable
+
+if TYPE_CHECKING:
+    from simulator.formats.scenario import Meeting
 
 FOLLOWUP_STEP = next(s.id for s in STEPS if "followup" in s.kinds)
 OPENS_LATER = next((s.id for s in STEPS if s.from_second_meeting), None)
@@ -71,6 +74,7 @@ class MeetingScreen(SessionScreen):
         self._followup_shown: dict[str, str | None] = {}
         """Per earlier action step: the stored status last put into its row."""
         self._followup_selects: dict[str, Select] = {}
+        """Per earlier action step: its row's status choice."""
         self._strategy_ticked_for: str | None = None
         """The strategy the decision form's boxes were ticked for."""
 
@@ -131,7 +135,7 @@ class MeetingScreen(SessionScreen):
                 if f.options:
                     form.set_options(f.name, options[f.options])
 
-    def _reset_forms(self, meeting: Any) -> None:
+    def _reset_forms(self, meeting: Meeting | None) -> None:
         """Every form as new for this meeting: no metric, baseline or tick of an earlier
         one; a date field starts at this meeting's own default."""
         for form in self.query(RecordForm):
@@ -225,7 +229,7 @@ class MeetingScreen(SessionScreen):
             select = self._followup_selects.get(rid)
             if select is None or not select.is_mounted:
                 continue  # just built: drawn once it is mounted
-            if self._followup_shown.get(rid, None) != status:
+            if self._followup_shown.get(rid) != status:
                 self._followup_shown[rid] = status
                 if status is None:
                     select.clear()
@@ -507,9 +511,9 @@ class MeetingScreen(SessionScreen):
         if rec is None:
             return "Remove this record from the minutes?"
         names = {s.id: s.name for s in self.room.scenario.strategies}
-        summary = record_summary(rec.kind, rec.fields, names)
-        return (f"Remove this {plain(rec.kind)} from the minutes?\n\n{plain(summary)}\n\n"
-                f"Recorded by the {role_label(rec.role)} Lead.")
+        summary = minutes_line(rec.kind, rec.fields, names)  # as the list shows it
+        return (f"Remove this {plain(record_noun(rec.kind))} from the minutes?\n\n"
+                f"{plain(summary)}\n\nRecorded by the {role_label(rec.role)} Lead.")
 
     def action_close_meeting(self) -> None:
         meeting = self.room.current_meeting
