@@ -45,9 +45,9 @@ def recorded_at_meeting_1(home: Path, by: str, kind: str,
 async def minutes_of(pilot: Pilot, step: str) -> MinutesTable:
     """The meeting room open at ``step``, once its minutes list the one record."""
     app = pilot.app
-    await until(pilot, lambda: screen_name(app) == "MeetingScreen"  # type: ignore[arg-type]
+    await until(pilot, lambda: screen_name(app) == "MeetingScreen"
                 and app.screen.query_one(f"#minutes-{step}").row_count == 1)
-    app.screen.show_step(step)  # type: ignore[attr-defined]
+    app.screen.show_step(step)
     await pilot.pause()
     return app.screen.query_one(f"#minutes-{step}", MinutesTable)
 

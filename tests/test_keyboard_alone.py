@@ -187,7 +187,7 @@ def test_long_records_wrap_and_show_as_typed_in_the_minutes(tmp_path: Path) -> N
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
             table = await minutes_of(pilot, "performance")
-            await until(pilot, lambda: table.rows[rid].height > 2)  # type: ignore[index]
+            await until(pilot, lambda: table.rows[rid].height > 2)
             shown = table.get_cell(rid, "record")
             assert "[bold]x[/]" in shown.plain and "\x1b" not in shown.plain
             width = sum(c.get_render_width(table) for c in table.ordered_columns)

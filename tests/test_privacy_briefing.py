@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from test_tui_meetings import SIZE, screen_name, until
+from textual.pilot import Pilot
 from textual.widgets import Button, Static
 
 from tui.app import PmsimApp
@@ -37,6 +38,15 @@ def _shows(app: PmsimApp, private: str) -> bool:
     return " ".join(private.split()[:6]) in " ".join(_on_screen(app).split())
 
 
+async def _ask_with_p(pilot: Pilot, title: str) -> None:
+    """Press p, check the confirmation names ``title``, and say yes."""
+    await pilot.press("p")
+    await until(pilot, lambda: screen_name(pilot.app) == "ConfirmScreen")
+    assert title in str(pilot.app.screen.query_one("#question").render())
+    await pilot.press("y")
+    await until(pilot, lambda: screen_name(pilot.app) == "BriefingScreen")
+
+
 def test_each_speaker_sees_only_their_own_private_briefing(tmp_path: Path) -> None:
     app = PmsimApp(scenario="hudson", seed=1, home=tmp_path, pace=0)
 
@@ -45,11 +55,7 @@ def test_each_speaker_sees_only_their_own_private_briefing(tmp_path: Path) -> No
             await until(pilot, lambda: briefing_ready(app))
             roles = app.room.scenario.roles
             state, district = roles.state.private, roles.district.private
-            await pilot.press("p")
-            await until(pilot, lambda: screen_name(app) == "ConfirmScreen")
-            assert roles.state.title in str(app.screen.query_one("#question").render())
-            await pilot.press("y")
-            await until(pilot, lambda: screen_name(app) == "BriefingScreen")
+            await _ask_with_p(pilot, roles.state.title)
             await until(pilot, lambda: _shows(app, state))
 
             await pilot.press("f6")  # the District Lead speaks: the State's text goes
@@ -57,11 +63,7 @@ def test_each_speaker_sees_only_their_own_private_briefing(tmp_path: Path) -> No
             assert app.screen.query_one("#private-district", Button).display
             assert not app.screen.query_one("#private-state", Button).display
 
-            await pilot.press("p")
-            await until(pilot, lambda: screen_name(app) == "ConfirmScreen")
-            assert roles.district.title in str(app.screen.query_one("#question").render())
-            await pilot.press("y")
-            await until(pilot, lambda: screen_name(app) == "BriefingScreen")
+            await _ask_with_p(pilot, roles.district.title)
             await until(pilot, lambda: _shows(app, district))
             assert not _shows(app, state)
 
