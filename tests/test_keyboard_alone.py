@@ -226,3 +226,29 @@ def test_the_final_debrief_reads_at_80_by_24(tmp_path: Path) -> None:
             assert name in " ".join(str(screen.query_one("#rating-text").render()).split())
 
     asyncio.run(run())
+
+
+def test_letters_typed_on_a_closed_choice_list_are_not_lost_unnoticed(tmp_path: Path) -> None:
+    """The other forms keep choice lists between text fields (a stakeholder's "How"):
+    a letter typed on one, closed, says it is a list instead of vanishing."""
+    app = PmsimApp(scenario="hudson", seed=1, home=tmp_path, pace=0)
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            meeting = await meeting_at(pilot, "stakeholders")
+            meeting.query_one("#stakeholder-who", Input).focus()
+            await pilot.press(*"Families", "tab")
+            await pilot.press(*"monthly")
+            hint = str(meeting.query_one("#stakeholder-hint", Static).render())
+            assert "How is a list to choose from" in hint
+            await pilot.press("enter")  # opens it (on the blank); ↓ Enter takes the first way
+            await pilot.pause()
+            await pilot.press("down", "enter")
+            await pilot.pause()
+            assert str(meeting.query_one("#stakeholder-hint", Static).render()) == ""
+            await pilot.press("tab", *"monthly", "enter")
+            await until(pilot, lambda: app.room.records("meeting-1", ("stakeholder",)))
+            [(_, record)] = app.room.records("meeting-1", ("stakeholder",))
+            assert record.fields == {"who": "Families", "how": "Inform", "message": "monthly"}
+
+    asyncio.run(run())

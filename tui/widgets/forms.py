@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -51,6 +51,7 @@ class RecordForm(Vertical):
         self.spec = spec
         self.defaults: dict[str, str] = {}
         """What a text field holds when the form is new or cleared (e.g. a due date)."""
+        self._warned_of_list = False
 
     def compose(self) -> ComposeResult:
         yield Label(self.spec.title, classes="form-title")
@@ -159,6 +160,26 @@ class RecordForm(Vertical):
             self.app.bell()
             return
         self.post_message(self.Submitted(self, values))
+
+    def on_key(self, event: events.Key) -> None:
+        """Letters typed on a closed choice list would vanish (only Enter, space and the
+        arrows open it): say so, so nothing typed is lost unnoticed."""
+        focused = self.screen.focused
+        if not (event.is_printable and isinstance(focused, Select) and not focused.expanded):
+            return
+        field = next((f for f in self.spec.fields if self._wid(f.name) == focused.id), None)
+        if field is not None:
+            event.stop()
+            self.hint(f"[b]⚠[/b] {field.label} is a list to choose from: Enter or ↓ opens it, "
+                      "Tab goes on to the next field")
+            self._warned_of_list = True
+            self.app.bell()
+
+    @on(Select.Changed)
+    def _chosen(self) -> None:
+        if self._warned_of_list:  # the warning has done its work
+            self._warned_of_list = False
+            self.hint("")
 
     @on(Button.Pressed)
     def _save(self, event: Button.Pressed) -> None:
