@@ -146,7 +146,7 @@ async def play_meeting_1(pilot: Pilot, home: Path) -> str:
     meeting.show_step("actions")
     await pilot.pause()
     await fill(pilot, "action", step="Screen grade 6-7 readers for decoding", owner="Dana",
-               due="end of Q3", metric="students screened", target="100%")
+               due="2027-04-09", metric="students screened", target="100%")
     meeting.show_step("stakeholders")
     await pilot.pause()
     await fill(pilot, "stakeholder", who="Families of English learners", how="Involve")

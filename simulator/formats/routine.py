@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any, Literal, Protocol, get_args
 
 RecordKind = Literal[
@@ -135,7 +136,7 @@ SCENARIO_OPTIONS = ("metrics", "views", "strategies", "dates", "grades", "subgro
 
 # --------------------------------------------------------------------------- records and forms
 
-FieldType = Literal["text", "number", "integer", "choice", "choices"]
+FieldType = Literal["text", "number", "integer", "date", "choice", "choices"]
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,8 @@ class Field:
     name: str
     label: str
     type: FieldType = "text"
-    """"choice" (one option), "choices" (any number), "number", "integer" or free "text"."""
+    """"choice" (one option), "choices" (any number), "number", "integer", "date" (ISO,
+    checked against the calendar by :func:`due_problem`) or free "text"."""
     options: str = ""
     """For a choice: the option list (a key of FIXED_OPTIONS or SCENARIO_OPTIONS)."""
     required: bool = True
@@ -221,7 +223,7 @@ DECISION = Form("decision", "decision", "A decision about a strategy", "Decide",
 ACTION = Form("action", "action", "An action step", "Add action step", (
     Field("step", "Action step", placeholder="what will be done"),
     Field("owner", "Owner"),
-    Field("due", "Due", "choice", "dates"),
+    Field("due", "Due", "date", placeholder="YYYY-MM-DD, by the next meeting"),
     Field("metric", "Metric", placeholder="how we will know"),
     Field("target", "Target", placeholder="e.g. 90% of sessions held"),
 ))
@@ -267,6 +269,11 @@ RECORDS: dict[str, RecordSpec] = {
     "note": RecordSpec("note", ("text",)),
 }
 """Every record kind with every field it may carry."""
+
+
+def record_noun(kind: str) -> str:
+    """What a record of ``kind`` is called in a sentence ("this action step")."""
+    return {"action": "action step", "followup": "follow-up"}.get(kind, kind)
 
 
 def unknown_fields(kind: str, fields: Mapping[str, Any]) -> list[str]:
@@ -436,11 +443,81 @@ def action_step_detail(f: Mapping[str, Any]) -> str:
 class _Meeting(Protocol):
     @property
     def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def after_quarter(self) -> str: ...
+
+
+class _Quarter(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def ends_at(self) -> float: ...
 
 
 class _Calendar(Protocol):
     @property
     def meetings(self) -> Sequence[_Meeting]: ...
+    @property
+    def quarters(self) -> Sequence[_Quarter]: ...
+
+
+# --------------------------------------------------------------------------- due dates
+
+SCHOOL_YEAR = (date(2026, 9, 1), date(2027, 6, 30))
+"""The days the simulated year (year fraction 0 to 1) stands for. Scenarios give year
+fractions, not dates; an action step's due date is a real date, so one school year is
+fixed here and every scenario's calendar is laid on it."""
+YEAR_END = "the end of the school year"
+
+
+def calendar_date(year_fraction: float) -> date:
+    """The day of the school year a year fraction falls on (1.0 is its last day)."""
+    start, end = SCHOOL_YEAR
+    return start + timedelta(days=round(min(max(year_fraction, 0.0), 1.0) * (end - start).days))
+
+
+def meeting_date(calendar: _Calendar, meeting_id: str) -> date:
+    """The day a meeting is held: the end of the quarter it follows."""
+    meeting = next(m for m in calendar.meetings if m.id == meeting_id)
+    return calendar_date(next(q.ends_at for q in calendar.quarters
+                              if q.id == meeting.after_quarter))
+
+
+def due_window(calendar: _Calendar, meeting_id: str) -> tuple[date, date, str]:
+    """When an action step agreed at ``meeting_id`` may fall due: from the meeting to the
+    next meeting (where it is followed up) or, after the last meeting, the end of the
+    year; with what that limit is, for messages."""
+    ids = [m.id for m in calendar.meetings]
+    after = ids.index(meeting_id) + 1
+    if after < len(ids):
+        nxt = calendar.meetings[after]
+        return (meeting_date(calendar, meeting_id), meeting_date(calendar, nxt.id),
+                nxt.title.split(" —")[0])
+    return meeting_date(calendar, meeting_id), SCHOOL_YEAR[1], YEAR_END
+
+
+def default_due(calendar: _Calendar, meeting_id: str) -> str:
+    """The due date a new action step starts with: the day of the next follow-up."""
+    return due_window(calendar, meeting_id)[1].isoformat()
+
+
+def due_problem(calendar: _Calendar, meeting_id: str, text: str) -> str | None:
+    """Why ``text`` is not a due date for an action step of ``meeting_id``, or None."""
+    first, last, limit = due_window(calendar, meeting_id)
+    try:
+        due = date.fromisoformat(text.strip())
+    except ValueError:
+        return (f"Due: '{text.strip()}' is not a date; write it as YYYY-MM-DD, "
+                f"e.g. {last.isoformat()}")
+    if due < first:
+        return f"Due: {due.isoformat()} is before this meeting ({first.isoformat()})"
+    if due > last:
+        why = ("" if limit == YEAR_END else
+               ", where it is followed up: an action step is due by then")
+        return f"Due: {due.isoformat()} is after {limit} ({last.isoformat()}){why}"
+    return None
 
 
 StageKind = Literal["briefing", "meeting", "debrief", "end"]

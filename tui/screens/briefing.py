@@ -1,4 +1,9 @@
-"""The briefing: public role cards, private ones behind a confirm, the meeting's setting."""
+"""The briefing: public role cards, private ones behind a confirm, the meeting's setting.
+
+A role's private briefing shows only while that role speaks at this terminal and asked
+for it: at a shared terminal, switching the speaker (F6) hides it, and ``p`` asks for the
+briefing of whoever speaks now.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,11 @@ class BriefingScreen(SessionScreen):
         Binding("h", "hide_private", "Hide private", show=False, id="briefing.hide"),
         Binding("enter", "start", "Go to the meeting", id="briefing.start", show=False),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.private_shown: str | None = None
+        """The role whose private briefing is on screen, if any."""
 
     def compose(self) -> ComposeResult:
         yield RoomHeader()
@@ -60,21 +70,30 @@ class BriefingScreen(SessionScreen):
             brief = getattr(sc.roles, role)
             self.query_one(f"#role-{role}", Static).update(
                 f"[b]{brief.title}[/b]\n{brief.public}")
-            self.query_one(f"#private-{role}", Button).display = room.role in (role, "both")
+        self.draw_speaker()
         start = self.query_one("#start", Button)
         start.label = (f"Go to {meeting.title.split(' —')[0]}" if room.current_meeting else
                        "See the end-of-year results")
         start.refresh(layout=True)  # fit the new label
 
+    def draw_speaker(self) -> None:
+        """Only the speaker's own private briefing is offered, and one shown for another
+        role is hidden (the app calls this when the speaker switches)."""
+        speaker = self.room.event_role
+        for role in ("state", "district"):
+            self.query_one(f"#private-{role}", Button).display = role == speaker
+        if self.private_shown is not None and self.private_shown != speaker:
+            self.action_hide_private()
+
     def action_private(self) -> None:
-        role = self.room.role
-        self._ask_private("state" if role == "both" else role)
+        self._ask_private(self.room.event_role)
 
     def _ask_private(self, role: str) -> None:
         title = getattr(self.room.scenario.roles, role).title
 
         def shown(yes: bool | None) -> None:
-            if yes:
+            if yes and role == self.room.event_role:  # the speaker may have switched since
+                self.private_shown = role
                 brief = getattr(self.room.scenario.roles, role)
                 self.query_one("#private-text", Static).update(
                     f"[b]Private — {brief.title} only[/b]\n{brief.private}")
@@ -91,6 +110,7 @@ class BriefingScreen(SessionScreen):
         )
 
     def action_hide_private(self) -> None:
+        self.private_shown = None
         self.query_one("#private").add_class("hidden")
         self.query_one("#private-text", Static).update("")
 

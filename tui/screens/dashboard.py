@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from rich.text import Text
@@ -17,6 +18,16 @@ from tui.screens import unsaved
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.charts import TrendChart
 from tui.widgets.header import RoomHeader
+
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def roster_order(value: object) -> tuple[int, float, str]:
+    """How a roster cell sorts: numbers (scores, grades, days) by value, before text."""
+    shown = value.plain if isinstance(value, Text) else str(value)
+    if NUMBER.fullmatch(shown):  # not float(): a student may be called "Nan"
+        return (0, float(shown), "")
+    return (1, 0.0, shown.casefold())
 
 
 class DashboardScreen(SessionScreen):
@@ -177,13 +188,15 @@ class DashboardScreen(SessionScreen):
         if sim is None:
             return
         columns, rows = figures.roster(sim, school)
-        self.app.call_from_thread(self._show_roster, school, columns, rows)
+        # Text cells: a student's or school's name from the scenario shows as written.
+        cells = [tuple(map(cell, row)) for row in rows]
+        self.app.call_from_thread(self._show_roster, school, columns, cells)
 
     def _show_roster(self, school: str, columns: list[str], rows: list[tuple]) -> None:
         grid = self.query_one("#roster", DataTable)
         grid.clear(columns=True)
         for i, c in enumerate(columns):
-            grid.add_column(c, key=f"c{i}")
+            grid.add_column(cell(c), key=f"c{i}")
         grid.add_rows(rows)
         name = self.room.scenario.district.name if school == figures.DISTRICT else (
             self.room.scenario.school(school).name)
@@ -199,7 +212,7 @@ class DashboardScreen(SessionScreen):
 
     @on(DataTable.HeaderSelected, "#roster")
     def _sort_roster(self, event: DataTable.HeaderSelected) -> None:
-        event.data_table.sort(event.column_key)
+        event.data_table.sort(event.column_key, key=roster_order)
 
     # ------------------------------------------------------------------ actions
 

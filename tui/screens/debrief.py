@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from simulator.debrief.models import Report
 
 NAME_WIDTH = 31
+NARROW = 100
+"""Below this width the ratings list and a rating's evidence stand one above the other
+(side by side at 80 columns the evidence would be a strip a word wide)."""
 
 
 # --------------------------------------------------------------------------- text
@@ -261,6 +264,10 @@ class DebriefScreen(SessionScreen):
     def on_mount(self) -> None:
         # Tab from the tabs lands on the form's first field, not on its scrolling pane.
         self.query_one("#takehome", VerticalScroll).can_focus = False
+        self.set_class(self.size.width < NARROW, "narrow")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "narrow")
 
     def refresh_room(self) -> None:
         if host(self.app).room is None:

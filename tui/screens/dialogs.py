@@ -14,11 +14,17 @@ from tui.plain import plain
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Ask before doing something that can't be taken back (or shouldn't be seen)."""
+    """Ask before doing something that can't be taken back (or shouldn't be seen).
+
+    Keyboard alone answers it: the button with the focus is drawn unlike the others (not
+    only in another colour), Enter presses it, and Enter with no button focused (after a
+    click beside them) chooses what the dialog opened on, the safe answer.
+    """
 
     BINDINGS: ClassVar = [
         Binding("escape", "dismiss(False)", "Cancel", id="confirm.cancel"),
         Binding("y", "dismiss(True)", "Yes", id="confirm.yes"),
+        Binding("enter", "choose", "Choose", show=False, id="confirm.choose"),
     ]
 
     def __init__(self, question: str, yes: str = "Yes", no: str = "Cancel") -> None:
@@ -33,9 +39,18 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(self.yes, variant="primary", id="yes")
                 yield Button(self.no, id="no")
+            yield Static("tab moves · enter presses the marked button · y yes · esc cancel",
+                         classes="dialog-keys")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
+
+    def action_choose(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Button):
+            focused.press()
+        else:
+            self.dismiss(False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -80,6 +95,8 @@ Work through the agenda — targets, follow-up, performance, implementation,
 problem-solving, decisions, action steps, stakeholders — in any order. Each record
 is saved the moment you add it. A decision can say whom a strategy serves (grades,
 subgroups, at most how many students); the estimate of its cost and reach follows.
+An action step is due on a date (YYYY-MM-DD) between this meeting and the next, where
+it is followed up; the form starts at the next meeting's date.
 Closing the meeting commits its decisions and lets time pass to the next meeting.
 
 ## The debrief

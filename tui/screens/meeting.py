@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -32,7 +32,10 @@ from simulator.formats.routine import (
     STEPS,
     TARGETING,
     action_step_detail,
+    default_due,
+    due_problem,
     minutes_line,
+    record_noun,
     retargeting_hint,
     role_label,
     step_of,
@@ -46,6 +49,10 @@ from tui.screens.dialogs import ConfirmScreen
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.forms import RecordForm
 from tui.widgets.header import RoomHeader
+from tui.widgets.minutes import MinutesTable
+
+if TYPE_CHECKING:
+    from simulator.formats.scenario import Meeting
 
 FOLLOWUP_STEP = next(s.id for s in STEPS if "followup" in s.kinds)
 OPENS_LATER = next((s.id for s in STEPS if s.from_second_meeting), None)
@@ -66,6 +73,12 @@ class MeetingScreen(SessionScreen):
         super().__init__()
         self.meeting_id: str | None = None
         self.followups_for: str | None = None
+        self._followup_shown: dict[str, str | None] = {}
+        """Per earlier action step: the stored status last put into its row."""
+        self._followup_selects: dict[str, Select] = {}
+        """Per earlier action step: its row's status choice."""
+        self._strategy_ticked_for: str | None = None
+        """The strategy the decision form's boxes were ticked for."""
 
     def compose(self) -> ComposeResult:
         yield RoomHeader()
@@ -93,8 +106,7 @@ class MeetingScreen(SessionScreen):
                         for form in step.forms:
                             yield RecordForm(form)
                         yield Label("Recorded", classes="minutes-title")
-                        yield DataTable(id=f"minutes-{step.id}", cursor_type="row",
-                                        classes="minutes")
+                        yield MinutesTable(id=f"minutes-{step.id}")
         yield Footer()
 
     @property
@@ -106,10 +118,6 @@ class MeetingScreen(SessionScreen):
         return [w for w in chain if w.id != "close-meeting"] + last
 
     def on_mount(self) -> None:
-        for step in STEPS:
-            table = self.query_one(f"#minutes-{step.id}", DataTable)
-            table.add_column("By", key="by")  # first, so who spoke is never scrolled away
-            table.add_column("Record", key="record")
         self._fill_options()
 
     # ------------------------------------------------------------------ options
@@ -136,6 +144,16 @@ class MeetingScreen(SessionScreen):
             for f in form.spec.fields:
                 if f.options:
                     form.set_options(f.name, options[f.options])
+
+    def _reset_forms(self, meeting: Meeting | None) -> None:
+        """Every form as new for this meeting: no metric, baseline or tick of an earlier
+        one; a date field starts at this meeting's own default."""
+        for form in self.query(RecordForm):
+            dates = [f.name for f in form.spec.fields if f.type == "date"]
+            if meeting is not None and dates:
+                due = default_due(self.room.scenario.calendar, meeting.id)
+                form.set_defaults(dict.fromkeys(dates, due))
+            form.reset()
 
     def _view_options(self) -> list[tuple[str, str]]:
         room = self.room
@@ -165,6 +183,7 @@ class MeetingScreen(SessionScreen):
         if meeting_id != self.meeting_id:
             self.meeting_id = meeting_id
             self._fill_options()
+            self._reset_forms(meeting)
             self._build_followups()
             if (OPENS_LATER and room.previous_meeting(meeting_id) is not None
                     and meeting is not None):
@@ -197,21 +216,35 @@ class MeetingScreen(SessionScreen):
         for rid, rec in room.records(self.meeting_id):
             by_step[step_of(rec.kind, rec.fields)].append((rid, rec))
         for step in STEPS:
-            table = self.query_one(f"#minutes-{step.id}", DataTable)
-            table.clear()
-            for rid, rec in by_step[step.id]:
-                table.add_row(role_label(rec.role), minutes_line(rec.kind, rec.fields, names),
-                              key=rid)
+            table = self.query_one(f"#minutes-{step.id}", MinutesTable)
+            table.show([(rid, role_label(rec.role), minutes_line(rec.kind, rec.fields, names))
+                        for rid, rec in by_step[step.id]])
             table.display = bool(by_step[step.id])
             count = len(by_step[step.id])
             i = STEPS.index(step) + 1
             mark = f"  [b]{count}[/b]" if count else ""
             self.query_one(f"#agenda-label-{step.id}", Label).update(f"{i}. {step.title}{mark}")
-        done = {rec.fields.get("record_id") for _, rec in room.records(self.meeting_id,
-                                                                       ("followup",))}
+        self._draw_followups()
+
+    def _draw_followups(self) -> None:
+        """Each earlier action step's latest follow-up status, whichever terminal recorded
+        it. A status is put into the row's choice only when the store's changes, so a
+        choice being made here is not undone by someone else's unrelated record."""
+        latest = {str(rec.fields.get("record_id")): str(rec.fields.get("status"))
+                  for _, rec in self.room.records(self.meeting_id, ("followup",))}
         for row in self.query(".followup-row"):
             rid = row.id.removeprefix("fu-") if row.id else ""
-            row.set_class(rid in done, "followed-up")
+            row.set_class(rid in latest, "followed-up")
+            status = latest.get(rid)
+            select = self._followup_selects.get(rid)
+            if select is None or not select.is_mounted:
+                continue  # just built: drawn once it is mounted
+            if self._followup_shown.get(rid) != status:
+                self._followup_shown[rid] = status
+                if status is None:
+                    select.clear()
+                elif status in [v for _, v in FIXED_OPTIONS[FOLLOWUP_FIELDS[0].options]]:
+                    select.value = status
 
     def _draw_resources(self) -> None:
         text, over = self.resources_text()
@@ -232,6 +265,8 @@ class MeetingScreen(SessionScreen):
     def _build_followups(self) -> None:
         box = self.query_one("#followups", Vertical)
         box.remove_children()
+        self._followup_shown = {}
+        self._followup_selects = {}
         room = self.room
         prev = room.previous_meeting(self.meeting_id or "")
         if prev is None:
@@ -245,12 +280,14 @@ class MeetingScreen(SessionScreen):
             return
         status, note = FOLLOWUP_FIELDS
         for rid, rec in actions:
+            select: Select = Select(list(FIXED_OPTIONS[status.options]), id=f"fu-status-{rid}",
+                                    compact=True, prompt=status.label)
+            self._followup_selects[rid] = select
             row = Vertical(
                 Static(Content.from_markup("[b]$step[/b] — $rest", step=str(
                     rec.fields.get("step", "?")), rest=action_step_detail(rec.fields))),
                 Horizontal(
-                    Select(list(FIXED_OPTIONS[status.options]), id=f"fu-status-{rid}",
-                           compact=True, prompt=status.label),
+                    select,
                     Input(placeholder=note.placeholder, id=f"fu-note-{rid}", compact=True),
                     Button("Record", id=f"fu-save-{rid}", compact=True, variant="primary"),
                     classes="followup-form",
@@ -258,6 +295,7 @@ class MeetingScreen(SessionScreen):
                 id=f"fu-{rid}", classes="followup-row",
             )
             box.mount(row)
+        self.call_after_refresh(self._draw_followups)
 
     # ------------------------------------------------------------------ steps
 
@@ -291,10 +329,23 @@ class MeetingScreen(SessionScreen):
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
         sid = event.select.id or ""
-        if sid == "target-metric" and event.value is not Select.NULL and self.room.sim:
-            value = figures.metric_value(self.room.sim, str(event.value))
+        # The select's value now, not the event's: a change queued before the form was
+        # reset for a new meeting must not bring the old metric's baseline back.
+        now = event.select.value
+        if sid == "target-metric" and now is not Select.NULL and self.room.sim:
+            value = figures.metric_value(self.room.sim, str(now))
             if value is not None:
                 self.query_one("#target", RecordForm).set_value("baseline", f"{value:g}")
+        if sid == "decision-strategy":
+            # Whom one strategy serves says nothing of the next: boxes ticked for one are
+            # unticked when another is chosen (ticks made before any is chosen stay).
+            chosen = None if now is Select.NULL else str(now)
+            if self._strategy_ticked_for not in (None, chosen):
+                form = self.query_one("#decision", RecordForm)
+                for f in form.spec.fields:
+                    if f.name in TARGETING and f.type == "choices":
+                        form.set_checked(f.name, [])
+            self._strategy_ticked_for = chosen
         if sid in ("decision-strategy", "decision-action"):
             self._decision_hint()
 
@@ -329,7 +380,7 @@ class MeetingScreen(SessionScreen):
             form.hint(f"[b]⚠[/b] {problem}")
         elif isinstance(targeting, str):
             form.hint(f"[b]⚠[/b] {targeting}")
-        elif not ACTION_BY_ID[values["action"]].retargets:
+        elif values["action"] and not ACTION_BY_ID[values["action"]].retargets:
             form.hint(retargeting_hint())
         else:
             cost, staff, served = figures.estimated_cost(sim, values["strategy"], targeting)
@@ -353,6 +404,13 @@ class MeetingScreen(SessionScreen):
         spec = form.spec
         fields = {k: v for k, v in values.items() if v not in (None, "", [])}
         fields |= spec.fixed
+        for f in spec.fields:
+            problem = (due_problem(room.scenario.calendar, meeting.id, str(fields[f.name]))
+                       if f.type == "date" and f.name in fields else None)
+            if problem:
+                form.hint(f"[b]⚠[/b] {plain(problem)}")
+                self.app.bell()
+                return False
         try:
             if spec.kind == "decision":
                 from simulator.engine.playthrough import decision_problem
@@ -420,6 +478,12 @@ class MeetingScreen(SessionScreen):
             event.stop()
             self._save_followup(bid.removeprefix("fu-save-"))
 
+    @on(Input.Submitted, ".followup-form Input")
+    def _followup_entered(self, event: Input.Submitted) -> None:
+        """Enter in a follow-up's note records it, as Enter does in every record form."""
+        event.stop()
+        self._save_followup((event.input.id or "").removeprefix("fu-note-"))
+
     def _save_followup(self, rid: str) -> None:
         room = self.room
         meeting = room.current_meeting
@@ -454,10 +518,6 @@ class MeetingScreen(SessionScreen):
         if problem:
             self.notify(f"Not removed: {problem}", severity="warning")
             return
-        record = self.room.state.records[rid]
-        question = ("Withdraw this decision? It comes out of the minutes and of the plan: "
-                    "the strategy's cost and staff leave the budget."
-                    if record.kind == "decision" else "Remove this record from the minutes?")
 
         def done(yes: bool | None) -> None:
             if yes:
@@ -467,7 +527,21 @@ class MeetingScreen(SessionScreen):
                 unsaved.save(self.app, f"the removal of the {kind}record",
                              lambda: room.remove_record(rid))
 
-        self.app.push_screen(ConfirmScreen(question, yes="Remove"), done)
+        self.app.push_screen(ConfirmScreen(self.removal_question(rid), yes="Remove"), done)
+
+    def removal_question(self, rid: str) -> str:
+        """The remove dialog names the record (kind, what it says, who recorded it), so a
+        partner's record is not taken for one's own."""
+        rec = self.room.state.records.get(rid)
+        if rec is None:
+            return "Remove this record from the minutes?"
+        names = {s.id: s.name for s in self.room.scenario.strategies}
+        summary = minutes_line(rec.kind, rec.fields, names)  # as the list shows it
+        ask = (f"Withdraw this {plain(record_noun(rec.kind))}? It comes out of the minutes and "
+               "of the plan: the strategy's cost and staff leave the budget."
+               if rec.kind == "decision"
+               else f"Remove this {plain(record_noun(rec.kind))} from the minutes?")
+        return f"{ask}\n\n{plain(summary)}\n\nRecorded by the {role_label(rec.role)} Lead."
 
     def action_close_meeting(self) -> None:
         meeting = self.room.current_meeting

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from simulator.formats.routine import Form
+
+
+class TickBox(Checkbox):
+    """A checkbox whose state shows in its shape, "[X]" or "[ ]", not only in its colour
+    (a monochrome terminal, a colour-blind player, a screen reader reading the text)."""
+
+    @property
+    def _button(self) -> Content:
+        style = self.get_visual_style("toggle--button")
+        return Content.assemble("[", ("X" if self.value else " ", style), "] ")
 
 
 class RecordForm(Vertical):
@@ -38,6 +49,9 @@ class RecordForm(Vertical):
     def __init__(self, spec: Form) -> None:
         super().__init__(id=spec.id)
         self.spec = spec
+        self.defaults: dict[str, str] = {}
+        """What a text field holds when the form is new or cleared (e.g. a due date)."""
+        self._warned_of_list = False
 
     def compose(self) -> ComposeResult:
         yield Label(self.spec.title, classes="form-title")
@@ -51,7 +65,8 @@ class RecordForm(Vertical):
                 elif f.type == "choices":
                     yield Horizontal(id=wid, classes="checks")
                 else:
-                    yield Input(placeholder=f.placeholder, id=wid, compact=True, type=f.type)
+                    kind = "text" if f.type == "date" else f.type
+                    yield Input(placeholder=f.placeholder, id=wid, compact=True, type=kind)
         with Horizontal(classes="form-footer"):
             yield Static("", id=self._wid("hint"))
             yield Button(self.spec.button, id=self._wid("save"), compact=True,
@@ -79,8 +94,8 @@ class RecordForm(Vertical):
             row = self.query_one(f"#{self._wid(name)}", Horizontal)
             if [(str(b.label), b.name) for b in self.checkboxes(name)] != options:
                 row.remove_children()
-                row.mount_all(Checkbox(label, compact=True, name=value,
-                                       id=f"{self._wid(name)}-{value}")
+                row.mount_all(TickBox(label, compact=True, name=value,
+                                      id=f"{self._wid(name)}-{value}")
                               for label, value in options)
             return
         sel = self.widget(name)
@@ -110,15 +125,32 @@ class RecordForm(Vertical):
                 out[f.name] = str(v).strip()
         return out
 
+    def set_defaults(self, defaults: dict[str, str]) -> None:
+        """Text fields' starting values; empty fields take theirs at once."""
+        self.defaults = dict(defaults)
+        for name, value in self.defaults.items():
+            widget = self.widget(name)
+            if isinstance(widget, Input) and not widget.value:
+                widget.value = value
+
     def clear(self) -> None:
+        """After a save: text fields back to their defaults, every box unticked; choices
+        stay (the next record is often about the same strategy or metric)."""
         for f in self.spec.fields:
             if f.type == "choices":
                 self.set_checked(f.name, [])
                 continue
             w = self.widget(f.name)
             if isinstance(w, Input):
-                w.value = ""
+                w.value = self.defaults.get(f.name, "")
         self.hint("")
+
+    def reset(self) -> None:
+        """A new meeting: nothing of an earlier one stays, not even a choice."""
+        for f in self.spec.fields:
+            if f.type == "choice":
+                self.widget(f.name).clear()
+        self.clear()
 
     def submit(self) -> None:
         values = self.values()
@@ -128,6 +160,26 @@ class RecordForm(Vertical):
             self.app.bell()
             return
         self.post_message(self.Submitted(self, values))
+
+    def on_key(self, event: events.Key) -> None:
+        """Letters typed on a closed choice list would vanish (only Enter, space and the
+        arrows open it): say so, so nothing typed is lost unnoticed."""
+        focused = self.screen.focused
+        if not (event.is_printable and isinstance(focused, Select) and not focused.expanded):
+            return
+        field = next((f for f in self.spec.fields if self._wid(f.name) == focused.id), None)
+        if field is not None:
+            event.stop()
+            self.hint(f"[b]⚠[/b] {field.label} is a list to choose from: Enter or ↓ opens it, "
+                      "Tab goes on to the next field")
+            self._warned_of_list = True
+            self.app.bell()
+
+    @on(Select.Changed)
+    def _chosen(self) -> None:
+        if self._warned_of_list:  # the warning has done its work
+            self._warned_of_list = False
+            self.hint("")
 
     @on(Button.Pressed)
     def _save(self, event: Button.Pressed) -> None:
