@@ -21,6 +21,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -291,7 +293,59 @@ def kill_campaign(home: Path, kills: int, seed: int, startup_share: float = 0.15
     return out
 
 
+# --------------------------------------------------------------------------- lock and disk
+
+LOCK_HOLDER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("LOCKED", flush=True)
+sys.stdin.readline()
+conn.execute("ROLLBACK")
+"""
+"""A process holding the write lock of the SQLite file it is given until its stdin closes."""
+
+
+@contextmanager
+def held_write_lock(path: Path) -> Iterator[None]:
+    """A process of its own holds the write lock (``BEGIN IMMEDIATE``) on ``path``."""
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path)], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "LOCKED\n"
+        yield
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+
+@contextmanager
+def small_file_system(where: Path, size: str = "256k") -> Iterator[str | None]:
+    """A tmpfs of ``size`` mounted on ``where`` for the block; yields None, or why it could
+    not be mounted (mounting needs root, or CAP_SYS_ADMIN in a container)."""
+    where.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                              str(where)], capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        yield mounted.stderr.strip() or f"mount exited {mounted.returncode}"
+        return
+    try:
+        yield None
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
 # --------------------------------------------------------------------------- checks
+
+
+def session_of(home: Path) -> str:
+    """The one session a campaign played in ``home``."""
+    from simulator.session.home import Home, open_store
+
+    with open_store(None, Home(home)) as store:
+        [info] = store.list_sessions()
+    return info.id
 
 
 def stored_seqs(path: Path, session_id: str) -> list[int]:
@@ -305,6 +359,80 @@ def stored_seqs(path: Path, session_id: str) -> list[int]:
     finally:
         conn.close()
     return [seq for (seq,) in rows]
+
+
+def lost_events(home: Path, run: Campaign) -> dict[int, str]:
+    """Events a player acknowledged that the store does not hold (seq → kind)."""
+    from simulator.session.home import Home, open_store
+
+    with open_store(None, Home(home)) as store:
+        stored = {e.seq: e.kind for e in store.events(session_of(home))}
+    return {seq: kind for seq, kind in run.acknowledged.items() if stored.get(seq) != kind}
+
+
+def run_cli(argv: list[str]) -> tuple[int | None, str, str, str | None]:
+    """``pmsim ARGV`` through ``pmsim.cli.main``: exit status, stdout, stderr, and the
+    traceback of any exception that escaped it."""
+    import contextlib
+    import io
+    import traceback
+
+    from pmsim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    crash = None
+    code: int | None = None
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 2
+        except BaseException:  # any escape is what the callers look for
+            crash = traceback.format_exc()
+    return code, out.getvalue(), err.getvalue(), crash
+
+
+def _figures(sim: Any) -> list[Any]:
+    return [(r.scores, *r.strand_scores, r.absences, r.absences_ytd) for r in sim.history]
+
+
+def resume_differences(home: Path, copy_home: Path) -> list[str]:
+    """How resuming the session in ``home`` differs from a fresh replay of its events:
+    the plan, every simulated figure, and ``pmsim report --format json``'s bytes."""
+    import numpy as np
+
+    from simulator.engine.playthrough import simulate
+    from simulator.session.client import Room
+    from simulator.session.home import Home
+    from simulator.session.state import plan_of, replay
+
+    sid = session_of(home)
+    room = Room.resume(Home(home), sid)
+    try:
+        plan = room.plan()
+        room.simulate(plan[:1])  # as the TUI does: a meeting at a time, the simulation kept
+        resumed = room.simulate(plan)
+        log = room.store.events(sid)
+    finally:
+        room.close()
+    state = replay(log)
+    fresh, _ = simulate(room.scenario, state.seed, plan_of(state))
+    out = []
+    if plan_of(state) != plan or len(plan) != len(room.scenario.calendar.meetings):
+        out.append(f"plans differ: resumed {plan}, replayed {plan_of(state)}")
+    got, want = _figures(resumed), _figures(fresh)
+    if len(got) != len(want) or len(got) != len(room.scenario.calendar.quarters):
+        out.append(f"quarters simulated: resumed {len(got)}, replayed {len(want)}")
+    pairs = enumerate(zip(got, want, strict=False), start=1)
+    out += [f"quarter {q}'s figures differ" for q, (a, b) in pairs
+            if not all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))]
+    if copy_session(log, copy_home) != sid:
+        out.append("the copy did not keep the session id")
+    reports = [run_cli(["report", sid, "--format", "json", "--replications", "2",
+                        "--home", str(where)]) for where in (home, copy_home)]
+    if reports[0] != reports[1] or reports[0][0] != 0 or '"elements"' not in reports[0][1]:
+        out.append(f"reports differ or failed: {[r[0] for r in reports]} {reports[0][2]}")
+    return out
 
 
 def copy_session(events: list[Any], home: Path) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faultlib import ROOT, stored_seqs
+from faultlib import ROOT, small_file_system, stored_seqs
 
 from pmsim.cli import main
 from simulator.debrief import outcomes
@@ -38,16 +38,10 @@ def _no_space() -> OSError:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 256 KiB tmpfs (skipped where mounting is not permitted)."""
-    where = tmp_path / "small"
-    where.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(where)],
-                             capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
+    with small_file_system(tmp_path / "small") as refused:
+        if refused is not None:
+            pytest.skip(f"cannot mount a small file system here: {refused}")
+        yield tmp_path / "small"
 
 
 def _fill(path: Path) -> None:

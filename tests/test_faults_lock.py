@@ -6,12 +6,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from faultlib import ROOT, stored_seqs
+from faultlib import ROOT, held_write_lock, stored_seqs
 
 from pmsim.cli import main
 from simulator.session import sqlite
@@ -20,28 +18,6 @@ from simulator.session.home import Home
 from simulator.session.store import StoreError
 
 SHORT_TIMEOUT_S = 0.4
-HOLDER = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("LOCKED", flush=True)
-sys.stdin.readline()
-conn.execute("ROLLBACK")
-"""
-
-
-@contextmanager
-def held_write_lock(path: Path) -> Iterator[None]:
-    """A process of its own holds the write lock on ``path`` for the block."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "LOCKED\n"
-        yield
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        assert holder.wait(timeout=10) == 0
 
 
 @pytest.fixture
