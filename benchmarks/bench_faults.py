@@ -1,12 +1,13 @@
 """The fault-injection campaign: the suite's fault tests at length, with the figures the
 README's Reliability section reports.
 
-Run:  python benchmarks/bench_faults.py [--kills 200] [--mutations 2000] [--seed 1]
-      [--skip kills,fuzz,lock,disk]
+Run:  python benchmarks/bench_faults.py [--kills 200] [--kills-per-playthrough 20]
+      [--mutations 2000] [--seed 1] [--skip kills,fuzz,lock,disk]
 
 - kills: the scripted Hudson playthrough (tests/faultlib.py) killed with SIGKILL at
-  ``--kills`` seeded moments, resumed each time; then every acknowledged event must be in
-  the store, the log gapless and the script's, and resume equal a fresh replay.
+  ``--kills`` seeded moments, resumed each time, a new session every
+  ``--kills-per-playthrough``; then every acknowledged event must be in the store, each
+  log gapless and the script's step for step, and resume equal a fresh replay.
 - fuzz: ``--mutations`` seeded mutations (tests/fuzzlib.py) over the shipped scenario,
   transcripts, look-fors and the guide's worked examples, through ``pmsim.cli.main``.
 - lock: a real held write lock with pmsim's own busy timeout: how long a write waits,
@@ -33,25 +34,44 @@ import faultlib  # noqa: E402 - found through tests/ just above
 import fuzzlib  # noqa: E402
 
 
-def kills(n: int, seed: int, work: Path) -> bool:
-    run = faultlib.kill_campaign(work / "killed", n, seed)
-    home = work / "killed"
-    sid = faultlib.session_of(home)
-    seqs = faultlib.stored_seqs(home / "sessions.sqlite3", sid)
-    lost = faultlib.lost_events(home, run)
-    script = faultlib.hudson_script()
-    differences = faultlib.resume_differences(home, work / "copy")
-    print(f"kills: {run.kills} SIGKILLs over {run.runs} player runs "
-          f"({run.kills_in_startup} before the player was ready) in {run.seconds:.0f} s; "
-          f"{len(run.acknowledged)} events acknowledged, {len(lost)} lost; "
-          f"log {len(seqs)} events, gapless: {seqs == list(range(1, len(seqs) + 1))}, "
-          f"the script's: {len(seqs) == len(faultlib.expected_kinds(script))}; "
-          f"resume = replay: {not differences}")
-    for failure in run.failures[:3]:
-        print("  player failed:", failure[:2000])
-    for difference in differences:
-        print("  ", difference)
-    return not (run.failures or lost or differences) and seqs == list(range(1, len(seqs) + 1))
+def kills(n: int, per_playthrough: int, seed: int, work: Path) -> bool:
+    """``n`` kills over playthroughs of ``per_playthrough`` kills each, each in a new home."""
+    from simulator.session.home import Home, open_store
+
+    runs = startup = acked = lost = stored = playthroughs = 0
+    failures: list[str] = []
+    seconds = 0.0
+    while playthroughs * per_playthrough < n:
+        home = work / f"killed-{playthroughs}"
+        run = faultlib.kill_campaign(home, min(per_playthrough, n - playthroughs * per_playthrough),
+                                     seed * 1000 + playthroughs)
+        playthroughs += 1
+        sid = faultlib.session_of(home)
+        seqs = faultlib.stored_seqs(home / "sessions.sqlite3", sid)
+        with open_store(None, Home(home)) as store:
+            kinds = [e.kind for e in store.events(sid)]
+        if seqs != list(range(1, len(seqs) + 1)):
+            failures.append(f"playthrough {playthroughs}: the log has gaps: {seqs}")
+        if kinds != faultlib.expected_kinds(faultlib.hudson_script()):
+            failures.append(f"playthrough {playthroughs}: the log is not the script's: {kinds}")
+        missing = faultlib.lost_events(home, run)
+        failures += [f"playthrough {playthroughs}: lost {missing}"] if missing else []
+        failures += [f"playthrough {playthroughs}: {d}"
+                     for d in faultlib.resume_differences(home, work / f"copy-{playthroughs}")]
+        failures += run.failures
+        runs += run.runs
+        startup += run.kills_in_startup
+        acked += len(run.acknowledged)
+        lost += len(missing)
+        stored += len(seqs)
+        seconds += run.seconds
+    print(f"kills: {n} SIGKILLs over {playthroughs} playthroughs, {runs} player runs "
+          f"({startup} kills before the player was ready) in {seconds:.0f} s; "
+          f"{stored} events stored, {acked} of them acknowledged, {lost} acknowledged lost; "
+          f"every log gapless, each step once, resume = replay: {not failures}")
+    for failure in failures[:5]:
+        print("  ", failure[:2000])
+    return not failures
 
 
 def fuzz(n: int, seed: int, work: Path) -> bool:
@@ -153,6 +173,7 @@ def disk(work: Path) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=200)
+    parser.add_argument("--kills-per-playthrough", type=int, default=20)
     parser.add_argument("--mutations", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip", default="", help="comma-separated: kills,fuzz,lock,disk")
@@ -162,7 +183,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pmsim-faults-") as tmp:
         work = Path(tmp)
         if "kills" not in skip:
-            ok &= kills(args.kills, args.seed, work)
+            ok &= kills(args.kills, args.kills_per_playthrough, args.seed, work)
         if "fuzz" not in skip:
             ok &= fuzz(args.mutations, args.seed, work)
         if "lock" not in skip:

@@ -233,12 +233,42 @@ def _reader(proc: subprocess.Popen[str], lines: list[tuple[float, str]]) -> thre
     return thread
 
 
+def _ready(lines: list[tuple[float, str]]) -> tuple[float, int, int] | None:
+    """When the player said READY, with its steps done and in all; None before."""
+    for at, line in lines:
+        if line.startswith("READY"):
+            _, done, total = line.split()
+            return at, int(done), int(total)
+    return None
+
+
+def _kill(proc: subprocess.Popen[str], lines: list[tuple[float, str]], rng: random.Random,
+          startup_share: float, kills_left: int, step_time: float) -> None:
+    """SIGKILL ``proc`` at a seeded moment (unless it has ended by then)."""
+    if rng.random() < startup_share:
+        moment = time.monotonic() + rng.uniform(0.0, 1.0)
+    else:
+        while proc.poll() is None and _ready(lines) is None:
+            time.sleep(0.002)
+        ready = _ready(lines)
+        if ready is None:  # it ended without playing: the caller reports it
+            return
+        said, done, total = ready
+        per_kill = (total - done) / kills_left
+        moment = said + rng.uniform(0.0, 2.0 * per_kill * step_time)
+    while proc.poll() is None and time.monotonic() < moment:
+        time.sleep(0.0005)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+
+
 def kill_campaign(home: Path, kills: int, seed: int, startup_share: float = 0.15) -> Campaign:
     """Play the script in ``home`` through ``kills`` SIGKILLs, then once to its end.
 
     Each kill lands at a seeded moment: a ``startup_share`` of them anywhere in the first
-    second after the player starts, the others after its READY, spread so the kills
-    still to come cover the steps still to play (from the pace the players have shown).
+    second after the player starts (importing, opening, resuming), the others after its
+    READY, spread so that the kills still to come cover the steps still to play at the
+    pace the players have shown. A player that ends before its moment is run again.
     """
     rng = random.Random(seed)
     out = Campaign()
@@ -250,41 +280,21 @@ def kill_campaign(home: Path, kills: int, seed: int, startup_share: float = 0.15
         lines: list[tuple[float, str]] = []
         reader = _reader(proc, lines)
         out.runs += 1
-        killed = False
         if not final:
-            spawn = time.monotonic()
-            in_startup = rng.random() < startup_share
-            delay = rng.uniform(0.0, 1.0)
-            while not in_startup and proc.poll() is None and not any(
-                    ln.startswith("READY") for _, ln in lines):
-                time.sleep(0.002)
-            if not in_startup:
-                ready = next((t for t, ln in lines if ln.startswith("READY")), time.monotonic())
-                done, total = next((map(int, ln.split()[1:3]) for _, ln in lines
-                                    if ln.startswith("READY")), (0, 0))
-                share = (total - done) / max(1, kills - out.kills)
-                delay = rng.uniform(0.0, 2.0 * share * step_time)
-                spawn = ready
-            while proc.poll() is None and time.monotonic() < spawn + delay:
-                time.sleep(0.0005)
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGKILL)
-                killed = True
-                out.kills += 1
-                out.kills_in_startup += not any(ln.startswith("READY") for _, ln in lines)
+            _kill(proc, lines, rng, startup_share, kills - out.kills, step_time)
         proc.wait()
         reader.join()
         assert proc.stderr is not None
         err = proc.stderr.read()
         proc.stderr.close()
-        acks = [(t, ln.split()) for t, ln in lines if ln.startswith("ACK ") and ln.endswith("\n")]
-        for _, parts in acks:
-            out.acknowledged[int(parts[1])] = parts[2]
+        acks = [(at, ln.split()) for at, ln in lines if ln.startswith("ACK ") and ln.endswith("\n")]
+        out.acknowledged |= {int(parts[1]): parts[2] for _, parts in acks}
         if len(acks) >= 2:
             step_time = max(0.001, (acks[-1][0] - acks[0][0]) / (len(acks) - 1) * 1.5)
-        ended = "DONE\n" in (ln for _, ln in lines)
-        if not (killed and proc.returncode == -signal.SIGKILL) and not (
-                ended and proc.returncode == 0):
+        if proc.returncode == -signal.SIGKILL:
+            out.kills += 1
+            out.kills_in_startup += _ready(lines) is None
+        elif not (proc.returncode == 0 and lines and lines[-1][1] == "DONE\n"):
             text = "".join(ln for _, ln in lines)
             out.failures.append(f"exit {proc.returncode}:\n{text}{err}")
         if final:
@@ -442,17 +452,18 @@ def copy_session(events: list[Any], home: Path) -> str:
     from simulator.session.home import Home, open_store
 
     first, *rest = events
-    core = ("scenario", "scenario_sha256", "seed", "title")
     p = first.payload
+    core = ("scenario", "scenario_sha256", "seed", "title")
+    extra = {k: v for k, v in p.items() if k not in core}
     pinned = base._new_session_id
-    base._new_session_id = lambda: first.session_id  # type: ignore[assignment]
+    base._new_session_id = lambda: first.session_id
     try:
         with open_store(None, Home(home)) as store:
-            info = store.create_session(*(p[k] for k in core),
-                                        payload={k: v for k, v in p.items() if k not in core})
+            info = store.create_session(p["scenario"], p["scenario_sha256"], p["seed"],
+                                        p["title"], payload=extra)
             store.append_many(info.id, [(e.kind, e.role, e.payload) for e in rest])
     finally:
-        base._new_session_id = pinned  # type: ignore[assignment]
+        base._new_session_id = pinned
     return info.id
 
 

@@ -198,6 +198,24 @@ def retype_scalar(root: yaml.Node, slots: list[Slot], pick: Pick) -> str:
     return f"{where} := {text[:40]!r}"
 
 
+NUMBERS = ("0", "-0.0", "1", "2", "0.5", "0.999999", "1e-300", "5e-324", "-1e-300", "1e9",
+           "2147483648", "9007199254740993", "1e15", "100000", "13", "12", "-1")
+"""Numbers within or at the edges of what a field allows, so more mutants validate and run."""
+_NUMBER = re.compile(r"[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?")
+
+
+def renumber(root: yaml.Node, slots: list[Slot], pick: Pick) -> str:
+    """A number in the file (a value, not a key) changed to another, often a valid one."""
+    numbers = [s for s in slots if s[2] == 1 or not isinstance(s[0], yaml.MappingNode)]
+    numbers = [s for s in numbers if isinstance(node := _get(s), yaml.ScalarNode)
+               and node.style is None and _NUMBER.fullmatch(node.value)] or slots
+    slot = numbers[pick(len(numbers))]
+    text = NUMBERS[pick(len(NUMBERS))]
+    where = _where(slot)
+    _set(slot, _node(text))
+    return f"{where} := {text}"
+
+
 def nest_deep(root: yaml.Node, slots: list[Slot], pick: Pick) -> str:
     slot = slots[pick(len(slots))]
     depth = (3, 30, 62, 63, 64, 65, 200, 2000)[pick(8)]
@@ -262,7 +280,7 @@ def mapping_to_list(root: yaml.Node, slots: list[Slot], pick: Pick) -> str:
 NodeOperator = Callable[[yaml.Node, list[Slot], Pick], str]
 BytesOperator = Callable[[bytes, Pick], tuple[bytes, str]]
 NODE_OPERATORS: tuple[NodeOperator, ...] = (
-    retype_scalar, retype_scalar, retype_scalar, nest_deep, delete_entry, duplicate_entry,
+    retype_scalar, retype_scalar, renumber, renumber, nest_deep, delete_entry, duplicate_entry,
     alias, alias_bomb, mapping_to_list)
 BYTES_OPERATORS: tuple[BytesOperator, ...] = (
     delete_line, duplicate_line, swap_lines, truncate, insert_text, flip_byte, replace_all)
@@ -275,7 +293,7 @@ def _mutate_nodes(data: bytes, op: NodeOperator, pick: Pick) -> tuple[bytes, str
     except (yaml.YAMLError, UnicodeDecodeError):
         return None
     slots = _slots(root) if root is not None else []
-    if not slots:
+    if root is None or not slots:
         return None
     edit = op(root, slots, pick)
     try:

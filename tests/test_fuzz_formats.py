@@ -100,7 +100,7 @@ def test_mutated_look_fors_are_refused_with_a_message(
         _check(mutation, scenario_problems(path, run=False, home=work / "home"))
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2])
 def test_mutated_files_in_a_process_of_their_own(work: Path, seed: int) -> None:
     """The same rule where nothing catches for us: exit 0 or 1 and no traceback."""
     import random
