@@ -101,7 +101,8 @@ def fuzz(n: int, seed: int, work: Path) -> bool:
         elif kind == "lookfors":
             problems = fuzzlib.lookfors_problems(path)
         else:
-            problems = fuzzlib.transcript_problems(path, work / "home")
+            fmt = ("json", "md", "html")[rng.randrange(3)]
+            problems = fuzzlib.transcript_problems(path, work / "home", fmt)
         tried[kind] += 1
         if problems:
             broken.append(f"{mutation.describe()}:\n{problems[0]}")

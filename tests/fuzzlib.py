@@ -26,6 +26,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faultlib
 import yaml
@@ -48,6 +49,12 @@ VALUES = (
     '"\\u202egnp.exe"', '"\\0"', '"\\u2028"', '"[b]bold[/b]"', '"<img src=x onerror=alert(1)>"',
     '"[x](javascript:alert(1))"', "'é😀'", "!!binary aGVsbG8=", "!!python/object:os.system",
     "!!set {a, b}", "!!omap [a: 1]", "*undefined", "&anchor 1", "'" + "x" * 5000 + "'",
+    # references between files and records (refs.py parses them): views, metrics, ids
+    "reading/hudson-ms", "reading/hudson-ms/all/extra", "//", "reading//all",
+    "reading/nowhere/all", "math/hudson-ms/strand", "attendance/hudson-ms/subgroup",
+    "reading/hudson-ms/strand?group=el", "pct:reading:hudson-ms:el:x", "pct:::",
+    "chronic:attendance:hudson-ms:grade-99", "pct:reading:hudson-ms:grade-", "mean:math:*:all",
+    "Q9", "Q0", "meeting-99", "debrief-0", "end of Q9", "t1", "a1", "dec1",
 )
 """YAML texts a scalar is replaced by."""
 CHARACTERS = ("\x00", "\x07", "\x08", "\x1b[2J", "\x7f", "\x85", "\u2028", "\u202e", "\ufeff",
@@ -371,7 +378,7 @@ def _explained(o: Outcome, *paths: str) -> list[str]:
     return []
 
 
-def _strict_json(text: str) -> object:
+def _strict_json(text: str) -> Any:
     def refuse(constant: str) -> object:
         raise ValueError(f"{constant} in the output")
 
@@ -390,9 +397,14 @@ def scenario_problems(path: Path, run: bool = True, home: Path | None = None) ->
     problems += _explained(shown, name)
     if validated.code == 0 and not problems:
         if shown.code != 0:
-            problems.append(f"validate said ok but show exited {shown.code}: {shown.err}")
-        if run:
-            ran = run_cli(["run", name, "--format", "json"])
+            return [f"validate said ok but show exited {shown.code}: {shown.err}"]
+        try:
+            shown_json = _strict_json(shown.out)
+        except ValueError as exc:
+            return [f"show printed bad JSON: {exc}"]
+        if run:  # every strategy adopted at once: the engine at its busiest
+            strategies = ",".join(str(st["id"]) for st in shown_json["strategies"])
+            ran = run_cli(["run", name, "--strategies", strategies, "--format", "json"])
             problems += _explained(ran, name)
             if ran.code == 0:
                 try:
@@ -408,20 +420,19 @@ def scenario_problems(path: Path, run: bool = True, home: Path | None = None) ->
     return problems
 
 
-def transcript_problems(path: Path, home: Path, debrief: bool = True) -> list[str]:
-    """Feed a (mutated) transcript to validate and to the debrief."""
+def transcript_problems(path: Path, home: Path, fmt: str = "json") -> list[str]:
+    """Feed a (mutated) transcript to validate and to the debrief, as ``fmt``."""
     name = str(path)
     validated = run_cli(["scenario", "validate", name])
     problems = _explained(validated, name)
-    if debrief:
-        scored = run_cli(["debrief", "hudson", "--transcript", name, "--format", "json",
-                          "--replications", "2", "--home", str(home)])
-        problems += _explained(scored, name)
-        if scored.code == 0:
-            try:
-                _strict_json(scored.out)
-            except ValueError as exc:
-                problems.append(f"debrief printed bad JSON: {exc}")
+    scored = run_cli(["debrief", "hudson", "--transcript", name, "--format", fmt,
+                      "--replications", "2", "--home", str(home)])
+    problems += _explained(scored, name)
+    if scored.code == 0 and fmt == "json":
+        try:
+            _strict_json(scored.out)
+        except ValueError as exc:
+            problems.append(f"debrief printed bad JSON: {exc}")
     return problems
 
 

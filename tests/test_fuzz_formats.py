@@ -81,7 +81,8 @@ def test_mutated_transcripts_validate_and_score_without_a_traceback(
     sources = (*TRANSCRIPTS, guide[0])
     mutation = mutate(sources[pick(len(sources))], pick)
     path = _written(work, mutation, "played-transcript.yaml")
-    _check(mutation, transcript_problems(path, work / "home"))
+    fmt = ("json", "md", "html")[pick(3)]
+    _check(mutation, transcript_problems(path, work / "home", fmt))
 
 
 @settings(FUZZ, max_examples=max(10, EXAMPLES // 3))
