@@ -1,13 +1,13 @@
 """A full disk: a real small file system where the machine lets us mount one, and the same
 faults injected (sqlite's "database or disk is full", OSError ENOSPC) at the store's write
-and where reports and caches are written. The write is refused with a message, nothing
-committed before is lost, the store opens again, and no temporary file stays behind."""
+and at the output. The write is refused with a message, nothing committed before is lost,
+the store opens again, and no temporary file stays behind (write_atomic's own injected
+faults are in test_cache_atomic_write.py)."""
 
 from __future__ import annotations
 
 import errno
 import io
-import json
 import os
 import sqlite3
 import subprocess
@@ -20,12 +20,11 @@ import pytest
 from faultlib import ROOT, small_file_system, stored_seqs
 
 from pmsim.cli import main
-from simulator.debrief import outcomes
+from simulator.formats.atomic import write_atomic
 from simulator.session import sqlite
 from simulator.session.client import Room
 from simulator.session.home import Home
 from simulator.session.store import StoreError
-from tui.screens.debrief import write_atomic
 
 FULL = "database or disk is full"
 NO_SPACE = os.strerror(errno.ENOSPC)
@@ -194,29 +193,3 @@ def test_output_to_a_full_disk_is_one_line_and_exit_1(
     monkeypatch.setattr(sys, "stdout", FullOutput())
     assert main(argv) == 1
     assert capsys.readouterr().err == f"pmsim: cannot write the output: {NO_SPACE}\n"
-
-
-@pytest.mark.parametrize("where", ["dump", "replace"])
-def test_a_cache_that_cannot_be_written_leaves_no_temporary_file(
-        tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise _no_space()
-
-    monkeypatch.setattr(json if where == "dump" else os, where, refuse)
-    key = {"scenario": "hudson"}
-    result = outcomes.SearchResult(("tutoring-math",), 0.1, "exhaustive", 1, 1)
-    outcomes._write_cache(tmp_path / "cache" / "outcomes.json", key, result)
-    assert list((tmp_path / "cache").iterdir()) == []
-
-
-@pytest.mark.parametrize("where", ["fsync", "replace"])
-def test_a_report_that_cannot_be_written_leaves_the_old_one_and_no_temporary_file(
-        tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    report = tmp_path / "reports" / "debrief.md"
-    write_atomic(report, "# The first debrief\n")
-    monkeypatch.setattr(os, where, lambda *args: (_ for _ in ()).throw(_no_space()))
-    with pytest.raises(OSError) as refused:
-        write_atomic(report, "# The second debrief\n")
-    assert refused.value.errno == errno.ENOSPC
-    assert [p.name for p in report.parent.iterdir()] == ["debrief.md"]
-    assert report.read_text(encoding="utf-8") == "# The first debrief\n"
