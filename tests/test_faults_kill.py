@@ -48,7 +48,8 @@ def test_every_acknowledged_event_is_stored_with_no_gap(campaign: tuple[Path, Ca
     sid = session_of(home)
     seqs = stored_seqs(Home(home).store_file, sid)
     assert seqs == list(range(1, len(seqs) + 1))
-    assert len(run.acknowledged) >= len(seqs) - KILLS  # at most one unacknowledged per kill
+    # A kill can cut off the acknowledgement of one step: at most two events (a decision).
+    assert len(run.acknowledged) >= len(seqs) - 2 * KILLS
     assert lost_events(home, run) == {}
     # Each step was played exactly once, whole: the log is the script's, kind for kind.
     with open_store(None, Home(home)) as store:
