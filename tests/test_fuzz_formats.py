@@ -65,7 +65,7 @@ def test_the_sources_are_valid_as_they_stand(work: Path, guide: tuple[Path, Path
     assert lookfors_problems(LOOKFORS) == []
 
 
-@FUZZ
+@settings(FUZZ, max_examples=max(10, EXAMPLES * 3 // 5))  # each runs a year: the dearest
 @given(data=st.data())
 def test_mutated_scenarios_validate_show_and_run_without_a_traceback(
         work: Path, data: st.DataObject) -> None:
