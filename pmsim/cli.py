@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -142,7 +143,9 @@ def _home(p: argparse.ArgumentParser, *, store: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a full disk under redirected output shows here, not at exit
+        return code
     except UserError as exc:
         print(f"pmsim: {exc}", file=sys.stderr)
         return exc.code
@@ -150,6 +153,23 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        return _unwritable(exc)
+
+
+def _unwritable(exc: OSError) -> int:
+    """A file or the output that could not be used (a full disk): one line, exit 1.
+
+    Output that could not be written is dropped, so the exit does not try again and
+    fail with a traceback of its own.
+    """
+    if exc.filename:
+        print(f"pmsim: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+    else:
+        print(f"pmsim: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        with suppress(OSError, ValueError):  # ValueError: stdout is not a file (a capture)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -292,6 +292,10 @@ def _event_problems(loaded: Loaded, i: int, event: object,
     if kind is None:
         return [Problem(line, col, f"events.{i}: missing required key 'event' "
                                    f"(one of {', '.join(EVENT_KINDS)})")]
+    if not isinstance(kind, str):  # a list or mapping can't even be looked up
+        return [Problem(*loaded.locate((*path, "event")),
+                        f"events.{i}: `event` names the kind of event as text (one of "
+                        f"{', '.join(EVENT_KINDS)}), not a {_yaml_type(kind)}")]
     if kind not in ENTRY_MODELS:
         if kind in LEFT_OUT:
             why = f"'{kind}' is not part of a transcript"
@@ -315,6 +319,14 @@ def _event_problems(loaded: Loaded, i: int, event: object,
     if kind == "record.added":
         return _field_problems(loaded, i, event["kind"], event.get("fields") or {})
     return []
+
+
+def _yaml_type(value: object) -> str:
+    """What a value is, in the words of a YAML file."""
+    if isinstance(value, bool):
+        return "true/false"
+    return {dict: "mapping", list: "list", int: "number", float: "number"}.get(
+        type(value), type(value).__name__)
 
 
 def _field_problems(loaded: Loaded, i: int, kind: str, fields: dict[str, Any]
