@@ -57,6 +57,13 @@ def _temporaries(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".")]
 
 
+def _why(path: Path, said: str) -> str:
+    """How the store words ``said``, SQLite's reason for refusing a write to ``path``."""
+    if said == FULL:
+        return f"the disk holding the sessions file {path} is full; free some space and try again"
+    return f"the disk holding the sessions file {path} failed ({said}); try again"
+
+
 def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = main(argv)
     out, err = capsys.readouterr()
@@ -77,7 +84,7 @@ def test_a_small_disk_that_fills_up(small_disk: Path, capsys: pytest.CaptureFixt
             for i in range(500):
                 room.append("note.added", {"text": f"note {i} " + "n" * 2000})
                 saved = room.state.last_seq
-        assert str(full.value) == f"cannot use the sessions file {home.store_file}: {FULL}"
+        assert str(full.value) == f"the note was not saved: {_why(home.store_file, FULL)}"
         assert room.state.last_seq == saved  # the refused note is not shown as saved
     finally:
         room.close()
@@ -150,12 +157,14 @@ def test_a_write_the_store_refuses_keeps_what_was_committed(
         room.open_view("reading/hudson-ms/all", "Q2")
         fault = FullDisk(room.store._conn, at, error)  # type: ignore[attr-defined]
         room.store._conn = fault  # type: ignore[attr-defined]
-        for write in (lambda: room.open_view("math/hudson-ms/all", "Q2"),
-                      lambda: room.make_decision("meeting-1", "tutoring-math", "adopt", {}),
-                      lambda: room.close_meeting("meeting-1")):
+        for what, write in (
+                ("the view you opened", lambda: room.open_view("math/hudson-ms/all", "Q2")),
+                ("the decision on tutoring-math",
+                 lambda: room.make_decision("meeting-1", "tutoring-math", "adopt", {})),
+                ("the closing of the meeting", lambda: room.close_meeting("meeting-1"))):
             with pytest.raises(StoreError) as refused:
                 write()
-            assert str(refused.value) == f"cannot use the sessions file {home.store_file}: {said}"
+            assert str(refused.value) == f"{what} was not saved: {_why(home.store_file, said)}"
             assert room.state.last_seq == 2
         assert stored_seqs(home.store_file, sid) == [1, 2]
         fault.full = False
@@ -171,11 +180,15 @@ def test_a_sessions_file_that_cannot_be_created_is_a_message(
     connect = sqlite3.connect
     monkeypatch.setattr(sqlite.sqlite3, "connect", lambda *a, **k: FullDisk(
         connect(*a, **k), "CREATE", sqlite3.OperationalError(FULL)))
-    path = tmp_path / "home" / "sessions.sqlite3"
-    argv = ["session", "list", "--home", str(tmp_path / "home")]
-    assert _cli(argv, capsys) == (1, "", f"pmsim: cannot use the sessions file {path}: {FULL}\n")
+    home = Home(tmp_path / "home")
+    with pytest.raises(StoreError) as refused:
+        Room.new(home, "hudson", 1)
+    assert str(refused.value) == _why(home.store_file, FULL)
     monkeypatch.setattr(sqlite.sqlite3, "connect", connect)
+    argv = ["session", "list", "--home", str(tmp_path / "home")]
     assert _cli(argv, capsys) == (0, "", "")
+    Room.new(home, "hudson", 1).close()
+    assert _cli(argv, capsys)[0] == 0
 
 
 class FullOutput(io.StringIO):

@@ -48,15 +48,14 @@ def _cli(argv: list[str], sid: str, home: Home, capsys: pytest.CaptureFixture[st
 
 
 def test_reads_work_and_writes_are_refused_while_another_process_writes(
-        played: tuple[Home, str], capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        played: tuple[Home, str], capsys: pytest.CaptureFixture[str]) -> None:
     home, sid = played
     before = [_cli(argv, sid, home, capsys) for argv in READS]
     assert all(code == 0 for code, _, _ in before), before
-    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_S", SHORT_TIMEOUT_S)
+    short = f"sqlite:///{home.store_file}?timeout={SHORT_TIMEOUT_S}"
     with held_write_lock(home.store_file):
         assert [_cli(argv, sid, home, capsys) for argv in READS] == before
-        room = Room.resume(home, sid)  # opening to play reads only
+        room = Room.resume(home, sid, store_url=short)  # opening to play reads only
         try:
             writes = {
                 "a view": lambda: room.open_view("math/hudson-ms/all", "Q2"),
@@ -65,7 +64,7 @@ def test_reads_work_and_writes_are_refused_while_another_process_writes(
                 "a decision": lambda: room.make_decision("meeting-1", "tutoring-math",
                                                          "adopt", {}),
                 "closing the meeting": lambda: room.close_meeting("meeting-1"),
-                "a new session": lambda: Room.new(home, "hudson", 2).close(),
+                "a new session": lambda: Room.new(home, "hudson", 2, store_url=short).close(),
             }
             for what, write in writes.items():
                 start = time.monotonic()
@@ -89,10 +88,10 @@ def test_reads_work_and_writes_are_refused_while_another_process_writes(
     assert code == 0 and out.count('"id"') == 1
 
 
-def test_a_command_that_must_write_the_schema_says_so_and_exits_1(
+def test_a_read_only_command_never_waits_for_another_process_s_write_lock(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A fresh sessions file held by another process: ``pmsim session list`` must create
-    its tables; with pmsim's own timeout, in a process of its own, it gives up cleanly."""
+    """A fresh sessions file held by another process: ``pmsim session list`` only reads,
+    so in a process of its own it answers at once (no tables to create, no lock to take)."""
     fresh = tmp_path / "fresh.sqlite3"
     with held_write_lock(fresh):
         start = time.monotonic()
@@ -102,9 +101,8 @@ def test_a_command_that_must_write_the_schema_says_so_and_exits_1(
             capture_output=True, text=True, cwd=ROOT, timeout=sqlite.BUSY_TIMEOUT_S + 20,
             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
         took = time.monotonic() - start
-    assert done.returncode == 1, done
-    assert done.stderr.startswith(f"pmsim: cannot use the sessions file {fresh}")
-    assert "locked" in done.stderr and "Traceback" not in done.stderr
-    assert took < sqlite.BUSY_TIMEOUT_S + 5
+    assert (done.returncode, done.stderr) == (0, ""), done
+    assert done.stdout == ""
+    assert took < sqlite.BUSY_TIMEOUT_S / 2, f"waited {took:.1f} s for a lock it needs not"
     assert main(["session", "list", "--store", f"sqlite:///{fresh}"]) == 0
-    assert capsys.readouterr().out == ""
+    capsys.readouterr()

@@ -46,6 +46,7 @@ WHAT = {
     "meeting.closed": "the closing of the meeting",
     "poll.answered": "the poll answers",
     "takehome.answered": "the next steps",
+    "note.added": "the note",
 }
 """What each kind of event saves, in the player's words (for a write the store refused)."""
 
