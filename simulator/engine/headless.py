@@ -5,6 +5,7 @@ from __future__ import annotations
 from simulator.engine.memory import memory_problem
 from simulator.engine.metrics import quarter_json
 from simulator.engine.playthrough import first_meeting_plan, replay
+from simulator.engine.pricing import short_of
 from simulator.engine.simulation import Decision, Simulation, SimulationError
 from simulator.formats.scenario import Scenario
 
@@ -53,8 +54,8 @@ def resources_json(scenario: Scenario, strategies: list[str], quarters: list[dic
     return {
         "budget": scenario.resources.budget,
         "cost": round(cost, 0),
-        "over_budget": cost > scenario.resources.budget,
+        "over_budget": short_of(scenario.resources.budget, cost),
         "staff_fte": scenario.resources.staff_fte,
         "staff_needed": round(staff, 2),
-        "over_staffed": staff > scenario.resources.staff_fte,
+        "over_staffed": short_of(scenario.resources.staff_fte, staff),
     }

@@ -104,11 +104,12 @@ class HomeScreen(Screen):
         self.app.call_from_thread(self._show, entries, sessions)
 
         from simulator.formats.loading import ScenarioError, parse_scenario
+        from simulator.formats.yamlsafe import read_limited
 
         checked = []
         for path in files:
             try:
-                sc = parse_scenario(path.read_bytes(), str(path))
+                sc = parse_scenario(read_limited(path), str(path))  # FileRefused is an OSError
             except ScenarioError as err:
                 checked.append(ScenarioEntry(path.stem, path.name, "", err.lines()[0]))
                 continue
