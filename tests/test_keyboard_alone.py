@@ -18,7 +18,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Input, OptionList, Static
 
 from simulator.formats.loading import load_scenario
-from simulator.formats.routine import DECISION, SCHOOL_YEAR, due_problem, due_window
+from simulator.formats.routine import DECISION, due_problem, due_window
 from tui.app import PmsimApp
 from tui.screens.dialogs import ConfirmScreen
 from tui.widgets.forms import RecordForm, TickBox
@@ -154,7 +154,8 @@ def test_a_due_date_outside_the_calendar_is_refused_with_the_reason(
        meeting=st.sampled_from([m.id for m in CALENDAR.meetings]))
 def test_a_due_date_is_accepted_exactly_inside_its_window(day: date, meeting: str) -> None:
     first, last, limit = due_window(CALENDAR, meeting)
-    assert SCHOOL_YEAR[0] <= first <= last <= SCHOOL_YEAR[1]
+    year = CALENDAR.school_year
+    assert year.starts <= first <= last <= year.ends
     problem = due_problem(CALENDAR, meeting, day.isoformat())
     if first <= day <= last:
         assert problem is None

@@ -456,32 +456,40 @@ class _Quarter(Protocol):
     def ends_at(self) -> float: ...
 
 
+class _SchoolYear(Protocol):
+    @property
+    def starts(self) -> date: ...
+    @property
+    def ends(self) -> date: ...
+
+
 class _Calendar(Protocol):
     @property
     def meetings(self) -> Sequence[_Meeting]: ...
     @property
     def quarters(self) -> Sequence[_Quarter]: ...
+    @property
+    def school_year(self) -> _SchoolYear: ...
 
 
 # --------------------------------------------------------------------------- due dates
 
-SCHOOL_YEAR = (date(2026, 9, 1), date(2027, 6, 30))
-"""The days the simulated year (year fraction 0 to 1) stands for. Scenarios give year
-fractions, not dates; an action step's due date is a real date, so one school year is
-fixed here and every scenario's calendar is laid on it."""
 YEAR_END = "the end of the school year"
 
 
-def calendar_date(year_fraction: float) -> date:
-    """The day of the school year a year fraction falls on (1.0 is its last day)."""
-    start, end = SCHOOL_YEAR
+def calendar_date(calendar: _Calendar, year_fraction: float) -> date:
+    """The day of the scenario's school year a year fraction falls on (1.0 is its last day).
+
+    Quarters end at year fractions; the calendar's ``school_year`` says which days those are,
+    so an action step's due date is a real date inside the scenario's year."""
+    start, end = calendar.school_year.starts, calendar.school_year.ends
     return start + timedelta(days=round(min(max(year_fraction, 0.0), 1.0) * (end - start).days))
 
 
 def meeting_date(calendar: _Calendar, meeting_id: str) -> date:
     """The day a meeting is held: the end of the quarter it follows."""
     meeting = next(m for m in calendar.meetings if m.id == meeting_id)
-    return calendar_date(next(q.ends_at for q in calendar.quarters
+    return calendar_date(calendar, next(q.ends_at for q in calendar.quarters
                               if q.id == meeting.after_quarter))
 
 
@@ -495,7 +503,7 @@ def due_window(calendar: _Calendar, meeting_id: str) -> tuple[date, date, str]:
         nxt = calendar.meetings[after]
         return (meeting_date(calendar, meeting_id), meeting_date(calendar, nxt.id),
                 nxt.title.split(" —")[0])
-    return meeting_date(calendar, meeting_id), SCHOOL_YEAR[1], YEAR_END
+    return meeting_date(calendar, meeting_id), calendar.school_year.ends, YEAR_END
 
 
 def default_due(calendar: _Calendar, meeting_id: str) -> str:

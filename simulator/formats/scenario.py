@@ -13,6 +13,7 @@ the value at fault so that the loader can point at its line.
 from __future__ import annotations
 
 import itertools
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -324,9 +325,21 @@ class Meeting(Strict):
     """What the meeting is for, a line each (shown to both roles)."""
 
 
+class SchoolYear(Strict):
+    """The days the simulated year stands for: its first day is year fraction 0, its last
+    is 1. Action steps fall due on real dates inside it."""
+
+    starts: date
+    """First day of the school year (YYYY-MM-DD)."""
+    ends: date
+    """Last day of the school year (YYYY-MM-DD), 60 to 400 days after ``starts``."""
+
+
 class Calendar(Strict):
     """The simulated year: quarters in order and the meetings between them."""
 
+    school_year: SchoolYear = SchoolYear(starts=date(2026, 9, 1), ends=date(2027, 6, 30))
+    """The days the year stands for; without it, 1 September 2026 to 30 June 2027."""
     quarters: list[Quarter] = Field(min_length=1, max_length=16)
     """Quarters in order."""
     meetings: list[Meeting] = Field(min_length=1, max_length=16)
@@ -823,6 +836,12 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
         if ends[qi] <= ends[qi - 1]:
             problems.append((("calendar", "quarters", qi, "ends_at"),
                              "quarters must end in increasing order"))
+    year = sc.calendar.school_year
+    days = (year.ends - year.starts).days
+    if not 60 <= days <= 400:
+        problems.append((("calendar", "school_year", "ends"),
+                         f"a school year runs 60 to 400 days; {year.starts} to {year.ends} "
+                         f"is {days}"))
 
     for ti, strategy in enumerate(sc.strategies):
         path = ("strategies", ti)
