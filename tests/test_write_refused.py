@@ -16,6 +16,7 @@ import errno
 import re
 import shutil
 import sqlite3
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from test_tui_meetings import SIZE, fill, screen_name, until
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from simulator.session import sqlite
 from simulator.session.home import DB_FILENAME, Home, open_store
 from simulator.session.sqlite import SqliteStore
 from simulator.session.store import NotSaved, StoreError
@@ -453,3 +455,29 @@ def test_a_store_url_timeout_is_seconds_above_0_up_to_an_hour_or_refused(
     else:
         with pytest.raises(StoreError, match="timeout must be seconds"):
             open_store(url, Home(tmp_path))
+
+
+def test_a_terminal_waits_seconds_not_ten_for_a_held_lock_before_it_says_so(
+        tmp_path: Path) -> None:
+    """Writes run on the UI thread: under another process's lock the screen stands still
+    only WRITE_WAIT_S (3 s), not the 10 s a script waits, before the dialog says so."""
+    from faultlib import held_write_lock
+
+    from tui.app import WRITE_WAIT_S
+
+    home = tmp_path / "home"
+    app = PmsimApp(scenario="hudson", seed=1, home=home, pace=0)
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: screen_name(app) == "BriefingScreen")
+            assert app.room.store.timeout == WRITE_WAIT_S < sqlite.BUSY_TIMEOUT_S
+            with held_write_lock(Home(home).store_file):
+                start = time.monotonic()
+                await pilot.press("f3")
+                await until(pilot, lambda: screen_name(app) == "UnsavedScreen")
+                took = time.monotonic() - start
+            assert WRITE_WAIT_S - 0.5 < took < WRITE_WAIT_S + 4, took
+            assert "busy" in dialog_text(app)
+
+    asyncio.run(run())

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from tui.screens.dialogs import PassingScreen
 
 SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes", "debrief")
+WRITE_WAIT_S = 3.0
+"""How long a write from the meeting room waits for another process's before the player is
+told it was not saved (and offered Retry). Writes run on the UI thread, so this is how
+long the screen can stand still; another terminal's writes take milliseconds."""
 SCREEN_WORDS = {"briefing": "the briefing", "dashboard": "the dashboard",
                 "meeting": "the meeting room", "changes": "what changed",
                 "debrief": "the debrief"}
@@ -143,10 +147,12 @@ class PmsimApp(App[int]):
         try:
             if session:
                 room = Room.resume(self.home, session, self.role, store_url=self.store_url,
-                                   scenario=scenario)  # given: the file moved
+                                   scenario=scenario,  # given: the file moved
+                                   wait=WRITE_WAIT_S)
             else:
                 room = Room.new(self.home, scenario or "hudson", seed, self.role,
-                                participant=participant, store_url=self.store_url)
+                                participant=participant, store_url=self.store_url,
+                                wait=WRITE_WAIT_S)
             room.simulate(room.plan())
         except ScenarioError as err:
             self.call_from_thread(self._open_failed, "invalid scenario:\n" +

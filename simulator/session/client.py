@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.engine.playthrough import Plan
 from simulator.formats.routine import Stage
 from simulator.session.home import Home, open_store
+from simulator.session.sqlite import BUSY_TIMEOUT_S
 from simulator.session.state import (
     Record,
     SessionState,
@@ -77,8 +78,12 @@ class Room:
 
     @classmethod
     def new(cls, home: Home, scenario: str, seed: int, role: str = "both",
-            participant: str = "", store_url: str | None = None) -> Room:
+            participant: str = "", store_url: str | None = None,
+            wait: float = BUSY_TIMEOUT_S) -> Room:
         """Create a session on a scenario (built-in id or path) and open it.
+
+        ``wait`` is how long a write waits for another process's (unless the store URL
+        says): a terminal waits less than a script, since its player is looking at it.
 
         ``participant`` (who plays, e.g. "Ana & Ben") goes into the session.created
         payload and the session's title, so attempts can be followed across sessions.
@@ -92,7 +97,7 @@ class Room:
         participant = " ".join(participant.split())
         if participant:
             title += f" · {participant}"
-        store = open_store(store_url, home)
+        store = open_store(store_url, home, timeout=wait)
         try:
             info = store.create_session(
                 ref, loaded.sha256, seed, title,
@@ -106,7 +111,8 @@ class Room:
 
     @classmethod
     def resume(cls, home: Home, session_id: str, role: str = "both",
-               store_url: str | None = None, scenario: str | Path | None = None) -> Room:
+               store_url: str | None = None, scenario: str | Path | None = None,
+               wait: float = BUSY_TIMEOUT_S) -> Room:
         """Open a saved session, on ``scenario`` if given (the file moved), else on the one
         it names.
 
@@ -117,7 +123,7 @@ class Room:
         """
         from simulator.formats.loading import load_played, scenario_name
 
-        store = open_store(store_url, home)
+        store = open_store(store_url, home, timeout=wait)
         try:
             state = replay(store.events(session_id))
             loaded = load_played(state.scenario, scenario)

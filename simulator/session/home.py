@@ -71,23 +71,25 @@ def store_url(given: str | None = None) -> str | None:
     return given or os.environ.get(STORE_ENV) or None
 
 
-def open_store(url: str | None, home: Home, *, readonly: bool = False) -> Store:
+def open_store(url: str | None, home: Home, *, readonly: bool = False,
+               timeout: float = BUSY_TIMEOUT_S) -> Store:
     """The store at ``url`` (``sqlite:///PATH``), or the SQLite file in ``home`` for None.
 
     As in SQLAlchemy, PATH after the three slashes is relative to the current
     folder unless it starts with one: ``sqlite:////srv/pmsim/sessions.sqlite3``;
     ``?timeout=SECONDS`` sets how long a write waits for another one, ``?mode=ro``
     never writes. ``readonly`` opens for reading only (nothing is created or locked).
+    ``timeout`` is how long a write waits for another when the URL does not say.
     Anything else is a StoreError saying what to write instead (PostgreSQL, one
     day, will be one more scheme here).
     """
     if url is None:
-        return SqliteStore.open(home.store_file, readonly=readonly)
+        return SqliteStore.open(home.store_file, readonly=readonly, timeout=timeout)
     if url.startswith(SQLITE_PREFIX):
         path, _, query = url.removeprefix(SQLITE_PREFIX).partition("?")
         if not path:
             raise StoreError(f"the store URL {url} names no file; write {SQLITE_PREFIX}PATH")
-        timeout, read_only = _sqlite_options(url, query)
+        timeout, read_only = _sqlite_options(url, query, timeout)
         return SqliteStore.open(_expanded(Path(path), "the store URL's path"),
                                 readonly=readonly or read_only, timeout=timeout)
     scheme, sep, _ = url.partition("://")
@@ -105,7 +107,7 @@ class HomeError(StoreError):
     """The pmsim home (or a store file) named by the user can't be used, worded for the user."""
 
 
-def _sqlite_options(url: str, query: str) -> tuple[float, bool]:
+def _sqlite_options(url: str, query: str, default: float) -> tuple[float, bool]:
     """``timeout`` (seconds, > 0) and ``mode=ro`` of a SQLite store URL's query."""
     from urllib.parse import parse_qsl
 
@@ -117,7 +119,7 @@ def _sqlite_options(url: str, query: str) -> tuple[float, bool]:
     if options.get("mode", "ro") != "ro":
         raise StoreError(f"the store URL {url}: mode can only be ro")
     try:
-        timeout = float(options.get("timeout", BUSY_TIMEOUT_S))
+        timeout = float(options.get("timeout", default))
     except ValueError:
         timeout = -1.0
     if not 0 < timeout <= 3600:
