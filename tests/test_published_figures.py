@@ -215,6 +215,25 @@ def test_a_missing_grade_is_named(grade: int, shown: str) -> None:
         f"published.yaml:{grades_line + 1}:7: no norms for grade {shown}"]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (b"  - id: may-2024", b"  - id: ehri-2001", ":9: source 'ehri-2001' is listed twice"),
+        (b"sd: {fall: 9.4,", b"sd: {fall: -9.4,",
+         ": a standard deviation must be above 0, not -9.4"),
+        (b"sources: [blazar-2020]", b"sources: [carlson-2011]",
+         ":9: source 'blazar-2020' is never cited"),
+    ],
+)
+def test_a_source_listed_twice_or_never_and_a_negative_sd_are_refused(
+    old: bytes, new: bytes, expected: str
+) -> None:
+    assert RAW.count(old) == 1
+    with pytest.raises(PublishedError) as err:
+        parse_published(RAW.replace(old, new), "published.yaml")
+    assert any(problem.endswith(expected) for problem in err.value.lines()), err.value.lines()
+
+
 def test_a_misspelt_key_gets_a_suggestion() -> None:
     broken = RAW.replace(b"    cited_as: [\"Kraft, Blazar", b"    cites_as: [\"Kraft, Blazar", 1)
     with pytest.raises(PublishedError) as err:

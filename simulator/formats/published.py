@@ -148,11 +148,12 @@ def parse_published(raw: bytes, name: str = "<published>") -> PublishedFigures:
 
 
 def _problems(figures: PublishedFigures) -> list[tuple[Loc, str]]:
-    known = [s.id for s in figures.sources]
+    ids = [s.id for s in figures.sources]
     problems: list[tuple[Loc, str]] = [
         (("sources", i, "id"), f"source '{s.id}' is listed twice")
-        for i, s in enumerate(figures.sources) if s.id in known[:i]
+        for i, s in enumerate(figures.sources) if s.id in ids[:i]
     ]
+    known = list(dict.fromkeys(ids))
     cited: set[str] = set()
     for subject, norms in figures.norms.items():
         cited.add(norms.source)
