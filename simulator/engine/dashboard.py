@@ -47,10 +47,12 @@ class Row:
     """One value per quarter shown (NaN where there is none)."""
     errors: list[float]
     extra: list[str] = field(default_factory=list)
+    counted: bool = True
+    """False for a row of differences between groups: it has no students of its own."""
 
     @property
     def small(self) -> bool:
-        return 0 < self.n < SMALL_N
+        return self.counted and 0 < self.n < SMALL_N
 
 
 @dataclass
@@ -376,7 +378,7 @@ def served_table(sim: Simulation, subject: str, school: str, strategy: str, titl
     sc = sim.scenario
     j = [s.id for s in sc.subjects].index(subject)
     name = sc.strategy(strategy).name
-    title += f" · served by {name} against not served"
+    title += f" · {name}: served vs not"
     found = comparison(sim, strategy, subject, school)
     if found is None:
         return Table(title, "", "", quarters, [],
@@ -403,15 +405,18 @@ def served_table(sim: Simulation, subject: str, school: str, strategy: str, titl
             row("Comparable, not served", comparable, "", levels=True)]
     differences = [fmt_signed(a.mean - b.mean, math.hypot(a.se, b.se), "")
                    for a, b in zip(gains(served), gains(comparable), strict=True)]
-    rows.append(Row("Difference (served − not)", 0, nothing, nothing, [*differences, ""]))
+    rows.append(Row("Difference (served − not)", 0, nothing, nothing, [*differences, ""],
+                    counted=False))
+    shorts = {g.name: g.short for g in sc.subgroups}
     for by in ("grade", "subgroup"):
         for label, mask in breakdown_groups(sim.population, school_all, by):
-            rows.append(row(f"Served · {label}", served & mask, _reach(served & mask, mask)))
+            rows.append(row(f"Served · {shorts.get(label, label)}", served & mask,
+                            _reach(served & mask, mask)))
     started = (sim.history[found.baseline].quarter.label if found.baseline >= 0
                else "the start of the year")
     caption = (f"Mean {sc.scale.name} score ± standard error · growth: each student's change "
-               f"since {started}, its last benchmark before the strategy · comparable: could "
-               "have been served (same grades, subgroups, below the cut if it targets so), is not")
+               f"from {started}, the last benchmark before it · comparable: could have been "
+               "served (same grades, subgroups, cut), is not")
     labels = [growth(sim, j, school_all, *w).window for w in (since, before)]
     return Table(title, caption, "", quarters, rows,
                  extra_columns=[f"Growth {labels[0] or 'since'}",

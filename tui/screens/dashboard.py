@@ -42,10 +42,10 @@ class DashboardScreen(SessionScreen):
         Binding("g", "next_breakdown", "Breakdown", id="dashboard.breakdown"),
         Binding("t", "toggle_measure", "% / mean", id="dashboard.measure"),
         Binding("u", "next_group", "Strands of…", id="dashboard.group"),
-        Binding("x", "next_cross", "Subgroup×grade", id="dashboard.cross"),
-        Binding("v", "next_served", "Served vs not", id="dashboard.served"),
         Binding("s", "toggle_roster", "Students", id="dashboard.roster"),
         Binding("c", "toggle_chart", "Chart", id="dashboard.chart"),
+        Binding("v", "next_served", "Served/not", id="dashboard.served"),
+        Binding("x", "next_cross", "Group×grade", id="dashboard.cross"),
     ]
 
     def __init__(self) -> None:
@@ -139,8 +139,8 @@ class DashboardScreen(SessionScreen):
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
-        if self._syncing or event.value is Select.NULL:
-            return
+        if self._syncing or event.value is Select.NULL or event.value != event.select.value:
+            return  # set by the screen itself, or stale: the select has moved on since
         setattr(self, event.select.id or "", event.value)
         if event.select.id == "subject":
             self._sync_selects()
@@ -176,8 +176,14 @@ class DashboardScreen(SessionScreen):
         title.update(f"[b]{plain(table.title)}[/b]\n{plain(table.caption)}")
         grid = self.query_one("#figures", DataTable)
         grid.clear(columns=True)
+        # A served view's growth columns say how it changed: its table keeps only the
+        # latest quarter (the chart draws them all), so that it fits beside them.
+        compact = self.breakdown == SERVED
+        shown = [len(table.quarters) - 1] if compact and table.quarters else list(
+            range(len(table.quarters)))
+        trend = [] if compact else ["Change", "Trend"]
         columns = ["Group" if self.subject != "implementation" else "Strategy", "n",
-                   *table.quarters, "Change", "Trend", *table.extra_columns]
+                   *(table.quarters[q] for q in shown), *trend, *table.extra_columns]
         if self.breakdown == "strand":
             columns[0] = "Strand"
         unit = table.unit
@@ -186,18 +192,19 @@ class DashboardScreen(SessionScreen):
             values = [v for v in row.values if v == v]
             change = (f"{values[-1] - values[-2]:+.1f}" if len(values) > 1 else "—")
             rows.append([
-                f"⚠ {row.label}" if row.small else row.label, str(row.n) if row.n or values
-                else "—",
-                *(figures.fmt(v, e, unit) for v, e in zip(row.values, row.errors, strict=True)),
-                change, figures.sparkline(row.values), *row.extra,
+                f"⚠ {row.label}" if row.small else row.label,
+                str(row.n) if row.counted else "—",
+                *(figures.fmt(row.values[q], row.errors[q], unit) for q in shown),
+                *([change, figures.sparkline(row.values)] if trend else []), *row.extra,
             ])
         for i, c in enumerate(columns):
             width = max([len(c), *(len(r[i]) for r in rows)])
             grid.add_column(c, key=c, width=width)
+        numbers = len(shown) + len(trend) + 2
         for r, row in zip(rows, table.rows, strict=True):
             label = Text(r[0], style="italic" if row.small else "")
-            right = [Text(v, justify="right") for v in r[1:len(table.quarters) + 3]]
-            grid.add_row(label, *right, *map(cell, r[len(table.quarters) + 3:]))
+            right = [Text(v, justify="right") for v in r[1:numbers]]
+            grid.add_row(label, *right, *map(cell, r[numbers:]))
         if not table.rows and table.empty:
             title.update(f"[b]{plain(table.title)}[/b]\n{plain(table.empty)}")
         chart = self.query_one("#trend", TrendChart)
