@@ -207,14 +207,17 @@ def test_a_served_view_gives_back_the_text_it_was_parsed_from(subject: str, scho
 
 
 @FEWER
-@given(st.text(alphabet="abz/-:7 ", max_size=30).map(lambda t: f"reading/x/served{t}"))
-def test_any_text_after_served_is_a_view_or_refused_naming_it(text: str) -> None:
+@given(st.sampled_from(["served", "cross"]), st.text(alphabet="abz/-:7 ", max_size=20))
+def test_any_text_after_a_breakdown_that_names_whom_is_a_view_or_refused_naming_it(
+    breakdown: str, tail: str,
+) -> None:
+    text = f"reading/x/{breakdown}/{tail}"
     try:
         view = View.parse(text)
     except ValueError as err:
-        assert text in str(err) or "breakdown in view" in str(err)
+        assert text in str(err)
     else:
-        assert str(view) == text
+        assert (view.breakdown, view.about, str(view)) == (breakdown, tail, text)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -240,3 +243,35 @@ def test_a_served_view_is_checked_against_the_scenarios_strategies(hudson: Scena
         "not 'attendance'")
     # It shows no target's figure: its rows are served and not, not a subgroup or grade.
     assert not View.parse(VIEW).shows(Metric.parse("pct:reading:hudson-ms:all"))
+
+
+def test_growth_is_the_paired_change_of_the_same_students(meeting_2: Simulation) -> None:
+    served, _ = _masks(meeting_2)
+    s = [res.scores[0, 0] for res in meeting_2.history]
+    gain = figures.growth(meeting_2, 0, served, 1, 2)
+    mean, se = _mean_se((s[2] - s[1])[served])
+    assert (gain.n, gain.window) == (served.sum(), "Q2→Q3")
+    assert gain.mean == pytest.approx(mean, abs=1e-6)
+    assert gain.se == pytest.approx(se, abs=1e-6)
+    # Unpaired, the error would be that of two independent means: far larger.
+    assert gain.se < math.hypot(_mean_se(s[2][served])[1], _mean_se(s[1][served])[1]) / 2
+    assert math.isnan(figures.growth(meeting_2, 0, served, 2, 2).mean)
+    assert figures.windows(meeting_2, 1) == ((1, 2), (0, 1))
+
+
+def test_after_an_adjustment_the_comparable_are_judged_on_the_benchmark_it_was_made_on(
+    hudson: Scenario,
+) -> None:
+    """Adjusted at Meeting #2 to grade 6 only: chosen again on Q3's scores, but its growth
+    still runs from Q2, the last benchmark before it started."""
+    adjust = ("meeting-2", [{"strategy": "structured-literacy", "action": "adjust",
+                             "options": {"grades": [6], "subgroups": ["el", "swd"]}}])
+    sim, _ = simulate(hudson, SEED, [ADOPT, adjust])
+    pop, q3 = sim.population, sim.history[2]
+    served = sim.active["structured-literacy"].served[0] & _school(sim)
+    eligible = (_school(sim) & (pop.grade == 6) & (_member(sim, "el") | _member(sim, "swd"))
+                & (q3.scores[0, 0] < q3.cuts[0]))
+    found = figures.comparison(sim, "structured-literacy", "hudson-ms")
+    assert found is not None and found.baseline == 1
+    assert np.array_equal(found.comparable[0], eligible & ~served)
+    assert figures.build_table(sim, VIEW).extra_columns[0] == "Growth Q2→Q4"

@@ -329,7 +329,6 @@ class Comparison:
     """A strategy's served students against comparable students it does not serve."""
 
     strategy: str
-    subject: str
     school: str
     baseline: int
     """Index of the last quarter before the strategy took effect (-1: none before)."""
@@ -338,15 +337,13 @@ class Comparison:
     comparable: np.ndarray
     """(R, N) students of the school it could have served (its grades and subgroups, below
     the cut when it targets by data) but does not."""
-    eligible: np.ndarray
-    """(R, N) all the students of the school it could have served."""
 
 
-def comparison(sim: Simulation, strategy: str, subject: str, school: str
-               ) -> Comparison | None:
+def comparison(sim: Simulation, strategy: str, school: str) -> Comparison | None:
     """Who a strategy in play serves at a school and who is comparable; None when it is not
     in play. The masks are the engine's own (``Simulation.active``); comparability is
-    decided on the benchmark its serving was decided on, so later scores don't select."""
+    judged on the benchmark its serving was chosen on, so later scores don't select (it
+    reads that benchmark from the history the simulation keeps)."""
     import numpy as np
 
     act = sim.active.get(strategy)
@@ -359,13 +356,15 @@ def comparison(sim: Simulation, strategy: str, subject: str, school: str
     at_school = group_mask(sim, school, Group())
     eligible = np.broadcast_to(
         pop.eligible(serves.schools, grades, subgroups) & at_school, act.served.shape)
-    baseline = act.adopted_at - 1
-    if serves.below_cut and baseline >= 0:
+    # Whom it serves was chosen at its last adoption or adjustment, on the benchmark then.
+    chosen = max(q for q, made in sim.decisions
+                 if made.strategy == strategy and made.action in ("adopt", "adjust")) - 1
+    if serves.below_cut and chosen >= 0:
         k = [s.id for s in sim.scenario.subjects].index(serves.below_cut)
-        res = sim.history[baseline]
+        res = sim.history[chosen]
         eligible = eligible & (res.scores[k] < res.cuts[k])
     served = act.served & at_school
-    return Comparison(strategy, subject, school, baseline, served, eligible & ~served, eligible)
+    return Comparison(strategy, school, act.adopted_at - 1, served, eligible & ~served)
 
 
 def served_table(sim: Simulation, subject: str, school: str, strategy: str, title: str,
@@ -379,7 +378,7 @@ def served_table(sim: Simulation, subject: str, school: str, strategy: str, titl
     j = [s.id for s in sc.subjects].index(subject)
     name = sc.strategy(strategy).name
     title += f" · {name}: served vs not"
-    found = comparison(sim, strategy, subject, school)
+    found = comparison(sim, strategy, school)
     if found is None:
         return Table(title, "", "", quarters, [],
                      empty=f"{name} is not in play: this view compares the students a strategy "
