@@ -1,9 +1,13 @@
 """Dashboard tables computed from a simulation's history (no Textual here).
 
 A view is named ``SUBJECT/SCHOOL/BREAKDOWN`` as in the scenario's hidden-truth
-evidence (:class:`simulator.formats.refs.View`). Each view becomes a
-:class:`Table`: rows of groups, a cell per quarter with its standard error,
-small groups flagged.
+evidence (:class:`simulator.formats.refs.View`), or ``…/served/STRATEGY`` and
+``…/cross/GROUP``. Each view becomes a :class:`Table`: rows of groups, a cell per
+quarter with its standard error, small groups flagged.
+
+Standard errors are those of a group mean within one replication, ``sd / sqrt(n)``
+with the population sd, as everywhere on the dashboard (``engine.metrics``), so the
+same group shows the same ± in every view.
 """
 
 from __future__ import annotations
@@ -12,13 +16,22 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from simulator.formats.refs import ATTENDANCE, DISTRICT, IMPLEMENTATION, Group, Metric, View
+from simulator.formats.refs import (
+    ATTENDANCE,
+    CROSS,
+    DISTRICT,
+    IMPLEMENTATION,
+    SERVED,
+    Group,
+    Metric,
+    View,
+)
 from simulator.formats.scenario import view_title
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from simulator.engine.simulation import Simulation
+    from simulator.engine.simulation import QuarterResult, Simulation
     from simulator.formats.scenario import Scenario
 
 SMALL_N = 20
@@ -34,10 +47,12 @@ class Row:
     """One value per quarter shown (NaN where there is none)."""
     errors: list[float]
     extra: list[str] = field(default_factory=list)
+    counted: bool = True
+    """False for a row of differences between groups: it has no students of its own."""
 
     @property
     def small(self) -> bool:
-        return 0 < self.n < SMALL_N
+        return self.counted and 0 < self.n < SMALL_N
 
 
 @dataclass
@@ -70,7 +85,19 @@ def breakdown_options(subject: str) -> list[tuple[str, str]]:
     if subject == ATTENDANCE:
         return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup")]
     return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup"),
-            ("By strand", "strand")]
+            ("By strand", "strand"), ("Subgroup × grade", CROSS),
+            ("Served vs not served", SERVED)]
+
+
+def cross_options(sc: Scenario) -> list[tuple[str, str]]:
+    """Whom a cross view breaks down: each subgroup by grade, then each grade by subgroup."""
+    return [(f"{g.name} by grade", g.id) for g in sc.subgroups] + [
+        (f"Grade {g} by subgroup", f"grade-{g}") for g in sc.grades]
+
+
+def served_options(sim: Simulation) -> list[tuple[str, str]]:
+    """The strategies in play, whose served students a served view compares (label, id)."""
+    return [(act.strategy.name, sid) for sid, act in sim.active.items()]
 
 
 def group_options(sc: Scenario) -> list[tuple[str, str]]:
@@ -114,7 +141,11 @@ def build_table(sim: Simulation, view: str | View, measure: str = "pct",
         return _implementation(sim, title, quarters)
     if breakdown == "strand":
         return _strands(sim, subject, school, Group.of(group), title, quarters)
-    return _scores(sim, subject, school, breakdown, measure, title, quarters)
+    if breakdown == SERVED:
+        return served_table(sim, subject, school, str(v.about), title, quarters)
+    if breakdown == CROSS:
+        return cross_table(sim, subject, school, v.group, measure, title, quarters)
+    return _scores(sim, subject, _groups(sim, school, breakdown), measure, title, quarters)
 
 
 def _strands(sim: Simulation, subject: str, school: str, group: Group, title: str,
@@ -148,35 +179,259 @@ def _strands(sim: Simulation, subject: str, school: str, group: Group, title: st
                  "measurement error", "", quarters, rows)
 
 
-def _scores(sim, subject, school, breakdown, measure, title, quarters) -> Table:
+def _figure(sim: Simulation, res: QuarterResult, j: int, mask: np.ndarray, measure: str
+            ) -> tuple[float, float]:
+    """A group's mean score or % on benchmark in one quarter, ± standard error."""
+    from simulator.engine.metrics import score_stat
+
+    st = score_stat(res.scores[j], res.cuts[j], mask)
+    if measure == "mean":
+        return st.mean_score, st.se
+    p, n = st.pct_proficient, st.n
+    return p, (100.0 * math.sqrt(max(p / 100 * (1 - p / 100), 0.0) / n) if n else math.nan)
+
+
+def _score_caption(sim: Simulation, measure: str) -> tuple[str, str]:
+    if measure == "mean":
+        return f"Mean {sim.scenario.scale.name} score ± standard error", ""
+    return "% on benchmark (at or above the proficiency cut) ± standard error", "%"
+
+
+def _scores(sim: Simulation, subject: str, groups: list[tuple[str, np.ndarray]], measure: str,
+            title: str, quarters: list[str]) -> Table:
     import numpy as np
 
-    from simulator.engine.metrics import score_stat
+    j = [s.id for s in sim.scenario.subjects].index(subject)
+    rows: list[Row] = []
+    for label, mask in groups:
+        figures = [_figure(sim, res, j, mask, measure) for res in sim.history]
+        rows.append(Row(label, int(np.count_nonzero(mask)), [v for v, _ in figures],
+                        [e for _, e in figures]))
+    caption, unit = _score_caption(sim, measure)
+    return Table(title, caption, unit, quarters, rows)
+
+
+# ---------------------------------------------------------------------- grade × subgroup
+
+
+def cross_groups(sim: Simulation, school: str, group: Group) -> list[tuple[str, np.ndarray]]:
+    """A subgroup, then the subgroup in each grade; or a grade, then each subgroup in it."""
+    from simulator.engine.metrics import breakdown_groups
+
+    sc = sim.scenario
+    base = group_mask(sim, school, group)
+    name = group.label(sc)
+    if group.kind == "grade":
+        return [(f"{name}, all students", base),
+                *((f"{name}, {label}", mask)
+                  for label, mask in breakdown_groups(sim.population, base, "subgroup"))]
+    return [(f"{name}, all grades", base),
+            *((f"{name}, {label.lower()}", mask)
+              for label, mask in breakdown_groups(sim.population, base, "grade"))]
+
+
+def cross_table(sim: Simulation, subject: str, school: str, group: Group, measure: str,
+                title: str, quarters: list[str]) -> Table:
+    """A subgroup by grade (or a grade by subgroup), each row with its gap to the other
+    students of the same grade (or of the grade outside the subgroup) at the latest
+    quarter: % on benchmark is against each grade's own cut, so rows of different grades
+    compare fairly; the gap also does for mean scores, whose norms differ by grade."""
+    sc = sim.scenario
+    groups = cross_groups(sim, school, group)
+    table = _scores(sim, subject, groups, measure, title, quarters)
+    j = [s.id for s in sc.subjects].index(subject)
+    latest = sim.history[-1]
+    # Each row's peers: the students of its grade (or of the school) outside its subgroup.
+    if group.kind == "grade":
+        base = group_mask(sim, school, group)
+        peers = [group_mask(sim, school, Group()) & ~base] + [base & ~m for _, m in groups[1:]]
+    else:
+        sub = group_mask(sim, school, group)
+        peers = [group_mask(sim, school, Group()) & ~sub] + [
+            group_mask(sim, school, Group(grade=g)) & ~sub for g in sc.grades]
+    for row, (_, mask), peer in zip(table.rows, groups, peers, strict=True):
+        row.extra.append(_gap(_figure(sim, latest, j, mask, measure),
+                              _figure(sim, latest, j, peer, measure), table.unit))
+    against = ("the grade's other students (the first row: the other grades)"
+               if group.kind == "grade" else
+               f"the same grade's students not {group.label(sc)} (the first row: all of them)")
+    table.title += f" · {group.label(sc)} by {'subgroup' if group.kind == 'grade' else 'grade'}"
+    table.caption += f"; gap: against {against}, {latest.quarter.label}"
+    table.extra_columns.append(f"Gap ({latest.quarter.label})")
+    return table
+
+
+def _gap(a: tuple[float, float], b: tuple[float, float], unit: str) -> str:
+    """The difference of two figures ± the standard error of the difference."""
+    return fmt_signed(a[0] - b[0], math.hypot(a[1], b[1]), unit)
+
+
+def fmt_signed(value: float, error: float, unit: str) -> str:
+    """A change or gap with its sign, e.g. "+3.2 ±1.1"; "—" when there is none."""
+    if value != value:
+        return "—"
+    return f"{value:+.1f}{unit}" + ("" if error != error else f" ±{error:.1f}")
+
+
+# ---------------------------------------------------------------------- served against not
+
+
+@dataclass(frozen=True)
+class Growth:
+    """The mean of each student's change over a window of quarters, ± its standard error
+    (the same students at both ends, so the error is that of the paired change)."""
+
+    n: int
+    mean: float
+    se: float
+    window: str
+    """The quarters compared, e.g. "Q2→Q3"."""
+
+
+def mean_and_se(values: np.ndarray, mask: np.ndarray) -> tuple[int, float, float]:
+    """Students (mean over replications), mean and standard error of ``values`` (R, N)
+    over ``mask`` (R, N) or (N,), each computed per replication and then averaged."""
+    import numpy as np
+
+    mask = np.broadcast_to(mask, values.shape)
+    counts = mask.sum(axis=1)
+    if not counts.any():
+        return 0, math.nan, math.nan
+    safe = np.maximum(counts, 1)
+    means = np.where(mask, values, 0.0).sum(axis=1, dtype=np.float64) / safe
+    spread = np.where(mask, values - means[:, None], 0.0)
+    sds = np.sqrt((spread * spread).sum(axis=1, dtype=np.float64) / safe)
+    seen = counts > 0
+    return (round(float(counts.mean())), float(means[seen].mean()),
+            float((sds[seen] / np.sqrt(counts[seen])).mean()))
+
+
+def growth(sim: Simulation, j: int, mask: np.ndarray, start: int, end: int) -> Growth:
+    """Growth of ``mask``'s students in subject ``j`` from quarter ``start`` to ``end``
+    (indices into the history); none (NaN) unless both are benchmarks, ``start`` first."""
+    hist = sim.history
+    if not 0 <= start < end < len(hist):
+        return Growth(0, math.nan, math.nan, "")
+    n, mean, se = mean_and_se(hist[end].scores[j] - hist[start].scores[j], mask)
+    return Growth(n, mean, se, f"{hist[start].quarter.label}→{hist[end].quarter.label}")
+
+
+def windows(sim: Simulation, baseline: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The quarters since a strategy started (from its ``baseline`` benchmark to the latest)
+    and as many quarters before it, as far as the year goes back."""
+    last = len(sim.history) - 1
+    span = min(last - baseline, baseline)
+    return (baseline, last), (baseline - span, baseline)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A strategy's served students against comparable students it does not serve."""
+
+    strategy: str
+    school: str
+    baseline: int
+    """Index of the last quarter before the strategy took effect (-1: none before)."""
+    served: np.ndarray
+    """(R, N) students assigned to it at the school."""
+    comparable: np.ndarray
+    """(R, N) students of the school it could have served (its grades and subgroups, below
+    the cut when it targets by data) but does not."""
+
+
+def comparison(sim: Simulation, strategy: str, school: str) -> Comparison | None:
+    """Who a strategy in play serves at a school and who is comparable; None when it is not
+    in play. The masks are the engine's own (``Simulation.active``); comparability is
+    judged on the benchmark its serving was chosen on, so later scores don't select (it
+    reads that benchmark from the history the simulation keeps)."""
+    import numpy as np
+
+    act = sim.active.get(strategy)
+    if act is None:
+        return None
+    pop = sim.population
+    serves, d = act.strategy.serves, act.decision
+    grades = d.grades if d.grades is not None else serves.grades
+    subgroups = d.subgroups if d.subgroups is not None else serves.subgroups
+    at_school = group_mask(sim, school, Group())
+    eligible = np.broadcast_to(
+        pop.eligible(serves.schools, grades, subgroups) & at_school, act.served.shape)
+    # Whom it serves was chosen at its last adoption or adjustment, on the benchmark then.
+    chosen = max(q for q, made in sim.decisions
+                 if made.strategy == strategy and made.action in ("adopt", "adjust")) - 1
+    if serves.below_cut and chosen >= 0:
+        k = [s.id for s in sim.scenario.subjects].index(serves.below_cut)
+        res = sim.history[chosen]
+        eligible = eligible & (res.scores[k] < res.cuts[k])
+    served = act.served & at_school
+    return Comparison(strategy, school, act.adopted_at - 1, served, eligible & ~served)
+
+
+def served_table(sim: Simulation, subject: str, school: str, strategy: str, title: str,
+                 quarters: list[str]) -> Table:
+    """Served against comparable not-served students: mean score each quarter, growth since
+    the strategy started and over as many quarters before, the difference of those growths
+    ± its error, and whom it reaches by grade and subgroup."""
+    from simulator.engine.metrics import breakdown_groups
 
     sc = sim.scenario
     j = [s.id for s in sc.subjects].index(subject)
-    rows: list[Row] = []
-    for label, mask in _groups(sim, school, breakdown):
-        vals, errs = [], []
-        n = int(np.count_nonzero(mask))
-        for res in sim.history:
-            st = score_stat(res.scores[j], res.cuts[j], mask)
-            if measure == "mean":
-                vals.append(st.mean_score)
-                errs.append(st.se)
-            else:
-                p = st.pct_proficient
-                vals.append(p)
-                errs.append(100.0 * math.sqrt(max(p / 100 * (1 - p / 100), 0.0) / n) if n else
-                            math.nan)
-        rows.append(Row(label, n, vals, errs))
-    if measure == "mean":
-        caption = f"Mean {sc.scale.name} score ± standard error"
-        unit = ""
-    else:
-        caption = "% on benchmark (at or above the proficiency cut) ± standard error"
-        unit = "%"
-    return Table(title, caption, unit, quarters, rows)
+    name = sc.strategy(strategy).name
+    title += f" · {name}: served vs not"
+    found = comparison(sim, strategy, school)
+    if found is None:
+        return Table(title, "", "", quarters, [],
+                     empty=f"{name} is not in play: this view compares the students a strategy "
+                           "serves with those it does not once the district adopts it.")
+    since, before = windows(sim, found.baseline)
+    school_all = group_mask(sim, school, Group())
+    nothing = [math.nan] * len(sim.history)
+
+    def gains(mask: np.ndarray) -> tuple[Growth, Growth]:
+        return growth(sim, j, mask, *since), growth(sim, j, mask, *before)
+
+    def row(label: str, mask: np.ndarray, reach: str, levels: bool = False) -> Row:
+        now, prior = gains(mask)
+        stats = [mean_and_se(res.scores[j], mask) for res in sim.history]
+        values = [m for _, m, _ in stats] if levels else nothing
+        errors = [e for _, _, e in stats] if levels else nothing
+        return Row(label, stats[-1][0], values, errors,
+                   [fmt_signed(now.mean, now.se, ""), fmt_signed(prior.mean, prior.se, ""),
+                    reach])
+
+    served, comparable = found.served, found.comparable
+    rows = [row("Served", served, _reach(served, school_all), levels=True),
+            row("Comparable, not served", comparable, "", levels=True)]
+    differences = [fmt_signed(a.mean - b.mean, math.hypot(a.se, b.se), "")
+                   for a, b in zip(gains(served), gains(comparable), strict=True)]
+    rows.append(Row("Difference (served − not)", 0, nothing, nothing, [*differences, ""],
+                    counted=False))
+    shorts = {g.name: g.short for g in sc.subgroups}
+    for by in ("grade", "subgroup"):
+        for label, mask in breakdown_groups(sim.population, school_all, by):
+            rows.append(row(f"Served · {shorts.get(label, label)}", served & mask,
+                            _reach(served & mask, mask)))
+    started = (sim.history[found.baseline].quarter.label if found.baseline >= 0
+               else "the start of the year")
+    caption = (f"Mean {sc.scale.name} score ± standard error · growth: each student's change "
+               f"from {started}, the last benchmark before it · comparable: could have been "
+               "served (same grades, subgroups, cut), is not")
+    labels = [growth(sim, j, school_all, *w).window for w in (since, before)]
+    return Table(title, caption, "", quarters, rows,
+                 extra_columns=[f"Growth {labels[0] or 'since'}",
+                                f"Growth {labels[1] or 'before'}", "Reach"])
+
+
+def _reach(mask: np.ndarray, of: np.ndarray) -> str:
+    """"served of group (share)", e.g. "40 of 120 (33%)", averaged over replications."""
+    import numpy as np
+
+    served = float(np.broadcast_to(mask, np.broadcast_shapes(mask.shape, of.shape))
+                   .sum(axis=-1).mean())
+    total = float(np.broadcast_to(of, np.broadcast_shapes(mask.shape, of.shape))
+                  .sum(axis=-1).mean())
+    share = f" ({100 * served / total:.0f}%)" if total else ""
+    return f"{served:.0f} of {total:.0f}{share}"
 
 
 def _attendance(sim, school, breakdown, title, quarters) -> Table:

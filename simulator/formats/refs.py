@@ -1,7 +1,10 @@
 """Typed references into a scenario's data: a dashboard view, a target metric, a group.
 
 Sessions, transcripts and look-fors store these as text — a view
-``SUBJECT/SCHOOL/BREAKDOWN`` (``reading/hudson-ms/subgroup``), a target metric
+``SUBJECT/SCHOOL/BREAKDOWN`` (``reading/hudson-ms/subgroup``) or, for the two views
+that name whom they are about, ``SUBJECT/SCHOOL/served/STRATEGY`` (the students a
+strategy serves against comparable students it does not) and
+``SUBJECT/SCHOOL/cross/GROUP`` (a subgroup by grade, or a grade by subgroup), a target metric
 ``MEASURE:SUBJECT:SCHOOL:GROUP`` (``pct:reading:hudson-ms:el``), a group ``all``, a
 subgroup id or ``grade-N``. This module is the one place that text is parsed.
 ``parse`` refuses malformed text with a message that says what is wrong;
@@ -26,6 +29,12 @@ DISTRICT = "district"
 """The school part of a view that covers the whole district."""
 BREAKDOWNS = ("all", "grade", "subgroup", "strand", "attendance", "implementation")
 """The last part of a view: how its rows split the students."""
+SERVED = "served"
+"""The breakdown of a view of a strategy's students against those it does not serve."""
+CROSS = "cross"
+"""The breakdown of a view that crosses a subgroup with grade (or a grade with subgroup)."""
+QUALIFIED = {SERVED: "STRATEGY", CROSS: "GROUP"}
+"""Breakdowns that take a fourth part, and what that part names."""
 ATTENDANCE = "attendance"
 """The subject part of an attendance view (and of a chronic-absence metric)."""
 IMPLEMENTATION = "implementation"
@@ -65,6 +74,9 @@ class Declares(Protocol):
 
     @property
     def grades(self) -> Sequence[int]: ...
+
+    @property
+    def strategies(self) -> Sequence[_HasId]: ...
 
 
 def unknown(value: str, known: Sequence[str], what: str) -> str:
@@ -157,32 +169,70 @@ EVERYONE = Group()
 @dataclass(frozen=True)
 class View(_Ref):
     """A dashboard view: a subject (or attendance, implementation), a school (or the
-    district) and a breakdown."""
+    district) and a breakdown; ``about`` names the strategy of a served view or the group
+    (a subgroup or ``grade-N``) of a cross view, and nothing for the others."""
 
     subject: str
     school: str
     breakdown: str
+    about: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.breakdown in QUALIFIED) != (self.about is not None):
+            raise ValueError(f"view '{self}': only {' and '.join(QUALIFIED)} views name a "
+                             "strategy or group, and they must")
 
     @classmethod
     def parse(cls, text: str) -> View:
         parts = text.split("/")
-        if len(parts) != 3 or not all(_PART.fullmatch(p) for p in parts):
+        if len(parts) not in (3, 4) or not all(_PART.fullmatch(p) for p in parts):
             raise ValueError(f"view '{text}' is not SUBJECT/SCHOOL/BREAKDOWN")
-        subject, school, breakdown = parts
+        subject, school, breakdown = parts[:3]
+        if breakdown in QUALIFIED:
+            if len(parts) != 4:
+                raise ValueError(f"view '{text}' is not SUBJECT/SCHOOL/{breakdown}/"
+                                 f"{QUALIFIED[breakdown]}")
+            if breakdown == CROSS:
+                try:
+                    group = Group.parse(parts[3])
+                except ValueError as err:
+                    raise ValueError(f"view '{text}': {err}") from None
+                if group.kind == "all":
+                    raise ValueError(f"view '{text}': a cross view breaks a subgroup down by "
+                                     "grade or a grade by subgroup (cross/el, cross/grade-6)")
+            return cls(subject, school, breakdown, parts[3])
+        if len(parts) == 4:
+            raise ValueError(f"view '{text}' is not SUBJECT/SCHOOL/BREAKDOWN")
         if breakdown not in BREAKDOWNS:
-            raise ValueError(unknown(breakdown, BREAKDOWNS, "breakdown in view"))
+            raise ValueError(unknown(breakdown, (*BREAKDOWNS, *QUALIFIED), "breakdown in view"))
         return cls(subject, school, breakdown)
 
     def __str__(self) -> str:
-        return f"{self.subject}/{self.school}/{self.breakdown}"
+        tail = "" if self.about is None else f"/{self.about}"
+        return f"{self.subject}/{self.school}/{self.breakdown}{tail}"
+
+    @property
+    def group(self) -> Group:
+        """Whom a cross view breaks down (everyone for the other views)."""
+        return Group.parse(self.about) if self.breakdown == CROSS and self.about else EVERYONE
 
     def problem(self, scenario: Declares) -> str | None:
-        subjects = [s.id for s in scenario.subjects] + [ATTENDANCE, IMPLEMENTATION]
+        scored = [s.id for s in scenario.subjects]
+        subjects = [*scored, ATTENDANCE, IMPLEMENTATION]
         if self.subject not in subjects:
             return unknown(self.subject, subjects, "subject in view")
         schools = [s.id for s in scenario.schools] + [DISTRICT]
         if self.school not in schools:
             return unknown(self.school, schools, "school in view")
+        if self.breakdown in QUALIFIED and self.subject not in scored:
+            return (f"a {self.breakdown} view compares benchmark scores: its subject is one of "
+                    f"{', '.join(scored)}, not '{self.subject}'")
+        if self.breakdown == SERVED:
+            strategies = [s.id for s in scenario.strategies]
+            if self.about not in strategies:
+                return unknown(str(self.about), strategies, "strategy in view")
+        if self.breakdown == CROSS:
+            return self.group.problem(scenario)
         return None
 
     def related(self, other: View) -> bool:
@@ -194,6 +244,10 @@ class View(_Ref):
         """Whether this view shows the figure a target metric names."""
         if (self.subject, self.school) != (metric.view_subject, metric.school):
             return False
+        if self.breakdown == SERVED:
+            return False
+        if self.breakdown == CROSS:
+            return metric.group == self.group
         if metric.group.kind == "all":
             return self.breakdown != IMPLEMENTATION
         return self.breakdown == metric.group.kind

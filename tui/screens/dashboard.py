@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Footer, Select, Static
 
 from simulator.engine import dashboard as figures
+from simulator.formats.refs import CROSS, SERVED, View
 from tui.plain import cell, plain
 from tui.screens import unsaved
 from tui.screens.session_screen import SessionScreen
@@ -43,6 +44,8 @@ class DashboardScreen(SessionScreen):
         Binding("u", "next_group", "Strands of…", id="dashboard.group"),
         Binding("s", "toggle_roster", "Students", id="dashboard.roster"),
         Binding("c", "toggle_chart", "Chart", id="dashboard.chart"),
+        Binding("v", "next_served", "Served/not", id="dashboard.served"),
+        Binding("x", "next_cross", "Group×grade", id="dashboard.cross"),
     ]
 
     def __init__(self) -> None:
@@ -52,6 +55,11 @@ class DashboardScreen(SessionScreen):
         self.breakdown = "all"
         self.group = "all"
         """Whom a strand view covers: "all", a subgroup id or "grade-N"."""
+        self.cross = ""
+        """Whom a cross view breaks down: a subgroup id (by grade) or "grade-N" (by subgroup)."""
+        self.strategy = ""
+        """The strategy in play whose served students a served view compares."""
+        self._offered: list[tuple[str, str]] = []
         self.measure = "pct"
         self.logged: str | None = None
         self.showing_roster = False
@@ -62,6 +70,7 @@ class DashboardScreen(SessionScreen):
         sc = self.room.scenario
         self.subject = sc.subjects[0].id
         self.school = sc.priority_schools[0].id
+        self.cross = figures.cross_options(sc)[0][1]
         yield RoomHeader()
         with Horizontal(id="view-bar"):
             yield Select(figures.subject_options(sc), id="subject", allow_blank=False,
@@ -73,6 +82,11 @@ class DashboardScreen(SessionScreen):
             yield Select(figures.group_options(sc), id="group", allow_blank=False,
                          compact=True, value=self.group,
                          tooltip="Whose strand scores: everyone, a subgroup or a grade")
+            yield Select(figures.cross_options(sc), id="cross", allow_blank=False,
+                         compact=True, value=self.cross,
+                         tooltip="A subgroup by grade, or a grade by subgroup")
+            yield Select([], id="strategy", compact=True, prompt="No strategy in play",
+                         tooltip="The strategy whose served students are compared")
         yield Static(id="view-title")
         with ContentSwitcher(initial="figures-pane", id="tables"):
             with Vertical(id="figures-pane"):
@@ -85,7 +99,12 @@ class DashboardScreen(SessionScreen):
 
     @property
     def view(self) -> str:
-        return f"{self.subject}/{self.school}/{self.breakdown}"
+        about = {CROSS: self.cross, SERVED: self.strategy}.get(self.breakdown)
+        return str(View(self.subject, self.school, self.breakdown, about))
+
+    def _strategies(self) -> list[tuple[str, str]]:
+        sim = self.room.sim
+        return figures.served_options(sim) if sim is not None else []
 
     def _sync_selects(self) -> None:
         self._syncing = True
@@ -98,15 +117,30 @@ class DashboardScreen(SessionScreen):
         sel.set_options(breakdowns)
         sel.value = self.breakdown
         self.query_one("#group", Select).value = self.group
+        self.query_one("#cross", Select).value = self.cross
+        self._offer_strategies()
         self.call_after_refresh(self._end_sync)
+
+    def _offer_strategies(self) -> None:
+        """The strategies in play in the served view's chooser (they change at meetings),
+        keeping the one chosen while it is still in play."""
+        strategies = self._strategies()
+        if self.strategy not in [sid for _, sid in strategies]:
+            self.strategy = strategies[0][1] if strategies else ""
+        chooser = self.query_one("#strategy", Select)
+        if strategies != self._offered:
+            self._offered = strategies
+            chooser.set_options(strategies)
+        if self.strategy and chooser.value != self.strategy:
+            chooser.value = self.strategy
 
     def _end_sync(self) -> None:
         self._syncing = False
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
-        if self._syncing or event.value is Select.NULL:
-            return
+        if self._syncing or event.value is Select.NULL or event.value != event.select.value:
+            return  # set by the screen itself, or stale: the select has moved on since
         setattr(self, event.select.id or "", event.value)
         if event.select.id == "subject":
             self._sync_selects()
@@ -125,13 +159,31 @@ class DashboardScreen(SessionScreen):
             return
         strands = self.breakdown == "strand"
         self.query_one("#group", Select).display = strands
+        self.query_one("#cross", Select).display = self.breakdown == CROSS
+        self.query_one("#strategy", Select).display = self.breakdown == SERVED
+        if self.breakdown == SERVED:
+            self._offer_strategies()
+        if self.breakdown == SERVED and not self.strategy:
+            title.update("[b]Served vs not served[/b]\nNo strategy is in play yet: this view "
+                         "compares a strategy's students with those it does not serve once the "
+                         "district adopts one at a meeting.")
+            self.query_one("#figures", DataTable).clear(columns=True)
+            self.query_one("#trend", TrendChart).display = False
+            self.query_one("#trend-legend", Static).display = False
+            return
         table = figures.build_table(sim, self.view, self.measure,
                                     self.group if strands else "all")
         title.update(f"[b]{plain(table.title)}[/b]\n{plain(table.caption)}")
         grid = self.query_one("#figures", DataTable)
         grid.clear(columns=True)
+        # A served view's growth columns say how it changed: its table keeps only the
+        # latest quarter (the chart draws them all), so that it fits beside them.
+        compact = self.breakdown == SERVED
+        shown = [len(table.quarters) - 1] if compact and table.quarters else list(
+            range(len(table.quarters)))
+        trend = [] if compact else ["Change", "Trend"]
         columns = ["Group" if self.subject != "implementation" else "Strategy", "n",
-                   *table.quarters, "Change", "Trend", *table.extra_columns]
+                   *(table.quarters[q] for q in shown), *trend, *table.extra_columns]
         if self.breakdown == "strand":
             columns[0] = "Strand"
         unit = table.unit
@@ -140,17 +192,19 @@ class DashboardScreen(SessionScreen):
             values = [v for v in row.values if v == v]
             change = (f"{values[-1] - values[-2]:+.1f}" if len(values) > 1 else "—")
             rows.append([
-                f"⚠ {row.label}" if row.small else row.label, str(row.n),
-                *(figures.fmt(v, e, unit) for v, e in zip(row.values, row.errors, strict=True)),
-                change, figures.sparkline(row.values), *row.extra,
+                f"⚠ {row.label}" if row.small else row.label,
+                str(row.n) if row.counted else "—",
+                *(figures.fmt(row.values[q], row.errors[q], unit) for q in shown),
+                *([change, figures.sparkline(row.values)] if trend else []), *row.extra,
             ])
         for i, c in enumerate(columns):
             width = max([len(c), *(len(r[i]) for r in rows)])
             grid.add_column(c, key=c, width=width)
+        numbers = len(shown) + len(trend) + 2
         for r, row in zip(rows, table.rows, strict=True):
             label = Text(r[0], style="italic" if row.small else "")
-            right = [Text(v, justify="right") for v in r[1:len(table.quarters) + 3]]
-            grid.add_row(label, *right, *map(cell, r[len(table.quarters) + 3:]))
+            right = [Text(v, justify="right") for v in r[1:numbers]]
+            grid.add_row(label, *right, *map(cell, r[numbers:]))
         if not table.rows and table.empty:
             title.update(f"[b]{plain(table.title)}[/b]\n{plain(table.empty)}")
         chart = self.query_one("#trend", TrendChart)
@@ -171,6 +225,8 @@ class DashboardScreen(SessionScreen):
         filters = {"measure": self.measure}
         if self.breakdown == "strand":
             filters = {"group": self.group}
+        elif self.breakdown == SERVED:
+            filters = {}  # always mean scores and growth
         key = f"{view} {filters}"
         if key == self.logged:
             return
@@ -235,6 +291,40 @@ class DashboardScreen(SessionScreen):
         if self.subject not in [s.id for s in self.room.scenario.subjects]:
             self.subject = self.room.scenario.subjects[0].id
         self.breakdown = "strand"
+        self._sync_selects()
+        self.refresh_room()
+
+    def action_next_cross(self) -> None:
+        """The next subgroup by grade (then each grade by subgroup)."""
+        options = [c for _, c in figures.cross_options(self.room.scenario)]
+        if self.breakdown == CROSS:
+            self.cross = options[(options.index(self.cross) + 1) % len(options)]
+        self._scores_view(CROSS)
+
+    def action_next_served(self) -> None:
+        """Served against not served, for the next strategy in play."""
+        options = [sid for _, sid in self._strategies()]
+        if not options:
+            self.notify("No strategy is in play yet: served against not served appears once "
+                        "the district adopts one at a meeting.", title="Served vs not served")
+            return
+        if self.breakdown == SERVED and self.strategy in options:
+            self.strategy = options[(options.index(self.strategy) + 1) % len(options)]
+        elif self.strategy not in options:
+            self.strategy = options[0]
+        sc = self.room.scenario
+        aims = [j for j in sc.strategy(self.strategy).subjects if j in [s.id for s in sc.subjects]]
+        if aims and self.subject not in aims:
+            self.subject = aims[0]  # the subject the strategy means to move
+        self._scores_view(SERVED)
+
+    def _scores_view(self, breakdown: str) -> None:
+        """Switch to ``breakdown`` of a subject with scores (the first, from attendance or
+        implementation)."""
+        sc = self.room.scenario
+        if self.subject not in [s.id for s in sc.subjects]:
+            self.subject = sc.subjects[0].id
+        self.breakdown = breakdown
         self._sync_selects()
         self.refresh_room()
 

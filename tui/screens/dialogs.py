@@ -88,6 +88,8 @@ flagged ⚠. Under the table, a chart draws each row across the year (**c** hide
 it). **u** breaks a subject's strands down by subgroup or grade. **s** shows the student
 roster; **t** switches between % on benchmark and mean scale score. Every view you open
 is remembered for the debrief.
+**x** crosses a subgroup with grade (or a grade with subgroup); **v** compares whom a strategy
+in play serves with comparable students it does not: growth since it started, ± error, reach.
 
 ## The meeting
 
