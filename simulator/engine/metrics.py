@@ -132,44 +132,138 @@ def breakdown_groups(pop: Population, base: np.ndarray, breakdown: str
     return []
 
 
+STAT_ROWS = 65_536
+"""Replication-by-student values converted to float64 at a time by the group statistics:
+the temporaries stay a few megabytes whatever the replications."""
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """The dashboard's groups of students as unions of cells.
+
+    A cell is the students of one school, grade and combination of subgroups: every
+    group the JSON reports (a school's students, a subgroup, a grade) is a union of cells.
+    Sorting the students by cell once lets one pass over an (R, N) array (a gather and
+    ``np.add.reduceat``) give every group's sums for every replication, instead of one
+    gather per group.
+    """
+
+    order: np.ndarray  # (N,) students sorted by cell
+    starts: np.ndarray  # (C,) where each cell starts in ``order``
+    cells: np.ndarray  # (C, G) float64, 1 where the cell belongs to the group
+    n: list[int]  # (G,) students per group
+    index: dict[tuple[int, str | int], int]  # (school, group id or grade) -> column
+
+    @classmethod
+    def of(cls, pop: Population) -> _Groups:
+        sc = pop.scenario
+        masks: list[np.ndarray] = []
+        index: dict[tuple[int, str | int], int] = {}
+        for si in range(len(sc.schools)):
+            school: dict[str | int, np.ndarray] = dict(school_masks(pop, si))
+            for g in sc.grades:
+                school[g] = school["all"] & (pop.grade == g)
+            for key, mask in school.items():
+                index[(si, key)] = len(masks)
+                masks.append(mask)
+        pattern = np.zeros(pop.n, dtype=np.int64)
+        for gi in range(len(sc.subgroups)):
+            pattern |= pop.member[gi].astype(np.int64) << gi
+        key = (pop.school.astype(np.int64) * 13 + pop.grade) << len(sc.subgroups) | pattern
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        member = np.stack(masks, axis=1) if masks else np.zeros((pop.n, 0), dtype=bool)
+        cells = member[order[starts]].astype(np.float64)
+        return cls(order, starts, cells, [int(m.sum()) for m in masks], index)
+
+    def sums(self, values: np.ndarray, squares: bool = False) -> np.ndarray:
+        """Per replication and group (R, G): the sum of ``values`` (R, N), or of their
+        squares, in float64. Sums of float32 scores on a bounded scale are exact in
+        float64 whatever the order, so a group mean is the same bits as numpy's."""
+        out = np.empty((values.shape[0], len(self.n)))
+        rows = max(STAT_ROWS // max(values.shape[1], 1), 1)
+        for lo in range(0, values.shape[0], rows):
+            part = values[lo : lo + rows][:, self.order]
+            part = np.square(part, dtype=np.float64) if squares else part
+            cell = np.add.reduceat(part, self.starts, axis=1, dtype=np.float64)
+            out[lo : lo + rows] = cell @ self.cells
+        return out.T.copy()
+
+
+def _score_stats(groups: _Groups, scores: np.ndarray, cuts: np.ndarray | None
+                 ) -> list[ScoreStat]:
+    """:func:`score_stat` of every group at once (``pct_proficient`` NaN without cuts)."""
+    sums, squares = groups.sums(scores), groups.sums(scores, squares=True)
+    passed = groups.sums(scores >= cuts) if cuts is not None else None
+    out = []
+    for g, n in enumerate(groups.n):
+        if n == 0:
+            nan = float("nan")
+            out.append(ScoreStat(0, nan, nan, nan, 0.0, 0.0, nan))
+            continue
+        means = sums[g] / n
+        sds = np.sqrt(np.maximum(squares[g] / n - means * means, 0.0))
+        mean, mean_sd = _summary(means)
+        pct_mean, pct_sd = (_summary(100.0 * (passed[g] / n)) if passed is not None
+                            else (float("nan"), 0.0))
+        sd = float(sds.mean())
+        out.append(ScoreStat(n, mean, sd, pct_mean, mean_sd, pct_sd, sd / np.sqrt(n)))
+    return out
+
+
+def _attendance_stats(groups: _Groups, result: QuarterResult, chronic_threshold: float
+                      ) -> list[AttendanceStat]:
+    """:func:`attendance_stat` of every group at once."""
+    ytd = result.absences_ytd
+    days = groups.sums(ytd)
+    chronic = groups.sums(ytd >= chronic_threshold * result.days_ytd)
+    out = []
+    for g, n in enumerate(groups.n):
+        if n == 0:
+            nan = float("nan")
+            out.append(AttendanceStat(0, nan, nan, 0.0, 0.0))
+            continue
+        d, d_sd = _summary(days[g] / n)
+        c, c_sd = _summary(100.0 * (chronic[g] / n))
+        out.append(AttendanceStat(n, d, c, d_sd, c_sd))
+    return out
+
+
 def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
     """One quarter of ``pmsim run --format json`` (see CONTRACTS.md)."""
     sc: Scenario = sim.scenario
-    pop = sim.population
-    att = sc.population.attendance
+    groups = _Groups.of(sim.population)
+    keys = ["all", *(g.id for g in sc.subgroups)]
+    subjects = []
+    for j, subject in enumerate(sc.subjects):
+        strands = [_score_stats(groups, result.strand_scores[j][k], None)
+                   for k in range(len(subject.strands))]
+        subjects.append((_score_stats(groups, result.scores[j], result.cuts[j]), strands))
+    attendance_stats = _attendance_stats(groups, result, sc.population.attendance.chronic_threshold)
     schools = []
     for si, school in enumerate(sc.schools):
-        masks = school_masks(pop, si)
         results, grades, strands = [], [], []
-        for j, subject in enumerate(sc.subjects):
-            scores, cuts = result.scores[j], result.cuts[j]
-            for group, mask in masks.items():
-                results.append(
-                    {"subject": subject.id, "group": group,
-                     **_score_json(score_stat(scores, cuts, mask))}
-                )
+        for subject, (stats, strand_stats) in zip(sc.subjects, subjects, strict=True):
+            for group in keys:
+                results.append({"subject": subject.id, "group": group,
+                                **_score_json(stats[groups.index[(si, group)]])})
             for g in sc.grades:
-                mask = masks["all"] & (pop.grade == g)
-                grades.append(
-                    {"subject": subject.id, "grade": g,
-                     **_score_json(score_stat(scores, cuts, mask))}
-                )
-            for k, strand in enumerate(subject.strands):
-                strand_scores = result.strand_scores[j][k]
-                for group, mask in masks.items():
-                    stat = score_stat(strand_scores, cuts, mask)
+                grades.append({"subject": subject.id, "grade": g,
+                               **_score_json(stats[groups.index[(si, g)]])})
+            for strand, by_group in zip(subject.strands, strand_stats, strict=True):
+                for group in keys:
+                    stat = by_group[groups.index[(si, group)]]
                     strands.append(
                         {"subject": subject.id, "strand": strand.id, "group": group,
                          "n": stat.n, "mean_score": _r(stat.mean_score),
                          "mean_score_sd": _r(stat.mean_score_sd), "se": _r(stat.se)}
                     )
-        attendance = []
-        for group, mask in masks.items():
-            attendance.append({"group": group, **_attendance_json(result, att, mask)})
-        for g in sc.grades:
-            mask = masks["all"] & (pop.grade == g)
-            attendance.append({"group": str(Group(grade=g)),
-                               **_attendance_json(result, att, mask)})
+        attendance = [
+            {"group": str(Group(grade=key)) if isinstance(key, int) else key,
+             **_attendance_json(attendance_stats[groups.index[(si, key)]])}
+            for key in [*keys, *sc.grades]
+        ]
         schools.append(
             {"id": school.id, "name": school.name, "priority": school.priority,
              "results": results, "grades": grades, "strands": strands,
@@ -200,10 +294,8 @@ def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
     }
 
 
-def _attendance_json(result: QuarterResult, att, mask) -> dict:
-    stat = attendance_stat(result, att.chronic_threshold, mask)
-    out = asdict(stat)
-    return {k: (_r(v) if isinstance(v, float) else v) for k, v in out.items()}
+def _attendance_json(stat: AttendanceStat) -> dict:
+    return {k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(stat).items()}
 
 
 def metric_value(sim: Simulation, key: str | Metric, quarter: int = -1) -> float | None:
