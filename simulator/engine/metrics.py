@@ -177,25 +177,33 @@ class _Groups:
         cells = member[order[starts]].astype(np.float64)
         return cls(order, starts, cells, [int(m.sum()) for m in masks], index)
 
-    def sums(self, values: np.ndarray, squares: bool = False) -> np.ndarray:
-        """Per replication and group (R, G): the sum of ``values`` (R, N), or of their
-        squares, in float64. Sums of float32 scores on a bounded scale are exact in
-        float64 whatever the order, so a group mean is the same bits as numpy's."""
-        out = np.empty((values.shape[0], len(self.n)))
+    def moments(self, values: np.ndarray, at_least: np.ndarray | float | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Per group and replication (G, R), in float64: the sum of ``values`` (R, N), the
+        sum of their squares and, given ``at_least`` (per student or one figure), how many
+        reach it. A chunk of replications at a time, gathered once. Sums of float32 scores
+        on a bounded scale (and of day counts) are exact in float64 whatever the order, so
+        a group mean has the same bits as numpy's mean of the group."""
+        r, g = values.shape[0], len(self.n)
+        sums, squares = np.empty((r, g)), np.empty((r, g))
+        counts = np.empty((r, g)) if at_least is not None else None
+        bar = at_least[self.order] if isinstance(at_least, np.ndarray) else at_least
         rows = max(STAT_ROWS // max(values.shape[1], 1), 1)
-        for lo in range(0, values.shape[0], rows):
-            part = values[lo : lo + rows][:, self.order]
-            part = np.square(part, dtype=np.float64) if squares else part
-            cell = np.add.reduceat(part, self.starts, axis=1, dtype=np.float64)
-            out[lo : lo + rows] = cell @ self.cells
-        return out.T.copy()
+        for lo in range(0, r, rows):
+            part = values[lo : lo + rows][:, self.order].astype(np.float64)
+            sums[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
+            if counts is not None:
+                reached = np.add.reduceat(part >= bar, self.starts, axis=1, dtype=np.intp)
+                counts[lo : lo + rows] = reached @ self.cells
+            np.square(part, out=part)
+            squares[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
+        return sums.T.copy(), squares.T.copy(), None if counts is None else counts.T.copy()
 
 
 def _score_stats(groups: _Groups, scores: np.ndarray, cuts: np.ndarray | None
                  ) -> list[ScoreStat]:
     """:func:`score_stat` of every group at once (``pct_proficient`` NaN without cuts)."""
-    sums, squares = groups.sums(scores), groups.sums(scores, squares=True)
-    passed = groups.sums(scores >= cuts) if cuts is not None else None
+    sums, squares, passed = groups.moments(scores, cuts)
     out = []
     for g, n in enumerate(groups.n):
         if n == 0:
@@ -215,9 +223,8 @@ def _score_stats(groups: _Groups, scores: np.ndarray, cuts: np.ndarray | None
 def _attendance_stats(groups: _Groups, result: QuarterResult, chronic_threshold: float
                       ) -> list[AttendanceStat]:
     """:func:`attendance_stat` of every group at once."""
-    ytd = result.absences_ytd
-    days = groups.sums(ytd)
-    chronic = groups.sums(ytd >= chronic_threshold * result.days_ytd)
+    days, _, chronic = groups.moments(result.absences_ytd, chronic_threshold * result.days_ytd)
+    assert chronic is not None
     out = []
     for g, n in enumerate(groups.n):
         if n == 0:
