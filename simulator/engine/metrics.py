@@ -132,7 +132,7 @@ def breakdown_groups(pop: Population, base: np.ndarray, breakdown: str
     return []
 
 
-STAT_ROWS = 65_536
+STAT_ROWS = 262_144
 """Replication-by-student values converted to float64 at a time by the group statistics:
 the temporaries stay a few megabytes whatever the replications."""
 
@@ -178,45 +178,58 @@ class _Groups:
         return cls(order, starts, cells, [int(m.sum()) for m in masks], index)
 
     def moments(self, values: np.ndarray, at_least: np.ndarray | float | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Per group and replication (G, R), in float64: the sum of ``values`` (R, N), the
-        sum of their squares and, given ``at_least`` (per student or one figure), how many
-        reach it. A chunk of replications at a time, gathered once. Sums of float32 scores
-        on a bounded scale (and of day counts) are exact in float64 whatever the order, so
-        a group mean has the same bits as numpy's mean of the group."""
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per group and replication (G, R), in float64: the mean of ``values`` (R, N), the
+        mean of their squares and, given ``at_least`` (per student or one figure), the
+        share that reach it (else zeros). A chunk of replications at a time, gathered
+        once. Sums of float32 scores on a bounded scale (and of day counts) are exact in
+        float64 whatever the order, so a group mean has the same bits as numpy's mean of
+        the group. An empty group gives NaN."""
         r, g = values.shape[0], len(self.n)
-        sums, squares = np.empty((r, g)), np.empty((r, g))
-        counts = np.empty((r, g)) if at_least is not None else None
+        sums, squares, counts = np.empty((r, g)), np.empty((r, g)), np.zeros((r, g))
         bar = at_least[self.order] if isinstance(at_least, np.ndarray) else at_least
         rows = max(STAT_ROWS // max(values.shape[1], 1), 1)
+        reached = np.empty((min(rows, r), len(self.order)))
         for lo in range(0, r, rows):
             part = values[lo : lo + rows][:, self.order].astype(np.float64)
             sums[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
-            if counts is not None:
-                reached = np.add.reduceat(part >= bar, self.starts, axis=1, dtype=np.intp)
-                counts[lo : lo + rows] = reached @ self.cells
+            if bar is not None:
+                hit = reached[: len(part)]
+                np.greater_equal(part, bar, out=hit, casting="unsafe")
+                counts[lo : lo + rows] = np.add.reduceat(hit, self.starts, axis=1) @ self.cells
             np.square(part, out=part)
             squares[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
-        return sums.T.copy(), squares.T.copy(), None if counts is None else counts.T.copy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n = np.array(self.n, dtype=np.float64)
+            return sums.T / n[:, None], squares.T / n[:, None], counts.T / n[:, None]
+
+
+def _spread(per_rep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_summary` of every row of ``per_rep`` (G, R) at once, the same bits as row
+    by row: each row is reduced alone, in the same order."""
+    per_rep = np.ascontiguousarray(per_rep)
+    spread = per_rep.std(axis=1) if per_rep.shape[1] > 1 else np.zeros(per_rep.shape[0])
+    return per_rep.mean(axis=1), spread
 
 
 def _score_stats(groups: _Groups, scores: np.ndarray, cuts: np.ndarray | None
                  ) -> list[ScoreStat]:
     """:func:`score_stat` of every group at once (``pct_proficient`` NaN without cuts)."""
-    sums, squares, passed = groups.moments(scores, cuts)
+    means, squares, passed = groups.moments(scores, cuts)
+    with np.errstate(invalid="ignore"):
+        sds = np.sqrt(np.maximum(squares - means * means, 0.0)).mean(axis=1)
+        mean, mean_sd = _spread(means)
+        pct, pct_sd = (_spread(100.0 * passed) if cuts is not None
+                       else (np.full(len(groups.n), np.nan), np.zeros(len(groups.n))))
     out = []
     for g, n in enumerate(groups.n):
         if n == 0:
             nan = float("nan")
             out.append(ScoreStat(0, nan, nan, nan, 0.0, 0.0, nan))
             continue
-        means = sums[g] / n
-        sds = np.sqrt(np.maximum(squares[g] / n - means * means, 0.0))
-        mean, mean_sd = _summary(means)
-        pct_mean, pct_sd = (_summary(100.0 * (passed[g] / n)) if passed is not None
-                            else (float("nan"), 0.0))
-        sd = float(sds.mean())
-        out.append(ScoreStat(n, mean, sd, pct_mean, mean_sd, pct_sd, sd / np.sqrt(n)))
+        sd = float(sds[g])
+        out.append(ScoreStat(n, float(mean[g]), sd, float(pct[g]), float(mean_sd[g]),
+                             float(pct_sd[g]), sd / np.sqrt(n)))
     return out
 
 
@@ -224,17 +237,12 @@ def _attendance_stats(groups: _Groups, result: QuarterResult, chronic_threshold:
                       ) -> list[AttendanceStat]:
     """:func:`attendance_stat` of every group at once."""
     days, _, chronic = groups.moments(result.absences_ytd, chronic_threshold * result.days_ytd)
-    assert chronic is not None
-    out = []
-    for g, n in enumerate(groups.n):
-        if n == 0:
-            nan = float("nan")
-            out.append(AttendanceStat(0, nan, nan, 0.0, 0.0))
-            continue
-        d, d_sd = _summary(days[g] / n)
-        c, c_sd = _summary(100.0 * (chronic[g] / n))
-        out.append(AttendanceStat(n, d, c, d_sd, c_sd))
-    return out
+    with np.errstate(invalid="ignore"):
+        d, d_sd = _spread(days)
+        c, c_sd = _spread(100.0 * chronic)
+    return [AttendanceStat(n, float(d[g]), float(c[g]), float(d_sd[g]), float(c_sd[g]))
+            if n else AttendanceStat(0, float("nan"), float("nan"), 0.0, 0.0)
+            for g, n in enumerate(groups.n)]
 
 
 def quarter_json(sim: Simulation, result: QuarterResult) -> dict:

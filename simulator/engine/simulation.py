@@ -119,7 +119,10 @@ class _Step:
     q: int
     dt: float
     implementation: dict[str, Implementation]
-    rate: np.ndarray  # (N,) share of days each student tends to miss this quarter
+    lam: np.ndarray  # (N,) float32 days each student is expected to miss this quarter
+    lam_sqrt: np.ndarray  # (N,) its square root: the spread of the days missed
+    remediated: tuple[bool, ...]  # per hidden need: remediated in an earlier quarter
+    remediates: tuple[bool, ...]  # per hidden need: a strategy remediates it this quarter
     attendance: np.random.Generator
     growth: np.random.Generator
     measurement: list[np.random.Generator]  # per subject: its strands' or its own stream
@@ -153,6 +156,9 @@ class Simulation:
         r, n, j = replications, pop.n, len(scenario.subjects)
         self.ability = np.broadcast_to(pop.ability[:, None, :], (j, r, n)).astype(np.float32)
         self.remediation = np.zeros((len(scenario.needs), r, n), dtype=np.float32)
+        self._remediated: tuple[bool, ...] = (False,) * len(scenario.needs)
+        """Per hidden need: whether any strategy has remediated it yet (else its
+        remediation is all zeros, and who still has it is the population's own)."""
         self.absences_ytd = np.zeros((r, n), dtype=np.int16)
         self.active: dict[str, _Active] = {}
         self.decisions: list[tuple[int, Decision]] = []
@@ -316,11 +322,21 @@ class Simulation:
         r, n = self.replications, self.population.n
         events = tuple(e for e in sc.events if e.quarter == quarter.id)
         implementation = self._implementation(q, events)
+        rate = self.population.absence_p * self._event_absence_multiplier(events)
+        lam = (sc.population.attendance.days_per_quarter * rate).astype(np.float32)
+        remediates = tuple(
+            any(implementation[sid].running and act.strategy.need_effects.get(need.id, 0.0)
+                for sid, act in self.active.items())
+            for need in sc.needs
+        )
         step = _Step(
             q=q,
             dt=quarter.ends_at - (self.quarters[q - 1].ends_at if q else 0.0),
             implementation=implementation,
-            rate=self.population.absence_p * self._event_absence_multiplier(events),
+            lam=lam,
+            lam_sqrt=np.sqrt(lam),
+            remediated=self._remediated,
+            remediates=remediates,
             attendance=stream(self.seed, "attendance", q),
             growth=stream(self.seed, "growth", q),
             measurement=[
@@ -335,6 +351,7 @@ class Simulation:
         rows = max(CHUNK_ELEMENTS // max(n, 1), 1)
         for lo in range(0, r, rows):
             self._advance_rows(step, slice(lo, min(lo + rows, r)))
+        self._remediated = tuple(a or b for a, b in zip(self._remediated, remediates, strict=True))
 
         self.quarters_done += 1
         result = QuarterResult(
@@ -364,24 +381,30 @@ class Simulation:
 
         # Attendance: a normal approximation of Poisson that is monotone in the rate,
         # so that a strategy changes only the students it serves.
-        lam = np.broadcast_to((days * step.rate).astype(np.float32), (r, n))
+        lam: np.ndarray = step.lam
         for sid, act in self.active.items():
             effect = act.strategy.attendance_effect
             imp = implementation[sid]
             if effect and imp.running:
                 lam = lam * (1.0 + effect * imp.fidelity[rows, None] * act.taken[rows])
-        z = step.attendance.standard_normal((r, n), dtype=np.float32)
+        days_off = step.attendance.standard_normal((r, n), dtype=np.float32)
+        days_off *= step.lam_sqrt if lam is step.lam else np.sqrt(lam)
+        days_off += lam
+        np.rint(days_off, out=days_off)
+        np.clip(days_off, 0, days, out=days_off)
         absences = step.absences[rows]
-        absences[...] = np.clip(np.rint(lam + np.sqrt(lam) * z), 0, days)
+        absences[...] = days_off
         self.absences_ytd[rows] += absences
-        excess = absences - np.float32(att.typical_rate * days)
-        absence_cost = excess * (np.float32(att.cost_per_day_sd) * pop.absence_cost)
+        # The cost of the days missed beyond the typical, from the (whole) days in float32.
+        absence_cost = days_off
+        absence_cost -= np.float32(att.typical_rate * days)
+        absence_cost *= np.float32(att.cost_per_day_sd) * pop.absence_cost
 
         # Growth of latent ability. ``unmet`` is each hidden need still unremediated at
         # the start of the quarter: it slows growth during the quarter.
         remediation = self.remediation[:, rows]
         ability = self.ability[:, rows]
-        unmet = [pop.has_need[k] * (1.0 - remediation[k]) for k in range(len(sc.needs))]
+        unmet = [self._unmet(k, remediation, step.remediated[k]) for k in range(len(sc.needs))]
         wobble_sd = np.sqrt(dt / 0.25)
         growth_noise = _normal(step.growth, r, len(sc.subjects), n)
         for j, subject in enumerate(sc.subjects):
@@ -406,7 +429,8 @@ class Simulation:
                 if imp.running and rate_k:
                     gain = (rate_k * dt * imp.fidelity[rows, None]).astype(np.float32)
                     remediation[k] += gain * act.taken[rows] * pop.has_need[k]
-            np.clip(remediation[k], 0.0, 1.0, out=remediation[k])
+            if step.remediates[k]:
+                np.clip(remediation[k], 0.0, 1.0, out=remediation[k])
 
         # Measurement. A subject with strands is scored from the same items as its
         # strands, so the overall error is the (rescaled) mean of the strand errors:
@@ -416,7 +440,8 @@ class Simulation:
         scale = sc.scale
         scores = step.scores[:, rows]
         # Needs still unmet at the end of the quarter: remediation shows at once.
-        still = [pop.has_need[k] * (1.0 - remediation[k]) for k in range(len(sc.needs))]
+        still = [self._unmet(k, remediation, step.remediated[k] or step.remediates[k])
+                 for k in range(len(sc.needs))]
         for j, subject in enumerate(sc.subjects):
             base = ability[j] * sd[j]
             base += norm[j]
@@ -425,7 +450,8 @@ class Simulation:
                     base += (np.float32(need.score_shift_sd) * sd[j]) * still[k]
             if not subject.strands:
                 err = _normal(step.measurement[j], r, n)
-                scores[j] = base + np.float32(scale.sem) * err
+                err *= np.float32(scale.sem)
+                np.add(base, err, out=scores[j])
                 continue
             strands = subject.strands
             chunk = step.strand_scores[j][rows]
@@ -433,7 +459,7 @@ class Simulation:
             observed = np.moveaxis(chunk, 0, 1)
             mean_err = observed.mean(axis=0)
             mean_err *= np.float32(scale.sem * np.sqrt(len(strands)))
-            scores[j] = base + mean_err
+            np.add(base, mean_err, out=scores[j])
             for si, strand in enumerate(strands):
                 o = observed[si]
                 o *= np.float32(strand.sem)
@@ -447,6 +473,16 @@ class Simulation:
         np.clip(scores, scale.minimum, scale.maximum, out=scores)
 
     # ------------------------------------------------------------------ helpers
+
+    def _unmet(self, k: int, remediation: np.ndarray, remediated: bool) -> np.ndarray:
+        """How much of hidden need ``k`` each student of ``remediation``'s rows still has:
+        ``has_need × (1 − remediation)``, per student only (N,) while nothing has
+        remediated it — the same numbers, without a pass over every replication."""
+        has_need = self.population.has_need[k]
+        if remediated:
+            return has_need * (1.0 - remediation[k])
+        return has_need * np.float32(1.0)
+
 
     def staff_available(self, q: int) -> float:
         """Staff for new strategies in quarter q: the scenario's plus lasting event changes."""
