@@ -189,13 +189,13 @@ class _Groups:
         sums, squares, counts = np.empty((r, g)), np.empty((r, g)), np.zeros((r, g))
         bar = at_least[self.order] if isinstance(at_least, np.ndarray) else at_least
         rows = max(STAT_ROWS // max(values.shape[1], 1), 1)
-        reached = np.empty((min(rows, r), len(self.order)))
         for lo in range(0, r, rows):
-            part = values[lo : lo + rows][:, self.order].astype(np.float64)
+            # ``take`` with mode="wrap" skips the bounds check: ``order`` is a permutation.
+            part = np.take(values[lo : lo + rows], self.order, axis=1, mode="wrap")
+            part = part.astype(np.float64)
             sums[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
             if bar is not None:
-                hit = reached[: len(part)]
-                np.greater_equal(part, bar, out=hit, casting="unsafe")
+                hit = (part >= bar).astype(np.float32)
                 counts[lo : lo + rows] = np.add.reduceat(hit, self.starts, axis=1) @ self.cells
             np.square(part, out=part)
             squares[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
