@@ -18,6 +18,7 @@ Run:  python benchmarks/bench_engine.py
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -38,22 +39,26 @@ def _best(fn, repeat: int) -> float:
     return min(times)
 
 
-def _median(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+def _cpu_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
-def _command(replications: int) -> float:
-    """Seconds for one whole ``pmsim run`` process, output read and thrown away."""
-    t = time.perf_counter()
+def _command(replications: int) -> tuple[float, float]:
+    """Wall and CPU seconds of one whole ``pmsim run`` process, its output thrown away."""
+    t, c = time.perf_counter(), _cpu_children()
     subprocess.run([sys.executable, "-m", "pmsim.cli", "run", "hudson", "--replications",
                     str(replications), "--format", "json"], check=True,
                    stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    return time.perf_counter() - t, _cpu_children() - c
+
+
+def _draw(out: np.ndarray) -> tuple[float, float]:
+    """Wall and CPU seconds of filling ``out`` with standard normals."""
+    rng = np.random.default_rng(0)
+    t, c = time.perf_counter(), time.process_time()
+    rng.standard_normal(dtype=out.dtype, out=out)
+    return time.perf_counter() - t, time.process_time() - c
 
 
 def draws_per_unit(scenario) -> float:
@@ -65,34 +70,35 @@ def draws_per_unit(scenario) -> float:
 
 
 def bench_year(replications: int, repeat: int) -> dict:
+    """The whole command with ``replications`` less with 1, against the baseline draw, each
+    measured ``repeat`` times interleaved (so that a busy machine slows all alike): medians
+    of wall time and of CPU time (which another program on the machine inflates less)."""
     from simulator.engine.simulation import Simulation
     from simulator.formats.loading import load_scenario
 
     sc = load_scenario("hudson").scenario
     n_students = Simulation(sc, 1, 1).population.n
-    many, one = [], []
+    units = (replications - 1) * n_students * len(sc.subjects) * len(sc.calendar.quarters)
+    out = np.empty(units, dtype=ENGINE_DTYPE)
+    many, one, draw = [], [], []
     for _ in range(repeat):
         many.append(_command(replications))
         one.append(_command(1))
-    added_s = statistics.median(many) - statistics.median(one)
-    units = (replications - 1) * n_students * len(sc.subjects) * len(sc.calendar.quarters)
-    rng = np.random.default_rng(0)
-    out = np.empty(units, dtype=ENGINE_DTYPE)
-    normal_s = _median(lambda: rng.standard_normal(units, dtype=ENGINE_DTYPE, out=out), repeat)
-    per_normal = normal_s / units
-    return {
-        "students": n_students,
-        "replications": replications,
-        "units": units,
-        "many_s": statistics.median(many),
-        "one_s": statistics.median(one),
-        "added_s": added_s,
-        "ns_per_unit": added_s / units * 1e9,
-        "ns_per_normal": per_normal * 1e9,
-        "ratio": added_s / units / per_normal,
-        "floor": draws_per_unit(sc),
-        "runs": sorted(m - o for m, o in zip(many, one, strict=True)),
-    }
+        draw.append(_draw(out))
+    figures: dict = {"students": n_students, "replications": replications, "units": units,
+                     "floor": draws_per_unit(sc)}
+    for i, clock in enumerate(("wall", "cpu")):
+        added = statistics.median(m[i] for m in many) - statistics.median(o[i] for o in one)
+        normal = statistics.median(d[i] for d in draw)
+        figures[clock] = {
+            "many_s": statistics.median(m[i] for m in many),
+            "one_s": statistics.median(o[i] for o in one),
+            "ns_per_unit": added / units * 1e9,
+            "ns_per_normal": normal / units * 1e9,
+            "ratio": added / normal,
+            "runs": sorted((m[i] - o[i]) / d[i] for m, o, d in zip(many, one, draw, strict=True)),
+        }
+    return figures
 
 
 def bench_names(n: int, repeat: int) -> dict:
@@ -128,17 +134,16 @@ def main() -> None:
     year = bench_year(args.replications, args.repeat)
     print(f"pmsim run hudson --format json: {year['students']} students x 2 subjects x "
           f"4 quarters x {year['replications'] - 1} added replications = "
-          f"{year['units']:,} student-subject-quarters")
-    print(f"  {year['replications']} replications     {year['many_s']:.3f} s "
-          f"(median of {args.repeat} processes)")
-    print(f"  1 replication        {year['one_s']:.3f} s (start-up, same run)")
-    print(f"  per unit             {year['ns_per_unit']:.1f} ns")
-    print(f"  one normal draw      {year['ns_per_normal']:.1f} ns "
-          f"({np.dtype(ENGINE_DTYPE).name}, as the engine draws; same run)")
-    print(f"  ratio                {year['ratio']:.2f}x   (goal: at most 8x; floor: "
-          f"{year['floor']:.1f}x, the model's normal draws per unit)")
-    print("  per run              " + ", ".join(
-        f"{s / year['units'] * 1e9 / year['ns_per_normal']:.1f}x" for s in year["runs"]))
+          f"{year['units']:,} student-subject-quarters; medians of {args.repeat} runs")
+    for clock in ("wall", "cpu"):
+        f = year[clock]
+        print(f"  {clock:4}  {year['replications']} replications {f['many_s']:.3f} s, "
+              f"1 replication {f['one_s']:.3f} s: {f['ns_per_unit']:.1f} ns per unit; "
+              f"one {np.dtype(ENGINE_DTYPE).name} normal draw {f['ns_per_normal']:.1f} ns")
+        print(f"        ratio {f['ratio']:.2f}x  (goal: at most 8x; per run: "
+              + ", ".join(f"{x:.1f}x" for x in f["runs"]) + ")")
+    print(f"  floor {year['floor']:.1f}x: the model's normal draws per student-subject-quarter "
+          "(growth per subject, measurement per strand, attendance per student)")
 
     names = bench_names(args.names, args.repeat)
     print(f"Names for {names['names']:,} students")
