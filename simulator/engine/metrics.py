@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from simulator.engine.memory import STAT_ROWS
 from simulator.engine.population import Population
 from simulator.engine.simulation import QuarterResult, Simulation
 from simulator.formats.refs import DISTRICT, EVERYONE, Group, Metric
@@ -132,11 +133,6 @@ def breakdown_groups(pop: Population, base: np.ndarray, breakdown: str
     return []
 
 
-STAT_ROWS = 262_144
-"""Replication-by-student values converted to float64 at a time by the group statistics:
-the temporaries stay a few megabytes whatever the replications."""
-
-
 @dataclass(frozen=True)
 class _Groups:
     """The dashboard's groups of students as unions of cells.
@@ -160,10 +156,10 @@ class _Groups:
         masks: list[np.ndarray] = []
         index: dict[tuple[int, str | int], int] = {}
         for si in range(len(sc.schools)):
-            school: dict[str | int, np.ndarray] = dict(school_masks(pop, si))
-            for g in sc.grades:
-                school[g] = school["all"] & (pop.grade == g)
-            for key, mask in school.items():
+            school = school_masks(pop, si)
+            by_grade = [(g, school["all"] & (pop.grade == g)) for g in sc.grades]
+            keyed: list[tuple[str | int, np.ndarray]] = [*school.items(), *by_grade]
+            for key, mask in keyed:
                 index[(si, key)] = len(masks)
                 masks.append(mask)
         pattern = np.zeros(pop.n, dtype=np.int64)
@@ -249,16 +245,18 @@ def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
     """One quarter of ``pmsim run --format json`` (see CONTRACTS.md)."""
     sc: Scenario = sim.scenario
     groups = _Groups.of(sim.population)
-    keys = ["all", *(g.id for g in sc.subgroups)]
+    keys: list[str | int] = ["all", *(g.id for g in sc.subgroups)]
     subjects = []
     for j, subject in enumerate(sc.subjects):
-        strands = [_score_stats(groups, result.strand_scores[j][k], None)
-                   for k in range(len(subject.strands))]
-        subjects.append((_score_stats(groups, result.scores[j], result.cuts[j]), strands))
+        by_strand = [_score_stats(groups, result.strand_scores[j][k], None)
+                     for k in range(len(subject.strands))]
+        subjects.append((_score_stats(groups, result.scores[j], result.cuts[j]), by_strand))
     attendance_stats = _attendance_stats(groups, result, sc.population.attendance.chronic_threshold)
     schools = []
     for si, school in enumerate(sc.schools):
-        results, grades, strands = [], [], []
+        results: list[dict] = []
+        grades: list[dict] = []
+        strands: list[dict] = []
         for subject, (stats, strand_stats) in zip(sc.subjects, subjects, strict=True):
             for group in keys:
                 results.append({"subject": subject.id, "group": group,

@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from simulator.engine.memory import memory_problem
+from simulator.engine.memory import CHUNK_ELEMENTS, memory_problem
 from simulator.engine.population import Population, build_population
 from simulator.engine.streams import stream
 from simulator.formats.scenario import Event, Meeting, Quarter, Scenario, Strategy
@@ -104,12 +104,6 @@ class _Tables:
     sd: np.ndarray  # (J, N)
     start_norm: np.ndarray  # (J, N) at the start of the year
     start_cut: np.ndarray  # (J, N) at the start of the year
-
-
-CHUNK_ELEMENTS = 32_768
-"""Student-replications stepped at a time by :meth:`Simulation.advance`: a chunk's
-temporaries (float32) fit in a processor's cache, and memory beyond the state and the
-results stays bounded however many replications there are."""
 
 
 @dataclass
