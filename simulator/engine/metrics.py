@@ -184,15 +184,24 @@ class _Groups:
         r, g = values.shape[0], len(self.n)
         sums, squares, counts = np.empty((r, g)), np.empty((r, g)), np.zeros((r, g))
         bar = at_least[self.order] if isinstance(at_least, np.ndarray) else at_least
-        rows = max(STAT_ROWS // max(values.shape[1], 1), 1)
+        rows = min(max(STAT_ROWS // max(values.shape[1], 1), 1), r)
+        # Buffers reused chunk after chunk: no allocation (nor page faults) per chunk.
+        taken = np.empty((rows, len(self.order)), dtype=values.dtype)
+        wide = np.empty((rows, len(self.order)))
+        reached = np.empty((rows, len(self.order)), dtype=bool)
+        hit = np.empty((rows, len(self.order)), dtype=np.float32)
         for lo in range(0, r, rows):
+            k = min(rows, r - lo)
             # ``take`` with mode="wrap" skips the bounds check: ``order`` is a permutation.
-            part = np.take(values[lo : lo + rows], self.order, axis=1, mode="wrap")
-            part = part.astype(np.float64)
+            np.take(values[lo : lo + k], self.order, axis=1, mode="wrap", out=taken[:k])
+            part = wide[:k]
+            np.copyto(part, taken[:k])
             sums[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
             if bar is not None:
-                hit = (part >= bar).astype(np.float32)
-                counts[lo : lo + rows] = np.add.reduceat(hit, self.starts, axis=1) @ self.cells
+                np.greater_equal(part, bar, out=reached[:k])
+                np.copyto(hit[:k], reached[:k])
+                counts[lo : lo + rows] = (np.add.reduceat(hit[:k], self.starts, axis=1)
+                                          @ self.cells)
             np.square(part, out=part)
             squares[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
         with np.errstate(invalid="ignore", divide="ignore"):
