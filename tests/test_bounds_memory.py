@@ -82,24 +82,28 @@ def test_more_replications_than_memory_holds_are_refused_with_the_figures(
     with pytest.raises(SimulationError) as raised:
         run(hudson, 1, [], 1_000_000)
     assert str(raised.value) == (
-        "1,000,000 replications of hudson (1,550 students) need about 222 GiB; this machine "
-        "has 23 GiB available (at most 77,000 replications fit in 75% of it)")
+        "1,000,000 replications of hudson (1,550 students) need about 147 GiB; this machine "
+        "has 23 GiB available (at most 110,000 replications fit in 75% of it)")
 
 
-def test_pmsim_run_refuses_them_with_exit_1_and_no_traceback(capsys, machine: None) -> None:
-    assert main(["run", "hudson", "--replications", "90000", "--format", "json"]) == 1
+def test_pmsim_run_refuses_them_with_exit_1_and_no_traceback(
+    capsys, hudson: Scenario, machine: None
+) -> None:
+    every = ",".join(s.id for s in hudson.strategies)
+    assert main(["run", "hudson", "--replications", "100000", "--strategies", every,
+                 "--format", "json"]) == 1
     out = capsys.readouterr()
     assert out.out == ""
-    assert out.err.startswith("pmsim: 90,000 replications of hudson (1,550 students) need "
-                              "about 20 GiB; this machine has 23 GiB available")
+    assert out.err.startswith("pmsim: 100,000 replications of hudson (1,550 students) need "
+                              "about 23 GiB; this machine has 23 GiB available")
 
 
 def test_adopted_strategies_count_toward_the_estimate(hudson: Scenario, machine: None) -> None:
     ids = [s.id for s in hudson.strategies]
     base = memory.bytes_needed(hudson, 1000)
     assert memory.bytes_needed(hudson, 1000, len(ids)) > base
-    with pytest.raises(SimulationError, match=r"^76,000 replications"):
-        run(hudson, 1, ids, 76_000)  # fits with nothing adopted, not with all ten
+    with pytest.raises(SimulationError, match=r"^100,000 replications"):
+        run(hudson, 1, ids, 100_000)  # fits with nothing adopted, not with all ten
 
 
 def test_the_engine_checks_before_allocating(hudson: Scenario, monkeypatch) -> None:

@@ -5,10 +5,16 @@ The engine keeps every student of every replication in memory (DESIGN.md,
 cannot hold is refused up front with the figures, instead of ending in a
 ``MemoryError`` traceback or the kernel killing the process halfway through.
 
-The coefficients were measured with ``tracemalloc`` at the peak of a quarter
-(``pmsim run``) on scenarios of Hudson's shape with subjects, strands, needs and
-strategies added one kind at a time, and rounded up: the estimate runs about 20%
-above what is measured (tests/test_bounds_memory.py keeps it above and near).
+The engine steps a quarter's replications in chunks (``CHUNK_ELEMENTS``) and the
+statistics read them in chunks too (``STAT_ROWS``), so what grows with the replications
+is only the state and the quarter's results (about 2 of them at a quarter's peak: the
+previous one is still held while the next is made); the temporaries are bounded.
+
+The coefficients were measured with ``tracemalloc`` (``pmsim run`` at 200 and 400
+replications, the slope per student-replication) on scenarios of Hudson's shape with
+subjects, strands, needs and strategies added one kind at a time, and rounded up: the
+estimate runs about 20% above what is measured (tests/test_bounds_memory.py keeps it
+above and near).
 """
 
 from __future__ import annotations
@@ -22,6 +28,13 @@ from simulator.formats.scenario import Scenario
 GIB = 1024**3
 OVERHEAD = 64 * 1024**2
 """The interpreter, numpy, the scenario and the name pools: there at any size."""
+CHUNK_ELEMENTS = 32_768
+"""Student-replications the engine steps at a time (``Simulation.advance``): a chunk's
+float32 temporaries fit in a processor's cache, and memory beyond the state and the
+results stays bounded however many replications there are."""
+STAT_ROWS = 65_536
+"""Student-replications the group statistics convert to float64 at a time
+(``metrics.quarter_json``): their temporaries stay a few megabytes."""
 USABLE = 0.75
 """Share of the available memory one simulation may take: the rest is left to the other
 programs running (a machine driven into swap is as stuck as one out of memory)."""
@@ -42,19 +55,30 @@ def per_student(scenario: Scenario) -> int:
 
 
 def per_replication(scenario: Scenario, active: int = 0) -> int:
-    """Bytes per student per replication at a quarter's peak: abilities, scores and their
-    noise per subject, strand scores, remediation per hidden need, who each of the
-    ``active`` strategies serves, and attendance."""
+    """Bytes per student per replication at a quarter's peak (measured 6 + 11.3 per
+    subject + 8.3 per strand + 4.6 per need + 5.1 per strategy): abilities and scores per
+    subject, strand scores, remediation per hidden need, who each of the ``active``
+    strategies serves and takes up, and attendance."""
     subjects = len(scenario.subjects)
     strands = sum(len(s.strands) for s in scenario.subjects)
-    return 40 + 20 * subjects + 10 * strands + 14 * len(scenario.needs) + 6 * active
+    return 8 + 14 * subjects + 10 * strands + 6 * len(scenario.needs) + 6 * active
+
+
+def temporaries(scenario: Scenario) -> int:
+    """Bytes of a chunk's temporaries, whatever the replications: float32 draws and sums
+    for a chunk of the engine (at least one replication of every student) and float64
+    copies for a chunk of the statistics."""
+    students = student_count(scenario)
+    widest = max((len(s.strands) for s in scenario.subjects), default=0)
+    engine = max(CHUNK_ELEMENTS, students) * 4 * (6 + 2 * len(scenario.subjects) + widest)
+    return engine + max(STAT_ROWS, students) * 24
 
 
 def bytes_needed(scenario: Scenario, replications: int, active: int = 0) -> int:
     """Peak memory of a simulation of ``scenario`` with ``replications`` and ``active``
     strategies running."""
     students = student_count(scenario)
-    return (OVERHEAD + students * per_student(scenario)
+    return (OVERHEAD + students * per_student(scenario) + temporaries(scenario)
             + students * replications * per_replication(scenario, active))
 
 
@@ -86,7 +110,8 @@ def memory_problem(scenario: Scenario, replications: int, active: int = 0) -> st
     if available is None or needed <= available * USABLE:
         return None
     students = student_count(scenario)
-    room = int(available * USABLE) - OVERHEAD - students * per_student(scenario)
+    room = (int(available * USABLE) - OVERHEAD - students * per_student(scenario)
+            - temporaries(scenario))
     fit = max(room // max(students * per_replication(scenario, active), 1), 0)
     return (f"{replications:,} replications of {scenario.id} ({students:,} students) need "
             f"about {_gib(needed)}; this machine has {_gib(available)} available "

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from simulator.engine.memory import STAT_ROWS
 from simulator.engine.population import Population
 from simulator.engine.simulation import QuarterResult, Simulation
 from simulator.formats.refs import DISTRICT, EVERYONE, Group, Metric
@@ -132,44 +133,159 @@ def breakdown_groups(pop: Population, base: np.ndarray, breakdown: str
     return []
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """The dashboard's groups of students as unions of cells.
+
+    A cell is the students of one school, grade and combination of subgroups: every
+    group the JSON reports (a school's students, a subgroup, a grade) is a union of cells.
+    Sorting the students by cell once lets one pass over an (R, N) array (a gather and
+    ``np.add.reduceat``) give every group's sums for every replication, instead of one
+    gather per group.
+    """
+
+    order: np.ndarray  # (N,) students sorted by cell
+    starts: np.ndarray  # (C,) where each cell starts in ``order``
+    cells: np.ndarray  # (C, G) float64, 1 where the cell belongs to the group
+    n: list[int]  # (G,) students per group
+    index: dict[tuple[int, str | int], int]  # (school, group id or grade) -> column
+
+    @classmethod
+    def of(cls, pop: Population) -> _Groups:
+        sc = pop.scenario
+        masks: list[np.ndarray] = []
+        index: dict[tuple[int, str | int], int] = {}
+        for si in range(len(sc.schools)):
+            school = school_masks(pop, si)
+            by_grade = [(g, school["all"] & (pop.grade == g)) for g in sc.grades]
+            keyed: list[tuple[str | int, np.ndarray]] = [*school.items(), *by_grade]
+            for key, mask in keyed:
+                index[(si, key)] = len(masks)
+                masks.append(mask)
+        pattern = np.zeros(pop.n, dtype=np.int64)
+        for gi in range(len(sc.subgroups)):
+            pattern |= pop.member[gi].astype(np.int64) << gi
+        key = (pop.school.astype(np.int64) * 13 + pop.grade) << len(sc.subgroups) | pattern
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        member = np.stack(masks, axis=1) if masks else np.zeros((pop.n, 0), dtype=bool)
+        cells = member[order[starts]].astype(np.float64)
+        return cls(order, starts, cells, [int(m.sum()) for m in masks], index)
+
+    def moments(self, values: np.ndarray, at_least: np.ndarray | float | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per group and replication (G, R), in float64: the mean of ``values`` (R, N), the
+        mean of their squares and, given ``at_least`` (per student or one figure), the
+        share that reach it (else zeros). A chunk of replications at a time, gathered
+        once. Sums of float32 scores on a bounded scale (and of day counts) are exact in
+        float64 whatever the order, so a group mean has the same bits as numpy's mean of
+        the group. An empty group gives NaN."""
+        r, g = values.shape[0], len(self.n)
+        sums, squares, counts = np.empty((r, g)), np.empty((r, g)), np.zeros((r, g))
+        bar = at_least[self.order] if isinstance(at_least, np.ndarray) else at_least
+        rows = min(max(STAT_ROWS // max(values.shape[1], 1), 1), r)
+        # Buffers reused chunk after chunk: no allocation (nor page faults) per chunk.
+        taken = np.empty((rows, len(self.order)), dtype=values.dtype)
+        wide = np.empty((rows, len(self.order)))
+        reached = np.empty((rows, len(self.order)), dtype=bool)
+        hit = np.empty((rows, len(self.order)), dtype=np.float32)
+        for lo in range(0, r, rows):
+            k = min(rows, r - lo)
+            # ``take`` with mode="wrap" skips the bounds check: ``order`` is a permutation.
+            np.take(values[lo : lo + k], self.order, axis=1, mode="wrap", out=taken[:k])
+            part = wide[:k]
+            np.copyto(part, taken[:k])
+            sums[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
+            if bar is not None:
+                np.greater_equal(part, bar, out=reached[:k])
+                np.copyto(hit[:k], reached[:k])
+                counts[lo : lo + rows] = (np.add.reduceat(hit[:k], self.starts, axis=1)
+                                          @ self.cells)
+            np.square(part, out=part)
+            squares[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n = np.array(self.n, dtype=np.float64)
+            return sums.T / n[:, None], squares.T / n[:, None], counts.T / n[:, None]
+
+
+def _spread(per_rep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_summary` of every row of ``per_rep`` (G, R) at once, the same bits as row
+    by row: each row is reduced alone, in the same order."""
+    per_rep = np.ascontiguousarray(per_rep)
+    spread = per_rep.std(axis=1) if per_rep.shape[1] > 1 else np.zeros(per_rep.shape[0])
+    return per_rep.mean(axis=1), spread
+
+
+def _score_stats(groups: _Groups, scores: np.ndarray, cuts: np.ndarray | None
+                 ) -> list[ScoreStat]:
+    """:func:`score_stat` of every group at once (``pct_proficient`` NaN without cuts)."""
+    means, squares, passed = groups.moments(scores, cuts)
+    with np.errstate(invalid="ignore"):
+        sds = np.sqrt(np.maximum(squares - means * means, 0.0)).mean(axis=1)
+        mean, mean_sd = _spread(means)
+        pct, pct_sd = (_spread(100.0 * passed) if cuts is not None
+                       else (np.full(len(groups.n), np.nan), np.zeros(len(groups.n))))
+    out = []
+    for g, n in enumerate(groups.n):
+        if n == 0:
+            nan = float("nan")
+            out.append(ScoreStat(0, nan, nan, nan, 0.0, 0.0, nan))
+            continue
+        sd = float(sds[g])
+        out.append(ScoreStat(n, float(mean[g]), sd, float(pct[g]), float(mean_sd[g]),
+                             float(pct_sd[g]), sd / np.sqrt(n)))
+    return out
+
+
+def _attendance_stats(groups: _Groups, result: QuarterResult, chronic_threshold: float
+                      ) -> list[AttendanceStat]:
+    """:func:`attendance_stat` of every group at once."""
+    days, _, chronic = groups.moments(result.absences_ytd, chronic_threshold * result.days_ytd)
+    with np.errstate(invalid="ignore"):
+        d, d_sd = _spread(days)
+        c, c_sd = _spread(100.0 * chronic)
+    return [AttendanceStat(n, float(d[g]), float(c[g]), float(d_sd[g]), float(c_sd[g]))
+            if n else AttendanceStat(0, float("nan"), float("nan"), 0.0, 0.0)
+            for g, n in enumerate(groups.n)]
+
+
 def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
     """One quarter of ``pmsim run --format json`` (see CONTRACTS.md)."""
     sc: Scenario = sim.scenario
-    pop = sim.population
-    att = sc.population.attendance
+    groups = _Groups.of(sim.population)
+    keys: list[str | int] = ["all", *(g.id for g in sc.subgroups)]
+    subjects = []
+    for j, subject in enumerate(sc.subjects):
+        by_strand = [_score_stats(groups, result.strand_scores[j][k], None)
+                     for k in range(len(subject.strands))]
+        subjects.append((_score_stats(groups, result.scores[j], result.cuts[j]), by_strand))
+    attendance_stats = _attendance_stats(groups, result, sc.population.attendance.chronic_threshold)
     schools = []
     for si, school in enumerate(sc.schools):
-        masks = school_masks(pop, si)
-        results, grades, strands = [], [], []
-        for j, subject in enumerate(sc.subjects):
-            scores, cuts = result.scores[j], result.cuts[j]
-            for group, mask in masks.items():
-                results.append(
-                    {"subject": subject.id, "group": group,
-                     **_score_json(score_stat(scores, cuts, mask))}
-                )
+        results: list[dict] = []
+        grades: list[dict] = []
+        strands: list[dict] = []
+        for subject, (stats, strand_stats) in zip(sc.subjects, subjects, strict=True):
+            for group in keys:
+                results.append({"subject": subject.id, "group": group,
+                                **_score_json(stats[groups.index[(si, group)]])})
             for g in sc.grades:
-                mask = masks["all"] & (pop.grade == g)
-                grades.append(
-                    {"subject": subject.id, "grade": g,
-                     **_score_json(score_stat(scores, cuts, mask))}
-                )
-            for k, strand in enumerate(subject.strands):
-                strand_scores = result.strand_scores[j][k]
-                for group, mask in masks.items():
-                    stat = score_stat(strand_scores, cuts, mask)
+                grades.append({"subject": subject.id, "grade": g,
+                               **_score_json(stats[groups.index[(si, g)]])})
+            for strand, by_group in zip(subject.strands, strand_stats, strict=True):
+                for group in keys:
+                    stat = by_group[groups.index[(si, group)]]
                     strands.append(
                         {"subject": subject.id, "strand": strand.id, "group": group,
                          "n": stat.n, "mean_score": _r(stat.mean_score),
                          "mean_score_sd": _r(stat.mean_score_sd), "se": _r(stat.se)}
                     )
-        attendance = []
-        for group, mask in masks.items():
-            attendance.append({"group": group, **_attendance_json(result, att, mask)})
-        for g in sc.grades:
-            mask = masks["all"] & (pop.grade == g)
-            attendance.append({"group": str(Group(grade=g)),
-                               **_attendance_json(result, att, mask)})
+        attendance = [
+            {"group": str(Group(grade=key)) if isinstance(key, int) else key,
+             **_attendance_json(attendance_stats[groups.index[(si, key)]])}
+            for key in [*keys, *sc.grades]
+        ]
         schools.append(
             {"id": school.id, "name": school.name, "priority": school.priority,
              "results": results, "grades": grades, "strands": strands,
@@ -200,10 +316,8 @@ def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
     }
 
 
-def _attendance_json(result: QuarterResult, att, mask) -> dict:
-    stat = attendance_stat(result, att.chronic_threshold, mask)
-    out = asdict(stat)
-    return {k: (_r(v) if isinstance(v, float) else v) for k, v in out.items()}
+def _attendance_json(stat: AttendanceStat) -> dict:
+    return {k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(stat).items()}
 
 
 def metric_value(sim: Simulation, key: str | Metric, quarter: int = -1) -> float | None:

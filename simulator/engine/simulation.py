@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-from simulator.engine.memory import memory_problem
+from simulator.engine.memory import CHUNK_ELEMENTS, memory_problem
 from simulator.engine.population import Population, build_population
 from simulator.engine.streams import stream
 from simulator.formats.scenario import Event, Meeting, Quarter, Scenario, Strategy
@@ -107,6 +107,25 @@ class _Tables:
     start_cut: np.ndarray  # (J, N) at the start of the year
 
 
+@dataclass
+class _Step:
+    """One quarter's inputs, streams and outputs, shared by its chunks of replications."""
+
+    q: int
+    dt: float
+    implementation: dict[str, Implementation]
+    lam: np.ndarray  # (N,) float32 days each student is expected to miss this quarter
+    lam_sqrt: np.ndarray  # (N,) its square root: the spread of the days missed
+    remediated: tuple[bool, ...]  # per hidden need: remediated in an earlier quarter
+    remediates: tuple[bool, ...]  # per hidden need: a strategy remediates it this quarter
+    attendance: np.random.Generator
+    growth: np.random.Generator
+    measurement: list[np.random.Generator]  # per subject: its strands' or its own stream
+    scores: np.ndarray  # (J, R, N)
+    strand_scores: list[np.ndarray]  # per subject: (R, S_j, N)
+    absences: np.ndarray  # (R, N)
+
+
 class Simulation:
     """One scenario, one seed, R replications, stepped a quarter at a time."""
 
@@ -132,6 +151,9 @@ class Simulation:
         r, n, j = replications, pop.n, len(scenario.subjects)
         self.ability = np.broadcast_to(pop.ability[:, None, :], (j, r, n)).astype(np.float32)
         self.remediation = np.zeros((len(scenario.needs), r, n), dtype=np.float32)
+        self._remediated: tuple[bool, ...] = (False,) * len(scenario.needs)
+        """Per hidden need: whether any strategy has remediated it yet (else its
+        remediation is all zeros, and who still has it is the population's own)."""
         self.absences_ytd = np.zeros((r, n), dtype=np.int16)
         self.active: dict[str, _Active] = {}
         self.decisions: list[tuple[int, Decision]] = []
@@ -279,40 +301,107 @@ class Simulation:
     # ------------------------------------------------------------------ a quarter
 
     def advance(self) -> QuarterResult:
-        """Simulate the next quarter and return what its benchmark shows."""
+        """Simulate the next quarter and return what its benchmark shows.
+
+        The replications are stepped a chunk at a time (:data:`CHUNK_ELEMENTS`): each
+        stream draws the chunks one after the other, which gives the same numbers as one
+        draw for all replications, and every other operation is per element, so the bytes
+        do not depend on the chunk size. The temporaries stay in the processor's cache and
+        their memory stays bounded whatever the replications.
+        """
         if self.finished:
             raise SimulationError("the year is over: every quarter has been simulated")
-        sc, pop = self.scenario, self.population
+        sc = self.scenario
         q = self.quarters_done
         quarter = self.quarters[q]
-        r, n = self.replications, pop.n
-        dt = quarter.ends_at - (self.quarters[q - 1].ends_at if q else 0.0)
+        r, n = self.replications, self.population.n
         events = tuple(e for e in sc.events if e.quarter == quarter.id)
+        implementation = self._implementation(q, events)
+        rate = self.population.absence_p * self._event_absence_multiplier(events)
+        lam = (sc.population.attendance.days_per_quarter * rate).astype(np.float32)
+        remediates = tuple(
+            any(implementation[sid].running and act.strategy.need_effects.get(need.id, 0.0)
+                for sid, act in self.active.items())
+            for need in sc.needs
+        )
+        step = _Step(
+            q=q,
+            dt=quarter.ends_at - (self.quarters[q - 1].ends_at if q else 0.0),
+            implementation=implementation,
+            lam=lam,
+            lam_sqrt=np.sqrt(lam),
+            remediated=self._remediated,
+            remediates=remediates,
+            attendance=stream(self.seed, "attendance", q),
+            growth=stream(self.seed, "growth", q),
+            measurement=[
+                stream(self.seed, "strands" if s.strands else "measurement", s.id, q)
+                for s in sc.subjects
+            ],
+            scores=np.empty_like(self.ability),
+            strand_scores=[np.empty((r, len(s.strands), n), dtype=np.float32)
+                           for s in sc.subjects],
+            absences=np.empty((r, n), dtype=np.int16),
+        )
+        rows = max(CHUNK_ELEMENTS // max(n, 1), 1)
+        for lo in range(0, r, rows):
+            self._advance_rows(step, slice(lo, min(lo + rows, r)))
+        self._remediated = tuple(a or b for a, b in zip(self._remediated, remediates, strict=True))
+
+        self.quarters_done += 1
+        result = QuarterResult(
+            index=q,
+            quarter=quarter,
+            scores=step.scores,
+            strand_scores=tuple(np.moveaxis(o, 0, 1) for o in step.strand_scores),
+            cuts=self._tables.cut[q],
+            absences=step.absences,
+            absences_ytd=self.absences_ytd.copy(),
+            days_ytd=sc.population.attendance.days_per_quarter * self.quarters_done,
+            implementation=implementation,
+            events=events,
+        )
+        self.latest = result
+        if self.keep_history:
+            self.history.append(result)
+        return result
+
+    def _advance_rows(self, step: _Step, rows: slice) -> None:
+        """One quarter for the replications ``rows``: attendance, growth, measurement."""
+        sc, pop = self.scenario, self.population
+        r, n = rows.stop - rows.start, pop.n
+        dt, implementation = step.dt, step.implementation
         att = sc.population.attendance
         days = att.days_per_quarter
 
-        implementation = self._implementation(q, events)
-
         # Attendance: a normal approximation of Poisson that is monotone in the rate,
         # so that a strategy changes only the students it serves.
-        rate = pop.absence_p * self._event_absence_multiplier(events)
-        lam = np.broadcast_to((days * rate).astype(np.float32), (r, n))
+        lam: np.ndarray = step.lam
         for sid, act in self.active.items():
             effect = act.strategy.attendance_effect
             imp = implementation[sid]
             if effect and imp.running:
-                lam = lam * (1.0 + effect * imp.fidelity[:, None] * act.taken)
-        z = stream(self.seed, "attendance", q).standard_normal((r, n), dtype=np.float32)
-        absences = np.clip(np.rint(lam + np.sqrt(lam) * z), 0, days).astype(np.int16)
-        self.absences_ytd += absences
-        excess = absences - np.float32(att.typical_rate * days)
-        absence_cost = excess * (np.float32(att.cost_per_day_sd) * pop.absence_cost)
+                lam = lam * (1.0 + effect * imp.fidelity[rows, None] * act.taken[rows])
+        days_off = step.attendance.standard_normal((r, n), dtype=np.float32)
+        days_off *= step.lam_sqrt if lam is step.lam else np.sqrt(lam)
+        days_off += lam
+        np.rint(days_off, out=days_off)
+        np.clip(days_off, 0, days, out=days_off)
+        absences = step.absences[rows]
+        absences[...] = days_off
+        self.absences_ytd[rows] += absences
+        # The cost of the days missed beyond the typical, from the (whole) days in float32.
+        absence_cost = days_off
+        absence_cost -= np.float32(att.typical_rate * days)
+        absence_cost *= np.float32(att.cost_per_day_sd) * pop.absence_cost
 
         # Growth of latent ability. ``unmet`` is each hidden need still unremediated at
         # the start of the quarter: it slows growth during the quarter.
-        unmet = [pop.has_need[k] * (1.0 - self.remediation[k]) for k in range(len(sc.needs))]
+        remediation = self.remediation[:, rows]
+        ability = self.ability[:, rows]
+        unmet = [self._unmet(k, remediation, step.remediated[k]) for k in range(len(sc.needs))]
         wobble_sd = np.sqrt(dt / 0.25)
-        growth_noise = _normal(stream(self.seed, "growth", q), r, len(sc.subjects), n)
+        growth_noise = _normal(step.growth, r, len(sc.subjects), n)
         for j, subject in enumerate(sc.subjects):
             dz = growth_noise[j]
             dz *= np.float32(subject.quarter_noise_sd * wobble_sd)
@@ -324,44 +413,48 @@ class Simulation:
             for sid, act in self.active.items():
                 imp = implementation[sid]
                 if imp.running and subject.id in act.strategy.subjects and act.strategy.effect_sd:
-                    gain = (act.strategy.effect_sd * dt * imp.fidelity[:, None]).astype(np.float32)
-                    dz += gain * act.taken
-            self.ability[j] += dz
+                    gain = (act.strategy.effect_sd * dt * imp.fidelity[rows, None]
+                            ).astype(np.float32)
+                    dz += gain * act.taken[rows]
+            ability[j] += dz
         for k, need in enumerate(sc.needs):
             for sid, act in self.active.items():
                 imp = implementation[sid]
                 rate_k = act.strategy.need_effects.get(need.id, 0.0)
                 if imp.running and rate_k:
-                    step = (rate_k * dt * imp.fidelity[:, None]).astype(np.float32)
-                    self.remediation[k] += step * act.taken * pop.has_need[k]
-            np.clip(self.remediation[k], 0.0, 1.0, out=self.remediation[k])
+                    gain = (rate_k * dt * imp.fidelity[rows, None]).astype(np.float32)
+                    remediation[k] += gain * act.taken[rows] * pop.has_need[k]
+            if step.remediates[k]:
+                np.clip(remediation[k], 0.0, 1.0, out=remediation[k])
 
         # Measurement. A subject with strands is scored from the same items as its
         # strands, so the overall error is the (rescaled) mean of the strand errors:
         # correlated as in a real test, and no extra draw.
         tables = self._tables
-        norm, cut, sd = tables.norm[q], tables.cut[q], tables.sd
+        norm, sd = tables.norm[step.q], tables.sd
         scale = sc.scale
-        scores = np.empty_like(self.ability)
-        strand_scores = []
+        scores = step.scores[:, rows]
         # Needs still unmet at the end of the quarter: remediation shows at once.
-        still = [pop.has_need[k] * (1.0 - self.remediation[k]) for k in range(len(sc.needs))]
+        still = [self._unmet(k, remediation, step.remediated[k] or step.remediates[k])
+                 for k in range(len(sc.needs))]
         for j, subject in enumerate(sc.subjects):
-            base = self.ability[j] * sd[j]
+            base = ability[j] * sd[j]
             base += norm[j]
             for k, need in enumerate(sc.needs):
                 if need.subject == subject.id and need.score_shift_sd:
                     base += (np.float32(need.score_shift_sd) * sd[j]) * still[k]
             if not subject.strands:
-                err = _normal(stream(self.seed, "measurement", subject.id, q), r, n)
-                scores[j] = base + np.float32(scale.sem) * err
-                strand_scores.append(np.empty((0, r, n), dtype=np.float32))
+                err = _normal(step.measurement[j], r, n)
+                err *= np.float32(scale.sem)
+                np.add(base, err, out=scores[j])
                 continue
             strands = subject.strands
-            observed = _normal(stream(self.seed, "strands", subject.id, q), r, len(strands), n)
+            chunk = step.strand_scores[j][rows]
+            step.measurement[j].standard_normal(dtype=np.float32, out=chunk)
+            observed = np.moveaxis(chunk, 0, 1)
             mean_err = observed.mean(axis=0)
             mean_err *= np.float32(scale.sem * np.sqrt(len(strands)))
-            scores[j] = base + mean_err
+            np.add(base, mean_err, out=scores[j])
             for si, strand in enumerate(strands):
                 o = observed[si]
                 o *= np.float32(strand.sem)
@@ -372,28 +465,19 @@ class Simulation:
                     si = [s.id for s in strands].index(need.strand)
                     observed[si] += (np.float32(need.strand_shift_sd) * sd[j]) * still[k]
             np.clip(observed, scale.minimum, scale.maximum, out=observed)
-            strand_scores.append(observed)
         np.clip(scores, scale.minimum, scale.maximum, out=scores)
 
-        self.quarters_done += 1
-        result = QuarterResult(
-            index=q,
-            quarter=quarter,
-            scores=scores,
-            strand_scores=tuple(strand_scores),
-            cuts=cut,
-            absences=absences,
-            absences_ytd=self.absences_ytd.copy(),
-            days_ytd=days * self.quarters_done,
-            implementation=implementation,
-            events=events,
-        )
-        self.latest = result
-        if self.keep_history:
-            self.history.append(result)
-        return result
-
     # ------------------------------------------------------------------ helpers
+
+    def _unmet(self, k: int, remediation: np.ndarray, remediated: bool) -> np.ndarray:
+        """How much of hidden need ``k`` each student of ``remediation``'s rows still has:
+        ``has_need × (1 − remediation)``, per student only (N,) while nothing has
+        remediated it — the same numbers, without a pass over every replication."""
+        has_need = self.population.has_need[k]
+        if remediated:
+            return has_need * (1.0 - remediation[k])
+        return has_need * np.float32(1.0)
+
 
     def staff_available(self, q: int) -> float:
         """Staff for new strategies in quarter q: the scenario's plus lasting event changes."""
