@@ -196,7 +196,7 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
         g = gain(run.end)
         cost = total(table[s] for s in run.bundle)
         docs.append({
-            "strategies": list(run.bundle), "cost": _r(cost.cost, 0),
+            "strategies": list(run.bundle), "cost": round(cost.cost),
             "staff_fte": _r(cost.staff_fte, 2), "affordable": True,
             "outcomes": {s.id: _band(g[j]) for j, s in enumerate(sc.subjects)}})
     effects: dict[str, dict[str, float]] = {}
@@ -226,15 +226,17 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
 
 
 def need_groups(need: Need) -> list[Group]:
-    """The groups a strand view can be narrowed to that the need names: its subgroups and
-    its grades, or all students when it names neither."""
-    groups = [Group(subgroup=g) for g in need.subgroups] + [Group(grade=g) for g in need.grades]
-    return groups or [EVERYONE]
+    """The groups, among those a strand view can be narrowed to, that have the need: its
+    subgroups, else its grades, else all students. (A need of some subgroups in some
+    grades is looked for by subgroup: the views do not cross grade with subgroup.)"""
+    if need.subgroups:
+        return [Group(subgroup=g) for g in need.subgroups]
+    return [Group(grade=g) for g in need.grades] or [EVERYONE]
 
 
-def need_shows(sim: Simulation, res: QuarterResult, need: Need, group: Group) -> bool:
-    """Whether ``need`` shows for ``group`` in the meeting's latest benchmark ``res``
-    (replication 0), at any of the need's schools.
+def need_shows(sim: Simulation, shown: list[QuarterResult], need: Need, group: Group) -> bool:
+    """Whether ``need`` shows for ``group`` in a quarter ``shown`` at a meeting (every
+    benchmark so far is a column of the view), replication 0, at one of the need's schools.
 
     With a strand: the strand view narrowed to the group, the need's strand at least
     two standard errors below the mean of the subject's other strands (the reveal's
@@ -246,15 +248,16 @@ def need_shows(sim: Simulation, res: QuarterResult, need: Need, group: Group) ->
     for school in sc.school_ids(need.schools):
         base = students(sim.population, school, EVERYONE)
         mask = students(sim.population, school, group)
-        if need.strand is not None and len(subject.strands) > 1:
-            k = [s.id for s in subject.strands].index(need.strand)
-            sel = res.strand_scores[j][:, 0, mask]
-            gap = _gap(_mean_se(sel[k]), _mean_se(np.delete(sel, k, axis=0).mean(axis=0)))
-        else:
-            scores = res.scores[j][0]
-            gap = _gap(_mean_se(scores[mask]), _mean_se(scores[base & ~mask]))
-        if gap <= -VISIBLE_SE:
-            return True
+        for res in shown:
+            if need.strand is not None and len(subject.strands) > 1:
+                k = [s.id for s in subject.strands].index(need.strand)
+                sel = res.strand_scores[j][:, 0, mask]
+                gap = _gap(_mean_se(sel[k]), _mean_se(np.delete(sel, k, axis=0).mean(axis=0)))
+            else:
+                scores = res.scores[j][0]
+                gap = _gap(_mean_se(scores[mask]), _mean_se(scores[base & ~mask]))
+            if gap <= -VISIBLE_SE:
+                return True
     return False
 
 
@@ -302,17 +305,15 @@ def _seeds(scenario: Scenario, seeds: int, tick: Callable[[], None]
              for n in scenario.needs}
     shown = {s.id: dict.fromkeys(meetings[1:], 0) for s in scenario.strategies}
     for seed in range(seeds):
-        start = Simulation(scenario, seed=seed, replications=1, keep_history=False)
+        start = Simulation(scenario, seed=seed, replications=1)
         replay(start, [])
         adopted = start.latest
         assert adopted is not None
         bau = start.fork()
 
         def look(meeting: str, sim: Simulation = bau) -> None:
-            res = sim.latest
-            assert res is not None
             for need in scenario.needs:
-                hits = [need_shows(sim, res, need, g) for g in need_groups(need)]
+                hits = [need_shows(sim, sim.history, need, g) for g in need_groups(need)]
                 counts = needs[need.id]
                 counts["any"][meeting] += any(hits)
                 for g, hit in zip(need_groups(need), hits, strict=True):
