@@ -24,8 +24,8 @@ standard errors, the standard errors the dashboard prints.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +57,10 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class PublishedRange:
     """A published range of effects (SD per year, on the students served) for a kind of
-    strategy, recognised by words in the strategy's id or name."""
+    strategy, recognised by words in the strategy's id or name.
+
+    The figures are the table of intervention effects in the project's calibration facts
+    (CALIBRATION.md); "(derived)" marks a band drawn around a single published figure."""
 
     kind: str
     words: tuple[str, ...]
@@ -68,38 +71,39 @@ class PublishedRange:
 
 PUBLISHED_RANGES: tuple[PublishedRange, ...] = (
     PublishedRange("tutoring", ("tutor",), 0.16, 0.44,
-                   "CALIBRATION.md: tutoring at scale 0.16 (>= 1,000 students) to 0.44 "
+                   "tutoring at scale 0.16 (>= 1,000 students) to 0.44 "
                    "(< 100) (Kraft, Schueler & Falken 2024); 0.29 pooled (Nickow et al.)"),
     PublishedRange("systematic phonics", ("phonics", "structured", "word study"), 0.24, 0.41,
-                   "CALIBRATION.md: systematic phonics 0.41 overall, 0.27 after grade 1 "
+                   "systematic phonics 0.41 overall, 0.27 after grade 1 "
                    "(Ehri et al. 2001); reanalysis 0.24 (Camilli et al. 2003)"),
     PublishedRange("balanced literacy", ("balanced", "three-cueing", "reading recovery",
                                          "guided reading"), -0.43, 0.56,
-                   "CALIBRATION.md: +0.56 grade 1 short term, -0.19 to -0.43 by grades 3-4 "
+                   "+0.56 grade 1 short term, -0.19 to -0.43 by grades 3-4 "
                    "(Sirinides et al. 2018; May et al. 2024)"),
     PublishedRange("instructional coaching", ("coach",), 0.0, 0.18,
-                   "CALIBRATION.md: 0.18 on achievement, large trials a fraction of small "
+                   "0.18 on achievement, large trials a fraction of small "
                    "ones (Kraft, Blazar & Hogan 2018)"),
     PublishedRange("extended learning time", ("extended", "learning time"), 0.0, 0.10,
-                   "CALIBRATION.md: small (~0.05) (Kidron & Lindsay 2014); band +/-0.05, "
+                   "small (~0.05) (Kidron & Lindsay 2014); band +/-0.05, "
                    "Kraft 2020's 'small' (derived)"),
     PublishedRange("attendance outreach", ("attendance",), -0.05, 0.05,
-                   "CALIBRATION.md: no test-score effect (Rogers & Feller 2018; Robinson et "
+                   "no test-score effect (Rogers & Feller 2018; Robinson et "
                    "al. 2018); band +/-0.05, Kraft 2020's 'small' (derived)"),
     PublishedRange("data-driven reform", ("data team", "data-team", "benchmark data"),
                    -0.05, 0.10,
-                   "CALIBRATION.md: ~0.05 math, reading not significant (Carlson, Borman & "
+                   "~0.05 math, reading not significant (Carlson, Borman & "
                    "Robinson 2011); band +/-0.05 (derived)"),
     PublishedRange("new textbook", ("textbook",), -0.05, 0.05,
-                   "CALIBRATION.md: a new math textbook alone ~0 (Blazar et al. 2020); band "
+                   "a new math textbook alone ~0 (Blazar et al. 2020); band "
                    "+/-0.05 (derived)"),
     PublishedRange("summer program", ("summer",), 0.05, 0.15,
-                   "CALIBRATION.md: summer programs (math) ~0.10 (Lynch, An & Mancenido "
+                   "summer programs (math) ~0.10 (Lynch, An & Mancenido "
                    "2022); band +/-0.05 (derived)"),
 )
 ANY_STRATEGY = PublishedRange(
     "any strategy", (), -0.43, 0.56,
-    "CALIBRATION.md: the widest effects in its table of interventions (-0.43 to +0.56)")
+    "the widest published effects in the calibration facts (-0.43, Reading Recovery by "
+    "grades 3-4, May et al. 2024; +0.56, its grade-1 short term, Sirinides et al. 2018)")
 """The envelope for a strategy no published kind names."""
 
 
@@ -295,6 +299,15 @@ def strategy_shows(sim: Simulation, strategy: Strategy, adopted: QuarterResult,
     return any(_gap(_mean_se(c[served]), _mean_se(c[other])) >= VISIBLE_SE for c in changes)
 
 
+def _later_meetings(sim: Simulation) -> Iterator[str]:
+    """Carry ``sim`` to the end of the year, yielding the id of each meeting it reaches."""
+    while not sim.finished:
+        sim.run_until_meeting()
+        meeting = sim.meeting_due()
+        if meeting is not None:
+            yield meeting.id
+
+
 def _seeds(scenario: Scenario, seeds: int, tick: Callable[[], None]
            ) -> tuple[dict[str, dict[str, dict[str, int]]], dict[str, dict[str, int]]]:
     """Counts over seeds: need -> group -> meeting -> seeds it showed (group "any": in at
@@ -310,27 +323,19 @@ def _seeds(scenario: Scenario, seeds: int, tick: Callable[[], None]
         adopted = start.latest
         assert adopted is not None
         bau = start.fork()
-
-        def look(meeting: str, sim: Simulation = bau) -> None:
+        for meeting in itertools.chain([meetings[0]], _later_meetings(bau)):  # lazily
             for need in scenario.needs:
-                hits = [need_shows(sim, sim.history, need, g) for g in need_groups(need)]
-                counts = needs[need.id]
-                counts["any"][meeting] += any(hits)
+                hits = [need_shows(bau, bau.history, need, g) for g in need_groups(need)]
+                needs[need.id]["any"][meeting] += any(hits)
                 for g, hit in zip(need_groups(need), hits, strict=True):
-                    counts[str(g)][meeting] += hit
-
-        look(meetings[0])
-        replay(bau, [], through=len(bau.quarters) - 1,
-               at_meeting=lambda m: look(m.id))
+                    needs[need.id][str(g)][meeting] += hit
         for strategy in scenario.strategies:
             sim = start.fork()
-
-            def working(m: Any, sim: Simulation = sim, st: Strategy = strategy) -> None:
+            sim.decide([Decision(strategy.id)])
+            for meeting in _later_meetings(sim):
                 assert sim.latest is not None
-                shown[st.id][m.id] += strategy_shows(sim, st, adopted, sim.latest)
-
-            replay(sim, first_meeting_plan(scenario, [strategy.id]),
-                   through=len(sim.quarters) - 1, at_meeting=working)
+                shown[strategy.id][meeting] += strategy_shows(sim, strategy, adopted,
+                                                              sim.latest)
         tick()
     return needs, shown
 
