@@ -183,39 +183,29 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
                    for j in range(len(sc.subjects))])
     quarters = sc.calendar.quarters
     years = quarters[-1].ends_at - quarters[len(start.history) - 1].ends_at
-    runs: list[_PlanRun] = []
+    start.keep_history = False  # forks keep only their latest benchmark: bounded memory
+    bau: np.ndarray | None = None  # (J, R, n) end-of-year scores of the priority schools
+    docs: list[dict[str, Any]] = []
+    effects: dict[str, dict[str, float]] = {}
     for bundle in [(), *bundles]:
-        runs.append(_run_bundle(start, bundle))
-        tick()
-    bau = runs[0].end
-
-    def gain(end: QuarterResult) -> np.ndarray:  # (J, R)
-        return np.stack([
-            (end.scores[j][:, mask].mean(axis=1, dtype=np.float64)
-             - bau.scores[j][:, mask].mean(axis=1, dtype=np.float64)) / sd[j]
-            for j in range(len(sc.subjects))])
-
-    docs = []
-    for run in runs:
-        g = gain(run.end)
-        cost = total(table[s] for s in run.bundle)
+        run = _run_bundle(start, bundle)
+        end = run.end.scores[:, :, mask]
+        if bau is None:
+            bau = end
+        g = (end.mean(axis=2, dtype=np.float64) - bau.mean(axis=2, dtype=np.float64)) / sd[:, None]
+        cost = total(table[s] for s in bundle)
         docs.append({
-            "strategies": list(run.bundle), "cost": round(cost.cost),
+            "strategies": list(bundle), "cost": round(cost.cost),
             "staff_fte": _r(cost.staff_fte, 2), "affordable": True,
             "outcomes": {s.id: _band(g[j]) for j, s in enumerate(sc.subjects)}})
-    effects: dict[str, dict[str, float]] = {}
-    for run in runs:
-        if len(run.bundle) != 1 or not years:
-            continue
-        sid = run.bundle[0]
-        served = run.served[sid] & mask
-        n = served.sum(axis=1)
-        if not n.all():
-            continue
-        effects[sid] = {}
-        for j, s in enumerate(sc.subjects):
-            diff = np.where(served, run.end.scores[j] - bau.scores[j], 0.0).sum(axis=1) / n
-            effects[sid][s.id] = _r(diff.mean() / sd[j] / years)
+        if len(bundle) == 1 and years > 0:
+            served = run.served[bundle[0]][:, mask]
+            n = served.sum(axis=1)
+            if n.all():
+                diff = np.where(served, end - bau, 0.0).sum(axis=2) / n  # (J, R)
+                effects[bundle[0]] = {s.id: _r(diff[j].mean() / sd[j] / years)
+                                      for j, s in enumerate(sc.subjects)}
+        tick()
     context = {"seed": MONTE_CARLO_SEED, "baseline": base.quarter.label,
                "end": quarters[-1].label, "first_quarter_sd": {
                    s.id: _r(sd[j], 2) for j, s in enumerate(sc.subjects)},
