@@ -390,14 +390,14 @@ def _scenario_calibrate(args: argparse.Namespace) -> int:
     if not 1 <= args.seeds <= 10_000:
         raise UserError("--seeds must be between 1 and 10000", 2)
     loaded = _load(args.scenario)
-    from simulator.debrief.calibrate import calibrate, calibration_table
+    from simulator.debrief.calibrate import CalibrationError, calibrate, calibration_table
     from simulator.engine.simulation import SimulationError
     from simulator.render.plain import json_printable, printable
 
     bar = _progress_bar("calibrating") if sys.stderr.isatty() else None
     try:
         doc = calibrate(loaded.scenario, args.replications, args.seeds, progress=bar)
-    except SimulationError as exc:
+    except (CalibrationError, SimulationError) as exc:
         raise UserError(str(exc)) from None
     finally:
         if bar is not None:

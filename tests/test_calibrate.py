@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -231,3 +232,26 @@ def test_memory_does_not_grow_with_the_number_of_plans() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 40 * 2**20
+
+
+def test_too_many_affordable_bundles_is_refused_saying_what_to_change(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Eleven cheap strategies afford 2,048 bundles: exit 1 with a message, not hours."""
+    doc = _hudson()
+    extra = [{**doc["strategies"][-1], "id": "data-teams-2", "name": "More data teams"}]
+    doc["strategies"] += extra
+    doc["resources"] = {"budget": 50_000_000, "staff_fte": 100.0}
+    code, out, err = _cli(capsys, str(_write(tmp_path, doc)), *SMALL)
+    assert (code, out) == (1, "")
+    assert "affords more than 1,024 bundles" in err and "resources.budget" in err
+
+
+def test_a_terminal_gets_a_progress_bar_on_stderr(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = _cli(capsys, "hudson", "--replications", "2", "--seeds", "2",
+                          "--format", "json")
+    assert code == 0 and json.loads(out)["seeds"] == 2
+    plans = len(json.loads(out)["plans"])
+    assert err.startswith("\rcalibrating [")
+    assert err.endswith(f"[{'#' * 30}] {plans + 2}/{plans + 2}\n")

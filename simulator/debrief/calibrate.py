@@ -47,8 +47,16 @@ MONTE_CARLO_SEED = 1
 FOUND_SHARE = 0.8
 """A need should show in at least this share of seeds at the first meeting, where the
 plan is chosen (issue 9's bar: "visible at Meeting #1 in >= 80 % of seeds")."""
+MAX_PLANS = 1024
+"""Most bundles a calibration plays (a few seconds each at 1,000 replications): more means
+the budget hardly constrains the choice, and the command says so instead of running for
+hours."""
 BAND = (10, 90)
 """Percentiles reported around a plan's mean outcome."""
+
+class CalibrationError(ValueError):
+    """A scenario this command cannot calibrate in reasonable time, with what to change."""
+
 
 Progress = Callable[[int, int], None]
 """Told ``(done, total)`` after each unit of work (a plan or a seed)."""
@@ -170,8 +178,8 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
            replications: int, tick: Callable[[], None]
            ) -> tuple[list[dict[str, Any]], dict[str, dict[str, float]], dict[str, Any]]:
     """Plan documents (business as usual first, then ``bundles``, priced by ``table``),
-    each single strategy's effect on its served students per subject (SD a year), and
-    the Monte Carlo's context."""
+    each single strategy's effect on its served students in the subjects it teaches (SD
+    a year), and the Monte Carlo's context."""
     sc = focus(scenario)
     start = Simulation(sc, seed=MONTE_CARLO_SEED, replications=replications)
     replay(start, [])
@@ -203,8 +211,10 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
             n = served.sum(axis=1)
             if n.all():
                 diff = np.where(served, end - bau, 0.0).sum(axis=2) / n  # (J, R)
+                taught = set(scenario.strategy(bundle[0]).subjects) or {
+                    s.id for s in sc.subjects}
                 effects[bundle[0]] = {s.id: _r(diff[j].mean() / sd[j] / years)
-                                      for j, s in enumerate(sc.subjects)}
+                                      for j, s in enumerate(sc.subjects) if s.id in taught}
         tick()
     context = {"seed": MONTE_CARLO_SEED, "baseline": base.quarter.label,
                "end": quarters[-1].label, "first_quarter_sd": {
@@ -341,7 +351,13 @@ def calibrate(scenario: Scenario, replications: int = DEFAULT_REPLICATIONS,
     done = [0]
     # Prices as a team sees them at the first meeting of seed MONTE_CARLO_SEED.
     table = prices(first_meeting(scenario, MONTE_CARLO_SEED, 1))
-    bundles = affordable_bundles(scenario, table) or []
+    found = affordable_bundles(scenario, table, limit=MAX_PLANS)
+    if found is None:
+        raise CalibrationError(
+            f"scenario '{scenario.id}' affords more than {MAX_PLANS:,} bundles of strategies "
+            "at the first meeting: its budget and staff hardly constrain the choice; lower "
+            "resources.budget or resources.staff_fte, or offer fewer strategies")
+    bundles = found
     units = 1 + len(bundles) + seeds
 
     def tick() -> None:
@@ -428,9 +444,7 @@ def warnings(scenario: Scenario, doc: dict[str, Any]) -> list[str]:
         rng, effect = s["published"], s["effect_sd_per_year"]
         if not effect:
             continue
-        st = scenario.strategy(s["id"])
-        for subject in st.subjects or [x.id for x in scenario.subjects]:
-            value = effect[subject]
+        for subject, value in effect.items():
             if not rng["low"] <= value <= rng["high"]:
                 out.append(f"'{s['name']}' alone moves its served students' "
                            f"{scenario.subject(subject).name.lower()} by {value:+.2f} SD a "
