@@ -31,7 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from simulator.debrief.outcomes import affordable_bundles, first_meeting, prices
+from simulator.debrief.outcomes import (
+    _priority_mask,
+    affordable_bundles,
+    first_meeting,
+    prices,
+)
 from simulator.debrief.reveal import VISIBLE_SE, _gap, _mean_se
 from simulator.engine.metrics import students
 from simulator.engine.playthrough import first_meeting_plan, replay
@@ -159,11 +164,6 @@ def _run_bundle(start: Simulation, bundle: tuple[str, ...]) -> _PlanRun:
     return _PlanRun(bundle, sim.latest, {s: a.served for s, a in sim.active.items()})
 
 
-def _priority(sc: Scenario, sim: Simulation) -> np.ndarray:
-    idx = [i for i, s in enumerate(sc.schools) if s.priority]
-    return np.isin(sim.population.school, idx)
-
-
 def _band(values: np.ndarray) -> dict[str, float]:
     lo, hi = np.percentile(values, BAND)
     return {"mean": _r(values.mean()), "p10": _r(lo), "p90": _r(hi)}
@@ -185,7 +185,7 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
     replay(start, [])
     assert start.latest is not None and start.history
     base, first = start.latest, start.history[0]
-    mask = _priority(sc, start)
+    mask = _priority_mask(sc, start.population)
     # SD of the first quarter's scores at the priority school(s), per subject.
     sd = np.array([first.scores[j][:, mask].std(axis=1, dtype=np.float64).mean()
                    for j in range(len(sc.subjects))])
