@@ -1,4 +1,7 @@
-"""The data-generating model against CALIBRATION.md, with many replications."""
+"""The data-generating model against its published figures, with many replications.
+
+The figures are in facilitator_guide/published-figures.md.
+"""
 
 from __future__ import annotations
 
@@ -103,7 +106,7 @@ def test_a_tutoring_like_effect_over_a_year_is_within_published_ranges(hudson):
 
 
 def test_a_quarter_of_effect_on_thirty_students_is_within_the_noise(hudson):
-    # CALIBRATION.md: with ~30 students served, a 0.05 SD quarterly effect is under the
+    # published-figures.md: with ~30 students served, a 0.05 SD quarterly effect is under the
     # noise of their mean growth (SE ≈ 1.6 RIT); it emerges over two or three quarters.
     sim = Simulation(hudson, seed=9, replications=R)
     j = _j(hudson, "reading")

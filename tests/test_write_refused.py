@@ -472,12 +472,15 @@ def test_a_terminal_waits_seconds_not_ten_for_a_held_lock_before_it_says_so(
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: screen_name(app) == "BriefingScreen")
             assert app.room.store.timeout == WRITE_WAIT_S < sqlite.BUSY_TIMEOUT_S
+            conn = app.room.store._conn  # type: ignore[attr-defined]
+            assert conn.execute("PRAGMA busy_timeout").fetchone() == (WRITE_WAIT_S * 1000,)
             with held_write_lock(Home(home).store_file):
                 start = time.monotonic()
                 await pilot.press("f3")
                 await until(pilot, lambda: screen_name(app) == "UnsavedScreen")
                 took = time.monotonic() - start
-            assert WRITE_WAIT_S - 0.5 < took < WRITE_WAIT_S + 4, took
+            assert took > WRITE_WAIT_S - 0.5, took  # it did wait (an upper bound is the
+            # busy timeout above: wall time on a loaded machine adds the UI's own delays)
             assert "busy" in dialog_text(app)
 
     asyncio.run(run())

@@ -182,11 +182,14 @@ class PlanOutcome(Document):
     names: list[str]
     """Their names."""
     cost: float
-    """Estimated cost for the year, dollars (eligible students capped by capacity)."""
+    """Estimated cost for the year, dollars (eligible students capped by capacity); for the
+    played plan, the most it had in play at once, each meeting's decisions priced at that
+    meeting, as the meeting room and the B1 rating price them."""
     staff_fte: float
     """Staff needed, full-time equivalents."""
     affordable: bool
-    """Within the scenario's budget and staff."""
+    """Within the scenario's budget and staff (the played plan: at every meeting, within
+    what the district had then)."""
     objective: float
     """What the search for the best bundle maximises: the mean scale-score change in SD units."""
     growth: list[Growth]
@@ -295,15 +298,18 @@ class Clarity(Document):
     """How plainly this session's data showed a hidden truth in one view."""
 
     gap_se: float | None
-    """The gap between the group that stood out and the rest, in standard errors."""
+    """The gap between the row that stood out and the figure it was compared with, in the
+    standard errors the view prints; on an implementation view, the change in the
+    students' % on benchmark since the strategy started, in the same units."""
     words: Clearness
-    """The gap in a word."""
+    """The gap in a word (for an implementation view, how plainly results did not move)."""
     group: str | None
     """The group (or strand, or strategy) that stood out."""
     value: float | None
-    """Its figure."""
+    """Its figure as the view prints it (a strategy's: its fidelity, %)."""
     rest: float | None
-    """The rest's figure."""
+    """The figure it was compared with: the view's "All students" row, the mean of the
+    other strands, the whole district; for a strategy, the change since it started."""
     detail: str
     """The comparison in words."""
 

@@ -42,7 +42,7 @@ import numpy as np
 from simulator import __version__
 from simulator.engine.playthrough import Plan, first_meeting_plan, replay
 from simulator.engine.population import Population, build_population
-from simulator.engine.pricing import Price, fits, price, total
+from simulator.engine.pricing import Price, Priced, at_meetings, fits, price, total
 from simulator.engine.simulation import Decision, QuarterResult, Simulation
 from simulator.formats.atomic import write_atomic
 from simulator.formats.scenario import Scenario
@@ -490,10 +490,29 @@ def luck_words(percentile: float) -> str:
     return "good luck"
 
 
+def played_price(priced: list[Priced]) -> tuple[Price, bool]:
+    """The played plan's price and whether it fitted, from each meeting's price fixed at
+    that meeting (:func:`simulator.engine.pricing.at_meetings`, the figures the meeting
+    room and the B1 rating show): the most it had in play at once, and whether every
+    meeting's decisions fitted what the district had then."""
+    if not priced:
+        return Price(0.0, 0.0), True
+    most = max(priced, key=lambda p: (p.price.cost, p.price.staff_fte)).price
+    staff = max(p.price.staff_fte for p in priced)
+    return Price(most.cost, staff, most.students), all(p.fits for p in priced)
+
+
 def _plan_doc(
-    scenario: Scenario, key: str, year: Year, strategies: list[str], table: dict[str, Price]
+    scenario: Scenario, key: str, year: Year, strategies: list[str], table: dict[str, Price],
+    priced: list[Priced] | None = None,
 ) -> dict[str, Any]:
-    price = bundle_price(table, strategies)
+    """One plan's figures: a bundle adopted at the first meeting priced from ``table``; the
+    played plan from ``priced``, its meetings' own prices (:func:`played_price`)."""
+    if priced is None:
+        price = bundle_price(table, strategies)
+        fitted = affordable(scenario, price)
+    else:
+        price, fitted = played_price(priced)
     return {
         "id": key,
         "label": LABELS[key],
@@ -501,7 +520,7 @@ def _plan_doc(
         "names": [scenario.strategy(s).name for s in strategies],
         "cost": _r(price.cost, 0),
         "staff_fte": _r(price.staff_fte),
-        "affordable": affordable(scenario, price),
+        "affordable": fitted,
         "objective": _r(year.objective.mean(), 3),
         "growth": [
             {"subject": s.id, "name": s.name, "score": spread(year.score_change[j]),
@@ -606,7 +625,8 @@ def outcomes(
     table = prices(start)
     played = run_plan(scenario, seed, plan, replications, upto=upto, start=start)
     strategies = adopted(plan)
-    plans = [_plan_doc(scenario, PLAYED, played, strategies, table)]
+    plans = [_plan_doc(scenario, PLAYED, played, strategies, table,
+                       at_meetings(scenario, seed, plan))]
     differences: list[dict[str, Any]] = []
     search: dict[str, Any] | None = None
     if complete:

@@ -4,9 +4,13 @@ Only the final debrief calls this (a role's secrets stay hidden until then; see
 ``report.build_report``). For every evidence pointer of a hidden truth it says:
 
 * **how clearly the data showed it there**, computed from this session's own
-  playthrough: the gap, in standard errors, between the group (or strand) that
-  stood out and the rest, the same standard errors the dashboard printed next
-  to each figure — *faint* under 2, *visible* from 2, *clear* from 4;
+  playthrough and only from figures the view itself prints (the dashboard's
+  ``build_table``): the row that stood out against the view's "All students"
+  row (or, on a strand view, against the other strands), in the standard errors
+  printed next to each figure — *faint* under 2, *visible* from 2, *clear* from 4.
+  Scores are compared as % on benchmark, each student against their own grade's
+  cut, so a grade is judged against its own benchmark, never against another
+  grade's raw scale scores;
 * **whether and when the participants opened that view** — exactly, or a view
   close to it (same subject and school with another breakdown, or the same
   breakdown of the subject at another school or the whole district).
@@ -17,11 +21,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
-from simulator.engine.metrics import breakdown_groups, students
-from simulator.engine.simulation import QuarterResult, Simulation
-from simulator.formats.refs import ATTENDANCE, EVERYONE, IMPLEMENTATION, Group, View
+from simulator.debrief.scoring import planned_fidelity
+from simulator.engine.dashboard import Row, build_table, fmt
+from simulator.engine.simulation import Simulation
+from simulator.formats.refs import ATTENDANCE, DISTRICT, IMPLEMENTATION, Group, View
 from simulator.formats.scenario import Evidence, Scenario, view_title
 from simulator.session.state import SessionState
 
@@ -29,8 +32,6 @@ VISIBLE_SE = 2.0
 """A gap of this many standard errors stands out from the noise on a dashboard."""
 CLEAR_SE = 4.0
 """A gap of this many standard errors is hard to miss."""
-HIGH_FIDELITY = 60.0
-"""Measured fidelity (%) that reads as "well implemented" on the implementation view."""
 
 
 def clarity_words(gap_se: float | None) -> str:
@@ -44,7 +45,7 @@ def clarity_words(gap_se: float | None) -> str:
     return "faint"
 
 
-def _r(x: float, nd: int = 1) -> float | None:
+def _r(x: float | None, nd: int = 1) -> float | None:
     if x is None or math.isnan(x):
         return None
     v = round(float(x), nd)
@@ -56,30 +57,18 @@ def _num(x: float, signed: bool = False) -> str:
     return text.replace("-", "−")
 
 
+def _shown(value: float, error: float, unit: str) -> str:
+    """A figure as the dashboard prints it ("11.9% ±3.6")."""
+    return fmt(value, error, unit).replace("-", "−")
+
+
 # --------------------------------------------------------------------------- clarity
 
 
-def _mean_se(values: np.ndarray) -> tuple[float, float]:
-    """Mean and its standard error over students (replication 0: the session's data)."""
-    n = values.size
-    if n < 2:
-        return float("nan"), float("nan")
-    return float(values.mean(dtype=np.float64)), float(values.std(dtype=np.float64) / math.sqrt(n))
-
-
-def _gap(a: tuple[float, float], b: tuple[float, float]) -> float:
-    (ma, sa), (mb, sb) = a, b
-    se = math.hypot(sa, sb)
-    return (ma - mb) / se if se > 0 else float("nan")
-
-
-def _share_gap(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Shares of True in x and y (percent) and the gap between them in standard errors."""
-    if x.size == 0 or y.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    px, py = float(x.mean()), float(y.mean())
-    se = math.sqrt(px * (1 - px) / x.size + py * (1 - py) / y.size)
-    return 100 * px, 100 * py, ((px - py) / se if se > 0 else float("nan"))
+def _gap(value: float, error: float, other: float, other_error: float) -> float:
+    """Two printed figures apart, in their printed standard errors."""
+    se = math.hypot(error, other_error)
+    return (value - other) / se if se > 0 else float("nan")
 
 
 def _standout(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -87,62 +76,64 @@ def _standout(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(rows, key=lambda r: abs(r["gap_se"]), default=None)
 
 
-def _scores_clarity(sim: Simulation, res: QuarterResult, subject: str, base: np.ndarray,
-                    breakdown: str) -> dict[str, Any] | None:
-    sc = sim.scenario
-    j = [s.id for s in sc.subjects].index(subject)
-    rows = []
-    if breakdown == "strand":
-        strands = res.strand_scores[j]
-        if strands.shape[0] < 2:
-            return None
-        sel = strands[:, 0, base]  # (S, n) replication 0
-        for k, strand in enumerate(sc.subject(subject).strands):
-            rest = np.delete(sel, k, axis=0).mean(axis=0)
-            a, b = _mean_se(sel[k]), _mean_se(rest)
-            rows.append({"group": strand.name, "value": a[0], "rest": b[0],
-                         "gap_se": _gap(a, b)})
-        rest = "the other strands"
-    elif breakdown in ("grade", "subgroup"):
-        scores = res.scores[j][0]
-        for name, mask in breakdown_groups(sim.population, base, breakdown):
-            a, b = _mean_se(scores[mask]), _mean_se(scores[base & ~mask])
-            rows.append({"group": name, "value": a[0], "rest": b[0], "gap_se": _gap(a, b)})
-        rest = "the school's other students"
-    else:  # all students: against the benchmark cut
-        scores, cuts = res.scores[j][0][base], res.cuts[j][base]
-        a = _mean_se(scores - cuts)
-        gap = a[0] / a[1] if a[1] > 0 else float("nan")
-        rows.append({"group": "All students", "value": a[0] + float(cuts.mean()),
-                     "rest": float(cuts.mean()), "gap_se": gap})
-        rest = "the benchmark cut"
+def _rows_clarity(sim: Simulation, q: int, view: View, what: str) -> dict[str, Any] | None:
+    """The row of a grade or subgroup view that stood out against its "All students" row,
+    both as the view prints them at quarter ``q`` (``what``: "on benchmark", …)."""
+    table = build_table(sim, view)
+    everyone, groups = table.rows[0], table.rows[1:]
+    v0, e0 = everyone.values[q], everyone.errors[q]
+    rows = [{"group": r.label, "value": r.values[q], "rest": v0, "error": r.errors[q],
+             "gap_se": _gap(r.values[q], r.errors[q], v0, e0)} for r in groups]
     top = _standout(rows)
     if top is None:
         return None
-    detail = (f"{top['group']} averaged {_num(top['value'])} {sc.scale.name} against "
-              f"{_num(top['rest'])} for {rest}: {_num(abs(top['gap_se']))} standard errors apart")
-    return {**top, "detail": detail}
-
-
-def _attendance_clarity(sim: Simulation, res: QuarterResult, base: np.ndarray,
-                        breakdown: str) -> dict[str, Any] | None:
-    att = sim.scenario.population.attendance
-    chronic = res.absences_ytd[0] >= att.chronic_threshold * res.days_ytd
-    rows = []
-    groups = breakdown_groups(sim.population, base, breakdown) or [("All students", base)]
-    for name, mask in groups:
-        other = (base & ~mask) if breakdown in ("grade", "subgroup") else ~base
-        v, rest, gap = _share_gap(chronic[mask], chronic[other])
-        rows.append({"group": name, "value": v, "rest": rest, "gap_se": gap})
-    top = _standout(rows)
-    if top is None:
-        return None
-    others = "the school's other students" if breakdown in ("grade", "subgroup") else \
-        "students elsewhere in the district"
-    detail = (f"{top['group']}: {_num(top['value'])}% chronically absent against "
-              f"{_num(top['rest'])}% for {others}: "
+    u = table.unit
+    detail = (f"{top['group']}: {_shown(top['value'], top['error'], u)} {what} against "
+              f"{_shown(v0, e0, u)} for all students: "
               f"{_num(abs(top['gap_se']))} standard errors apart")
-    return {**top, "detail": detail}
+    return top | {"detail": detail}
+
+
+def _district_clarity(sim: Simulation, q: int, view: View, what: str) -> dict[str, Any] | None:
+    """A school's "All students" row against the whole district's, as both views print them."""
+    if view.school == DISTRICT:
+        return None
+    here = build_table(sim, view)
+    there = build_table(sim, View(view.subject, DISTRICT, view.breakdown))
+    a, b = here.rows[0], there.rows[0]
+    gap = _gap(a.values[q], a.errors[q], b.values[q], b.errors[q])
+    u = here.unit
+    detail = (f"{sim.scenario.school(view.school).name}: {_shown(a.values[q], a.errors[q], u)} "
+              f"{what} against {_shown(b.values[q], b.errors[q], u)} for the whole district: "
+              f"{_num(abs(gap))} standard errors apart")
+    return {"group": a.label, "value": a.values[q], "rest": b.values[q], "gap_se": gap,
+            "detail": detail}
+
+
+def _strands_clarity(sim: Simulation, q: int, view: View, group: str | None
+                     ) -> dict[str, Any] | None:
+    """The strand that stood out against the mean of the other strands the view prints."""
+    table = build_table(sim, view, group=group or "all")
+    strands = table.rows[1:]  # the first row is the overall score
+    if len(strands) < 2:
+        return None
+    rows = []
+    for k, r in enumerate(strands):
+        others = [o for i, o in enumerate(strands) if i != k]
+        rest = sum(o.values[q] for o in others) / len(others)
+        rest_se = math.sqrt(sum(o.errors[q] ** 2 for o in others)) / len(others)
+        rows.append({"group": r.label, "value": r.values[q], "rest": rest, "row": r,
+                     "others": others, "gap_se": _gap(r.values[q], r.errors[q], rest, rest_se)})
+    top = _standout(rows)
+    if top is None:
+        return None
+    unit = f" {sim.scenario.scale.name}"
+    row: Row = top["row"]
+    figures = " and ".join(_shown(o.values[q], o.errors[q], "") for o in top["others"])
+    detail = (f"{top['group']}: {_shown(row.values[q], row.errors[q], '')}{unit} against "
+              f"{figures} on the other strands: "
+              f"{_num(abs(top['gap_se']))} standard errors apart")
+    return top | {"detail": detail}
 
 
 def _named(scenario: Scenario, text: str) -> list[str]:
@@ -152,16 +143,46 @@ def _named(scenario: Scenario, text: str) -> list[str]:
             if s.name.lower() in low or s.id.replace("-", " ") in low]
 
 
-def _implementation_clarity(sim: Simulation, q: int, base: np.ndarray,
-                            text: str) -> dict[str, Any] | None:
-    """The strategy the truth names (else the best implemented), and whether its
-    students' results moved.
+def _named_group(scenario: Scenario, text: str, group: str | None) -> Group:
+    """Whose results an implementation truth is about: the evidence's group, else the first
+    subgroup its words name, else everyone."""
+    if group is not None:
+        return Group.parse(group)
+    low = text.lower()
+    named = [g for g in scenario.subgroups if g.name.lower() in low]
+    return Group(subgroup=named[0].id) if named else Group()
 
-    Fidelity is printed on the implementation view; what it could not show by
-    itself is whether the students served gained on the benchmark. The gap is
-    their change against the benchmark cut since the strategy started, in
-    standard errors. Here the signal is the *contrast*: high fidelity next to no
-    gain (under 2 standard errors) is clear; under 4, visible.
+
+def unmoved_words(on_plan: bool, gain_se: float) -> str:
+    """How plainly the data showed "implemented as planned, and results did not move".
+
+    The truth is that results did *not* move, so the words run the other way from a
+    gap's: no gain beyond 2 standard errors is *clear*; a gain from 2 (a visible one)
+    leaves it *faint*; from 4 the data showed the opposite, so it was *not shown*. A
+    strategy under its planned fidelity was not shown well implemented: *faint* at most.
+    """
+    if math.isnan(gain_se):
+        return "not shown"
+    if gain_se >= CLEAR_SE:
+        return "not shown"
+    if gain_se >= VISIBLE_SE or not on_plan:
+        return "faint"
+    return "clear"
+
+
+def _implementation_clarity(sim: Simulation, q: int, school: str, group: Group,
+                            text: str) -> dict[str, Any] | None:
+    """Whether the strategy the truth names (else the best implemented) ran as its scenario
+    plans while its students' results did not move — in figures two views print.
+
+    Fidelity is read off the implementation view and judged against the scenario's own
+    ramp-up for that quarter (:func:`simulator.debrief.scoring.planned_fidelity`, the bar
+    the course-correction look-for uses); the results are the group's % on benchmark on
+    the subject's view, from the quarter before the strategy ran to ``q``, in the printed
+    standard errors. The truth is that results did *not* move, so its words run the
+    other way from a gap's: no gain beyond 2 standard errors is *clear*; a gain from 2
+    is *faint*; from 4 the data showed the opposite (*not shown*). A strategy under its
+    planned fidelity was not shown well implemented: *faint*.
     """
     sc = sim.scenario
     res = sim.history[q]
@@ -180,25 +201,28 @@ def _implementation_clarity(sim: Simulation, q: int, base: np.ndarray,
     strategy = sc.strategy(imp.strategy)
     if not strategy.subjects:
         return None
-    j = [s.id for s in sc.subjects].index(strategy.subjects[0])
+    fidelity = round(100 * float(imp.fidelity[0]), 1)  # as the implementation view prints it
+    planned = round(100 * planned_fidelity(strategy, imp.quarters_running), 1)
+    side = "under" if fidelity < planned else "at" if fidelity == planned else "above"
+    ran = (f"{strategy.name} ran at {fidelity:.1f}% fidelity at {res.quarter.label}, {side} "
+           f"the {planned:g}% its scenario plans in quarter {imp.quarters_running} of running "
+           f"({100 * strategy.fidelity.full:g}% in full)")
+    subject = strategy.subjects[0]
+    breakdown = "all" if group.kind == "all" else group.kind
+    table = build_table(sim, View(subject, school, breakdown))
+    label = group.label(sc)
+    row = next((r for r in table.rows if r.label.lower() == label.lower()), table.rows[0])
     start = max(q - imp.quarters_running, 0)
-    served = base.copy()
-    if strategy.id in sim.active:
-        served &= sim.active[strategy.id].served[0]
-    before, after = sim.history[start], res
-    change = (after.scores[j][0] - after.cuts[j]) - (before.scores[j][0] - before.cuts[j])
-    mean, se = _mean_se(change[served])
-    z = mean / se if se > 0 else float("nan")
-    fidelity = 100 * float(imp.fidelity[0])
-    if math.isnan(z) or fidelity < HIGH_FIDELITY:
-        words = "faint"
-    else:
-        words = "clear" if z < VISIBLE_SE else "visible" if z < CLEAR_SE else "faint"
-    detail = (f"{strategy.name} ran at {fidelity:.0f}% fidelity while the students it served "
-              f"moved {_num(mean, signed=True)} {sc.scale.name} against the benchmark cut since "
-              f"it started ({_num(z, signed=True)} standard errors)")
-    return {"group": strategy.name, "value": fidelity, "rest": mean, "gap_se": z,
-            "words": words, "detail": detail}
+    before, after = (row.values[start], row.errors[start]), (row.values[q], row.errors[q])
+    z = _gap(after[0], after[1], before[0], before[1])
+    words = unmoved_words(fidelity >= planned, z)
+    quarters = sim.history
+    detail = (f"{ran}, while {row.label} went from {_shown(*before, table.unit)} at "
+              f"{quarters[start].quarter.label} to {_shown(*after, table.unit)} at "
+              f"{res.quarter.label} on benchmark in {sc.subject(subject).name.lower()} "
+              f"({_num(z, signed=True)} standard errors)")
+    return {"group": strategy.name, "value": fidelity, "rest": after[0] - before[0],
+            "gap_se": z, "words": words, "detail": detail}
 
 
 def clarity(
@@ -207,21 +231,22 @@ def clarity(
     """How clearly this session's data showed ``evidence`` at its quarter; ``context``
     (the truth's words) picks the strategy an implementation view is about."""
     view = View.parse(evidence.view)
-    subject, breakdown = view.subject, view.breakdown
     q = scenario.quarter_index(evidence.quarter)
     empty = {"gap_se": None, "words": clarity_words(None), "group": None, "value": None,
              "rest": None, "detail": "nothing in this session's data to show it"}
     if q >= len(sim.history):
         return empty
-    res = sim.history[q]
-    group = EVERYONE if evidence.group is None else Group.parse(evidence.group)
-    base = students(sim.population, view.school, group)
-    if subject == IMPLEMENTATION:
-        found = _implementation_clarity(sim, q, base, f"{evidence.note} {context}")
-    elif subject == ATTENDANCE:
-        found = _attendance_clarity(sim, res, base, breakdown)
+    found: dict[str, Any] | None = None
+    if view.subject == IMPLEMENTATION:
+        words = f"{evidence.note} {context}"
+        found = _implementation_clarity(sim, q, view.school,
+                                        _named_group(scenario, words, evidence.group), words)
+    elif view.breakdown == "strand":
+        found = _strands_clarity(sim, q, view, evidence.group)
     else:
-        found = _scores_clarity(sim, res, subject, base, breakdown)
+        what = "chronically absent" if view.subject == ATTENDANCE else "on benchmark"
+        found = (_rows_clarity(sim, q, view, what) if view.breakdown in ("grade", "subgroup")
+                 else _district_clarity(sim, q, view, what))
     if found is None:
         return empty
     words = found.get("words") or clarity_words(found["gap_se"])

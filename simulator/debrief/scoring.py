@@ -38,13 +38,14 @@ from simulator.formats.rubric import (
     element_of,
     level_for,
 )
-from simulator.formats.scenario import Meeting, Scenario
+from simulator.formats.scenario import Meeting, Scenario, Strategy
 from simulator.session.state import Record, SessionState, plan_of
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from simulator.engine.simulation import Decision, Simulation
+    from simulator.engine.pricing import Priced
+    from simulator.engine.simulation import Simulation
 
 FAVOURED_TAG = "favoured-by-district"
 
@@ -145,6 +146,7 @@ class _Context:
         self.views = self._attributed_views()
         self.values = _pattern_values(sc)
         self.facts = _Facts(self).all()
+        self.judged: dict[tuple, str] = {}
 
     # ----------------------------------------------------------------- scope
 
@@ -234,6 +236,10 @@ class _Context:
         met = all(f.ok for f in found)
         if when.absent:
             met = not any(f.ok for f in found)
+        judged = self._judged_before(lookfor, met, found)
+        if judged is not None:
+            note = f"See {judged}: the same decisions, judged there."
+            return _Outcome("met", evidence=note) if met else _Outcome("missed", missed=note)
         facts = dict(self.facts)
         facts.update(self.check_facts)
         items = [x for f in found for x in f.found]
@@ -246,6 +252,20 @@ class _Context:
         if met:
             return _Outcome("met", evidence=fill(lookfor.evidence, facts))
         return _Outcome("missed", missed=fill(lookfor.missed, facts))
+
+    def _judged_before(self, lookfor: LookFor, met: bool, found: list[_Found]) -> str | None:
+        """The element an earlier look-for judged the very same aim in (``targets_need`` on
+        the same decisions, with the same result), so the judgement is stated once; None
+        for the first. Its status still counts here, only the sentence is not repeated."""
+        when = lookfor.when
+        if when.check != "decision" or not when.targets_need:
+            return None
+        key = (tuple(when.actions), tuple(when.tagged), when.meetings, met,
+               tuple(x for f in found for x in (*f.found, *f.failing)))
+        earlier = self.judged.get(key)
+        if earlier is None:
+            self.judged[key] = lookfor.element
+        return earlier
 
     # Each check returns one _Found per meeting group, or None when it does not apply;
     # it may set check_facts (``meeting`` and check-specific ones) for the templates.
@@ -393,16 +413,22 @@ class _Context:
         return not when.targets_need or self._targets_need(strategy, d)
 
     def _targets_need(self, strategy, d: dict[str, Any]) -> bool:
-        """The decision aims a need-remediating strategy at a need's grades and subgroups."""
+        """The decision aims a need-remediating strategy at a need's students: whom it serves
+        (the decision's grades and subgroups, else the strategy's own) is narrowed to the
+        need's subgroups or to its grades, and neither strays outside the need. The one fact
+        behind every look-for about aiming (``targets_need``), so they cannot disagree."""
         opts = d.get("options", {})
         grades = set(opts.get("grades") or strategy.serves.grades)
         groups = set(opts.get("subgroups") or strategy.serves.subgroups)
         for need in self.sc.needs:
             if strategy.need_effects.get(need.id, 0) <= 0:
                 continue
-            grades_fit = not need.grades or (grades and grades <= set(need.grades))
-            groups_fit = not need.subgroups or (groups and groups <= set(need.subgroups))
-            if grades_fit and groups_fit:
+            need_grades, need_groups = set(need.grades), set(need.subgroups)
+            narrowed = ((bool(need_groups) and bool(groups) and groups <= need_groups)
+                        or (bool(need_grades) and bool(grades) and grades <= need_grades))
+            strays = ((need_grades and grades and not grades & need_grades)
+                      or (need_groups and groups and not groups & need_groups))
+            if narrowed and not strays:
                 return True
         return False
 
@@ -410,16 +436,8 @@ class _Context:
         groups = self._begin(when)
         if groups is None:
             return None
-        from simulator.engine.playthrough import to_decision
-        from simulator.engine.pricing import in_play
-
-        running: dict[str, Decision] = {}
-        after: dict[str, tuple[bool, str]] = {}
-        for meeting in self.scope_ids:
-            made = self.state.decisions.get(meeting, [])
-            running = in_play(running, [to_decision(d) for d in made])
-            if made:
-                after[meeting] = self._fits(meeting, running)
+        after = {m: self._fits(priced) for m, priced in self.priced.items()
+                 if m in self.scope_ids}
         out = []
         for group in groups:
             checked = [(m, after[m]) for m in group if m in after]
@@ -432,17 +450,14 @@ class _Context:
                                if not fits]))
         return out or None
 
-    def _fits(self, meeting: str, running: dict[str, Decision]) -> tuple[bool, str]:
-        """Whether the strategies in play after a meeting fit its budget and staff."""
-        from simulator.engine.pricing import fits, price_in_play
-
-        sim = self.sim
-        q = self.quarter_of(meeting)
-        p = price_in_play(sim, running)
-        budget, fte = sim.budget_available(q), sim.staff_available(q)
-        names = ", ".join(self.names.get(s, s) for s in running) or "no strategy"
-        text = (f"{names} — ${p.cost:,.0f} of ${budget:,.0f} and {p.staff_fte:g} of {fte:g} FTE")
-        return fits(p, budget, fte), text
+    def _fits(self, priced: Priced) -> tuple[bool, str]:
+        """Whether the strategies in play after a meeting fit its budget and staff, at the
+        price fixed at that meeting (the figure the meeting room showed)."""
+        p = priced.price
+        names = ", ".join(self.names.get(s, s) for s in priced.strategies) or "no strategy"
+        text = (f"{names} — ${p.cost:,.0f} of ${priced.budget:,.0f} and {p.staff_fte:g} of "
+                f"{priced.staff_fte:g} FTE")
+        return priced.fits, text
 
     def _check_followed_up(self, when: Condition) -> list[_Found] | None:
         groups = self._begin(when)
@@ -546,9 +561,9 @@ class _Context:
                 continue
             name = self.names.get(sid, sid)
             fidelity = float(imp.fidelity.mean())
-            if fidelity < when.fidelity_below:
-                out[sid] = (f"{name} ran at {fidelity:.2f} fidelity at {label} "
-                            f"(under {when.fidelity_below:g})")
+            bar, why = self._fidelity_bar(sid, imp.quarters_running, when.fidelity_below)
+            if fidelity < bar:
+                out[sid] = f"{name} ran at {fidelity:.2f} fidelity at {label} ({why})"
                 continue
             if short_of(imp.staff_assigned, imp.staff_needed):
                 out[sid] = (f"{name} had {imp.staff_assigned:g} of the {imp.staff_needed:g} "
@@ -562,6 +577,17 @@ class _Context:
                             f"{'further below' if points < 0 else 'closer to'} the benchmark "
                             f"cut than at {since}")
         return out
+
+    def _fidelity_bar(self, sid: str, quarters_running: int, floor: float) -> tuple[float, str]:
+        """The fidelity a strategy should have reached by now, and why in words: the
+        look-for's floor, or its scenario's own ramp-up when that plans less for this
+        quarter (:func:`planned_fidelity`). A strategy on its designed ramp is not lagging;
+        staff shortfalls and events that cut fidelity are not in the design, so they show."""
+        planned = planned_fidelity(self.sc.strategy(sid), quarters_running)
+        if planned < floor:
+            return planned, (f"under the {planned:.2f} its ramp-up plans in quarter "
+                             f"{max(quarters_running, 1)} of running")
+        return floor, f"under {floor:g}"
 
     def _gain(
         self, sid: str, snap: tuple[np.ndarray, int], q: int
@@ -595,18 +621,36 @@ class _Context:
     @functools.cached_property
     def snapshots(self) -> dict[str, dict[str, tuple[np.ndarray, int]]]:
         """Per meeting, each running strategy's students and start, before its decisions."""
+        return self._at_meetings[0]
+
+    @functools.cached_property
+    def priced(self) -> dict[str, Priced]:
+        """Per meeting that decided, what it left in play, priced once at that meeting
+        (``pricing.priced_at``): later quarters' data never move the figure."""
+        return self._at_meetings[1]
+
+    @functools.cached_property
+    def _at_meetings(self) -> tuple[dict[str, dict[str, tuple[np.ndarray, int]]],
+                                    dict[str, Priced]]:
+        """One replay of the session, stopping at each meeting before its decisions."""
         from simulator.engine.playthrough import replay
+        from simulator.engine.pricing import priced_at
         from simulator.engine.simulation import Simulation
 
         sim = Simulation(self.sc, seed=self.state.seed)
-        out: dict[str, dict[str, tuple[np.ndarray, int]]] = {}
+        plan = plan_of(self.state)
+        decided = {m: d for m, d in self.state.decisions.items() if d}  # open meetings too
+        snapshots: dict[str, dict[str, tuple[np.ndarray, int]]] = {}
+        priced: dict[str, Priced] = {}
 
-        def snapshot(meeting: Meeting) -> None:
-            out[meeting.id] = {sid: (act.served[0].copy(), act.adopted_at)
-                               for sid, act in sim.active.items()}
+        def at(meeting: Meeting) -> None:
+            snapshots[meeting.id] = {sid: (act.served[0].copy(), act.adopted_at)
+                                     for sid, act in sim.active.items()}
+            if meeting.id in decided:
+                priced[meeting.id] = priced_at(sim, meeting, decided[meeting.id])
 
-        replay(sim, plan_of(self.state), at_meeting=snapshot)
-        return out
+        replay(sim, plan, at_meeting=at)
+        return snapshots, priced
 
     # ----------------------------------------------------------------- helpers
 
@@ -734,6 +778,15 @@ class _Facts:
         if not running:
             return f"no strategy was running at {result.quarter.label}"
         return f"at {result.quarter.label} " + "; ".join(running)
+
+
+def planned_fidelity(strategy: Strategy, quarters_running: int) -> float:
+    """The fidelity the scenario designs for a strategy in its ``quarters_running``-th
+    quarter of running (1 = its first): ``fidelity.start`` rising evenly to ``full`` over
+    ``quarters_to_full`` quarters, as the engine ramps it before noise, staff and events."""
+    f = strategy.fidelity
+    k = max(quarters_running - 1, 0)
+    return f.start + (f.full - f.start) * min(1.0, k / f.quarters_to_full)
 
 
 def _pct(value: float) -> str:

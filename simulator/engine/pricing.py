@@ -2,14 +2,19 @@
 
 The one estimate and the one affordability rule the meeting room, scoring and
 outcomes all use, so a budget warning, a B1 rating and the "best affordable
-bundle" never disagree."""
+bundle" never disagree. A decision's price depends on the data at the moment it
+is made (targeting by data reads the latest benchmark), so a played plan is
+priced once, at each of its meetings (:func:`at_meetings`), and never again with
+data the meeting could not have seen."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from simulator.engine.simulation import Decision, Simulation
+from simulator.formats.scenario import Meeting, Scenario
 
 TOLERANCE = 1e-6
 """Slack for float sums of dollars and FTE: a plan that exactly spends the budget fits."""
@@ -76,3 +81,51 @@ def price_after(sim: Simulation, decisions: Iterable[Decision]) -> Price:
     running = {sid: act.decision for sid, act in sim.active.items()}
     return price_in_play(sim, in_play(running, decisions))
 
+
+
+@dataclass(frozen=True)
+class Priced:
+    """What a meeting's decisions left in play, priced once, at that meeting."""
+
+    meeting: str
+    strategies: tuple[str, ...]
+    price: Price
+    budget: float
+    staff_fte: float
+
+    @property
+    def fits(self) -> bool:
+        """Within the budget and staff the district had at that meeting."""
+        return fits(self.price, self.budget, self.staff_fte)
+
+
+def priced_at(sim: Simulation, meeting: Meeting, decisions: list[dict[str, Any]]) -> Priced:
+    """The strategies in play after ``decisions``, priced on ``sim`` standing at ``meeting``
+    (before the decisions), as the meeting room priced them."""
+    from simulator.engine.playthrough import feasible
+
+    made = feasible(sim, decisions)
+    running = {sid: act.decision for sid, act in sim.active.items()}
+    after = in_play(running, made)
+    q = sim.scenario.quarter_index(meeting.after_quarter)
+    return Priced(meeting.id, tuple(after), price_in_play(sim, after),
+                  sim.budget_available(q), sim.staff_available(q))
+
+
+def at_meetings(scenario: Scenario, seed: int,
+                plan: list[tuple[str, list[dict[str, Any]]]]) -> list[Priced]:
+    """Each meeting of ``plan`` that decided something, priced at that meeting on the
+    session's own playthrough (one replication from ``seed``): the same figure however
+    much of the year has been simulated since."""
+    from simulator.engine.playthrough import replay
+
+    decided = {m: d for m, d in plan if d}
+    sim = Simulation(scenario, seed=seed, keep_history=False)
+    out: list[Priced] = []
+
+    def at(meeting: Meeting) -> None:
+        if meeting.id in decided:
+            out.append(priced_at(sim, meeting, decided[meeting.id]))
+
+    replay(sim, plan, at_meeting=at)
+    return out

@@ -5,7 +5,8 @@ ability ``(J, R, N)`` for J subjects and N students, remediation of hidden needs
 ``(K, R, N)``, absences ``(R, N)``. A quarter is a handful of whole-array
 operations; there is no per-student Python loop.
 
-The data-generating model (see CALIBRATION.md and the scenario's cited sources):
+The data-generating model (see facilitator_guide/published-figures.md and the scenario's
+cited sources):
 
 * ability (SD units against the national norm) = school effect + capped
   subgroup gaps + student residual (population.py);
