@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 
 from pmsim.cli import main
 from simulator.debrief.calibrate import (
-    ANY_STRATEGY,
-    PUBLISHED_RANGES,
+    POINT_BAND,
     calibrate,
     focus,
     need_groups,
@@ -32,6 +31,7 @@ from simulator.debrief.calibrate import (
 from simulator.engine.playthrough import replay
 from simulator.engine.simulation import Simulation
 from simulator.formats.loading import builtin_dir, load_scenario, parse_scenario
+from simulator.formats.published import published_figures
 
 SMALL = ["--replications", "4", "--seeds", "3"]
 
@@ -152,7 +152,7 @@ def test_a_distractor_that_works_too_well_is_warned_three_ways(tmp_path: Path) -
     text = " ".join(result["warnings"])
     assert "'Expand balanced literacy', which addresses no hidden need, grows reading more" in text
     assert "looks like it works in 100 % of seeds" in text
-    assert "outside the published -0.43 to +0.56 for balanced literacy" in text
+    assert "outside the published -0.43 to +0.56 for three-cueing" in text
 
 
 def test_a_bad_scenario_exits_1_saying_where(
@@ -163,7 +163,8 @@ def test_a_bad_scenario_exits_1_saying_where(
                     encoding="utf-8")
     code, out, err = _cli(capsys, str(path), *SMALL)
     assert code == 1 and out == ""
-    assert f"{path}:12:1: unknown key 'bogus'" in err
+    line = text.splitlines().index("schema_version: 1") + 2
+    assert f"{path}:{line}:1: unknown key 'bogus'" in err
     assert "Traceback" not in err
 
 
@@ -191,15 +192,27 @@ def test_focus_keeps_the_priority_schools_and_every_school_a_strategy_serves() -
     assert [s.id for s in focus(wider).schools] == ["hudson-ms", "riverside-ms"]
 
 
-@given(name=st.text(max_size=30))
-def test_every_strategy_has_a_published_range_with_a_source(name: str) -> None:
+@given(source=st.text(max_size=60))
+def test_every_strategy_is_held_to_a_published_range(source: str) -> None:
+    """Whatever its source cites, a strategy gets the range of the kinds cited (or every
+    kind's when none), a single figure widened by the point band."""
     sc = load_scenario("hudson").scenario
-    strategy = sc.strategies[0].model_copy(update={"id": "s", "name": name})
-    found = published_range(strategy)
-    assert found.low <= found.high and re.search(r"\b(19|20)\d\d\b", found.source)
-    text = f"s {name}".lower()
-    named = [r for r in PUBLISHED_RANGES if any(w in text for w in r.words)]
-    assert found is (named[0] if named else ANY_STRATEGY)
+    figures = published_figures()
+    found = published_range(sc.strategies[0].model_copy(update={"source": source}))
+    kinds = figures.kinds_cited(source) or list(figures.effect_ranges)
+    lows = [figures.effect_ranges[k].effect_sd.low for k in kinds]
+    highs = [figures.effect_ranges[k].effect_sd.high for k in kinds]
+    band = POINT_BAND if min(lows) == max(highs) else 0.0
+    assert (found.low, found.high) == (round(min(lows) - band, 2), round(max(highs) + band, 2))
+    assert re.search(r"\b(19|20)\d\d\b", found.source)
+
+
+def test_hudsons_strategies_are_held_to_the_kind_their_source_cites() -> None:
+    sc = load_scenario("hudson").scenario
+    phonics = published_range(sc.strategy("structured-literacy"))
+    assert (phonics.low, phonics.high) == (0.24, 0.41) and "Ehri 2001" in phonics.source
+    textbook = published_range(sc.strategy("math-textbook"))
+    assert (textbook.low, textbook.high) == (-0.05, 0.05)
 
 
 def test_a_meeting_sees_only_the_benchmarks_before_it() -> None:

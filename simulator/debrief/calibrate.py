@@ -25,6 +25,7 @@ standard errors, the standard errors the dashboard prints.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,12 +38,13 @@ from simulator.debrief.outcomes import (
     first_meeting,
     prices,
 )
-from simulator.debrief.reveal import VISIBLE_SE, _gap, _mean_se
-from simulator.engine.metrics import students
+from simulator.debrief.reveal import VISIBLE_SE, _gap
+from simulator.engine.dashboard import build_table
 from simulator.engine.playthrough import first_meeting_plan, replay
 from simulator.engine.pricing import Price, fits, total
 from simulator.engine.simulation import Decision, QuarterResult, Simulation
-from simulator.formats.refs import EVERYONE, Group
+from simulator.formats.published import published_figures
+from simulator.formats.refs import EVERYONE, Group, View
 from simulator.formats.scenario import Need, Scenario, Strategy
 
 DEFAULT_REPLICATIONS = 1000
@@ -67,63 +69,39 @@ Progress = Callable[[int, int], None]
 """Told ``(done, total)`` after each unit of work (a plan or a seed)."""
 
 
+POINT_BAND = 0.05
+"""Half-width of the band around a kind whose studies give one figure (a new textbook
+~0, attendance letters no test-score effect): Kraft 2020's line under which an effect
+is small, about the standard error such studies report (derived)."""
+
+
 @dataclass(frozen=True)
 class PublishedRange:
-    """A published range of effects (SD per year, on the students served) for a kind of
-    strategy, recognised by words in the strategy's id or name.
-
-    The figures are the table of intervention effects in the project's calibration facts
-    (CALIBRATION.md); "(derived)" marks a band drawn around a single published figure."""
+    """What studies of a strategy's kind found (SD a year, on the students served), from
+    the shipped published figures (:mod:`simulator.formats.published`)."""
 
     kind: str
-    words: tuple[str, ...]
     low: float
     high: float
     source: str
 
 
-PUBLISHED_RANGES: tuple[PublishedRange, ...] = (
-    PublishedRange("tutoring", ("tutor",), 0.16, 0.44,
-                   "tutoring at scale 0.16 (>= 1,000 students) to 0.44 "
-                   "(< 100) (Kraft, Schueler & Falken 2024); 0.29 pooled (Nickow et al.)"),
-    PublishedRange("systematic phonics", ("phonics", "structured", "word study"), 0.24, 0.41,
-                   "systematic phonics 0.41 overall, 0.27 after grade 1 "
-                   "(Ehri et al. 2001); reanalysis 0.24 (Camilli et al. 2003)"),
-    PublishedRange("balanced literacy", ("balanced", "three-cueing", "reading recovery",
-                                         "guided reading"), -0.43, 0.56,
-                   "+0.56 grade 1 short term, -0.19 to -0.43 by grades 3-4 "
-                   "(Sirinides et al. 2018; May et al. 2024)"),
-    PublishedRange("instructional coaching", ("coach",), 0.0, 0.18,
-                   "0.18 on achievement, large trials a fraction of small "
-                   "ones (Kraft, Blazar & Hogan 2018)"),
-    PublishedRange("extended learning time", ("extended", "learning time"), 0.0, 0.10,
-                   "small (~0.05) (Kidron & Lindsay 2014); band +/-0.05, "
-                   "Kraft 2020's 'small' (derived)"),
-    PublishedRange("attendance outreach", ("attendance",), -0.05, 0.05,
-                   "no test-score effect (Rogers & Feller 2018; Robinson et "
-                   "al. 2018); band +/-0.05, Kraft 2020's 'small' (derived)"),
-    PublishedRange("data-driven reform", ("data team", "data-team", "benchmark data"),
-                   -0.05, 0.10,
-                   "~0.05 math, reading not significant (Carlson, Borman & "
-                   "Robinson 2011); band +/-0.05 (derived)"),
-    PublishedRange("new textbook", ("textbook",), -0.05, 0.05,
-                   "a new math textbook alone ~0 (Blazar et al. 2020); band "
-                   "+/-0.05 (derived)"),
-    PublishedRange("summer program", ("summer",), 0.05, 0.15,
-                   "summer programs (math) ~0.10 (Lynch, An & Mancenido "
-                   "2022); band +/-0.05 (derived)"),
-)
-ANY_STRATEGY = PublishedRange(
-    "any strategy", (), -0.43, 0.56,
-    "the widest published effects in the calibration facts (-0.43, Reading Recovery by "
-    "grades 3-4, May et al. 2024; +0.56, its grade-1 short term, Sirinides et al. 2018)")
-"""The envelope for a strategy no published kind names."""
-
-
 def published_range(strategy: Strategy) -> PublishedRange:
-    """The first published kind whose words appear in the strategy's id or name."""
-    text = f"{strategy.id} {strategy.name}".lower()
-    return next((r for r in PUBLISHED_RANGES if any(w in text for w in r.words)), ANY_STRATEGY)
+    """The range of the kinds of evidence the strategy's ``source`` cites (their union
+    when it cites several); for one that cites none, the widest published effects. A
+    single figure gets a band of :data:`POINT_BAND` either side."""
+    figures = published_figures()
+    kinds = figures.kinds_cited(strategy.source or "")
+    ranges = [figures.effect_ranges[k] for k in kinds] or list(figures.effect_ranges.values())
+    low = min(r.effect_sd.low for r in ranges)
+    high = max(r.effect_sd.high for r in ranges)
+    if low == high:
+        low, high = low - POINT_BAND, high + POINT_BAND
+    studies = dict.fromkeys(src for r in ranges for src in r.sources)
+    cites = "; ".join(f"{figures.source(s).authors.split(',')[0]} {figures.source(s).year}"
+                      for s in studies)
+    kind = " / ".join(r.name.lower() for r in ranges) if kinds else "any published strategy"
+    return PublishedRange(kind, round(low, 2), round(high, 2), cites)
 
 
 # --------------------------------------------------------------------------- focus
@@ -240,29 +218,41 @@ def need_groups(need: Need) -> list[Group]:
 
 def need_shows(sim: Simulation, shown: list[QuarterResult], need: Need, group: Group) -> bool:
     """Whether ``need`` shows for ``group`` in a quarter ``shown`` at a meeting (every
-    benchmark so far is a column of the view), replication 0, at one of the need's schools.
+    benchmark so far is a column of the view), replication 0, at one of the need's schools,
+    judged on the figures the view prints as the reveal judges them.
 
-    With a strand: the strand view narrowed to the group, the need's strand at least
-    two standard errors below the mean of the subject's other strands (the reveal's
-    comparison). Without one: the subgroup or grade view, the group's mean score at
-    least two standard errors below the school's other students."""
-    sc = sim.scenario
-    j = [s.id for s in sc.subjects].index(need.subject)
-    subject = sc.subject(need.subject)
-    for school in sc.school_ids(need.schools):
-        base = students(sim.population, school, EVERYONE)
-        mask = students(sim.population, school, group)
-        for res in shown:
-            if need.strand is not None and len(subject.strands) > 1:
-                k = [s.id for s in subject.strands].index(need.strand)
-                sel = res.strand_scores[j][:, 0, mask]
-                gap = _gap(_mean_se(sel[k]), _mean_se(np.delete(sel, k, axis=0).mean(axis=0)))
-            else:
-                scores = res.scores[j][0]
-                gap = _gap(_mean_se(scores[mask]), _mean_se(scores[base & ~mask]))
-            if gap <= -VISIBLE_SE:
+    With a strand: the strand view narrowed to the group, the need's strand at least two
+    standard errors below the mean of the subject's other strands. Without one: the
+    subgroup (or grade) view, the group's row two standard errors below "All students"."""
+    subject = sim.scenario.subject(need.subject)
+    with_strand = need.strand is not None and len(subject.strands) > 1
+    for school in sim.scenario.school_ids(need.schools):
+        if with_strand:
+            table = build_table(sim, View(need.subject, school, "strand"), group=group)
+            strands = table.rows[1:]  # the first row is the overall score
+            k = [s.id for s in subject.strands].index(str(need.strand))
+            row, others = strands[k], [r for i, r in enumerate(strands) if i != k]
+        else:
+            breakdown = "grade" if group.grade is not None else "subgroup"
+            table = build_table(sim, View(need.subject, school, breakdown))
+            label = group.label(sim.scenario)
+            row = next((r for r in table.rows[1:] if r.label.lower() == label.lower()),
+                       table.rows[0])
+            others = [table.rows[0]]
+        for q in range(len(shown)):
+            rest = sum(o.values[q] for o in others) / len(others)
+            rest_se = math.sqrt(sum(o.errors[q] ** 2 for o in others)) / len(others)
+            if _gap(row.values[q], row.errors[q], rest, rest_se) <= -VISIBLE_SE:
                 return True
     return False
+
+
+def _mean_se(values: np.ndarray) -> tuple[float, float]:
+    """Mean over students and its standard error, as the dashboard prints them."""
+    if values.size < 2:
+        return math.nan, math.nan
+    return float(values.mean(dtype=np.float64)), float(values.std(dtype=np.float64)
+                                                        / math.sqrt(values.size))
 
 
 def comparable(sim: Simulation, strategy: Strategy, served: np.ndarray) -> np.ndarray:
@@ -296,7 +286,7 @@ def strategy_shows(sim: Simulation, strategy: Strategy, adopted: QuarterResult,
         changes.append(res.scores[j][0] - adopted.scores[j][0])
     if not strategy.subjects and strategy.attendance_effect:
         changes.append(-(res.absences_ytd[0] - adopted.absences_ytd[0]).astype(np.float64))
-    return any(_gap(_mean_se(c[served]), _mean_se(c[other])) >= VISIBLE_SE for c in changes)
+    return any(_gap(*_mean_se(c[served]), *_mean_se(c[other])) >= VISIBLE_SE for c in changes)
 
 
 def _later_meetings(sim: Simulation) -> Iterator[str]:
