@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,6 +72,15 @@ def _parser() -> argparse.ArgumentParser:
         "validate", help="check scenario (and worked transcript) files; every problem at once")
     validate.add_argument("paths", nargs="+", metavar="PATH")
     ssub.add_parser("schema", help="the scenario JSON Schema")
+    calibrate = ssub.add_parser(
+        "calibrate", help="Monte Carlo proof that a scenario teaches what it intends")
+    calibrate.add_argument("scenario", help="built-in id (e.g. hudson) or a file path")
+    calibrate.add_argument("--replications", type=int, default=1000,
+                           help="replications of every plan (default 1000)")
+    calibrate.add_argument("--seeds", type=int, default=100,
+                           help="single-replication playthroughs for what teams see "
+                                "(default 100)")
+    calibrate.add_argument("--format", choices=["json", "table"], default="table")
 
     run = sub.add_parser("run", help="play a whole scenario headless and print the results")
     run.add_argument("scenario")
@@ -181,6 +190,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             "show": _scenario_show,
             "validate": _scenario_validate,
             "schema": _scenario_schema,
+            "calibrate": _scenario_calibrate,
         }[args.action](args)
     if args.command == "run":
         return _run(args)
@@ -372,6 +382,42 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(run_table(loaded.scenario, doc))
     return 0
+
+
+def _scenario_calibrate(args: argparse.Namespace) -> int:
+    if not 2 <= args.replications <= 100_000:
+        raise UserError("--replications must be between 2 and 100000", 2)
+    if not 1 <= args.seeds <= 10_000:
+        raise UserError("--seeds must be between 1 and 10000", 2)
+    loaded = _load(args.scenario)
+    from simulator.debrief.calibrate import CalibrationError, calibrate, calibration_table
+    from simulator.engine.simulation import SimulationError
+    from simulator.render.plain import json_printable, printable
+
+    bar = _progress_bar("calibrating") if sys.stderr.isatty() else None
+    try:
+        doc = calibrate(loaded.scenario, args.replications, args.seeds, progress=bar)
+    except (CalibrationError, SimulationError) as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        if bar is not None:
+            print(file=sys.stderr)
+    if args.format == "json":
+        print(json_printable(json.dumps(doc, indent=2, ensure_ascii=False)))
+    else:
+        print(printable(calibration_table(loaded.scenario, doc), keep="\n"))
+    return 0
+
+
+def _progress_bar(label: str, width: int = 30) -> Callable[[int, int], None]:
+    """A one-line bar redrawn on stderr (for a terminal)."""
+
+    def draw(done: int, total: int) -> None:
+        filled = width * done // max(total, 1)
+        print(f"\r{label} [{'#' * filled}{'-' * (width - filled)}] {done}/{total}",
+              end="", file=sys.stderr, flush=True)
+
+    return draw
 
 
 # ---------------------------------------------------------------- sessions
