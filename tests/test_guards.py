@@ -348,11 +348,11 @@ def test_an_opened_view_relates_to_a_wanted_one_by_subject_and_school_or_breakdo
 
 
 def test_a_share_gap_without_spread_is_not_a_number_not_a_crash() -> None:
-    from simulator.debrief.reveal import _gap
+    from simulator.debrief.reveal import se_apart
 
-    assert np.isnan(_gap(100.0, 0.0, 100.0, 0.0))  # two rows at 100% print ±0.0
+    assert np.isnan(se_apart(100.0, 0.0, 100.0, 0.0))  # two rows at 100% print ±0.0
     se_x, se_y = 100 * np.sqrt(0.75 * 0.25 / 4), 100 * np.sqrt(0.25 * 0.75 / 4)
-    assert _gap(75.0, se_x, 25.0, se_y) == pytest.approx(50 / np.hypot(se_x, se_y))
+    assert se_apart(75.0, se_x, 25.0, se_y) == pytest.approx(50 / np.hypot(se_x, se_y))
 
 
 def test_a_look_fors_file_that_is_not_a_mapping_says_what_it_should_hold() -> None:

@@ -33,12 +33,12 @@ from typing import Any
 import numpy as np
 
 from simulator.debrief.outcomes import (
-    _priority_mask,
     affordable_bundles,
     first_meeting,
     prices,
+    priority_mask,
 )
-from simulator.debrief.reveal import VISIBLE_SE, _gap
+from simulator.debrief.reveal import VISIBLE_SE, se_apart
 from simulator.engine.dashboard import build_table
 from simulator.engine.playthrough import first_meeting_plan, replay
 from simulator.engine.pricing import Price, fits, total
@@ -163,7 +163,7 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
     replay(start, [])
     assert start.latest is not None and start.history
     base, first = start.latest, start.history[0]
-    mask = _priority_mask(sc, start.population)
+    mask = priority_mask(sc, start.population)
     # SD of the first quarter's scores at the priority school(s), per subject.
     sd = np.array([first.scores[j][:, mask].std(axis=1, dtype=np.float64).mean()
                    for j in range(len(sc.subjects))])
@@ -242,7 +242,7 @@ def need_shows(sim: Simulation, shown: list[QuarterResult], need: Need, group: G
         for q in range(len(shown)):
             rest = sum(o.values[q] for o in others) / len(others)
             rest_se = math.sqrt(sum(o.errors[q] ** 2 for o in others)) / len(others)
-            if _gap(row.values[q], row.errors[q], rest, rest_se) <= -VISIBLE_SE:
+            if se_apart(row.values[q], row.errors[q], rest, rest_se) <= -VISIBLE_SE:
                 return True
     return False
 
@@ -286,7 +286,7 @@ def strategy_shows(sim: Simulation, strategy: Strategy, adopted: QuarterResult,
         changes.append(res.scores[j][0] - adopted.scores[j][0])
     if not strategy.subjects and strategy.attendance_effect:
         changes.append(-(res.absences_ytd[0] - adopted.absences_ytd[0]).astype(np.float64))
-    return any(_gap(*_mean_se(c[served]), *_mean_se(c[other])) >= VISIBLE_SE for c in changes)
+    return any(se_apart(*_mean_se(c[served]), *_mean_se(c[other])) >= VISIBLE_SE for c in changes)
 
 
 def _later_meetings(sim: Simulation) -> Iterator[str]:

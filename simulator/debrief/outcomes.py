@@ -134,7 +134,7 @@ class Year:
     end: str
 
 
-def _priority_mask(scenario: Scenario, population: Population) -> np.ndarray:
+def priority_mask(scenario: Scenario, population: Population) -> np.ndarray:
     idx = [i for i, s in enumerate(scenario.schools) if s.priority]
     return np.isin(population.school, idx)
 
@@ -189,7 +189,7 @@ def run_plan(
     replay(sim, plan, through=last)
     # A meeting comes at the end of a quarter, so a benchmark stands before the first one.
     assert base is not None and sim.latest is not None
-    return _growth(scenario, _priority_mask(scenario, sim.population), base, sim.latest)
+    return _growth(scenario, priority_mask(scenario, sim.population), base, sim.latest)
 
 
 def first_bundle(scenario: Scenario, plan: Plan) -> tuple[str, ...] | None:

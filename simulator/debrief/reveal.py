@@ -65,7 +65,7 @@ def _shown(value: float, error: float, unit: str) -> str:
 # --------------------------------------------------------------------------- clarity
 
 
-def _gap(value: float, error: float, other: float, other_error: float) -> float:
+def se_apart(value: float, error: float, other: float, other_error: float) -> float:
     """Two printed figures apart, in their printed standard errors."""
     se = math.hypot(error, other_error)
     return (value - other) / se if se > 0 else float("nan")
@@ -83,7 +83,7 @@ def _rows_clarity(sim: Simulation, q: int, view: View, what: str) -> dict[str, A
     everyone, groups = table.rows[0], table.rows[1:]
     v0, e0 = everyone.values[q], everyone.errors[q]
     rows = [{"group": r.label, "value": r.values[q], "rest": v0, "error": r.errors[q],
-             "gap_se": _gap(r.values[q], r.errors[q], v0, e0)} for r in groups]
+             "gap_se": se_apart(r.values[q], r.errors[q], v0, e0)} for r in groups]
     top = _standout(rows)
     if top is None:
         return None
@@ -101,7 +101,7 @@ def _district_clarity(sim: Simulation, q: int, view: View, what: str) -> dict[st
     here = build_table(sim, view)
     there = build_table(sim, View(view.subject, DISTRICT, view.breakdown))
     a, b = here.rows[0], there.rows[0]
-    gap = _gap(a.values[q], a.errors[q], b.values[q], b.errors[q])
+    gap = se_apart(a.values[q], a.errors[q], b.values[q], b.errors[q])
     u = here.unit
     detail = (f"{sim.scenario.school(view.school).name}: {_shown(a.values[q], a.errors[q], u)} "
               f"{what} against {_shown(b.values[q], b.errors[q], u)} for the whole district: "
@@ -123,7 +123,7 @@ def _strands_clarity(sim: Simulation, q: int, view: View, group: str | None
         rest = sum(o.values[q] for o in others) / len(others)
         rest_se = math.sqrt(sum(o.errors[q] ** 2 for o in others)) / len(others)
         rows.append({"group": r.label, "value": r.values[q], "rest": rest, "row": r,
-                     "others": others, "gap_se": _gap(r.values[q], r.errors[q], rest, rest_se)})
+                     "others": others, "gap_se": se_apart(r.values[q], r.errors[q], rest, rest_se)})
     top = _standout(rows)
     if top is None:
         return None
@@ -214,7 +214,7 @@ def _implementation_clarity(sim: Simulation, q: int, school: str, group: Group,
     row = next((r for r in table.rows if r.label.lower() == label.lower()), table.rows[0])
     start = max(q - imp.quarters_running, 0)
     before, after = (row.values[start], row.errors[start]), (row.values[q], row.errors[q])
-    z = _gap(after[0], after[1], before[0], before[1])
+    z = se_apart(after[0], after[1], before[0], before[1])
     words = unmoved_words(fidelity >= planned, z)
     quarters = sim.history
     detail = (f"{ran}, while {row.label} went from {_shown(*before, table.unit)} at "
