@@ -135,6 +135,7 @@ class Year:
 
 
 def priority_mask(scenario: Scenario, population: Population) -> np.ndarray:
+    """Which students attend a priority school (the school the outcomes are about)."""
     idx = [i for i, s in enumerate(scenario.schools) if s.priority]
     return np.isin(population.school, idx)
 
