@@ -414,6 +414,20 @@ def test_each_look_for_is_earned_and_missed_as_its_case_says(
     assert lines and all("{" not in line for line in lines)
 
 
+def test_a_subgroup_by_grade_view_looks_beneath_the_average(
+    hudson: Scenario, strong: Transcript
+) -> None:
+    rule = "focus-disaggregated-each-meeting"
+    none_at_q3 = _without_views("/strand", "Q3")(_without_views("/subgroup", "Q3")(
+        events_of(strong)))
+    assert status(debrief(hudson, none_at_q3), rule) == "missed"
+    crossed = copy.deepcopy(none_at_q3)
+    at = next(i for i, e in enumerate(crossed)
+              if e["event"] == "view.opened" and e.get("quarter") == "Q3")
+    crossed.insert(at, {**crossed[at], "view": "reading/hudson-ms/cross/el", "filters": {}})
+    assert status(debrief(hudson, crossed), rule) == "met"
+
+
 # --------------------------------------------------------------------------- a scenario's own
 
 
