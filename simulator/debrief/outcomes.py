@@ -259,7 +259,8 @@ def target_groups(
     for _, decisions in plan:
         for d in decisions:
             options = d.get("options") or {}
-            named.update(dict.fromkeys(Group(grade=int(g)) for g in options.get("grades") or ()))
+            named.update(dict.fromkeys(Group(grade=g) for g in options.get("grades") or ()
+                                       if isinstance(g, int) and not isinstance(g, bool)))
             named.update(dict.fromkeys(Group(subgroup=str(g))
                                        for g in options.get("subgroups") or ()))
     for group in named:
@@ -641,6 +642,30 @@ def _signed(x: float, unit: str = "") -> str:
     return f"{x:+.1f}{unit}".replace("-", "−")
 
 
+def beyond_noise(band: dict[str, float]) -> bool:
+    """Whether a difference's band leaves out zero."""
+    return band["low"] > 0 or band["high"] < 0
+
+
+def _target_sentence(target: dict[str, Any], school_wide: dict[str, Any]) -> str:
+    """One target group against business as usual, beside the school-wide figure."""
+    bau = next(d for d in target["differences"] if d["vs"] == BUSINESS_AS_USUAL)
+    best = next(d for d in target["differences"] if d["vs"] == BEST)
+
+    def said(band: dict[str, float], unit: str) -> str:
+        noise = "" if beyond_noise(band) else " — within the noise"
+        return (f"{_signed(band['mean'], unit)} ({_signed(band['low'])} to "
+                f"{_signed(band['high'])}){noise}")
+
+    by = "a target" if target["source"] == "target" else "a decision"
+    return (f"{target['group_name']}, {target['subject_name']} ({target['students']} students "
+            f"at {target['school']}, named by {by}): against business as usual your decisions "
+            f"changed the group's mean scale score by {said(bau['score'], '')} and its share "
+            f"on benchmark by {said(bau['pct'], ' points')}, where the school-wide mean "
+            f"scale score moved {_signed(school_wide['score']['mean'])}; against the best "
+            f"affordable bundle, {_signed(best['score']['mean'])} scale-score points.")
+
+
 def _sentences(
     scenario: Scenario, doc: dict[str, Any], replications: int, complete: bool
 ) -> list[str]:
@@ -688,6 +713,8 @@ def _sentences(
                 name = scenario.subject(d["subject"]).name
                 out.append(f"{name}: your decisions came {_signed(d['pct']['mean'], ' points')}"
                            " on benchmark against that bundle, on average.")
+    school_wide = {d["subject"]: d for d in doc["differences"] if d["vs"] == BUSINESS_AS_USUAL}
+    out += [_target_sentence(t, school_wide[t["subject"]]) for t in doc["targets"]]
     if not complete:
         out.append(f"Figures run to {doc['end']}. The comparisons with business as usual "
                    "and with the best affordable bundle come at the final debrief.")
