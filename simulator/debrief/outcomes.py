@@ -714,7 +714,7 @@ def _sentences(
                 out.append(f"{name}: your decisions came {_signed(d['pct']['mean'], ' points')}"
                            " on benchmark against that bundle, on average.")
     school_wide = {d["subject"]: d for d in doc["differences"] if d["vs"] == BUSINESS_AS_USUAL}
-    out += [_target_sentence(t, school_wide[t["subject"]]) for t in doc["targets"]]
+    out += [_target_sentence(t, school_wide[t["subject"]]) for t in doc.get("targets", ())]
     if not complete:
         out.append(f"Figures run to {doc['end']}. The comparisons with business as usual "
                    "and with the best affordable bundle come at the final debrief.")
