@@ -233,6 +233,38 @@ class Search(Document):
     """Finalists confirmed with the full number of replications."""
 
 
+class GroupSpread(Document):
+    """A plan's end-of-year growth for one target group."""
+
+    score: Spread
+    """Change in the group's mean scale score."""
+    pct: Spread
+    """Change in the group's % on benchmark, percentage points."""
+
+
+class TargetOutcome(Document):
+    """The growth of a group a target or decision named, in one subject (final debrief)."""
+
+    subject: str
+    """The subject's id."""
+    subject_name: str
+    """The subject's name."""
+    group: str
+    """The group: a subgroup id or "grade-N"."""
+    group_name: str
+    """The group in words, e.g. "English learners"."""
+    school: str
+    """The school(s) the group is measured at."""
+    source: Literal["target", "decision"]
+    """What named the group: a target's metric or a decision's options."""
+    students: int
+    """Students in the group."""
+    plans: dict[PlanId, GroupSpread]
+    """Each plan's growth for the group, on the same replications as the school-wide figure."""
+    differences: list[Difference]
+    """The played plan minus business as usual and minus the best bundle."""
+
+
 class Outcomes(Document):
     """Student outcomes at the priority school(s), apart from practice."""
 
@@ -260,6 +292,8 @@ class Outcomes(Document):
     """The search for the best bundle; None before the final debrief."""
     summary: list[str]
     """The outcomes in plain words."""
+    targets: list[TargetOutcome] = []
+    """Each target group's own growth beside the school-wide figure (final debrief only)."""
 
 
 class Opening(Document):

@@ -32,7 +32,7 @@ import logging
 import math
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,11 +40,13 @@ from typing import Any
 import numpy as np
 
 from simulator import __version__
+from simulator.engine.metrics import students
 from simulator.engine.playthrough import Plan, first_meeting_plan, replay
 from simulator.engine.population import Population, build_population
 from simulator.engine.pricing import Price, Priced, at_meetings, fits, price, total
 from simulator.engine.simulation import Decision, QuarterResult, Simulation
 from simulator.formats.atomic import write_atomic
+from simulator.formats.refs import DISTRICT, Group, Metric
 from simulator.formats.scenario import Scenario
 
 BAND = (10, 90)
@@ -132,6 +134,8 @@ class Year:
     objective: np.ndarray  # (R,) mean over subjects of score change in student-SD units
     baseline: str
     end: str
+    groups: list[Year] | None = None
+    """The same figures for each target group's mask, in the order run_plan was given."""
 
 
 def priority_mask(scenario: Scenario, population: Population) -> np.ndarray:
@@ -177,6 +181,7 @@ def run_plan(
     population: Population | None = None,
     upto: int | None = None,
     start: Simulation | None = None,
+    groups: list[np.ndarray] | None = None,
 ) -> Year:
     """Replay ``plan`` (closed meetings and their decisions) and carry on to the end of
     the year — or to quarter index ``upto`` — with whatever strategies are running.
@@ -190,7 +195,9 @@ def run_plan(
     replay(sim, plan, through=last)
     # A meeting comes at the end of a quarter, so a benchmark stands before the first one.
     assert base is not None and sim.latest is not None
-    return _growth(scenario, priority_mask(scenario, sim.population), base, sim.latest)
+    year = _growth(scenario, priority_mask(scenario, sim.population), base, sim.latest)
+    year.groups = [_growth(scenario, m, base, sim.latest) for m in groups or []]
+    return year
 
 
 def first_bundle(scenario: Scenario, plan: Plan) -> tuple[str, ...] | None:
@@ -212,6 +219,93 @@ def adopted(plan: Plan) -> list[str]:
     return list(dict.fromkeys(
         d["strategy"] for _, decisions in plan for d in decisions if d.get("action") == "adopt"
     ))
+
+
+# --------------------------------------------------------------------------- target groups
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    """A group of students a target or a decision named, in one subject."""
+
+    subject: str
+    group: Group
+    school: str | None
+    """The school a target's metric names; None for a decision's: the priority school(s)."""
+    source: str
+    """"target" or "decision"."""
+
+
+def target_groups(
+    scenario: Scenario, targets: Iterable[Mapping[str, Any]], plan: Plan
+) -> list[TargetGroup]:
+    """The groups the session aimed at, once each in the order first named: every target on a
+    subject's % on benchmark for a grade or subgroup (its metric), then every grade and
+    subgroup a decision's options named, in each subject. A target on attendance, or on a
+    whole school, names no group the outcomes' scale scores can show apart."""
+    subjects = {s.id for s in scenario.subjects}
+    found: dict[tuple[str, str], TargetGroup] = {}
+    for fields in targets:
+        try:
+            metric = Metric.parse(str(fields.get("metric")))
+        except ValueError:
+            continue  # a free-text metric names no group
+        if (metric.measure == "pct" and metric.subject in subjects
+                and metric.group.kind != "all" and metric.group.problem(scenario) is None
+                and metric.school in {s.id for s in scenario.schools}):
+            found.setdefault((metric.subject, str(metric.group)),
+                             TargetGroup(metric.subject, metric.group, metric.school, "target"))
+    named: dict[Group, None] = {}
+    for _, decisions in plan:
+        for d in decisions:
+            options = d.get("options") or {}
+            named.update(dict.fromkeys(Group(grade=g) for g in options.get("grades") or ()
+                                       if isinstance(g, int) and not isinstance(g, bool)))
+            named.update(dict.fromkeys(Group(subgroup=str(g))
+                                       for g in options.get("subgroups") or ()))
+    for group in named:
+        if group.problem(scenario) is None:
+            for s in scenario.subjects:
+                found.setdefault((s.id, str(group)), TargetGroup(s.id, group, None, "decision"))
+    return list(found.values())
+
+
+def group_mask(scenario: Scenario, population: Population, target: TargetGroup) -> np.ndarray:
+    """The target group's students: at the school its metric names, or at the priority
+    school(s) for a decision's group."""
+    if target.school is not None:
+        return students(population, target.school, target.group)
+    return priority_mask(scenario, population) & students(population, DISTRICT, target.group)
+
+
+def _target_doc(
+    scenario: Scenario, target: TargetGroup, years: dict[str, Year], k: int, count: int
+) -> dict[str, Any]:
+    """One target group's end-of-year figures: each plan's spread, and the played plan
+    minus the others per replication (common random numbers), with the band."""
+    j = [s.id for s in scenario.subjects].index(target.subject)
+    groups = {key: year.groups[k] for key, year in years.items() if year.groups}
+    played = groups[PLAYED]
+    differences = []
+    for vs in (BUSINESS_AS_USUAL, BEST):
+        ds = played.score_change[j] - groups[vs].score_change[j]
+        dp = played.pct_change[j] - groups[vs].pct_change[j]
+        differences.append({"vs": vs, "subject": target.subject,
+                            "score": _band(ds), "pct": _band(dp)})
+    school = (scenario.school(target.school).name if target.school is not None
+              else ", ".join(s.name for s in scenario.priority_schools))
+    return {
+        "subject": target.subject,
+        "subject_name": scenario.subject(target.subject).name,
+        "group": str(target.group),
+        "group_name": target.group.label(scenario),
+        "school": school,
+        "source": target.source,
+        "students": count,
+        "plans": {key: {"score": spread(g.score_change[j]), "pct": spread(g.pct_change[j])}
+                  for key, g in groups.items()},
+        "differences": differences,
+    }
 
 
 # --------------------------------------------------------------------------- the search
@@ -531,20 +625,45 @@ def _plan_doc(
     }
 
 
+def _band(diff: np.ndarray) -> dict[str, float]:
+    """A difference over replications: its mean and band."""
+    lo, hi = np.percentile(diff, BAND)
+    return {"mean": _r(diff.mean()), "low": _r(lo), "high": _r(hi)}
+
+
 def _difference(scenario: Scenario, a: Year, b: Year, vs: str) -> list[dict[str, Any]]:
-    out = []
-    for j, s in enumerate(scenario.subjects):
-        ds, dp = a.score_change[j] - b.score_change[j], a.pct_change[j] - b.pct_change[j]
-        lo_s, hi_s = np.percentile(ds, BAND)
-        lo_p, hi_p = np.percentile(dp, BAND)
-        out.append({"vs": vs, "subject": s.id,
-                    "score": {"mean": _r(ds.mean()), "low": _r(lo_s), "high": _r(hi_s)},
-                    "pct": {"mean": _r(dp.mean()), "low": _r(lo_p), "high": _r(hi_p)}})
-    return out
+    return [{"vs": vs, "subject": s.id,
+             "score": _band(a.score_change[j] - b.score_change[j]),
+             "pct": _band(a.pct_change[j] - b.pct_change[j])}
+            for j, s in enumerate(scenario.subjects)]
 
 
 def _signed(x: float, unit: str = "") -> str:
     return f"{x:+.1f}{unit}".replace("-", "−")
+
+
+def beyond_noise(band: dict[str, float]) -> bool:
+    """Whether a difference's band leaves out zero."""
+    return band["low"] > 0 or band["high"] < 0
+
+
+def _target_sentence(target: dict[str, Any], school_wide: dict[str, Any]) -> str:
+    """One target group against business as usual, beside the school-wide figure."""
+    bau = next(d for d in target["differences"] if d["vs"] == BUSINESS_AS_USUAL)
+    best = next(d for d in target["differences"] if d["vs"] == BEST)
+
+    def said(band: dict[str, float], unit: str) -> str:
+        noise = "" if beyond_noise(band) else " — within the noise"
+        return (f"{_signed(band['mean'], unit)} ({_signed(band['low'])} to "
+                f"{_signed(band['high'])}){noise}")
+
+    by = "a target" if target["source"] == "target" else "a decision"
+    return (f"{target['group_name']}, {target['subject_name']} ({target['students']} students "
+            f"at {target['school']}, named by {by}): against business as usual your decisions "
+            f"changed the group's mean scale score by {said(bau['score'], '')} and its share "
+            f"on benchmark by {said(bau['pct'], ' points')}, where the school-wide mean "
+            f"scale score moved {_signed(school_wide['score']['mean'])}; against the best "
+            f"affordable bundle, {_signed(best['score']['mean'])} scale-score points.")
 
 
 def _sentences(
@@ -594,6 +713,8 @@ def _sentences(
                 name = scenario.subject(d["subject"]).name
                 out.append(f"{name}: your decisions came {_signed(d['pct']['mean'], ' points')}"
                            " on benchmark against that bundle, on average.")
+    school_wide = {d["subject"]: d for d in doc["differences"] if d["vs"] == BUSINESS_AS_USUAL}
+    out += [_target_sentence(t, school_wide[t["subject"]]) for t in doc.get("targets", ())]
     if not complete:
         out.append(f"Figures run to {doc['end']}. The comparisons with business as usual "
                    "and with the best affordable bundle come at the final debrief.")
@@ -609,9 +730,14 @@ def outcomes(
     cache_dir: Path | None = None,
     upto: int | None = None,
     yardsticks: bool = True,
+    targets: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Growth at the priority school(s) for the played plan, business as usual and the
     best affordable bundle (see the module docstring).
+
+    ``targets`` (the fields of the session's target records) and the plan's decisions
+    name the groups (:func:`target_groups`) whose own growth the final debrief shows
+    beside the school-wide figure, against both yardsticks on the same replications.
 
     ``upto`` (a quarter index) stops the window early. Without ``yardsticks`` only
     the played plan is shown: a debrief before the end of the year says what the
@@ -624,14 +750,17 @@ def outcomes(
     complete = yardsticks and (upto is None or upto >= len(scenario.calendar.quarters) - 1)
     start = first_meeting(scenario, seed, replications, pop)
     table = prices(start)
-    played = run_plan(scenario, seed, plan, replications, upto=upto, start=start)
+    aimed = target_groups(scenario, targets, plan) if complete else []
+    masks = [group_mask(scenario, pop, t) for t in aimed]
+    played = run_plan(scenario, seed, plan, replications, upto=upto, start=start,
+                      groups=masks)
     strategies = adopted(plan)
     plans = [_plan_doc(scenario, PLAYED, played, strategies, table,
                        at_meetings(scenario, seed, plan))]
     differences: list[dict[str, Any]] = []
     search: dict[str, Any] | None = None
     if complete:
-        bau = run_plan(scenario, seed, [], replications, start=start)
+        bau = run_plan(scenario, seed, [], replications, start=start, groups=masks)
         found = best_bundle(scenario, seed, replications, population=pop, cache_dir=cache_dir)
         best_ids = found.bundle
         mine = first_bundle(scenario, plan)
@@ -640,7 +769,7 @@ def outcomes(
             best_ids = mine  # the session found a bundle the search missed
         best = (played if best_ids == mine else
                 run_plan(scenario, seed, first_meeting_plan(scenario, best_ids),
-                         replications, start=start))
+                         replications, start=start, groups=masks))
         plans.append(_plan_doc(scenario, BUSINESS_AS_USUAL, bau, [], table))
         plans.append(_plan_doc(scenario, BEST, best, list(best_ids), table))
         differences = (_difference(scenario, played, bau, BUSINESS_AS_USUAL)
@@ -661,5 +790,8 @@ def outcomes(
         "differences": differences,
         "search": search,
     }
+    years = {PLAYED: played, **({BUSINESS_AS_USUAL: bau, BEST: best} if complete else {})}
+    doc["targets"] = [_target_doc(scenario, t, years, k, int(np.count_nonzero(m)))
+                      for k, (t, m) in enumerate(zip(aimed, masks, strict=True))]
     doc["summary"] = _sentences(scenario, doc, replications, complete)
     return doc

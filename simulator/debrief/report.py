@@ -92,7 +92,8 @@ def build_report(
         window = None if final else sim.quarters_done - 1
         outcome_doc = Outcomes.model_validate(outcomes(
             scenario, state.seed, plan, replications, cache_dir=cache_dir, upto=window,
-            yardsticks=final))
+            yardsticks=final,
+            targets=[r.fields for r in state.records.values() if r.kind == "target"]))
     truths: list[HiddenTruth] | None = None
     if final:
         from simulator.debrief.reveal import reveal

@@ -14,12 +14,14 @@ from simulator.debrief.models import HiddenTruth, Outcomes, Report
 from simulator.formats.routine import past_tense
 from simulator.formats.rubric import LEVELS
 from simulator.render.phrases import (
+    TARGET_HEADERS,
     kind,
     looked_words,
     plan_line,
     routine_line,
     session_meta,
     signed,
+    target_rows,
     who,
 )
 
@@ -225,6 +227,13 @@ def _outcomes(out: Outcomes | None) -> str:
                 "</tr>"
             )
     plans = "".join(f"<li>{_e(plan_line(p))}</li>" for p in out.plans)
+    targets = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>"
+                      for row in target_rows(out))
+    if targets:
+        heads = "".join(f"<th>{_e(h)}</th>" for h in TARGET_HEADERS)
+        targets = ("<table class=\"targets\"><caption>The groups the targets and decisions "
+                   "named, at the end of the year (scale-score change; band in brackets)"
+                   f"</caption><thead><tr>{heads}</tr></thead><tbody>{targets}</tbody></table>")
     summary = "".join(f"<p>{_e(s)}</p>" for s in out.summary)
     return (
         head
@@ -239,6 +248,7 @@ def _outcomes(out: Outcomes | None) -> str:
         "<th>% on benchmark, mean</th><th>band</th><th>this playthrough</th>"
         "<th>scale score, mean</th><th>band</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
+        + targets
         + f"<ul class=\"plans\">{plans}</ul>"
         + f"<div class=\"summary\">{summary}</div></section>"
     )

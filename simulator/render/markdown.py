@@ -8,6 +8,7 @@ from simulator.debrief.models import Outcomes, Report
 from simulator.debrief.outcomes import ordinal
 from simulator.formats.routine import past_tense
 from simulator.render.phrases import (
+    TARGET_HEADERS,
     clarity_words,
     kind,
     looked_words,
@@ -15,6 +16,7 @@ from simulator.render.phrases import (
     routine_line,
     session_meta,
     signed,
+    target_rows,
     who,
 )
 from simulator.render.plain import printable
@@ -136,6 +138,13 @@ def _outcomes(out: Outcomes) -> list[str]:
                 f"{signed(pct.replication_0)} ({ordinal(pct.percentile_0)} pct) | "
                 f"{signed(sc.mean)} | {signed(sc.low)} to {signed(sc.high)} |")
     lines.append("")
+    if out.targets:
+        lines += ["The groups the targets and decisions named, at the end of the year "
+                  "(scale-score change; band in brackets):", "",
+                  "| " + " | ".join(TARGET_HEADERS) + " |",
+                  "|" + "---|" * len(TARGET_HEADERS)]
+        lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in target_rows(out)]
+        lines.append("")
     lines += [f"- {escape(plan_line(p))}" for p in out.plans]
     lines.append("")
     for s in out.summary:

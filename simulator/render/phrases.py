@@ -8,6 +8,7 @@ from collections.abc import Callable
 from simulator.debrief.models import (
     Clarity,
     Looked,
+    Outcomes,
     Participant,
     PlanOutcome,
     PollAnswer,
@@ -85,3 +86,27 @@ def routine_line(r: Rating) -> str:
     if r.missed:
         parts.append("missed: " + "; ".join(r.missed))
     return " — ".join(parts)
+
+
+TARGET_HEADERS = ("Group", "Subject", "Students", "Scale score: yours", "business as usual",
+                  "yours minus business as usual", "yours minus best bundle",
+                  "% on benchmark: yours minus business as usual")
+"""The columns of the target groups' table (Markdown and HTML)."""
+
+
+def target_rows(out: Outcomes) -> list[tuple[str, ...]]:
+    """One row per target group: its growth under each plan and the differences with band,
+    so that it reads beside the school-wide table."""
+    rows: list[tuple[str, ...]] = []
+    for t in out.targets:
+        diff = {d.vs: d for d in t.differences}
+        bau, best = diff["business_as_usual"], diff["best"]
+        rows.append((
+            t.group_name, t.subject_name, str(t.students),
+            signed(t.plans["played"].score.mean),
+            signed(t.plans["business_as_usual"].score.mean),
+            f"{signed(bau.score.mean)} ({signed(bau.score.low)} to {signed(bau.score.high)})",
+            f"{signed(best.score.mean)} ({signed(best.score.low)} to {signed(best.score.high)})",
+            f"{signed(bau.pct.mean)} ({signed(bau.pct.low)} to {signed(bau.pct.high)})",
+        ))
+    return rows
