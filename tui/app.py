@@ -396,16 +396,16 @@ class PmsimApp(App[int]):
         room = self.room
         if room is None:
             return
-        summary = room.closing_summary(message.meeting_id)
-        stage = stage_after_closing(room.scenario.calendar, message.meeting_id)
-        title = room.meeting(message.meeting_id).title.split(" —")[0]
+        summary = message.summary
+        stage = stage_after_closing(room.scenario.calendar, summary.meeting)
+        title = summary.title
 
         def close() -> None:
             # The undo dialog goes up first, so the meeting stays on screen beneath it until
             # time passes; if the store refuses, the meeting stays open, as in the store.
             self._hold_close(summary)
             try:
-                room.close_meeting(message.meeting_id)
+                room.close_meeting(summary.meeting)
             except NotSaved:
                 self.pop_screen()
                 raise

@@ -7,8 +7,12 @@ these to it (``self.app.post_message``) and the App decides what happens next.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from simulator.session.summary import ClosingSummary
 
 
 @dataclass
@@ -36,9 +40,10 @@ class StartMeeting(Message):
 
 @dataclass
 class CloseMeeting(Message):
-    """Close a meeting: its decisions take effect and time passes."""
+    """Close a meeting: its decisions take effect and time passes. It carries the summary
+    the pair confirmed, which the undo dialog shows again."""
 
-    meeting_id: str
+    summary: ClosingSummary
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simulator.engine.playthrough import decision_problem, feasible
-from simulator.engine.pricing import Price, fits, in_play, price, price_after
+from simulator.engine.pricing import Price, fits, in_play, price, price_after, total
 from simulator.formats.routine import (
     ACTION_BY_ID,
     FORMS,
@@ -121,7 +121,9 @@ def closing_summary(sc: Scenario, state: SessionState, sim: Simulation | None,
         running = tuple(InPlay(names.get(sid, sid), how.get(sid, "running, no decision"),
                                price(sim, d)) for sid, d in after.items())
         stopped = tuple(names.get(sid, sid) for sid in before if sid not in after)
-        money = resources(sim, decided)
+        q = max(sim.quarters_done - 1, 0)  # priced once: the lines above already hold them
+        money = Resources(total(p.price for p in running), sim.budget_available(q),
+                          sim.staff_available(q))
         if money.over:
             missing.append(f"The strategies in play need more than the district has: "
                            f"{money.text().replace(chr(10), ', ')}")

@@ -548,8 +548,10 @@ class MeetingScreen(SessionScreen):
         if meeting is None:
             return
 
+        summary = self.room.closing_summary(meeting.id)
+
         def done(yes: bool | None) -> None:
             if yes:
-                self.app.post_message(CloseMeeting(meeting.id))
+                self.app.post_message(CloseMeeting(summary))
 
-        self.app.push_screen(ClosingScreen(self.room.closing_summary(meeting.id)), done)
+        self.app.push_screen(ClosingScreen(summary), done)
