@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 from simulator.debrief.outcomes import outcomes
 from simulator.debrief.reveal import clarity, reveal, unmoved_words
-from simulator.debrief.scoring import planned_fidelity, score
+from simulator.debrief.scoring import score
 from simulator.engine.dashboard import build_table
 from simulator.engine.playthrough import feasible, simulate
 from simulator.engine.pricing import price_after
+from simulator.engine.simulation import planned_fidelity
 from simulator.formats.scenario import Evidence, Scenario
 from simulator.session.state import SessionState, plan_of
 from simulator.session.transcript import Transcript, load_transcript

@@ -21,9 +21,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from simulator.debrief.scoring import planned_fidelity
 from simulator.engine.dashboard import Row, build_table, fmt
-from simulator.engine.simulation import Simulation
+from simulator.engine.simulation import Simulation, planned_fidelity
 from simulator.formats.refs import ATTENDANCE, DISTRICT, IMPLEMENTATION, Group, View
 from simulator.formats.scenario import Evidence, Scenario, view_title
 from simulator.session.state import SessionState
@@ -176,7 +175,7 @@ def _implementation_clarity(sim: Simulation, q: int, school: str, group: Group,
     plans while its students' results did not move — in figures two views print.
 
     Fidelity is read off the implementation view and judged against the scenario's own
-    ramp-up for that quarter (:func:`simulator.debrief.scoring.planned_fidelity`, the bar
+    ramp-up for that quarter (:func:`simulator.engine.simulation.planned_fidelity`, the bar
     the course-correction look-for uses); the results are the group's % on benchmark on
     the subject's view, from the quarter before the strategy ran to ``q``, in the printed
     standard errors. The truth is that results did *not* move, so its words run the

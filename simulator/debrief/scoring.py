@@ -38,7 +38,7 @@ from simulator.formats.rubric import (
     element_of,
     level_for,
 )
-from simulator.formats.scenario import Meeting, Scenario, Strategy
+from simulator.formats.scenario import Meeting, Scenario
 from simulator.session.state import Record, SessionState, plan_of
 
 if TYPE_CHECKING:
@@ -581,8 +581,11 @@ class _Context:
     def _fidelity_bar(self, sid: str, quarters_running: int, floor: float) -> tuple[float, str]:
         """The fidelity a strategy should have reached by now, and why in words: the
         look-for's floor, or its scenario's own ramp-up when that plans less for this
-        quarter (:func:`planned_fidelity`). A strategy on its designed ramp is not lagging;
-        staff shortfalls and events that cut fidelity are not in the design, so they show."""
+        quarter (the engine's :func:`~simulator.engine.simulation.planned_fidelity`). A
+        strategy on its designed ramp is not lagging; staff shortfalls and events that cut
+        fidelity are not in the design, so they show."""
+        from simulator.engine.simulation import planned_fidelity  # numpy: only when scoring
+
         planned = planned_fidelity(self.sc.strategy(sid), quarters_running)
         if planned < floor:
             return planned, (f"under the {planned:.2f} its ramp-up plans in quarter "
@@ -778,15 +781,6 @@ class _Facts:
         if not running:
             return f"no strategy was running at {result.quarter.label}"
         return f"at {result.quarter.label} " + "; ".join(running)
-
-
-def planned_fidelity(strategy: Strategy, quarters_running: int) -> float:
-    """The fidelity the scenario designs for a strategy in its ``quarters_running``-th
-    quarter of running (1 = its first): ``fidelity.start`` rising evenly to ``full`` over
-    ``quarters_to_full`` quarters, as the engine ramps it before noise, staff and events."""
-    f = strategy.fidelity
-    k = max(quarters_running - 1, 0)
-    return f.start + (f.full - f.start) * min(1.0, k / f.quarters_to_full)
 
 
 def _pct(value: float) -> str:

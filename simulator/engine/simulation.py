@@ -126,6 +126,16 @@ class _Step:
     absences: np.ndarray  # (R, N)
 
 
+def planned_fidelity(strategy: Strategy, quarters_running: int) -> float:
+    """The fidelity the scenario designs for a strategy in its ``quarters_running``-th
+    quarter of running (1 = its first): ``fidelity.start`` rising evenly to ``full`` over
+    ``quarters_to_full`` quarters, the ramp the engine applies before noise, staff and
+    events (and the bar the debrief judges implementation against)."""
+    f = strategy.fidelity
+    k = max(quarters_running - 1, 0)
+    return f.start + (f.full - f.start) * min(1.0, k / f.quarters_to_full)
+
+
 class Simulation:
     """One scenario, one seed, R replications, stepped a quarter at a time."""
 
@@ -511,7 +521,7 @@ class Simulation:
             served = act.served.sum(axis=1)
             took = act.taken.sum(axis=1)
             if is_running:
-                ramp = f.start + (f.full - f.start) * min(1.0, k / f.quarters_to_full)
+                ramp = planned_fidelity(s, k + 1)
                 ramp *= 1.0 - f.per_staff_shortfall * (1.0 - staffed_share)
                 for e in events:
                     ramp *= e.effects.fidelity_multiplier.get(sid, 1.0)
