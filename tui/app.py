@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, LoadingIndicator, Static
 
+from simulator.formats.routine import short_title
 from simulator.session.home import Home, open_store, store_url
 from tui import messages
 from tui.commands import ScreenActions
@@ -385,7 +386,7 @@ class PmsimApp(App[int]):
             self._switch("meeting")
 
         # A stage change: the meeting opens on screen only once its start is saved.
-        save(self, f"the start of {meeting.title.split(' —')[0]}",
+        save(self, f"the start of {short_title(meeting.title)}",
              lambda: room.set_stage(meeting.id, "meeting"), started)
 
     @on(messages.CloseMeeting)

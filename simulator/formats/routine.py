@@ -474,6 +474,11 @@ class _Calendar(Protocol):
 
 # --------------------------------------------------------------------------- due dates
 
+def short_title(title: str) -> str:
+    """ "Meeting #1" of "Meeting #1 — end of Q2": how a meeting is named in a sentence."""
+    return title.split(" —")[0]
+
+
 YEAR_END = "the end of the school year"
 
 
@@ -502,7 +507,7 @@ def due_window(calendar: _Calendar, meeting_id: str) -> tuple[date, date, str]:
     if after < len(ids):
         nxt = calendar.meetings[after]
         return (meeting_date(calendar, meeting_id), meeting_date(calendar, nxt.id),
-                nxt.title.split(" —")[0])
+                short_title(nxt.title))
     return meeting_date(calendar, meeting_id), calendar.school_year.ends, YEAR_END
 
 

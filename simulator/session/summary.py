@@ -21,6 +21,7 @@ from simulator.formats.routine import (
     STEPS,
     past_tense,
     record_summary,
+    short_title,
     step_of,
 )
 from simulator.session.state import Record, SessionState
@@ -86,11 +87,6 @@ class ClosingSummary:
     resources: Resources | None
     missing: tuple[str, ...]
     """What the routine expects and the minutes lack, one sentence each."""
-
-
-def short_title(title: str) -> str:
-    """ "Meeting #1" of "Meeting #1 — end of Q2"."""
-    return title.split(" —")[0]
 
 
 def closing_summary(sc: Scenario, state: SessionState, sim: Simulation | None,

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Static
 
+from simulator.formats.routine import short_title
 from tui.messages import GoTo, StartMeeting
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.session_screen import SessionScreen
@@ -72,7 +73,7 @@ class BriefingScreen(SessionScreen):
                 f"[b]{brief.title}[/b]\n{brief.public}")
         self.draw_speaker()
         start = self.query_one("#start", Button)
-        start.label = (f"Go to {meeting.title.split(' —')[0]}" if room.current_meeting else
+        start.label = (f"Go to {short_title(meeting.title)}" if room.current_meeting else
                        "See the end-of-year results")
         start.refresh(layout=True)  # fit the new label
 

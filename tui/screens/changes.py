@@ -9,6 +9,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Static
 
 from simulator.engine import dashboard as figures
+from simulator.formats.routine import short_title
 from tui.messages import ContinueToMeeting, GoHome, GoTo
 from tui.plain import cell, plain
 from tui.screens.session_screen import SessionScreen
@@ -48,10 +49,10 @@ class ChangesScreen(SessionScreen):
         if sim.finished:
             title.update(f"[b]End-of-year results[/b] — {plain(sc.title)}\n"
                          f"Figures from every quarter; change since "
-                         f"{plain(last.title.split(' —')[0]) if last else 'the start'} "
+                         f"{short_title(plain(last.title)) if last else 'the start'} "
                          f"({plain(sim.history[since].quarter.label)} → {plain(now)}).")
         else:
-            title.update(f"[b]What changed since {plain(last.title.split(' —')[0])}[/b]" if last
+            title.update(f"[b]What changed since {short_title(plain(last.title))}[/b]" if last
                          else "[b]What changed[/b]")
         happened = [e for r in sim.history[since + 1:] for e in r.events]
         quarters = {q.id: q.label for q in room.scenario.calendar.quarters}
@@ -85,7 +86,7 @@ class ChangesScreen(SessionScreen):
         nxt = room.current_meeting
         button = self.query_one("#continue", Button)
         button.label = (
-            f"Continue to {nxt.title.split(' —')[0]}" if nxt else "Back to the home screen")
+            f"Continue to {short_title(nxt.title)}" if nxt else "Back to the home screen")
         button.refresh(layout=True)  # Button's label is not a layout reactive: fit the new one
         debrief = self.query_one("#to-debrief", Button)
         debrief.label = "Final debrief" if nxt is None else "Debrief"

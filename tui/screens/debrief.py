@@ -33,7 +33,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from simulator.formats.atomic import write_atomic
-from simulator.formats.routine import PLAYER_ROLES, role_label
+from simulator.formats.routine import PLAYER_ROLES, role_label, short_title
 from simulator.formats.rubric import LEVELS
 from tui.messages import ContinueToMeeting, GoHome, SwitchSpeaker
 from tui.screens import unsaved
@@ -326,7 +326,7 @@ class DebriefScreen(SessionScreen):
     def _draw_continue(self) -> None:
         nxt = self.room.current_meeting
         button = self.query_one("#debrief-continue", Button)
-        button.label = (f"Continue to {nxt.title.split(' —')[0]}" if nxt
+        button.label = (f"Continue to {short_title(nxt.title)}" if nxt
                         else "Back to the home screen")
         button.refresh(layout=True)
 
@@ -352,7 +352,7 @@ class DebriefScreen(SessionScreen):
                     " The other lead has answered.")
         self.query_one("#poll-who", Static).update(Content.from_markup(
             "[b]The poll — $meeting[/b]\n[b $text-accent]$who[/], before you see any "
-            "rating.$turn", meeting=room.meeting(meeting).title.split(" —")[0], who=who,
+            "rating.$turn", meeting=short_title(room.meeting(meeting).title), who=who,
             turn=turn))
 
     def _draw_report(self) -> None:

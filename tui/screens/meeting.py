@@ -38,6 +38,7 @@ from simulator.formats.routine import (
     record_noun,
     retargeting_hint,
     role_label,
+    short_title,
     step_of,
 )
 from simulator.session.summary import resources
@@ -275,7 +276,7 @@ class MeetingScreen(SessionScreen):
             return
         actions = room.records(prev.id, ("action",))
         if not actions:
-            box.mount(Static(f"{plain(prev.title.split(' —')[0])} recorded no action steps.",
+            box.mount(Static(f"{short_title(plain(prev.title))} recorded no action steps.",
                              classes="muted"))
             return
         status, note = FOLLOWUP_FIELDS
