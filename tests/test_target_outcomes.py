@@ -63,8 +63,8 @@ def test_the_strong_pairs_target_group_gains_beyond_the_band_where_the_school_do
     # and its whole band lies above the school-wide one: the average dilutes it.
     assert beyond_noise(mine["score"]) and mine["score"]["low"] > 0
     assert mine["score"]["low"] > school["score"]["high"]
-    # The school-wide share on benchmark, the figure the summary judges, reads as noise.
-    assert not beyond_noise(school["pct"])
+    # In SD too, the group's gain is several times the school's: the average dilutes it.
+    assert mine["score"]["mean"] > 2 * school["score"]["mean"]
     assert el["students"] > 0
     assert set(el["plans"]) == {"played", "business_as_usual", "best"}
     line = next(s for s in strong_doc["summary"] if s.startswith("English learners, Reading"))

@@ -14,6 +14,10 @@ Three parts, each defined once here and in facilitator_guide/calibration.md:
 * **needs** — over ``seeds`` single-replication playthroughs with no decisions (what
   participants see: replication 0 of seeds 0..N-1), the share in which the need
   shows at each meeting in a view participants can open then (:func:`need_shows`).
+* **business as usual** — the priority school(s)' growth from the first benchmark to the
+  last with no decisions, beside the grade norms' growth for the same students: it should
+  be positive in at least nine replications in ten, and below the norms (a priority
+  school's students fall behind, but a school that does not grow at all is not believed).
 * **strategies** — each strategy adopted alone at the first meeting, the same seeds:
   the share in which a pair opening the strategy's served-against-comparable view at
   each later meeting sees it working (:func:`strategy_shows`).
@@ -171,6 +175,7 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
     years = quarters[-1].ends_at - quarters[len(start.history) - 1].ends_at
     start.keep_history = False  # forks keep only their latest benchmark: bounded memory
     bau: np.ndarray | None = None  # (J, R, n) end-of-year scores of the priority schools
+    growth: dict[str, dict[str, float]] = {}
     docs: list[dict[str, Any]] = []
     effects: dict[str, dict[str, float]] = {}
     for bundle in [(), *bundles]:
@@ -178,6 +183,7 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
         end = run.end.scores[:, :, mask]
         if bau is None:
             bau = end
+            growth = _bau_growth(sc, start.population.grade[mask], first, run.end, mask, sd)
         g = (end.mean(axis=2, dtype=np.float64) - bau.mean(axis=2, dtype=np.float64)) / sd[:, None]
         cost = total(table[s] for s in bundle)
         docs.append({
@@ -201,7 +207,26 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
                "every_strategy": fits(total(table.values()), scenario.resources.budget,
                                       scenario.resources.staff_fte),
                "every_strategy_cost": _r(total(table.values()).cost, 0)}
+    context["business_as_usual"] = {"from": first.quarter.label, "to": quarters[-1].label,
+                                    "growth": growth}
     return docs, effects, context
+
+
+def _bau_growth(sc: Scenario, grades: np.ndarray, first: QuarterResult, end: QuarterResult,
+                mask: np.ndarray, sd: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per subject, the priority school(s)' growth under business as usual from the first
+    benchmark to the last (SD of the first quarter's scores; mean and band across
+    replications) beside the grade norms' growth over the same span for the same
+    students (``norm``)."""
+    t0, t1 = first.quarter.ends_at, end.quarter.ends_at
+    out: dict[str, dict[str, float]] = {}
+    for j, subject in enumerate(sc.subjects):
+        gain = (end.scores[j][:, mask].mean(axis=1, dtype=np.float64)
+                - first.scores[j][:, mask].mean(axis=1, dtype=np.float64)) / sd[j]
+        norm = np.mean([subject.norms[int(g)].at(t1) - subject.norms[int(g)].at(t0)
+                        for g in grades]) / sd[j]
+        out[subject.id] = {**_band(gain), "norm": _r(norm)}
+    return out
 
 
 # --------------------------------------------------------------------------- signals
@@ -441,6 +466,22 @@ def warnings(scenario: Scenario, doc: dict[str, Any]) -> list[str]:
                            f"year, outside the published {rng['low']:+.2f} to "
                            f"{rng['high']:+.2f} for {rng['kind']} ({rng['source']}).")
     mc = doc["monte_carlo"]
+    bau = mc["business_as_usual"]
+    span = f"from {bau['from']} to {bau['to']}"
+    where = ", ".join(s.short for s in scenario.priority_schools)
+    for subject, g in bau["growth"].items():
+        name = scenario.subject(subject).name.lower()
+        if g["p10"] <= 0:
+            out.append(f"Under business as usual, {where} {name} does not reliably grow {span} "
+                       f"({g['mean']:+.3f} SD, {g['p10']:+.3f} at the 10th percentile, where "
+                       f"the grade norms grow {g['norm']:+.3f}): "
+                       "a state officer would stop believing the data. The drags (the "
+                       "school's growth_sd, subgroups' growth_shift_sd, needs' "
+                       "growth_penalty_sd, absences) together cancel the norms' growth.")
+        elif g["mean"] >= g["norm"]:
+            out.append(f"Under business as usual, {where} {name} grows as fast as the grade "
+                       f"norms {span} ({g['mean']:+.3f} SD against {g['norm']:+.3f}): its "
+                       "students are not falling behind, and the routine has nothing to fix.")
     if mc["every_strategy"] and len(scenario.strategies) > 1:
         out.append(f"The budget (${scenario.resources.budget:,.0f}, "
                    f"{scenario.resources.staff_fte:g} staff) affords every strategy at once "
@@ -474,6 +515,14 @@ def calibration_table(scenario: Scenario, doc: dict[str, Any]) -> str:
                      *(f"{o['mean']:+.3f} [{o['p10']:+.3f}, {o['p90']:+.3f}]"
                        for o in (p["outcomes"][s] for s in subjects))])
     lines += _columns(rows, {1})
+    bau = mc["business_as_usual"]
+    lines += ["", f"Business as usual: growth at the priority school(s), {bau['from']} to "
+              f"{bau['to']}, SD of the first quarter's scores (mean [p10, p90]), beside the "
+              "grade norms' growth for the same students"]
+    rows = [["Subject", "Growth", "Norms"]]
+    rows += [[scenario.subject(k).name, f"{g['mean']:+.3f} [{g['p10']:+.3f}, {g['p90']:+.3f}]",
+              f"{g['norm']:+.3f}"] for k, g in bau["growth"].items()]
+    lines += _columns(rows, set())
     meetings = [m.id for m in scenario.calendar.meetings]
     lines += ["", "Needs: share of seeds in which the need shows beyond two standard errors"]
     rows = [["Need", "Group", *meetings]]
