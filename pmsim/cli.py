@@ -99,6 +99,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("id", metavar="ID")
     _scenario_option(export, "the transcript names")
     _home(export, store=True)
+    imp = sesub.add_parser("import", help="save a transcript as a session; prints its id")
+    imp.add_argument("file", metavar="FILE", help="a transcript (as `pmsim session export` writes)")
+    imp.add_argument("--scenario", dest="scenario_file", metavar="PATH", default=None,
+                     help="the scenario to play it on (default: the one the transcript names,"
+                          " a built-in id or a path, relative paths from the transcript's"
+                          " folder too)")
+    _home(imp, store=True)
 
     debrief = sub.add_parser("debrief", help="score a transcript and print its debrief report")
     debrief.add_argument("scenario", help="built-in id (e.g. hudson) or a file path")
@@ -195,7 +202,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return _run(args)
     if args.command == "session":
-        return {"list": _session_list, "export": _session_export}[args.action](args)
+        return {"list": _session_list, "export": _session_export,
+                "import": _session_import}[args.action](args)
     if args.command == "debrief":
         with _engine_refusals():
             return _debrief(args)
@@ -492,6 +500,37 @@ def _session_export(args: argparse.Namespace) -> int:
             print(f"pmsim: note: {exc}", file=sys.stderr)
     sys.stdout.write(transcript.to_yaml())
     return 0
+
+
+def _session_import(args: argparse.Namespace) -> int:
+    """Validate the transcript against the scenario it names (or ``--scenario``), then save
+    it as one new session, written in one transaction; its id alone on stdout."""
+    from simulator.session.importing import import_transcript
+    from simulator.session.transcript import TranscriptError, load_transcript
+
+    path = Path(args.file)
+    try:
+        named = load_transcript(path)  # its own form first: which scenario it needs
+        loaded = _load(args.scenario_file or _beside(named.scenario, path))
+        transcript = load_transcript(path, loaded.scenario)
+    except TranscriptError as exc:
+        print("\n".join(exc.lines()), file=sys.stderr)
+        return 1
+    with _stored(args) as store:
+        info = import_transcript(store, transcript, loaded)
+    print(info.id)
+    return 0
+
+
+def _beside(ref: str, transcript: Path) -> str:
+    """A scenario a transcript names by a relative path that is not found from here but is
+    from the transcript's folder (worked examples name their scenario so)."""
+    from simulator.formats.loading import builtin_paths
+
+    if ref in {p.stem for p in builtin_paths()} or Path(ref).is_absolute() or Path(ref).exists():
+        return ref
+    near = transcript.parent / ref
+    return str(near) if near.exists() else ref
 
 
 # ---------------------------------------------------------------- debriefs

@@ -305,8 +305,10 @@ class SqliteStore(Store):
         seed: int,
         title: str,
         payload: dict[str, Any] | None = None,
+        events: Sequence[NewEvent] = (),
     ) -> SessionInfo:
         text = session_created_json(scenario, scenario_sha256, seed, title, payload)
+        texts = [canonical_json(p) for _, _, p in events]  # checked before the transaction
         created = base._now()
         with self._write() as conn:
             for _ in range(ID_ATTEMPTS):
@@ -321,7 +323,13 @@ class SqliteStore(Store):
                 (sid, scenario, scenario_sha256, _seed_column(seed), title, created),
             )
             conn.execute(_INSERT_EVENT, (sid, 1, SESSION_CREATED, SYSTEM_ROLE, text, created))
-        return SessionInfo(sid, scenario, scenario_sha256, seed, title, created, INITIAL_STAGE, 1)
+            conn.executemany(_INSERT_EVENT, [
+                (sid, 2 + i, kind, role, t, created)
+                for i, ((kind, role, _), t) in enumerate(zip(events, texts, strict=True))])
+        stage = next((p["stage"] for kind, _, p in reversed(events) if kind == STAGE_CHANGED),
+                     INITIAL_STAGE)
+        return SessionInfo(sid, scenario, scenario_sha256, seed, title, created, stage,
+                           1 + len(events))
 
     def append_many(
         self, session_id: str, events: Sequence[NewEvent], *, expect_seq: int | None = None

@@ -129,11 +129,14 @@ class Store(Protocol):
         seed: int,
         title: str,
         payload: dict[str, Any] | None = None,
+        events: Sequence[NewEvent] = (),
     ) -> SessionInfo:
         """Start a session: a new id and its ``session.created`` event, in one transaction.
 
         ``payload`` adds keys to the ``session.created`` event (how the session
         was started beyond scenario and seed); it can't change the four above.
+        ``events`` follow it in the same transaction (an imported playthrough): the
+        session is saved with all of them, or not at all.
         """
         ...
 
