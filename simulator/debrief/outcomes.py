@@ -153,8 +153,11 @@ def priority_mask(scenario: Scenario, population: Population) -> np.ndarray:
 
 
 def _growth(
-    scenario: Scenario, mask: np.ndarray, base: QuarterResult, end: QuarterResult
+    scenario: Scenario, mask: np.ndarray, base: QuarterResult, end: QuarterResult,
+    *, detail: bool = False,
 ) -> Year:
+    """The growth of the students in ``mask``; with ``detail`` (a target group's) also
+    their strands' and their chronic absence."""
     j = len(scenario.subjects)
     r = base.scores.shape[1]
     score = np.empty((j, r))
@@ -167,6 +170,8 @@ def _growth(
         pct[k] = 100.0 * (on_e - on_b)
     sds = np.array([np.mean(list(s.student_sd.values())) for s in scenario.subjects])
     objective = (score / sds[:, None]).mean(axis=0)
+    if not detail:
+        return Year(score, pct, objective, base.quarter.label, end.quarter.label)
     strands = tuple(e[:, :, mask].mean(axis=2, dtype=np.float64)
                     - b[:, :, mask].mean(axis=2, dtype=np.float64)
                     for b, e in zip(base.strand_scores, end.strand_scores, strict=True))
@@ -210,7 +215,7 @@ def run_plan(
     # A meeting comes at the end of a quarter, so a benchmark stands before the first one.
     assert base is not None and sim.latest is not None
     year = _growth(scenario, priority_mask(scenario, sim.population), base, sim.latest)
-    year.groups = [_growth(scenario, m, base, sim.latest) for m in groups or []]
+    year.groups = [_growth(scenario, m, base, sim.latest, detail=True) for m in groups or []]
     return year
 
 
