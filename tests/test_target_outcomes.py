@@ -4,6 +4,7 @@ school-wide figure, against business as usual and the best bundle, with the band
 from __future__ import annotations
 
 import jsonschema
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,13 +16,17 @@ from simulator.debrief.outcomes import (
     target_groups,
 )
 from simulator.debrief.report import build_report, schema
-from simulator.engine.playthrough import first_meeting_plan
+from simulator.engine.dashboard import metric_value
+from simulator.engine.metrics import students
+from simulator.engine.playthrough import first_meeting_plan, replay
+from simulator.engine.simulation import Simulation
 from simulator.formats.loading import builtin_dir, load_scenario
 from simulator.formats.refs import Group
 from simulator.render.html import render_html
 from simulator.render.markdown import render_markdown
 from simulator.session.state import SessionState, plan_of
 from simulator.session.transcript import load_transcript
+from tui.screens.debrief import outcomes_content
 
 REPLICATIONS = 200
 """The default the final debrief uses, so the band is the one a pair would read."""
@@ -73,12 +78,116 @@ def test_the_strong_pairs_target_group_gains_beyond_the_band_where_the_school_do
 
 def test_the_groups_come_from_targets_then_decisions_once_each(hudson, strong):
     found = target_groups(hudson, _targets(strong), plan_of(strong))
-    keys = [(t.subject, str(t.group), t.source) for t in found]
-    assert keys[:2] == [("reading", "el", "target"), ("reading", "swd", "target")]
-    assert len(keys) == len({k[:2] for k in keys})
-    # The attendance target names no scale-score group; the decisions' grades 6–8 do.
-    assert {("reading", "grade-8", "decision"), ("math", "grade-6", "decision")} <= set(keys)
-    assert not any("chronic" in k[0] for k in keys)
+    keys = [(t.subject, t.strand, str(t.group), t.source) for t in found]
+    # The targets first (two in reading, one on chronic absence), then the decisions'.
+    assert keys[:3] == [("reading", None, "el", "target"), ("reading", None, "swd", "target"),
+                        ("attendance", None, "grade-8", "target")]
+    assert len(keys) == len({k[:3] for k in keys})
+    # Structured literacy, decided for grades 6-7, English learners and students with
+    # disabilities, teaches reading and remediates the need that shows on word study.
+    assert ("reading", None, "grade-6", "decision") in keys
+    assert {("reading", "word-study", g, "decision") for g in
+            ("grade-6", "grade-7", "el", "swd")} <= set(keys)
+    # It teaches no math, and attendance outreach (adjusted to grade 8) teaches neither
+    # subject: no math rows, and no reading row for grade 8.
+    assert not any(k[0] == "math" for k in keys)
+    assert ("reading", None, "grade-8", "decision") not in keys
+
+
+def _decided(strategy: str, **options) -> list:
+    return [("meeting-1", [{"strategy": strategy, "action": "adopt", "options": options}])]
+
+
+@pytest.mark.parametrize(("strategy", "expected"), [
+    ("tutoring-math", [("math", None)]),
+    ("after-school-tutoring", [("reading", None), ("math", None)]),
+    ("structured-literacy", [("reading", None), ("reading", "word-study")]),
+    ("tutoring-reading", [("reading", None), ("reading", "word-study")]),
+    ("balanced-literacy", [("reading", None)]),  # it does nothing for the need (0.0)
+    ("attendance-outreach", [("attendance", None)]),
+    ("no-such-strategy", []),
+])
+def test_a_decisions_rows_are_what_its_strategy_teaches(hudson, strategy, expected):
+    found = target_groups(hudson, [], _decided(strategy, grades=[6], subgroups=["el"]))
+    for group in ("grade-6", "el"):
+        assert [(t.subject, t.strand) for t in found if str(t.group) == group] == expected
+    assert all(t.source == "decision" and t.school is None for t in found)
+
+
+def test_chronic_absence_targets_name_their_group_even_the_whole_school(hudson):
+    found = target_groups(hudson, [{"metric": "chronic:attendance:hudson-ms:all"},
+                                   {"metric": "chronic:attendance:hudson-ms:grade-8"},
+                                   {"metric": "pct:reading:hudson-ms:all"}], [])
+    assert [(t.kind, str(t.group), t.school) for t in found] == [
+        ("attendance", "all", "hudson-ms"), ("attendance", "grade-8", "hudson-ms")]
+
+
+def test_the_strong_pairs_strand_row_is_measured_on_the_strand(hudson, strong, strong_doc):
+    el = next(t for t in strong_doc["target_strands"] if t["group"] == "el")
+    assert (el["subject"], el["strand"], el["strand_name"], el["source"]) == \
+        ("reading", "word-study", "Vocabulary & Word Study", "decision")
+    subject = next(t for t in strong_doc["targets"] if (t["subject"], t["group"]) ==
+                   ("reading", "el"))
+    assert el["students"] == subject["students"]
+    mine, overall = _vs(el, "business_as_usual")["score"], _vs(subject, "business_as_usual")
+    # Structured literacy remediates decoding, which shows on word study: the English
+    # learners' strand gains beyond the band, and more than their whole reading score.
+    assert beyond_noise(mine) and mine["low"] > overall["score"]["high"]
+    assert set(el["plans"]) == {"played", "business_as_usual", "best"}
+    assert all(set(p) == {"score"} for p in el["plans"].values())
+    line = next(s for s in strong_doc["summary"]
+                if s.startswith("English learners, Reading: Vocabulary & Word Study"))
+    assert "named by a decision" in line and "strand" in line
+
+
+def _replayed(hudson, strong, replications):
+    sim = Simulation(hudson, seed=strong.seed, replications=replications)
+    base = {}
+    replay(sim, plan_of(strong), through=len(hudson.calendar.quarters) - 1,
+           at_meeting=lambda m: base.setdefault("q", sim.latest))
+    return sim, base["q"]
+
+
+def test_strand_and_chronic_rows_match_the_engines_own_figures(hudson, strong):
+    """Measured independently: the played plan's strand change from the English learners'
+    strand scores, and grade 8's chronic absence by the engine's own target metric."""
+    r = 20
+    doc = outcomes(hudson, strong.seed, plan_of(strong), r, targets=_targets(strong))
+    sim, base = _replayed(hudson, strong, r)
+    el = students(sim.population, "hudson-ms", Group(subgroup="el"))
+    k = [t.id for t in hudson.subject("reading").strands].index("word-study")
+    change = (sim.latest.strand_scores[0][k][:, el].mean(axis=1, dtype=np.float64)
+              - base.strand_scores[0][k][:, el].mean(axis=1, dtype=np.float64))
+    row = next(t for t in doc["target_strands"] if t["group"] == "el")
+    assert row["plans"]["played"]["score"]["mean"] == pytest.approx(change.mean(), abs=0.006)
+    assert row["plans"]["played"]["score"]["replication_0"] == pytest.approx(change[0],
+                                                                            abs=0.006)
+    chronic = metric_value(sim, "chronic:attendance:hudson-ms:grade-8")
+    grade_8 = next(t for t in doc["target_attendance"] if t["group"] == "grade-8")
+    assert grade_8["plans"]["played"]["chronic"]["mean"] == pytest.approx(chronic, abs=0.006)
+
+
+def test_the_strong_pairs_attendance_target_has_its_row_against_both_yardsticks(strong_doc):
+    (row,) = strong_doc["target_attendance"]
+    assert (row["group"], row["group_name"], row["source"], row["threshold"]) == \
+        ("grade-8", "Grade 8", "target", 0.1)
+    assert row["students"] > 0 and set(row["plans"]) == {"played", "business_as_usual", "best"}
+    bau = _vs(row, "business_as_usual")["chronic"]
+    # Attendance outreach, concentrated on grade 8, leaves fewer of them chronically absent
+    # than doing nothing, beyond the band.
+    assert bau["high"] < 0
+    played, nothing = (row["plans"][p]["chronic"]["mean"] for p in ("played",
+                                                                    "business_as_usual"))
+    assert played < nothing
+    assert bau["mean"] == pytest.approx(played - nothing, abs=0.011)
+    line = next(s for s in strong_doc["summary"] if s.startswith("Grade 8, chronic absence"))
+    assert "named by a target" in line and "business as usual" in line
+
+
+def test_the_tui_lists_the_strand_and_attendance_lines(strong_doc):
+    text = outcomes_content(strong_doc).plain
+    assert "English learners, Reading: Vocabulary & Word Study" in text
+    assert "Grade 8, chronic absence" in text
 
 
 def test_a_session_with_no_targets_shows_no_target_groups(hudson):
@@ -106,9 +215,26 @@ def test_the_final_report_carries_and_renders_the_target_groups(hudson, strong):
     doc = report.model_dump(mode="json")
     jsonschema.validate(doc, schema())
     assert [t["group"] for t in doc["outcomes"]["targets"]][:2] == ["el", "swd"]
+    assert "el" in [t["group"] for t in doc["outcomes"]["target_strands"]]
+    assert [t["group"] for t in doc["outcomes"]["target_attendance"]] == ["grade-8"]
     md, page = render_markdown(report), render_html(report)
     assert "| English learners | Reading |" in md
+    assert "| English learners | Reading: Vocabulary & Word Study |" in md
+    assert "| Grade 8 |" in md and "missing at least 10% of the days" in md
     assert "<table class=\"targets\">" in page and "<td>English learners</td>" in page
+    assert "<table class=\"target-strands\">" in page
+    assert "<table class=\"target-attendance\">" in page
+    assert "<td>Reading: Vocabulary &amp; Word Study</td>" in page
+
+
+def test_a_report_without_target_groups_has_no_target_tables(hudson):
+    weak = load_transcript(builtin_dir() / "hudson-weak-transcript.yaml").state()
+    report = build_report(hudson, weak, final=True, replications=20)
+    doc = report.model_dump(mode="json")
+    jsonschema.validate(doc, schema())
+    out = doc["outcomes"]
+    assert (out["targets"], out["target_strands"], out["target_attendance"]) == ([], [], [])
+    assert "class=\"target" not in render_html(report)
 
 
 METRIC_PARTS = st.sampled_from(["pct", "chronic", "mean", "reading", "math", "attendance",
@@ -128,8 +254,12 @@ def test_any_recorded_metric_or_option_gives_only_groups_the_scenario_defines(
     plan = [("meeting-1", [{"strategy": "structured-literacy", "action": "adopt",
                             "options": {"grades": grades, "subgroups": subgroups}}])]
     found = target_groups(hudson, [{"metric": m} for m in metrics], plan)
-    subjects = {s.id for s in hudson.subjects}
     for t in found:
-        assert isinstance(t, TargetGroup) and t.subject in subjects
-        assert t.group != Group() and t.group.problem(hudson) is None
-    assert len(found) == len({(t.subject, str(t.group)) for t in found})
+        assert isinstance(t, TargetGroup) and t.group.problem(hudson) is None
+        if t.kind == "attendance":
+            assert t.source == "target" and t.strand is None  # outreach is not decided here
+        else:
+            assert t.subject == "reading" and t.group != Group()  # what the strategy teaches
+        if t.kind == "strand":
+            assert t.strand == "word-study" and t.source == "decision"
+    assert len(found) == len({t.key for t in found})

@@ -265,6 +265,90 @@ class TargetOutcome(Document):
     """The played plan minus business as usual and minus the best bundle."""
 
 
+class StrandSpread(Document):
+    """A plan's end-of-year growth for one target group on one strand."""
+
+    score: Spread
+    """Change in the group's mean strand score."""
+
+
+class StrandDifference(Document):
+    """The played plan minus another on a strand, per replication (common random numbers)."""
+
+    vs: Literal["business_as_usual", "best"]
+    """The plan subtracted."""
+    subject: str
+    """The subject's id."""
+    score: Band
+    """In strand-score points."""
+
+
+class StrandOutcome(Document):
+    """The growth on one strand of a group a decision named (final debrief): a strand where
+    a hidden need the decided strategy remediates shows."""
+
+    subject: str
+    """The subject's id."""
+    subject_name: str
+    """The subject's name."""
+    strand: str
+    """The strand's id."""
+    strand_name: str
+    """The strand's name, e.g. "Vocabulary & Word Study"."""
+    group: str
+    """The group: a subgroup id or "grade-N"."""
+    group_name: str
+    """The group in words."""
+    school: str
+    """The school(s) the group is measured at."""
+    source: Literal["target", "decision"]
+    """What named the group."""
+    students: int
+    """Students in the group."""
+    plans: dict[PlanId, StrandSpread]
+    """Each plan's strand growth for the group, on the same replications."""
+    differences: list[StrandDifference]
+    """The played plan minus business as usual and minus the best bundle."""
+
+
+class ChronicSpread(Document):
+    """A plan's end-of-year chronic absence for one target group."""
+
+    chronic: Spread
+    """% of the group chronically absent at the end of the year."""
+
+
+class ChronicDifference(Document):
+    """The played plan minus another in chronic absence, per replication."""
+
+    vs: Literal["business_as_usual", "best"]
+    """The plan subtracted."""
+    chronic: Band
+    """In percentage points chronically absent (below zero: fewer absent)."""
+
+
+class AttendanceOutcome(Document):
+    """Chronic absence in a group a target or an attendance decision named (final
+    debrief)."""
+
+    group: str
+    """The group: "all", a subgroup id or "grade-N"."""
+    group_name: str
+    """The group in words."""
+    school: str
+    """The school(s) the group is measured at."""
+    source: Literal["target", "decision"]
+    """What named the group: a chronic-absence target or an attendance strategy's decision."""
+    students: int
+    """Students in the group."""
+    threshold: float
+    """The share of the days so far a chronically absent student has missed, at least."""
+    plans: dict[PlanId, ChronicSpread]
+    """Each plan's chronic absence for the group, on the same replications."""
+    differences: list[ChronicDifference]
+    """The played plan minus business as usual and minus the best bundle."""
+
+
 class Outcomes(Document):
     """Student outcomes at the priority school(s), apart from practice."""
 
@@ -294,6 +378,10 @@ class Outcomes(Document):
     """The outcomes in plain words."""
     targets: list[TargetOutcome] = []
     """Each target group's own growth beside the school-wide figure (final debrief only)."""
+    target_strands: list[StrandOutcome] = []
+    """Each target group's growth on the strand a decided strategy teaches (final debrief)."""
+    target_attendance: list[AttendanceOutcome] = []
+    """Each target group's chronic absence at the end of the year (final debrief)."""
 
 
 class Opening(Document):

@@ -20,7 +20,10 @@ can meet bad luck, and the debrief says so in plain words.
 
 Growth is measured per subject from the last benchmark before the first
 decision (the first meeting's quarter) to the end of the year: the change in
-the mean scale score and in the percentage of students on benchmark.
+the mean scale score and in the percentage of students on benchmark. The groups a
+session's targets and decisions named are measured the same way on the same
+replications — in a subject, on a strand (the change in the mean strand score) or on
+attendance (the share chronically absent at the end of the year).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -46,7 +49,7 @@ from simulator.engine.population import Population, build_population
 from simulator.engine.pricing import Price, Priced, at_meetings, fits, price, total
 from simulator.engine.simulation import Decision, QuarterResult, Simulation
 from simulator.formats.atomic import write_atomic
-from simulator.formats.refs import DISTRICT, Group, Metric
+from simulator.formats.refs import ATTENDANCE, DISTRICT, EVERYONE, Group, Metric
 from simulator.formats.scenario import Scenario
 
 BAND = (10, 90)
@@ -134,6 +137,11 @@ class Year:
     objective: np.ndarray  # (R,) mean over subjects of score change in student-SD units
     baseline: str
     end: str
+    strand_change: tuple[np.ndarray, ...] = ()
+    """Per subject: (S_j, R) change in each strand's mean score."""
+    chronic: np.ndarray | None = None
+    """(R,) % of the students chronically absent at the end (days missed so far at least
+    the scenario's ``chronic_threshold`` of the days so far)."""
     groups: list[Year] | None = None
     """The same figures for each target group's mask, in the order run_plan was given."""
 
@@ -145,8 +153,11 @@ def priority_mask(scenario: Scenario, population: Population) -> np.ndarray:
 
 
 def _growth(
-    scenario: Scenario, mask: np.ndarray, base: QuarterResult, end: QuarterResult
+    scenario: Scenario, mask: np.ndarray, base: QuarterResult, end: QuarterResult,
+    *, detail: bool = False,
 ) -> Year:
+    """The growth of the students in ``mask``; with ``detail`` (a target group's) also
+    their strands' and their chronic absence."""
     j = len(scenario.subjects)
     r = base.scores.shape[1]
     score = np.empty((j, r))
@@ -159,7 +170,15 @@ def _growth(
         pct[k] = 100.0 * (on_e - on_b)
     sds = np.array([np.mean(list(s.student_sd.values())) for s in scenario.subjects])
     objective = (score / sds[:, None]).mean(axis=0)
-    return Year(score, pct, objective, base.quarter.label, end.quarter.label)
+    if not detail:
+        return Year(score, pct, objective, base.quarter.label, end.quarter.label)
+    strands = tuple(e[:, :, mask].mean(axis=2, dtype=np.float64)
+                    - b[:, :, mask].mean(axis=2, dtype=np.float64)
+                    for b, e in zip(base.strand_scores, end.strand_scores, strict=True))
+    threshold = scenario.population.attendance.chronic_threshold
+    chronic = 100.0 * (end.absences_ytd[:, mask] >= threshold * end.days_ytd).mean(
+        axis=1, dtype=np.float64)
+    return Year(score, pct, objective, base.quarter.label, end.quarter.label, strands, chronic)
 
 
 def first_meeting(
@@ -196,7 +215,7 @@ def run_plan(
     # A meeting comes at the end of a quarter, so a benchmark stands before the first one.
     assert base is not None and sim.latest is not None
     year = _growth(scenario, priority_mask(scenario, sim.population), base, sim.latest)
-    year.groups = [_growth(scenario, m, base, sim.latest) for m in groups or []]
+    year.groups = [_growth(scenario, m, base, sim.latest, detail=True) for m in groups or []]
     return year
 
 
@@ -224,9 +243,18 @@ def adopted(plan: Plan) -> list[str]:
 # --------------------------------------------------------------------------- target groups
 
 
+TargetKind = Literal["subject", "strand", "attendance"]
+"""What a target group's row measures: a subject's scale score and share on benchmark, one
+strand's score, or the share chronically absent."""
+TARGET_LISTS: dict[TargetKind, str] = {"subject": "targets", "strand": "target_strands",
+                                       "attendance": "target_attendance"}
+"""Where each kind of target group's rows go in the outcomes document."""
+
+
 @dataclass(frozen=True)
 class TargetGroup:
-    """A group of students a target or a decision named, in one subject."""
+    """A group of students a target or a decision named, in one subject, one strand of a
+    subject, or attendance (``subject`` is then ``attendance``)."""
 
     subject: str
     group: Group
@@ -234,39 +262,86 @@ class TargetGroup:
     """The school a target's metric names; None for a decision's: the priority school(s)."""
     source: str
     """"target" or "decision"."""
+    strand: str | None = None
+    """The strand of ``subject`` the row is measured on; None for the whole subject."""
+
+    @property
+    def kind(self) -> TargetKind:
+        if self.subject == ATTENDANCE:
+            return "attendance"
+        return "strand" if self.strand is not None else "subject"
+
+    @property
+    def key(self) -> tuple[str, str | None, str]:
+        """What makes two rows the same: the measure and the group (a target's school is
+        the priority school its metric names, so a decision's row for the same group at
+        the priority school would repeat it)."""
+        return (self.subject, self.strand, str(self.group))
+
+
+def decided_measures(scenario: Scenario, strategy_id: object) -> list[tuple[str, str | None]]:
+    """What a decision on ``strategy_id`` may move, as (subject, strand) pairs: each subject
+    the strategy teaches, then the strand where each hidden need it remediates shows (in one
+    of those subjects); for an attendance strategy (an attendance effect and no subject),
+    attendance. Nothing for a strategy the scenario does not define."""
+    strategy = next((st for st in scenario.strategies if st.id == strategy_id), None)
+    if strategy is None:
+        return []
+    out: list[tuple[str, str | None]] = [(s, None) for s in strategy.subjects]
+    needs = {n.id: n for n in scenario.needs}
+    for need_id, effect in strategy.need_effects.items():
+        need = needs.get(need_id)
+        if (effect > 0 and need is not None and need.strand is not None
+                and need.subject in strategy.subjects):
+            out.append((need.subject, need.strand))
+    if not strategy.subjects and strategy.attendance_effect:
+        out.append((ATTENDANCE, None))
+    return list(dict.fromkeys(out))
 
 
 def target_groups(
     scenario: Scenario, targets: Iterable[Mapping[str, Any]], plan: Plan
 ) -> list[TargetGroup]:
-    """The groups the session aimed at, once each in the order first named: every target on a
-    subject's % on benchmark for a grade or subgroup (its metric), then every grade and
-    subgroup a decision's options named, in each subject. A target on attendance, or on a
-    whole school, names no group the outcomes' scale scores can show apart."""
+    """The groups the session aimed at, once each in the order first named.
+
+    First every target's metric: a subject's % on benchmark for a grade or subgroup (a
+    whole school's is the school-wide figure already), or chronic absence for a school, a
+    grade or a subgroup. Then every grade and subgroup a decision's options named, in
+    what the decided strategy may move (:func:`decided_measures`): the subjects it
+    teaches, the strand of each need it remediates, or attendance. A target metric names
+    no strand (``MEASURE:SUBJECT:SCHOOL:GROUP``), so strand rows come from decisions."""
     subjects = {s.id for s in scenario.subjects}
-    found: dict[tuple[str, str], TargetGroup] = {}
+    schools = {s.id for s in scenario.schools}
+    found: dict[tuple[str, str | None, str], TargetGroup] = {}
+
+    def add(target: TargetGroup) -> None:
+        found.setdefault(target.key, target)
+
     for fields in targets:
         try:
             metric = Metric.parse(str(fields.get("metric")))
         except ValueError:
             continue  # a free-text metric names no group
-        if (metric.measure == "pct" and metric.subject in subjects
-                and metric.group.kind != "all" and metric.group.problem(scenario) is None
-                and metric.school in {s.id for s in scenario.schools}):
-            found.setdefault((metric.subject, str(metric.group)),
-                             TargetGroup(metric.subject, metric.group, metric.school, "target"))
-    named: dict[Group, None] = {}
+        if metric.group.problem(scenario) is not None or metric.school not in schools:
+            continue
+        if metric.measure == "pct" and metric.subject in subjects and metric.group != EVERYONE:
+            add(TargetGroup(metric.subject, metric.group, metric.school, "target"))
+        elif metric.measure == "chronic":
+            add(TargetGroup(ATTENDANCE, metric.group, metric.school, "target"))
+    named: dict[Group, dict[tuple[str, str | None], None]] = {}
     for _, decisions in plan:
         for d in decisions:
             options = d.get("options") or {}
-            named.update(dict.fromkeys(Group(grade=g) for g in options.get("grades") or ()
-                                       if isinstance(g, int) and not isinstance(g, bool)))
-            named.update(dict.fromkeys(Group(subgroup=str(g))
-                                       for g in options.get("subgroups") or ()))
-    for group in named:
+            groups = [Group(grade=g) for g in options.get("grades") or ()
+                      if isinstance(g, int) and not isinstance(g, bool)]
+            groups += [Group(subgroup=str(g)) for g in options.get("subgroups") or ()]
+            measures = decided_measures(scenario, d.get("strategy"))
+            for group in groups:
+                named.setdefault(group, {}).update(dict.fromkeys(measures))
+    for group, moved in named.items():
         if group.problem(scenario) is None:
-            for s in scenario.subjects:
-                found.setdefault((s.id, str(group)), TargetGroup(s.id, group, None, "decision"))
+            for subject, strand in moved:
+                add(TargetGroup(subject, group, None, "decision", strand))
     return list(found.values())
 
 
@@ -278,32 +353,56 @@ def group_mask(scenario: Scenario, population: Population, target: TargetGroup) 
     return priority_mask(scenario, population) & students(population, DISTRICT, target.group)
 
 
+def _per_replication(target: TargetGroup, scenario: Scenario, year: Year
+                     ) -> dict[str, np.ndarray]:
+    """The row's figures for one plan, per replication: ``score`` and ``pct`` for a
+    subject, ``score`` for a strand (strands have no cut score), ``chronic`` for
+    attendance."""
+    if target.kind == "attendance":
+        assert year.chronic is not None
+        return {"chronic": year.chronic}
+    subject = scenario.subject(target.subject)
+    j = scenario.subjects.index(subject)
+    if target.kind == "strand":
+        k = [t.id for t in subject.strands].index(str(target.strand))
+        return {"score": year.strand_change[j][k]}
+    return {"score": year.score_change[j], "pct": year.pct_change[j]}
+
+
 def _target_doc(
     scenario: Scenario, target: TargetGroup, years: dict[str, Year], k: int, count: int
 ) -> dict[str, Any]:
     """One target group's end-of-year figures: each plan's spread, and the played plan
     minus the others per replication (common random numbers), with the band."""
-    j = [s.id for s in scenario.subjects].index(target.subject)
-    groups = {key: year.groups[k] for key, year in years.items() if year.groups}
-    played = groups[PLAYED]
+    figures = {key: _per_replication(target, scenario, year.groups[k])
+               for key, year in years.items() if year.groups}
+    played = figures[PLAYED]
     differences = []
     for vs in (BUSINESS_AS_USUAL, BEST):
-        ds = played.score_change[j] - groups[vs].score_change[j]
-        dp = played.pct_change[j] - groups[vs].pct_change[j]
-        differences.append({"vs": vs, "subject": target.subject,
-                            "score": _band(ds), "pct": _band(dp)})
+        if vs in figures:
+            about = {} if target.kind == "attendance" else {"subject": target.subject}
+            differences.append({"vs": vs, **about,
+                                **{m: _band(v - figures[vs][m]) for m, v in played.items()}})
     school = (scenario.school(target.school).name if target.school is not None
               else ", ".join(s.name for s in scenario.priority_schools))
-    return {
-        "subject": target.subject,
-        "subject_name": scenario.subject(target.subject).name,
+    doc: dict[str, Any] = {}
+    if target.kind != "attendance":
+        subject = scenario.subject(target.subject)
+        doc |= {"subject": subject.id, "subject_name": subject.name}
+        if target.kind == "strand":
+            strand = next(t for t in subject.strands if t.id == target.strand)
+            doc |= {"strand": strand.id, "strand_name": strand.name}
+    doc |= {
         "group": str(target.group),
         "group_name": target.group.label(scenario),
         "school": school,
         "source": target.source,
         "students": count,
-        "plans": {key: {"score": spread(g.score_change[j]), "pct": spread(g.pct_change[j])}
-                  for key, g in groups.items()},
+    }
+    if target.kind == "attendance":
+        doc["threshold"] = _r(scenario.population.attendance.chronic_threshold, 3)
+    return doc | {
+        "plans": {key: {m: spread(v) for m, v in f.items()} for key, f in figures.items()},
         "differences": differences,
     }
 
@@ -647,23 +746,53 @@ def beyond_noise(band: dict[str, float]) -> bool:
     return band["low"] > 0 or band["high"] < 0
 
 
-def _target_sentence(target: dict[str, Any], school_wide: dict[str, Any]) -> str:
-    """One target group against business as usual, beside the school-wide figure."""
+def _said(band: dict[str, float], unit: str) -> str:
+    """A difference with its band, and whether the band takes in zero."""
+    noise = "" if beyond_noise(band) else " — within the noise"
+    return (f"{_signed(band['mean'], unit)} ({_signed(band['low'])} to "
+            f"{_signed(band['high'])}){noise}")
+
+
+def _against(target: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """A target group's differences with business as usual and the best bundle, and what
+    named it."""
     bau = next(d for d in target["differences"] if d["vs"] == BUSINESS_AS_USUAL)
     best = next(d for d in target["differences"] if d["vs"] == BEST)
-
-    def said(band: dict[str, float], unit: str) -> str:
-        noise = "" if beyond_noise(band) else " — within the noise"
-        return (f"{_signed(band['mean'], unit)} ({_signed(band['low'])} to "
-                f"{_signed(band['high'])}){noise}")
-
     by = "a target" if target["source"] == "target" else "a decision"
-    return (f"{target['group_name']}, {target['subject_name']} ({target['students']} students "
-            f"at {target['school']}, named by {by}): against business as usual your decisions "
-            f"changed the group's mean scale score by {said(bau['score'], '')} and its share "
-            f"on benchmark by {said(bau['pct'], ' points')}, where the school-wide mean "
+    return bau, best, f"{target['students']} students at {target['school']}, named by {by}"
+
+
+def _target_sentence(target: dict[str, Any], school_wide: dict[str, Any]) -> str:
+    """One target group against business as usual, beside the school-wide figure."""
+    bau, best, who = _against(target)
+    return (f"{target['group_name']}, {target['subject_name']} ({who}): "
+            "against business as usual your decisions "
+            f"changed the group's mean scale score by {_said(bau['score'], '')} and its share "
+            f"on benchmark by {_said(bau['pct'], ' points')}, where the school-wide mean "
             f"scale score moved {_signed(school_wide['score']['mean'])}; against the best "
             f"affordable bundle, {_signed(best['score']['mean'])} scale-score points.")
+
+
+def _strand_sentence(target: dict[str, Any]) -> str:
+    """One target group's strand against business as usual and the best bundle."""
+    bau, best, who = _against(target)
+    return (f"{target['group_name']}, {target['subject_name']}: {target['strand_name']} "
+            f"({who}): against business as usual your decisions changed the group's mean "
+            f"score on the strand by {_said(bau['score'], '')}; against the best affordable "
+            f"bundle, {_said(best['score'], '')}.")
+
+
+def _attendance_sentence(target: dict[str, Any]) -> str:
+    """One target group's chronic absence at the end of the year under each plan."""
+    bau, best, who = _against(target)
+    share = {key: f"{p['chronic']['mean']:.1f}%" for key, p in target["plans"].items()}
+    return (f"{target['group_name']}, chronic absence ({who}): at the end of the year "
+            f"{share[PLAYED]} were chronically absent (missing at least "
+            f"{100 * target['threshold']:g}% of the days so far) with your decisions, "
+            f"{share[BUSINESS_AS_USUAL]} with business as usual and {share[BEST]} with the "
+            f"best affordable bundle; against business as usual your decisions changed the "
+            f"share by {_said(bau['chronic'], ' points')}, against the best bundle by "
+            f"{_said(best['chronic'], ' points')}.")
 
 
 def _sentences(
@@ -715,6 +844,8 @@ def _sentences(
                            " on benchmark against that bundle, on average.")
     school_wide = {d["subject"]: d for d in doc["differences"] if d["vs"] == BUSINESS_AS_USUAL}
     out += [_target_sentence(t, school_wide[t["subject"]]) for t in doc.get("targets", ())]
+    out += [_strand_sentence(t) for t in doc.get("target_strands", ())]
+    out += [_attendance_sentence(t) for t in doc.get("target_attendance", ())]
     if not complete:
         out.append(f"Figures run to {doc['end']}. The comparisons with business as usual "
                    "and with the best affordable bundle come at the final debrief.")
@@ -750,8 +881,13 @@ def outcomes(
     complete = yardsticks and (upto is None or upto >= len(scenario.calendar.quarters) - 1)
     start = first_meeting(scenario, seed, replications, pop)
     table = prices(start)
-    aimed = target_groups(scenario, targets, plan) if complete else []
-    masks = [group_mask(scenario, pop, t) for t in aimed]
+    aimed: list[TargetGroup] = []
+    masks: list[np.ndarray] = []
+    for t in target_groups(scenario, targets, plan) if complete else ():
+        mask = group_mask(scenario, pop, t)
+        if mask.any():  # a group with no students at the school has no figures to show
+            aimed.append(t)
+            masks.append(mask)
     played = run_plan(scenario, seed, plan, replications, upto=upto, start=start,
                       groups=masks)
     strategies = adopted(plan)
@@ -791,7 +927,9 @@ def outcomes(
         "search": search,
     }
     years = {PLAYED: played, **({BUSINESS_AS_USUAL: bau, BEST: best} if complete else {})}
-    doc["targets"] = [_target_doc(scenario, t, years, k, int(np.count_nonzero(m)))
-                      for k, (t, m) in enumerate(zip(aimed, masks, strict=True))]
+    rows = [(t.kind, _target_doc(scenario, t, years, k, int(np.count_nonzero(m))))
+            for k, (t, m) in enumerate(zip(aimed, masks, strict=True))]
+    for kind, key in TARGET_LISTS.items():
+        doc[key] = [row for of, row in rows if of == kind]
     doc["summary"] = _sentences(scenario, doc, replications, complete)
     return doc

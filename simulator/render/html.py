@@ -14,14 +14,13 @@ from simulator.debrief.models import HiddenTruth, Outcomes, Report
 from simulator.formats.routine import past_tense
 from simulator.formats.rubric import LEVELS
 from simulator.render.phrases import (
-    TARGET_HEADERS,
     kind,
     looked_words,
     plan_line,
     routine_line,
     session_meta,
     signed,
-    target_rows,
+    target_tables,
     who,
 )
 
@@ -227,13 +226,13 @@ def _outcomes(out: Outcomes | None) -> str:
                 "</tr>"
             )
     plans = "".join(f"<li>{_e(plan_line(p))}</li>" for p in out.plans)
-    targets = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>"
-                      for row in target_rows(out))
-    if targets:
-        heads = "".join(f"<th>{_e(h)}</th>" for h in TARGET_HEADERS)
-        targets = ("<table class=\"targets\"><caption>The groups the targets and decisions "
-                   "named, at the end of the year (scale-score change; band in brackets)"
-                   f"</caption><thead><tr>{heads}</tr></thead><tbody>{targets}</tbody></table>")
+    targets = ""
+    for css, caption, headers, table in target_tables(out):
+        body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>"
+                       for row in table)
+        heads = "".join(f"<th>{_e(h)}</th>" for h in headers)
+        targets += (f"<table class=\"{css}\"><caption>{_e(caption)}</caption>"
+                    f"<thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>")
     summary = "".join(f"<p>{_e(s)}</p>" for s in out.summary)
     return (
         head

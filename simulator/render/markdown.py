@@ -8,7 +8,6 @@ from simulator.debrief.models import Outcomes, Report
 from simulator.debrief.outcomes import ordinal
 from simulator.formats.routine import past_tense
 from simulator.render.phrases import (
-    TARGET_HEADERS,
     clarity_words,
     kind,
     looked_words,
@@ -16,7 +15,7 @@ from simulator.render.phrases import (
     routine_line,
     session_meta,
     signed,
-    target_rows,
+    target_tables,
     who,
 )
 from simulator.render.plain import printable
@@ -138,12 +137,11 @@ def _outcomes(out: Outcomes) -> list[str]:
                 f"{signed(pct.replication_0)} ({ordinal(pct.percentile_0)} pct) | "
                 f"{signed(sc.mean)} | {signed(sc.low)} to {signed(sc.high)} |")
     lines.append("")
-    if out.targets:
-        lines += ["The groups the targets and decisions named, at the end of the year "
-                  "(scale-score change; band in brackets):", "",
-                  "| " + " | ".join(TARGET_HEADERS) + " |",
-                  "|" + "---|" * len(TARGET_HEADERS)]
-        lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in target_rows(out)]
+    for _, caption, headers, rows in target_tables(out):
+        lines += [f"{escape(caption)}:", "",
+                  "| " + " | ".join(headers) + " |",
+                  "|" + "---|" * len(headers)]
+        lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
         lines.append("")
     lines += [f"- {escape(plan_line(p))}" for p in out.plans]
     lines.append("")

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from simulator.debrief.models import (
+    Band,
     Clarity,
     Looked,
     Outcomes,
@@ -110,3 +111,63 @@ def target_rows(out: Outcomes) -> list[tuple[str, ...]]:
             f"{signed(bau.pct.mean)} ({signed(bau.pct.low)} to {signed(bau.pct.high)})",
         ))
     return rows
+
+
+def _band(band: Band) -> str:
+    return f"{signed(band.mean)} ({signed(band.low)} to {signed(band.high)})"
+
+
+STRAND_HEADERS = ("Group", "Subject: strand", "Students", "Strand score: yours",
+                  "business as usual", "yours minus business as usual",
+                  "yours minus best bundle")
+"""The columns of the target groups' strand table."""
+
+
+def strand_rows(out: Outcomes) -> list[tuple[str, ...]]:
+    """One row per target group's strand: its strand-score change under each plan and the
+    differences with band."""
+    rows: list[tuple[str, ...]] = []
+    for t in out.target_strands:
+        diff = {d.vs: d for d in t.differences}
+        rows.append((
+            t.group_name, f"{t.subject_name}: {t.strand_name}", str(t.students),
+            signed(t.plans["played"].score.mean),
+            signed(t.plans["business_as_usual"].score.mean),
+            _band(diff["business_as_usual"].score), _band(diff["best"].score),
+        ))
+    return rows
+
+
+ATTENDANCE_HEADERS = ("Group", "Students", "% chronically absent: yours", "business as usual",
+                      "best bundle", "yours minus business as usual", "yours minus best bundle")
+"""The columns of the target groups' chronic-absence table."""
+
+
+def attendance_rows(out: Outcomes) -> list[tuple[str, ...]]:
+    """One row per target group's chronic absence at the end of the year under each plan,
+    and the differences with band (below zero: fewer chronically absent)."""
+    rows: list[tuple[str, ...]] = []
+    for t in out.target_attendance:
+        diff = {d.vs: d for d in t.differences}
+        rows.append((
+            t.group_name, str(t.students),
+            *(f"{t.plans[p].chronic.mean:.1f}%" for p in ("played", "business_as_usual",
+                                                         "best")),
+            _band(diff["business_as_usual"].chronic), _band(diff["best"].chronic),
+        ))
+    return rows
+
+
+def target_tables(out: Outcomes) -> list[tuple[str, str, tuple[str, ...], list[tuple[str, ...]]]]:
+    """The target groups' tables that have rows: (CSS class, caption, headers, rows)."""
+    threshold = next((f"{100 * t.threshold:g}%" for t in out.target_attendance), "")
+    tables = [
+        ("targets", "The groups the targets and decisions named, at the end of the year "
+         "(scale-score change; band in brackets)", TARGET_HEADERS, target_rows(out)),
+        ("target-strands", "The same groups on the strand the decided strategy teaches (change "
+         "in the mean strand score; band in brackets)", STRAND_HEADERS, strand_rows(out)),
+        ("target-attendance", "Chronic absence in the groups the targets and decisions named, "
+         f"at the end of the year (missing at least {threshold} of the days; band in brackets)",
+         ATTENDANCE_HEADERS, attendance_rows(out)),
+    ]
+    return [t for t in tables if t[3]]
