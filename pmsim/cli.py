@@ -425,8 +425,8 @@ def _run_targeted(args: argparse.Namespace, loaded: LoadedScenario) -> dict:
     """``--strategies`` with targeting (``ID[grades=6,7;subgroups=el;capacity=40]``):
     malformed text is a usage error (exit 2), a name the scenario lacks exit 1."""
     from simulator.engine.targeting import (
-        TargetingSyntaxError,
         TargetingError,
+        TargetingSyntaxError,
         parse_strategies,
         run_targeted,
     )

@@ -19,7 +19,7 @@ message that says what is wrong and, for a near miss, what was meant.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simulator.engine.dashboard import Targeting
@@ -48,7 +48,7 @@ class Adoption:
     """One strategy adopted at the first meeting, and whom the decision says it serves."""
 
     strategy: str
-    targeting: Targeting = Targeting()
+    targeting: Targeting = field(default_factory=Targeting)
 
     @property
     def targeted(self) -> bool:

@@ -89,7 +89,7 @@ def _titled(table: Table, measure: str) -> Table:
 
 def preview(sc: Scenario, seed: int = 1) -> list[MeetingPreview]:
     """Each meeting's views, simulating with no decisions (replication 0: one replication)."""
-    from simulator.engine.playthrough import replay
+    from simulator.engine.playthrough import Plan, replay
     from simulator.engine.simulation import Simulation
 
     sim = Simulation(sc, seed=seed)
@@ -103,8 +103,8 @@ def preview(sc: Scenario, seed: int = 1) -> list[MeetingPreview]:
         out.append(MeetingPreview(meeting, [r.quarter.label for r in sim.history], sections,
                                   implementation, note))
 
-    plan = [(m.id, []) for m in sc.calendar.meetings]
-    replay(sim, plan, at_meeting=at)  # type: ignore[arg-type]
+    plan: Plan = [(m.id, []) for m in sc.calendar.meetings]
+    replay(sim, plan, at_meeting=at)
     return out
 
 
@@ -158,8 +158,8 @@ def render_text(sc: Scenario, seed: int, previews: list[MeetingPreview]) -> str:
         for section in m.sections:
             out += [printable(section.heading), "-" * len(printable(section.heading)), ""]
             for table in section.tables:
-                out += _text_table(table) + [""]
-        out += _text_table(m.implementation) + ["", m.served_note, ""]
+                out += [*_text_table(table), ""]
+        out += [*_text_table(m.implementation), "", m.served_note, ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -202,9 +202,9 @@ def render_markdown(sc: Scenario, seed: int, previews: list[MeetingPreview]) -> 
         for section in m.sections:
             out += [f"### {_md(section.heading)}", ""]
             for table in section.tables:
-                out += _md_table(table, "####") + [""]
+                out += [*_md_table(table, "####"), ""]
         out += [f"### {_md(m.implementation.title)}", ""]
-        out += _md_table(m.implementation, None) + ["", _md(m.served_note), ""]
+        out += [*_md_table(m.implementation, None), "", _md(m.served_note), ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
