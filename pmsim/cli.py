@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         "validate", help="check scenario (and worked transcript) files; every problem at once")
     validate.add_argument("paths", nargs="+", metavar="PATH")
     ssub.add_parser("schema", help="the scenario JSON Schema")
+    _scenario_preview_parser(ssub)
     calibrate = ssub.add_parser(
         "calibrate", help="Monte Carlo proof that a scenario teaches what it intends")
     calibrate.add_argument("scenario", help="built-in id (e.g. hudson) or a file path")
@@ -86,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario")
     run.add_argument("--seed", type=_seed, default=1)
     run.add_argument("--strategies", default="",
-                     help="comma-separated strategy ids adopted at the first meeting")
+                     help="comma-separated strategy ids adopted at the first meeting, each"
+                          " optionally targeted: ID[grades=6,7;subgroups=el,swd;capacity=40]")
     run.add_argument("--replications", type=int, default=1)
     run.add_argument("--format", choices=["json", "table"], default="table")
 
@@ -198,6 +200,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             "validate": _scenario_validate,
             "schema": _scenario_schema,
             "calibrate": _scenario_calibrate,
+            "preview": _scenario_preview,
         }[args.action](args)
     if args.command == "run":
         return _run(args)
@@ -367,6 +370,29 @@ def _scenario_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario_preview_parser(ssub: argparse._SubParsersAction) -> None:
+    preview = ssub.add_parser(
+        "preview", help="each meeting's dashboards as participants will see them, unplayed")
+    preview.add_argument("scenario", help="built-in id (e.g. hudson) or a file path")
+    preview.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
+    preview.add_argument("--format", choices=["md", "text"], default="text",
+                         help="text (aligned, for a terminal) or md (Markdown, for a handout)")
+
+
+def _scenario_preview(args: argparse.Namespace) -> int:
+    """Every dashboard view at every meeting, simulated with no decisions."""
+    loaded = _load(args.scenario)
+    from simulator.engine.simulation import SimulationError
+    from simulator.render.preview import render
+
+    try:
+        text = render(loaded.scenario, args.seed, args.format)
+    except SimulationError as exc:
+        raise UserError(str(exc)) from None
+    sys.stdout.write(text)
+    return 0
+
+
 # ---------------------------------------------------------------- run
 
 
@@ -379,7 +405,10 @@ def _run(args: argparse.Namespace) -> int:
 
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
     try:
-        doc = run(loaded.scenario, args.seed, strategies, args.replications)
+        if "[" in args.strategies or "]" in args.strategies:
+            doc = _run_targeted(args, loaded)
+        else:
+            doc = run(loaded.scenario, args.seed, strategies, args.replications)
     except SimulationError as exc:
         raise UserError(str(exc)) from None
     from simulator.render.plain import json_printable
@@ -390,6 +419,25 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(run_table(loaded.scenario, doc))
     return 0
+
+
+def _run_targeted(args: argparse.Namespace, loaded: LoadedScenario) -> dict:
+    """``--strategies`` with targeting (``ID[grades=6,7;subgroups=el;capacity=40]``):
+    malformed text is a usage error (exit 2), a name the scenario lacks exit 1."""
+    from simulator.engine.targeting import (
+        TargetingError,
+        TargetingSyntaxError,
+        parse_strategies,
+        run_targeted,
+    )
+
+    try:
+        adoptions = parse_strategies(args.strategies, loaded.scenario)
+    except TargetingSyntaxError as exc:
+        raise UserError(f"--strategies: {exc}", 2) from None
+    except TargetingError as exc:
+        raise UserError(f"--strategies: {exc}") from None
+    return run_targeted(loaded.scenario, args.seed, adoptions, args.replications)
 
 
 def _scenario_calibrate(args: argparse.Namespace) -> int:

@@ -21,8 +21,9 @@ def run_table(sc: Scenario, doc: dict) -> str:
     spread = reps > 1
     lines = [
         f"{printable(sc.title)} — seed {doc['seed']}, {reps} replication{'s' if reps > 1 else ''}",
-        "Strategies adopted at the first meeting: " + (printable(", ".join(doc["strategies"])) or
-                                                      "none (business as usual)"),
+        "Strategies adopted at the first meeting: " + (printable(", ".join(
+            _adopted(s, doc.get("targeting", {})) for s in doc["strategies"]))
+            or "none (business as usual)"),
         "",
     ]
     header = f"{'school':<26}{'subject':<9}{'group':<28}{'n':>5}{'mean':>8}{'% on bm':>9}"
@@ -40,6 +41,9 @@ def run_table(sc: Scenario, doc: dict) -> str:
                 if spread:
                     row += f"{_fmt(r['mean_score_sd']):>8}{_fmt(r['pct_proficient_sd']):>7}"
                 lines.append(row)
+        lines += _grades(sc, q, subjects, spread)
+        lines += _strands(sc, q, subjects)
+        lines += _attendance(sc, q, spread)
         for imp in q["implementation"]:
             state = "running" if imp["running"] else "not yet running"
             lines.append(
@@ -57,6 +61,84 @@ def run_table(sc: Scenario, doc: dict) -> str:
         f"{res['staff_fte']} FTE{' (short of staff)' if res['over_staffed'] else ''}"
     )
     return "\n".join(lines)
+
+
+def _adopted(strategy: str, targeting: dict) -> str:
+    """A strategy as adopted, e.g. "tutoring-math [grades 6, 7 · el, swd · up to 40]"."""
+    opts = targeting.get(strategy)
+    if not opts:
+        return strategy
+    parts = []
+    if "grades" in opts:
+        parts.append("grades " + ", ".join(map(str, opts["grades"])))
+    if "subgroups" in opts:
+        parts.append(", ".join(opts["subgroups"]))
+    if "capacity" in opts:
+        parts.append(f"up to {opts['capacity']}")
+    return f"{strategy} [{' · '.join(parts)}]"
+
+
+def _grades(sc: Scenario, q: dict, subjects: dict[str, str], spread: bool) -> list[str]:
+    """By grade: each school's subjects, grade by grade."""
+    header = f"{'school':<26}{'subject':<9}{'grade':<28}{'n':>5}{'mean':>8}{'% on bm':>9}"
+    if spread:
+        header += f"{'± mean':>8}{'± %':>7}"
+    lines = ["", f"{q['label']} by grade", header, "-" * len(header)]
+    for school in q["schools"]:
+        for r in school.get("grades", []):
+            row = (f"{printable(school['name'])[:25]:<26}{subjects[r['subject']][:8]:<9}"
+                   f"{'Grade ' + str(r['grade']):<28}{r['n']:>5}{_fmt(r['mean_score']):>8}"
+                   f"{_fmt(r['pct_proficient']):>9}")
+            if spread:
+                row += f"{_fmt(r['mean_score_sd']):>8}{_fmt(r['pct_proficient_sd']):>7}"
+            lines.append(row)
+    return lines
+
+
+def _strands(sc: Scenario, q: dict, subjects: dict[str, str]) -> list[str]:
+    """Mean strand scores ± standard error: a row per school, subject and strand, a
+    column per group (all students, then each subgroup)."""
+    groups = ["all", *(g.id for g in sc.subgroups)]
+    shorts = {g.id: printable(g.short) for g in sc.subgroups} | {"all": "All"}
+    strand_names = {(s.id, t.id): printable(t.name) for s in sc.subjects for t in s.strands}
+    header = f"{'school':<26}{'subject':<9}{'strand':<28}" + "".join(
+        f"{shorts[g][:13]:>14}" for g in groups)
+    lines = ["", f"{q['label']} by strand (mean score ± standard error)", header,
+             "-" * len(header)]
+    for school in q["schools"]:
+        cells: dict[tuple[str, str], dict[str, str]] = {}
+        for r in school.get("strands", []):
+            cell = ("—" if r["mean_score"] is None else f"{r['mean_score']:.1f}"
+                    + ("" if r["se"] is None else f" ±{r['se']:.1f}"))
+            cells.setdefault((r["subject"], r["strand"]), {})[r["group"]] = cell
+        for (subject, strand), by_group in cells.items():
+            lines.append(
+                f"{printable(school['name'])[:25]:<26}{subjects[subject][:8]:<9}"
+                f"{strand_names.get((subject, strand), printable(strand))[:27]:<28}"
+                + "".join(f"{by_group.get(g, '—'):>14}" for g in groups))
+    return lines
+
+
+def _attendance(sc: Scenario, q: dict, spread: bool) -> list[str]:
+    """Attendance so far this year by school and group (all, subgroups, grades)."""
+    names = {g.id: printable(g.name) for g in sc.subgroups} | {"all": "All students"}
+    threshold = round(sc.population.attendance.chronic_threshold * 100)
+    header = f"{'school':<26}{'group':<37}{'n':>5}{'days':>8}{'% chron':>9}"
+    if spread:
+        header += f"{'± days':>8}{'± %':>7}"
+    lines = ["", f"{q['label']} attendance so far this year (days absent, mean; % chronically "
+             f"absent: missing {threshold}% of days or more)", header, "-" * len(header)]
+    for school in q["schools"]:
+        for r in school.get("attendance", []):
+            group = r["group"]
+            label = (f"Grade {group.removeprefix('grade-')}" if group.startswith("grade-")
+                     else names.get(group, printable(group)))
+            row = (f"{printable(school['name'])[:25]:<26}{label[:36]:<37}{r['n']:>5}"
+                   f"{_fmt(r['mean_days_absent']):>8}{_fmt(r['pct_chronic']):>9}")
+            if spread:
+                row += f"{_fmt(r['mean_days_absent_sd']):>8}{_fmt(r['pct_chronic_sd']):>7}"
+            lines.append(row)
+    return lines
 
 
 def progress_table(doc: Progress) -> str:

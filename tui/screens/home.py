@@ -55,6 +55,9 @@ class HomeScreen(Screen):
         Binding("p", "progress", "Progress", id="home.progress",
                 tooltip="Your attempts over time (the name(s) typed here, or everyone): "
                         "the level of each sub-element, oldest attempt first"),
+        Binding("v", "preview", "Preview", id="home.preview",
+                tooltip="The highlighted scenario's dashboards at each meeting, for the seed "
+                        "typed here, with no decisions: what participants will see"),
         Binding("q", "app.quit", "Quit", id="home.quit"),
     ]
 
@@ -186,6 +189,18 @@ class HomeScreen(Screen):
         from tui.screens.progress import ProgressScreen  # after the first frame: keeps it light
 
         self.app.push_screen(ProgressScreen(self.query_one("#participant", Input).value))
+
+    def action_preview(self) -> None:
+        from tui.screens.preview import PreviewScreen  # after the first frame: keeps it light
+
+        scenarios = self.query_one("#scenarios", OptionList)
+        if scenarios.highlighted is None:
+            return
+        option = scenarios.get_option_at_index(scenarios.highlighted)
+        seed = self._seed()
+        if option.id is None or option.disabled or seed is None:
+            return
+        self.app.push_screen(PreviewScreen(option.id, seed))
 
     @on(OptionList.OptionSelected, "#scenarios")
     def _scenario_chosen(self) -> None:
