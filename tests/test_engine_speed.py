@@ -102,3 +102,36 @@ def test_the_benchmark_states_the_floor_of_the_models_draws(hudson: Scenario) ->
     assert bench.draws_per_unit(hudson) == 4.5
     # The baseline draws at the engine's precision.
     assert simulation._normal(np.random.default_rng(0), 2, 3).dtype == bench.ENGINE_DTYPE
+
+
+def test_released_results_are_written_over_only_after_the_next_quarter(
+        hudson: Scenario) -> None:
+    """Releasing each result (as ``pmsim run`` does) gives the same quarters, bit for bit,
+    as keeping them all; a released result stays whole through the next quarter, and its
+    arrays are reused by the one after; a fork releases nothing the other still reads."""
+    kept = Simulation(hudson, 4, 3)
+    reused = Simulation(hudson, 4, 3, keep_history=False)
+    seen: list[tuple[simulation.QuarterResult, bytes]] = []
+    while not reused.finished:
+        a, b = kept.advance(), reused.advance()
+        if seen:
+            previous, before = seen[-1]
+            assert previous.scores.tobytes() == before  # intact through this quarter
+        if len(seen) >= 2:
+            assert b.scores is seen[-2][0].scores  # the arrays of two quarters back
+        for x, y in zip((a.scores, *a.strand_scores, a.absences, a.absences_ytd),
+                        (b.scores, *b.strand_scores, b.absences, b.absences_ytd),
+                        strict=True):
+            assert x.tobytes() == y.tobytes()
+        seen.append((b, b.scores.tobytes()))
+        reused.release(b)
+        if reused.quarters_done == 2:
+            twin = reused.fork()
+            held = twin.latest
+            assert held is not None
+            snapshot = held.scores.tobytes()
+            reused.release(held)
+            reused.advance()
+            reused.advance()
+            assert held.scores.tobytes() == snapshot
+            break

@@ -6,7 +6,7 @@ from simulator.engine.memory import memory_problem
 from simulator.engine.metrics import quarter_json
 from simulator.engine.playthrough import first_meeting_plan, replay
 from simulator.engine.pricing import short_of
-from simulator.engine.simulation import Decision, Simulation, SimulationError
+from simulator.engine.simulation import Decision, QuarterResult, Simulation, SimulationError
 from simulator.formats.scenario import Scenario
 
 
@@ -30,8 +30,14 @@ def run(
     for s in strategies:
         sim.check_decision(Decision(s))
     quarters: list[dict] = []
+
+    def collect(result: QuarterResult) -> None:
+        quarters.append(quarter_json(sim, result))
+        # Only its figures are kept: the next quarter may write over its arrays.
+        sim.release(result)
+
     replay(sim, first_meeting_plan(scenario, strategies), through=len(sim.quarters) - 1,
-           on_result=lambda result: quarters.append(quarter_json(sim, result)))
+           on_result=collect)
     return {
         "scenario": scenario.id,
         "seed": seed,

@@ -10,7 +10,8 @@ dashboard shows for small groups.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import threading
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -149,6 +150,10 @@ class _Groups:
     cells: np.ndarray  # (C, G) float64, 1 where the cell belongs to the group
     n: list[int]  # (G,) students per group
     index: dict[tuple[int, str | int], int]  # (school, group id or grade) -> column
+    work: dict[tuple[int, str], tuple[np.ndarray, ...]] = field(
+        default_factory=dict, compare=False, repr=False)
+    """:meth:`moments`' chunk buffers by rows and dtype, made once and reused: no fresh
+    memory to fault in, call after call."""
 
     @classmethod
     def of(cls, pop: Population) -> _Groups:
@@ -186,27 +191,50 @@ class _Groups:
         bar = at_least[self.order] if isinstance(at_least, np.ndarray) else at_least
         rows = min(max(STAT_ROWS // max(values.shape[1], 1), 1), r)
         # Buffers reused chunk after chunk: no allocation (nor page faults) per chunk.
-        taken = np.empty((rows, len(self.order)), dtype=values.dtype)
-        wide = np.empty((rows, len(self.order)))
-        reached = np.empty((rows, len(self.order)), dtype=bool)
-        hit = np.empty((rows, len(self.order)), dtype=np.float32)
+        # ``wide`` holds a chunk's values and, below them, whether each reaches the bar:
+        # one reduction sums both (counts are exact too).
+        taken, wide, reached = self._buffers(rows, values.dtype)
         for lo in range(0, r, rows):
             k = min(rows, r - lo)
             # ``take`` with mode="wrap" skips the bounds check: ``order`` is a permutation.
             np.take(values[lo : lo + k], self.order, axis=1, mode="wrap", out=taken[:k])
             part = wide[:k]
             np.copyto(part, taken[:k])
-            sums[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
-            if bar is not None:
-                np.greater_equal(part, bar, out=reached[:k])
-                np.copyto(hit[:k], reached[:k])
-                counts[lo : lo + rows] = (np.add.reduceat(hit[:k], self.starts, axis=1)
-                                          @ self.cells)
+            if bar is None:
+                sums[lo : lo + k] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
+            else:
+                # The same comparison as in float64: the conversion is exact.
+                np.greater_equal(taken[:k], bar, out=reached[:k])
+                np.copyto(wide[k : 2 * k], reached[:k])
+                both = np.add.reduceat(wide[: 2 * k], self.starts, axis=1) @ self.cells
+                sums[lo : lo + k], counts[lo : lo + k] = both[:k], both[k:]
             np.square(part, out=part)
-            squares[lo : lo + rows] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
+            squares[lo : lo + k] = np.add.reduceat(part, self.starts, axis=1) @ self.cells
         with np.errstate(invalid="ignore", divide="ignore"):
             n = np.array(self.n, dtype=np.float64)
             return sums.T / n[:, None], squares.T / n[:, None], counts.T / n[:, None]
+
+
+    def _buffers(self, rows: int, dtype: np.dtype) -> tuple[np.ndarray, ...]:
+        key = (rows, np.dtype(dtype).str)
+        if key not in self.work:
+            shape = (rows, len(self.order))
+            self.work[key] = (np.empty(shape, dtype=dtype), np.empty((2 * rows, shape[1])),
+                              np.empty(shape, dtype=bool))
+        return self.work[key]
+
+
+_cached = threading.local()
+"""Per thread (the groups hold buffers), the groups of the population last asked for:
+every quarter of a run asks again."""
+
+
+def groups_of(pop: Population) -> _Groups:
+    """:meth:`_Groups.of`, made once per population (the last one this thread asked for)."""
+    last: tuple[Population, _Groups] | None = getattr(_cached, "last", None)
+    if last is None or last[0] is not pop:
+        last = _cached.last = (pop, _Groups.of(pop))
+    return last[1]
 
 
 def _spread(per_rep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -253,7 +281,7 @@ def _attendance_stats(groups: _Groups, result: QuarterResult, chronic_threshold:
 def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
     """One quarter of ``pmsim run --format json`` (see CONTRACTS.md)."""
     sc: Scenario = sim.scenario
-    groups = _Groups.of(sim.population)
+    groups = groups_of(sim.population)
     keys: list[str | int] = ["all", *(g.id for g in sc.subgroups)]
     subjects = []
     for j, subject in enumerate(sc.subjects):

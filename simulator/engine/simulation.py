@@ -105,6 +105,35 @@ class _Tables:
     sd: np.ndarray  # (J, N)
     start_norm: np.ndarray  # (J, N) at the start of the year
     start_cut: np.ndarray  # (J, N) at the start of the year
+    absence_cost: np.ndarray  # (N,) float32 cost per day missed beyond the typical, SD units
+    strand_sem: list[np.ndarray]  # per subject: (S_j, 1) float32 each strand's SEM
+    strand_shift: list[np.ndarray]  # per subject: (S_j, N) float32 strand offset x student SD
+    score_shift: list[dict[int, np.ndarray]]  # per subject, per hidden need: (N,) score shift
+    strand_need_shift: list[dict[int, tuple[int, np.ndarray]]]
+    """Per subject, per hidden need of one of its strands: that strand and its (N,) shift."""
+
+
+@dataclass
+class _Buffers:
+    """The arrays of one quarter's result, as the quarter writes them."""
+
+    scores: np.ndarray  # (J, R, N) float32
+    strand_scores: list[np.ndarray]  # per subject: (R, S_j, N) float32
+    absences: np.ndarray  # (R, N) int16
+    absences_ytd: np.ndarray  # (R, N) int16
+
+
+@dataclass
+class _Scratch:
+    """A chunk's float32 temporaries, made once per simulation and reused chunk after
+    chunk and quarter after quarter: no allocation, nor fresh memory to fault in, per
+    chunk."""
+
+    days: np.ndarray  # (rows, N) days missed, then their cost
+    growth: np.ndarray  # (rows, J, N) the growth of each subject
+    term: np.ndarray  # (rows, N) one term of a sum (a penalty, a strategy's gain)
+    base: np.ndarray  # (rows, N) the score before its measurement error
+    err: np.ndarray  # (rows, N) a subject's measurement error
 
 
 @dataclass
@@ -124,6 +153,14 @@ class _Step:
     scores: np.ndarray  # (J, R, N)
     strand_scores: list[np.ndarray]  # per subject: (R, S_j, N)
     absences: np.ndarray  # (R, N)
+    absences_ytd: np.ndarray  # (R, N) the days missed so far, this quarter's included
+    typical_days: np.float32  # days a student typically misses in a quarter
+    growth_sd: np.ndarray  # (J, 1) float32 spread of the quarter's wobble per subject
+    slope_dt: np.ndarray  # (J, N) float32 each student's expected growth this quarter
+    penalties: list[list[tuple[int, np.float32]]]  # per subject: (need, growth penalty)
+    gains: list[list[tuple[str, np.ndarray]]]  # per subject: (strategy, (R, 1) effect x dt)
+    remediation_gains: list[list[tuple[str, np.ndarray]]]  # per need: (strategy, (R, 1))
+    mean_sem: list[np.float32]  # per subject: the SEM of the mean of its strands' errors
 
 
 def planned_fidelity(strategy: Strategy, quarters_running: int) -> float:
@@ -171,6 +208,10 @@ class Simulation:
         self.latest: QuarterResult | None = None
         self.quarters_done = 0
         self._tables = self._build_tables()
+        self._scratch: _Scratch | None = None
+        self._released: list[_Buffers] = []
+        """Arrays of released results, which a later quarter writes over (:meth:`release`)."""
+        self._latest_buffers: _Buffers | None = None
 
     # ------------------------------------------------------------------ calendar
 
@@ -209,6 +250,11 @@ class Simulation:
         """An independent copy that shares what never changes (scenario, population,
         lookup tables, past results), so plans can branch from a shared prefix."""
         twin = copy.copy(self)
+        # Neither may write over what the other can still read: no buffers are shared,
+        # and the latest result, which both hold, can be released by neither.
+        twin._scratch = None
+        self._released, twin._released = [], []
+        self._latest_buffers = twin._latest_buffers = None
         twin.ability = self.ability.copy()
         twin.remediation = self.remediation.copy()
         twin.absences_ytd = self.absences_ytd.copy()
@@ -223,6 +269,11 @@ class Simulation:
         """Apply a meeting's decisions; they take effect from the next quarter."""
         for d in decisions:
             self.check_decision(d)
+        if any(d.action in ("adopt", "adjust") for d in decisions):
+            # Choosing whom a strategy serves takes memory: give back released results'
+            # arrays first (all but the latest's, which is read here), so that memory at a
+            # meeting stays what it would be without releasing.
+            self._released = [b for b in self._released if b is self._latest_buffers]
         for d in decisions:
             self.decisions.append((self.quarters_done, d))
             if d.action == "stop":
@@ -334,9 +385,11 @@ class Simulation:
                 for sid, act in self.active.items())
             for need in sc.needs
         )
+        dt = quarter.ends_at - (self.quarters[q - 1].ends_at if q else 0.0)
+        buffers = self._reusable() or self._new_buffers()
         step = _Step(
             q=q,
-            dt=quarter.ends_at - (self.quarters[q - 1].ends_at if q else 0.0),
+            dt=dt,
             implementation=implementation,
             lam=lam,
             lam_sqrt=np.sqrt(lam),
@@ -348,15 +401,19 @@ class Simulation:
                 stream(self.seed, "strands" if s.strands else "measurement", s.id, q)
                 for s in sc.subjects
             ],
-            scores=np.empty_like(self.ability),
-            strand_scores=[np.empty((r, len(s.strands), n), dtype=np.float32)
-                           for s in sc.subjects],
-            absences=np.empty((r, n), dtype=np.int16),
+            scores=buffers.scores,
+            strand_scores=buffers.strand_scores,
+            absences=buffers.absences,
+            absences_ytd=buffers.absences_ytd,
+            **self._step_constants(implementation, dt),
         )
         rows = max(CHUNK_ELEMENTS // max(n, 1), 1)
         for lo in range(0, r, rows):
             self._advance_rows(step, slice(lo, min(lo + rows, r)))
         self._remediated = tuple(a or b for a, b in zip(self._remediated, remediates, strict=True))
+        # The year's days missed are the result's own array: the next quarter adds to them
+        # into another (no copy, and one array fewer per replication).
+        self.absences_ytd = buffers.absences_ytd
 
         self.quarters_done += 1
         result = QuarterResult(
@@ -366,23 +423,60 @@ class Simulation:
             strand_scores=tuple(np.moveaxis(o, 0, 1) for o in step.strand_scores),
             cuts=self._tables.cut[q],
             absences=step.absences,
-            absences_ytd=self.absences_ytd.copy(),
+            absences_ytd=self.absences_ytd,
             days_ytd=sc.population.attendance.days_per_quarter * self.quarters_done,
             implementation=implementation,
             events=events,
         )
         self.latest = result
+        self._latest_buffers = buffers
         if self.keep_history:
             self.history.append(result)
         return result
 
+    def release(self, result: QuarterResult) -> None:
+        """Tell the simulation its caller is done with ``result``, the latest quarter's:
+        the quarter after next may write its figures into the same arrays, instead of new
+        memory the system must find and clear. ``result`` stays whole while it is
+        :attr:`latest` (for the next meeting's decisions) and through the next
+        :meth:`advance`, so memory holds two quarters' results at most, as without
+        releasing. Without effect while the simulation keeps its history, for another
+        result, or once forked."""
+        if result is self.latest and not self.keep_history and self._latest_buffers:
+            self._released.append(self._latest_buffers)
+
+    def _reusable(self) -> _Buffers | None:
+        """A released result's arrays other than the latest's, which is still read."""
+        for i, buffers in enumerate(self._released):
+            if buffers is not self._latest_buffers:
+                return self._released.pop(i)
+        return None
+
+    def _new_buffers(self) -> _Buffers:
+        r, n = self.replications, self.population.n
+        return _Buffers(
+            scores=np.empty_like(self.ability),
+            strand_scores=[np.empty((r, len(s.strands), n), dtype=np.float32)
+                           for s in self.scenario.subjects],
+            absences=np.empty((r, n), dtype=np.int16),
+            absences_ytd=np.empty((r, n), dtype=np.int16),
+        )
+
     def _advance_rows(self, step: _Step, rows: slice) -> None:
-        """One quarter for the replications ``rows``: attendance, growth, measurement."""
+        """One quarter for the replications ``rows``: attendance, growth, measurement.
+
+        Every float32 operation of the model is applied to every element in the same order
+        as written out per subject and strand; the constants per student are looked up
+        once (:class:`_Tables`, :class:`_Step`), the temporaries are the chunk buffers of
+        :class:`_Scratch` (no allocation per chunk), and the strands of a subject are
+        worked on as one contiguous block ``(rows, S, N)``, as they are drawn.
+        """
         sc, pop = self.scenario, self.population
-        r, n = rows.stop - rows.start, pop.n
-        dt, implementation = step.dt, step.implementation
-        att = sc.population.attendance
-        days = att.days_per_quarter
+        r = rows.stop - rows.start
+        implementation = step.implementation
+        tables = self._tables
+        scratch = self._scratch_for(r)
+        days = sc.population.attendance.days_per_quarter
 
         # Attendance: a normal approximation of Poisson that is monotone in the rate,
         # so that a strategy changes only the students it serves.
@@ -392,90 +486,126 @@ class Simulation:
             imp = implementation[sid]
             if effect and imp.running:
                 lam = lam * (1.0 + effect * imp.fidelity[rows, None] * act.taken[rows])
-        days_off = step.attendance.standard_normal((r, n), dtype=np.float32)
+        days_off = scratch.days[:r]
+        step.attendance.standard_normal(dtype=np.float32, out=days_off)
         days_off *= step.lam_sqrt if lam is step.lam else np.sqrt(lam)
         days_off += lam
         np.rint(days_off, out=days_off)
         np.clip(days_off, 0, days, out=days_off)
         absences = step.absences[rows]
         absences[...] = days_off
-        self.absences_ytd[rows] += absences
+        np.add(self.absences_ytd[rows], absences, out=step.absences_ytd[rows])
         # The cost of the days missed beyond the typical, from the (whole) days in float32.
         absence_cost = days_off
-        absence_cost -= np.float32(att.typical_rate * days)
-        absence_cost *= np.float32(att.cost_per_day_sd) * pop.absence_cost
+        absence_cost -= step.typical_days
+        absence_cost *= tables.absence_cost
 
         # Growth of latent ability. ``unmet`` is each hidden need still unremediated at
-        # the start of the quarter: it slows growth during the quarter.
+        # the start of the quarter: it slows growth during the quarter. The subjects'
+        # draws, (rows, J, N) as drawn, are scaled and shifted in one pass each.
         remediation = self.remediation[:, rows]
         ability = self.ability[:, rows]
+        term = scratch.term[:r]
         unmet = [self._unmet(k, remediation, step.remediated[k]) for k in range(len(sc.needs))]
-        wobble_sd = np.sqrt(dt / 0.25)
-        growth_noise = _normal(step.growth, r, len(sc.subjects), n)
-        for j, subject in enumerate(sc.subjects):
-            dz = growth_noise[j]
-            dz *= np.float32(subject.quarter_noise_sd * wobble_sd)
-            dz += pop.slope[j] * np.float32(dt)
-            dz -= absence_cost
-            for k, need in enumerate(sc.needs):
-                if need.subject == subject.id:
-                    dz -= np.float32(need.growth_penalty_sd * dt) * unmet[k]
-            for sid, act in self.active.items():
-                imp = implementation[sid]
-                if imp.running and subject.id in act.strategy.subjects and act.strategy.effect_sd:
-                    gain = (act.strategy.effect_sd * dt * imp.fidelity[rows, None]
-                            ).astype(np.float32)
-                    dz += gain * act.taken[rows]
+        growth = scratch.growth[:r]
+        step.growth.standard_normal(dtype=np.float32, out=growth)
+        growth *= step.growth_sd
+        growth += step.slope_dt
+        growth -= absence_cost[:, None, :]
+        for j in range(len(sc.subjects)):
+            dz = growth[:, j]
+            for k, penalty in step.penalties[j]:
+                dz -= _times(penalty, unmet[k], term)
+            for sid, gain in step.gains[j]:
+                dz += np.multiply(gain[rows], self.active[sid].taken[rows], out=term)
             ability[j] += dz
-        for k, need in enumerate(sc.needs):
-            for sid, act in self.active.items():
-                imp = implementation[sid]
-                rate_k = act.strategy.need_effects.get(need.id, 0.0)
-                if imp.running and rate_k:
-                    gain = (rate_k * dt * imp.fidelity[rows, None]).astype(np.float32)
-                    remediation[k] += gain * act.taken[rows] * pop.has_need[k]
+        for k in range(len(sc.needs)):
+            for sid, gain in step.remediation_gains[k]:
+                np.multiply(gain[rows], self.active[sid].taken[rows], out=term)
+                term *= pop.has_need[k]
+                remediation[k] += term
             if step.remediates[k]:
                 np.clip(remediation[k], 0.0, 1.0, out=remediation[k])
 
         # Measurement. A subject with strands is scored from the same items as its
         # strands, so the overall error is the (rescaled) mean of the strand errors:
         # correlated as in a real test, and no extra draw.
-        tables = self._tables
         norm, sd = tables.norm[step.q], tables.sd
         scale = sc.scale
-        scores = step.scores[:, rows]
+        base, err = scratch.base[:r], scratch.err[:r]
         # Needs still unmet at the end of the quarter: remediation shows at once.
         still = [self._unmet(k, remediation, step.remediated[k] or step.remediates[k])
                  for k in range(len(sc.needs))]
         for j, subject in enumerate(sc.subjects):
-            base = ability[j] * sd[j]
+            score = step.scores[j, rows]
+            np.multiply(ability[j], sd[j], out=base)
             base += norm[j]
-            for k, need in enumerate(sc.needs):
-                if need.subject == subject.id and need.score_shift_sd:
-                    base += (np.float32(need.score_shift_sd) * sd[j]) * still[k]
+            for k, shift in tables.score_shift[j].items():
+                base += _times(shift, still[k], term)
             if not subject.strands:
-                err = _normal(step.measurement[j], r, n)
+                step.measurement[j].standard_normal(dtype=np.float32, out=err)
                 err *= np.float32(scale.sem)
-                np.add(base, err, out=scores[j])
+                err += base
+                # The score is written once: clipped on its way out of the chunk's buffer.
+                np.clip(err, scale.minimum, scale.maximum, out=score)
                 continue
-            strands = subject.strands
-            chunk = step.strand_scores[j][rows]
-            step.measurement[j].standard_normal(dtype=np.float32, out=chunk)
-            observed = np.moveaxis(chunk, 0, 1)
-            mean_err = observed.mean(axis=0)
-            mean_err *= np.float32(scale.sem * np.sqrt(len(strands)))
-            np.add(base, mean_err, out=scores[j])
-            for si, strand in enumerate(strands):
-                o = observed[si]
-                o *= np.float32(strand.sem)
-                o += base
-                o += pop.strand_offset[j][si] * sd[j]
-            for k, need in enumerate(sc.needs):
-                if need.subject == subject.id and need.strand is not None:
-                    si = [s.id for s in strands].index(need.strand)
-                    observed[si] += (np.float32(need.strand_shift_sd) * sd[j]) * still[k]
+            # (rows, S, N): each replication's strands, as drawn.
+            observed = step.strand_scores[j][rows]
+            step.measurement[j].standard_normal(dtype=np.float32, out=observed)
+            np.add.reduce(observed, axis=1, out=err)
+            err /= len(subject.strands)
+            err *= step.mean_sem[j]
+            err += base
+            np.clip(err, scale.minimum, scale.maximum, out=score)
+            observed *= tables.strand_sem[j]
+            observed += base[:, None, :]
+            observed += tables.strand_shift[j]
+            for k, (si, shift) in tables.strand_need_shift[j].items():
+                observed[:, si] += _times(shift, still[k], term)
             np.clip(observed, scale.minimum, scale.maximum, out=observed)
-        np.clip(scores, scale.minimum, scale.maximum, out=scores)
+
+    def _scratch_for(self, rows: int) -> _Scratch:
+        """The chunk buffers, for at least ``rows`` replications (made once, then reused)."""
+        if self._scratch is None or self._scratch.days.shape[0] < rows:
+            n, j = self.population.n, len(self.scenario.subjects)
+            self._scratch = _Scratch(
+                days=np.empty((rows, n), dtype=np.float32),
+                growth=np.empty((rows, j, n), dtype=np.float32),
+                term=np.empty((rows, n), dtype=np.float32),
+                base=np.empty((rows, n), dtype=np.float32),
+                err=np.empty((rows, n), dtype=np.float32),
+            )
+        return self._scratch
+
+    def _step_constants(self, implementation: dict[str, Implementation], dt: float) -> dict:
+        """What every chunk of a quarter shares: the growth's spread and slope over the
+        quarter, the growth penalty of each hidden need, each running strategy's effect
+        over the quarter per replication, and the measurement's constants."""
+        sc, pop = self.scenario, self.population
+        att = sc.population.attendance
+        wobble_sd = np.sqrt(dt / 0.25)
+        running = [(sid, act.strategy) for sid, act in self.active.items()
+                   if implementation[sid].running]
+        return {
+            "typical_days": np.float32(att.typical_rate * att.days_per_quarter),
+            "growth_sd": np.array([[np.float32(s.quarter_noise_sd * wobble_sd)]
+                                   for s in sc.subjects], dtype=np.float32),
+            "slope_dt": pop.slope * np.float32(dt),
+            "penalties": [[(k, np.float32(need.growth_penalty_sd * dt))
+                           for k, need in enumerate(sc.needs) if need.subject == subject.id]
+                          for subject in sc.subjects],
+            "gains": [[(sid, (s.effect_sd * dt * implementation[sid].fidelity[:, None]
+                              ).astype(np.float32))
+                       for sid, s in running if subject.id in s.subjects and s.effect_sd]
+                      for subject in sc.subjects],
+            "remediation_gains": [
+                [(sid, (s.need_effects.get(need.id, 0.0) * dt
+                        * implementation[sid].fidelity[:, None]).astype(np.float32))
+                 for sid, s in running if s.need_effects.get(need.id, 0.0)]
+                for need in sc.needs],
+            "mean_sem": [np.float32(sc.scale.sem * np.sqrt(len(s.strands)))
+                         for s in sc.subjects],
+        }
 
     # ------------------------------------------------------------------ helpers
 
@@ -575,13 +705,36 @@ class Simulation:
                 out[ji] = lookup[grades]
             return out
 
+        att = sc.population.attendance
         return _Tables(
             norm=[at(quarter.ends_at, "norms") for quarter in self.quarters],
             cut=[at(quarter.ends_at, "cuts") for quarter in self.quarters],
             sd=sd,
             start_norm=at(0.0, "norms"),
             start_cut=at(0.0, "cuts"),
+            absence_cost=np.float32(att.cost_per_day_sd) * pop.absence_cost,
+            strand_sem=[np.array([[s.sem] for s in subject.strands], dtype=np.float32)
+                        for subject in sc.subjects],
+            strand_shift=[pop.strand_offset[ji] * sd[ji] for ji in range(j)],
+            score_shift=[{k: np.float32(need.score_shift_sd) * sd[ji]
+                          for k, need in enumerate(sc.needs)
+                          if need.subject == subject.id and need.score_shift_sd}
+                         for ji, subject in enumerate(sc.subjects)],
+            strand_need_shift=[
+                {k: ([s.id for s in subject.strands].index(need.strand),
+                     np.float32(need.strand_shift_sd) * sd[ji])
+                 for k, need in enumerate(sc.needs)
+                 if need.subject == subject.id and need.strand is not None}
+                for ji, subject in enumerate(sc.subjects)],
         )
+
+
+def _times(factor: np.ndarray | np.float32, values: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``factor * values`` (float32): into ``out`` when ``values`` has its shape (a chunk's
+    rows), else (a figure per student) a small new array to broadcast."""
+    if values.shape == out.shape:
+        return np.multiply(factor, values, out=out)
+    return factor * values
 
 
 def _normal(rng: np.random.Generator, r: int, *shape: int) -> np.ndarray:
