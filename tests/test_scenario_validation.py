@@ -183,7 +183,7 @@ def broken_files() -> list[Broken]:
             ("!!python", 1, "tag '!!python/object/apply:os.system' is not allowed"),
         ),
         _text_case(
-            "syntax-error", syntax, ("[6, 7, 8", 1, "this '[' list is not closed where YAML expects")
+            "syntax-error", syntax, ("[6, 7, 8", 1, "this '[' list is not closed")
         ),
         _text_case(
             "not-yaml-at-all",

@@ -120,7 +120,9 @@ def test_duplicate_keys_in_nested_mappings_are_all_reported(loader: type) -> Non
 
 
 def test_duplicate_int_keys_are_reported(loader: type) -> None:
-    assert problems_in("6: a\n0x6: b\n") == [(2, 1, "duplicate key 6 (first at line 1): keep one of them")]
+    assert problems_in("6: a\n0x6: b\n") == [
+        (2, 1, "duplicate key 6 (first at line 1): keep one of them")
+    ]
 
 
 def test_the_os_system_payload_never_runs(loader: type, tmp_path: Path) -> None:

@@ -540,9 +540,9 @@ def _plain_syntax(text: str, exc: yaml.MarkedYAMLError) -> Problem:
         return Problem(*opened, f"this quoted value is never closed: end it with a matching "
                                 f"{quote} on the line where the value ends")
     if "flow sequence" in context or "flow mapping" in context:
-        close, kind = ("]", "list") if "sequence" in context else ("}", "mapping")
+        start, close, kind = ("[", "]", "list") if "sequence" in context else ("{", "}", "mapping")
         where = opened if opened is not None else (line, col)
-        return Problem(*where, f"this '{close == ']' and '[' or '{'}' {kind} is not closed "
+        return Problem(*where, f"this '{start}' {kind} is not closed "
                                f"where YAML expects: end it with '{close}' and separate its "
                                f"items with commas (YAML gave up at line {line}, column {col})")
     if "could not find expected ':'" in problem and opened is not None:
