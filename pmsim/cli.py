@@ -22,6 +22,7 @@ from simulator import __version__
 if TYPE_CHECKING:
     from simulator.debrief.models import Report
     from simulator.formats.loading import LoadedScenario
+    from simulator.formats.yamlsafe import Problem
     from simulator.session.home import Home
     from simulator.session.state import SessionState
     from simulator.session.store import Store
@@ -323,17 +324,31 @@ def _scenario_validate(args: argparse.Namespace) -> int:
             print(f"pmsim: {name}: {exc.strerror}", file=sys.stderr)
             status = max(status, 2)
             continue
+        warnings = _yaml_warnings(raw)
         try:
             if _is_transcript(raw):
                 _parse_transcript_beside(raw, name, path)
             else:
                 parse_scenario(raw, name)
         except FileProblems as exc:
-            print("\n".join(exc.lines()), file=sys.stderr)
+            found = sorted([*exc.problems, *warnings], key=lambda p: (p.line, p.col))
+            print("\n".join(p.format(name) for p in found), file=sys.stderr)
             status = max(status, 1)
             continue
+        for warning in warnings:  # a warning alone does not fail the file
+            print(warning.format(name), file=sys.stderr)
         print(f"{name}: ok")
     return status
+
+
+def _yaml_warnings(raw: bytes) -> list[Problem]:
+    """What loads but is probably not what was meant (a value cut at ' #'), in file order."""
+    from simulator.formats.yamlsafe import YamlError, load_bytes
+
+    try:
+        return list(load_bytes(raw).warnings)
+    except YamlError:
+        return []
 
 
 def _is_transcript(raw: bytes) -> bool:

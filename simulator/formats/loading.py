@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.formats.scenario import Scenario, cross_check
+from simulator.formats.scenario import Scenario, cross_check, label_hint
 from simulator.formats.strict import load_model
 from simulator.formats.yamlsafe import FileProblems, read_limited
 
@@ -123,4 +123,5 @@ def _names_a_file(ref: str) -> bool:
 def parse_scenario(raw: bytes, name: str = "<scenario>") -> Scenario:
     """Validate a scenario file's bytes; raises ScenarioError with every problem."""
     return load_model(raw, name, Scenario, error=ScenarioError, checks=cross_check,
+                      hint=label_hint,
                       mapping_of="(id, title, schools, …)", what="a scenario file")

@@ -729,6 +729,97 @@ def _size_problems(sc: Scenario) -> list[tuple[Loc, str]]:
     return problems
 
 
+_ANY = object()
+"""In a reference site: any list index."""
+_KEY = object()
+"""In a reference site: the reference is this mapping key (its location ends "<key>")."""
+
+# What a scenario names by id, where it declares them, the field people write instead
+# of the id (the thing's label or name), and every place a reference to one is written.
+_NAMED_BY_ID: tuple[tuple[str, tuple[str, ...], str, tuple[tuple[object, ...], ...]], ...] = (
+    ("quarter", ("calendar", "quarters"), "label", (
+        ("calendar", "meetings", _ANY, "after_quarter"),
+        ("events", _ANY, "quarter"),
+        ("hidden_truths", _ANY, "evidence", _ANY, "quarter"),
+    )),
+    ("school", ("schools",), "name", (
+        ("needs", _ANY, "schools", _ANY),
+        ("strategies", _ANY, "serves", "schools", _ANY),
+        ("events", _ANY, "schools", _ANY),
+    )),
+    ("subject", ("subjects",), "name", (
+        ("needs", _ANY, "subject"),
+        ("strategies", _ANY, "subjects", _ANY),
+        ("strategies", _ANY, "serves", "below_cut"),
+        ("subgroups", _ANY, "shift_sd", _KEY),
+        ("subgroups", _ANY, "growth_shift_sd", _KEY),
+    )),
+    ("subgroup", ("subgroups",), "name", (
+        ("needs", _ANY, "subgroups", _ANY),
+        ("strategies", _ANY, "serves", "subgroups", _ANY),
+        ("schools", _ANY, "subgroup_rates", _KEY),
+    )),
+    ("strategy", ("strategies",), "name", (
+        ("events", _ANY, "effects", "fidelity_multiplier", _KEY),
+    )),
+)
+
+
+def label_hint(data: object, loc: Loc) -> str | None:
+    """At a reference to a quarter (school, subject, …) that names it by its label or name
+    instead of its id, "unknown quarter 'Q2' (did you mean 'q2'? …)"; else None.
+
+    Works on the file's plain data, so it helps both where the value is not even an id
+    (``Q2`` has a capital) and where the cross-checks find no such id.
+    """
+    for kind, declared, label_field, sites in _NAMED_BY_ID:
+        for site in sites:
+            value = _site_value(site, data, loc)
+            if value is None:
+                continue
+            items = _at(data, declared)
+            if not isinstance(items, list):
+                return None
+            ids = [str(item.get("id")) for item in items if isinstance(item, dict)]
+            if value in ids:
+                return None
+            by_label = {str(item.get(label_field)).casefold(): str(item.get("id"))
+                        for item in items if isinstance(item, dict)}
+            plural = "strategies" if kind == "strategy" else f"{kind}s"
+            if (match := by_label.get(value.casefold())) is not None:
+                return (f"unknown {kind} '{value}' (did you mean '{match}'? {plural} are named "
+                        f"by id, not by {label_field})")
+            lowered = {i.casefold(): i for i in ids}
+            if (match := lowered.get(value.casefold())) is not None:
+                return f"unknown {kind} '{value}' (did you mean '{match}'? ids are lower-case)"
+            return None
+    return None
+
+
+def _site_value(site: tuple[object, ...], data: object, loc: Loc) -> str | None:
+    """The reference written at ``loc`` when ``loc`` is an instance of ``site``, else None."""
+    is_key = site[-1] is _KEY
+    head = site[:-1] if is_key else site
+    if len(loc) != len(head) + is_key or (is_key and loc[-1] != "<key>"):
+        return None
+    for want, got in zip(head, loc, strict=False):
+        if (want is _ANY and not isinstance(got, int)) or (want is not _ANY and want != got):
+            return None
+    value = loc[-2] if is_key else _at(data, loc)
+    return value if isinstance(value, str) else None
+
+
+def _at(data: object, path: tuple[object, ...]) -> object:
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
 def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
     """Every broken reference between parts of a structurally valid scenario."""
     problems: list[tuple[Loc, str]] = []

@@ -55,28 +55,31 @@ def load_model(
     mapping_of: str = "",
     what: str = "this file",
     parts: Callable[[Loaded], list[Problem]] | None = None,
+    hint: Callable[[object, Loc], str | None] | None = None,
 ) -> M:
     """``raw`` parsed as safe YAML and validated as ``model``, or ``error`` raised with
     every problem positioned.
 
     ``parts`` checks pieces of the data on their own first (a transcript validates
     each event against its kind, for hints that name the event); ``checks`` adds
-    the format's cross-references once the whole is valid.
+    the format's cross-references once the whole is valid. ``hint`` may replace the
+    message of a problem at a location (given the file's plain data and the location):
+    a reference written as the thing's label rather than its id, say.
     """
     try:
         loaded = load_bytes(raw)
     except YamlError as exc:
         raise error(name, exc.problems) from None
     if not isinstance(loaded.data, dict):
-        keys = f" {mapping_of}" if mapping_of else ""
-        raise error(name, [Problem(1, 1, f"{what} must be a mapping of keys{keys}")])
+        raise error(name, [_not_a_mapping(loaded, what, mapping_of)])
     if parts is not None and (found := parts(loaded)):
         raise error(name, found)
     try:
         parsed = model.model_validate(loaded.data)
     except ValidationError as exc:
-        raise error(name, validation_problems(exc, loaded, model)) from None
-    problems = [Problem(*loaded.locate(loc), msg) for loc, msg in (checks or _none)(parsed)]
+        raise error(name, validation_problems(exc, loaded, model, hint)) from None
+    problems = [Problem(*loaded.locate(loc), _hinted(hint, loaded.data, loc, msg))
+                for loc, msg in (checks or _none)(parsed)]
     if problems:
         raise error(name, problems)
     return parsed
@@ -86,11 +89,33 @@ def _none(_: object) -> list[tuple[Loc, str]]:
     return []
 
 
+def _hinted(hint: Callable[[object, Loc], str | None] | None, data: object, loc: Loc,
+            message: str) -> str:
+    return (hint(data, loc) if hint is not None else None) or message
+
+
+def _not_a_mapping(loaded: Loaded, what: str, mapping_of: str) -> Problem:
+    """The whole file is a list, a single value or nothing, where keys were expected."""
+    keys = f" {mapping_of}" if mapping_of else ""
+    data = loaded.data
+    if data is None:
+        found = "this file is empty"
+    elif isinstance(data, list):
+        found = "this file is a list ('- ' items)"
+    else:
+        found = "this file is a single value"
+    return Problem(*loaded.locate(()), f"{what} must be a mapping of keys{keys}, each line "
+                                       f"'key: value' at the left margin; {found}")
+
+
 def validation_problems(
-    exc: ValidationError, loaded: Loaded, root: type[BaseModel]
+    exc: ValidationError, loaded: Loaded, root: type[BaseModel],
+    hint: Callable[[object, Loc], str | None] | None = None,
 ) -> list[Problem]:
-    """pydantic errors as positioned, readable problems (one per error, deduplicated)."""
-    problems: dict[tuple[int, int, str], Problem] = {}
+    """pydantic errors as positioned, readable problems (one per error, deduplicated);
+    ``hint`` as for :func:`load_model`."""
+    problems: dict[tuple[int, int, str], tuple[tuple, Problem]] = {}
+    hinted: set[tuple] = set()
     for err in exc.errors(include_url=False):
         loc = data_path(err["loc"], loaded.data)
         kind = err["type"]
@@ -99,8 +124,8 @@ def validation_problems(
             line, col = loaded.locate((*loc, "<key>"))
             known = _known_keys(root, loc[:-1])
             close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            message = f"unknown key '{key}' in {_where(loc[:-1])}{hint}"
+            suggest = f"; did you mean '{close[0]}'?" if close else ""
+            message = f"unknown key '{key}' in {_where(loc[:-1])}{suggest}"
         elif kind == "missing" and loc:
             line, col = loaded.locate(loc[:-1])
             message = f"missing required key '{loc[-1]}' in {_where(loc[:-1])}"
@@ -108,8 +133,15 @@ def validation_problems(
             line, col = loaded.locate(loc)
             shown = [p for p in loc if p != "<key>"]
             message = f"{'.'.join(map(str, shown)) or '(top level)'}: {_readable(err)}"
-        problems.setdefault((line, col, message), Problem(line, col, message))
-    return list(problems.values())
+            better = hint(loaded.data, loc) if hint is not None else None
+            if better is not None:
+                message = better
+                hinted.add(loc)
+        problems.setdefault((line, col, message), (loc, Problem(line, col, message)))
+    # A hinted item of a list that may also be a word ("all") fails both union members:
+    # the word's complaint about the whole list only hides the hint.
+    return [problem for loc, problem in problems.values()
+            if not any(len(loc) < len(h) and h[:len(loc)] == loc for h in hinted)]
 
 
 def _where(loc: tuple) -> str:

@@ -73,6 +73,9 @@ _CORE_TAGS = _TEXT_TAGS | _CONVERTERS.keys() | {_SEQ, _MAP}
 _R = TypeVar("_R")
 
 _LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+_CUT = re.compile(r"[ \t]+(#)[^\s#]")
+"""After a plain value: a comment that starts right after its ``#`` (``#1``), most likely
+the rest of the value."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ class Loaded:
 
     data: object
     marks: dict[MarkPath, Position]
+    warnings: tuple[Problem, ...] = ()
+    """Things that load but are probably not what was meant (a value cut at ``' #'``)."""
 
     def locate(self, path: tuple) -> Position:
         """Best position for ``path``: its longest prefix that has a mark, else 1:1.
@@ -243,6 +248,8 @@ class _Builder:
     def __init__(self, text: str) -> None:
         self._text = text
         self._problems: list[Problem] = []
+        self._warnings: list[Problem] = []
+        self._lines: list[str] | None = None
         self._marks: list[_Mark] = []
         self._anchors: dict[str, _Anchor] = {}
         self._open_anchors: set[str] = set()
@@ -265,7 +272,7 @@ class _Builder:
                 self._loader.dispose()
         if self._problems:
             raise YamlError(self._problems)
-        return Loaded(data, dict(_expand(self._marks, ())))
+        return Loaded(data, dict(_expand(self._marks, ())), tuple(self._warnings))
 
     def _document(self) -> object:
         self._take()  # StreamStartEvent
@@ -332,6 +339,8 @@ class _Builder:
         return anchor.data, anchor.height
 
     def _scalar(self, event: Any, position: Position) -> object:
+        if not event.style:  # plain (unquoted): None from PyYAML, '' from libyaml
+            self._check_cut(event)
         tag = self._scalar_tag(event)
         if tag in _TEXT_TAGS:
             return event.value
@@ -345,6 +354,26 @@ class _Builder:
         except Exception:  # PyYAML raises ValueError, KeyError or IndexError on bad text
             self._report(position, f"cannot read {event.value!r} as {_show_tag(tag)}")
             return event.value
+
+    def _check_cut(self, event: Any) -> None:
+        """Warn when a plain value is followed on its line by `` #X``: YAML ends the value
+        at the ``#`` and drops the rest as a comment, so ``title: Meeting #1`` reads
+        "Meeting". A comment written the usual way, ``# text`` (or a ``##`` rule), is not
+        warned about."""
+        if self._lines is None:
+            self._lines = _LINE_BREAK.split(self._text)
+        end = event.end_mark
+        if end.line >= len(self._lines):
+            return
+        rest = self._lines[end.line][end.column:]
+        cut = _CUT.match(rest)
+        if cut is None:
+            return
+        column = end.column + cut.start(1) + 1
+        self._warnings.append(Problem(
+            end.line + 1, column,
+            f"warning: the value was cut at ' #': YAML reads {event.value!r}; "
+            "put the whole value in quotes"))
 
     def _scalar_tag(self, event: Any) -> str:
         if event.tag is None or event.tag == "!":
@@ -402,7 +431,7 @@ class _Builder:
         ):
             return "merge keys ('<<') are not supported: write the keys out"
         if key in first_lines:
-            return f"duplicate key {key!r} (first at line {first_lines[key]})"
+            return f"duplicate key {key!r} (first at line {first_lines[key]}): keep one of them"
         return None
 
     def _check_container_tag(
@@ -447,14 +476,7 @@ class _Builder:
 
     def _parser_problem(self, exc: Exception) -> Problem:
         if isinstance(exc, yaml.MarkedYAMLError):
-            mark = exc.problem_mark or exc.context_mark
-            position = _position(mark) if mark else (1, 1)
-            message = " ".join((exc.problem or exc.context or "invalid YAML").split())
-            if exc.problem and exc.context and exc.context_mark:
-                line, col = _position(exc.context_mark)
-                if (line, col) != position:  # where an unclosed bracket or quote began
-                    message += f" ({exc.context} at line {line}, column {col})"
-            return Problem(*position, message)
+            return _plain_syntax(self._text, exc)
         if isinstance(exc, ReaderError):
             index = exc.position
             if _CLoader is not None and issubclass(_LOADER, _CLoader):  # libyaml counts bytes
@@ -477,6 +499,71 @@ class _Builder:
     def _stop(self, position: Position, message: str) -> NoReturn:
         self._report(position, message)
         raise _Stop
+
+
+def _plain_syntax(text: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """A YAML syntax error in words a scenario author can act on, at the place to fix.
+
+    PyYAML's phrases ("mapping values are not allowed here", "could not find expected
+    ':'") describe the parser's state, not the mistake; the common mistakes behind them
+    are told apart here by looking at the line itself. Both the pure-Python and libyaml
+    parsers' wordings are recognised.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    line, col = _position(mark) if mark else (1, 1)
+    problem = " ".join((exc.problem or "").split())
+    context = " ".join((exc.context or "").split())
+    lines = _LINE_BREAK.split(text)
+    source = lines[line - 1] if line <= len(lines) else ""
+    indent = len(source) - len(source.lstrip(" \t"))
+    at = source[col - 1] if 0 < col <= len(source) else ""
+    opened = _position(exc.context_mark) if exc.context_mark else None
+    opener = ""
+    if opened is not None and opened[0] <= len(lines):
+        opener = lines[opened[0] - 1][opened[1] - 1:opened[1]]
+
+    tab = col - 1 if at == "\t" else source.find("\t", 0, indent)
+    if tab >= 0 or "tab character" in problem:
+        if tab < 0:
+            tab = max(col - 1, 0)
+        return Problem(line, tab + 1, "a tab cannot indent YAML: use spaces")
+    if "mapping values are not allowed" in problem:
+        before = source[indent:col - 1]
+        if re.search(r":[ \t]", before):  # a key and its value on this line: the colon is in it
+            return Problem(line, col, "a colon inside a value needs quotes: write the value "
+                                      "in double quotes")
+        return Problem(line, indent + 1, "this line is indented further than the key above it, "
+                                         "so YAML reads it as more of that key's value: line it "
+                                         "up with the keys around it")
+    if "quoted scalar" in context and opened is not None:
+        quote = opener if opener in "'\"" and opener else '"'
+        return Problem(*opened, f"this quoted value is never closed: end it with a matching "
+                                f"{quote} on the line where the value ends")
+    if "flow sequence" in context or "flow mapping" in context:
+        start, close, kind = ("[", "]", "list") if "sequence" in context else ("{", "}", "mapping")
+        where = opened if opened is not None else (line, col)
+        return Problem(*where, f"this '{start}' {kind} is not closed "
+                               f"where YAML expects: end it with '{close}' and separate its "
+                               f"items with commas (YAML gave up at line {line}, column {col})")
+    if "could not find expected ':'" in problem and opened is not None:
+        return Problem(*opened, "this line is not 'key: value' or a list item '- value': add "
+                                "the missing ':' or join the line to the value above it")
+    if problem.startswith(("did not find expected key", "expected <block end>",
+                           "did not find expected '-'")):
+        if col - 1 > indent and source[indent:col - 1].rstrip()[-1:] in ("'", '"'):
+            return Problem(line, col, "text after a quoted value: put the whole value inside "
+                                      "the quotes")
+        if at in "]}":
+            return Problem(line, col, f"a stray '{at}' with no '{'[' if at == ']' else '{'}' "
+                                      "open before it: remove it")
+        return Problem(line, indent + 1 if col - 1 <= indent else col,
+                       "this line's indentation does not line up with the lines around it: "
+                       "keys of one mapping, and items of one list, start at the same column")
+    if "cannot start any token" in problem and at.strip():
+        return Problem(line, col, f"a value cannot start with '{at}': put the value in quotes")
+    plain = problem or context or "invalid YAML"
+    return Problem(line, col, f"YAML cannot read this line: check it for a stray character or "
+                              f"an unbalanced quote or bracket ({plain})")
 
 
 def _expand(marks: list[_Mark], prefix: MarkPath) -> Iterator[tuple[MarkPath, Position]]:
