@@ -467,8 +467,10 @@ def _scenario_new(args: argparse.Namespace) -> int:
         raise UserError("the copy would not validate:\n" + "\n".join(exc.lines())) from None
     _write_new(path, text)
     print(path)
-    print(f"pmsim: wrote {path}; check it with: pmsim scenario validate {path}",
-          file=sys.stderr)
+    import shlex
+
+    print(f"pmsim: wrote {path}; check it with: pmsim scenario validate "
+          f"{shlex.quote(str(path))}", file=sys.stderr)
     return 0
 
 
