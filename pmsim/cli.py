@@ -65,13 +65,15 @@ def _parser() -> argparse.ArgumentParser:
 
     scenario = sub.add_parser("scenario", help="list, show, validate scenario files")
     ssub = scenario.add_subparsers(dest="action", metavar="ACTION", required=True)
-    ssub.add_parser("list", help="built-in scenarios: ID<TAB>TITLE")
+    _studio_parsers(ssub)
     show = ssub.add_parser("show", help="a validated scenario, defaults filled in")
     show.add_argument("scenario")
     show.add_argument("--format", choices=["json", "text"], default="text")
+    _home(show, store=False)
     validate = ssub.add_parser(
         "validate", help="check scenario (and worked transcript) files; every problem at once")
     validate.add_argument("paths", nargs="+", metavar="PATH")
+    _home(validate, store=False)
     ssub.add_parser("schema", help="the scenario JSON Schema")
     _scenario_preview_parser(ssub)
     calibrate = ssub.add_parser(
@@ -83,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
                            help="single-replication playthroughs for what teams see "
                                 "(default 100)")
     calibrate.add_argument("--format", choices=["json", "table"], default="table")
+    _home(calibrate, store=False)
 
     run = sub.add_parser("run", help="play a whole scenario headless and print the results")
     run.add_argument("scenario")
@@ -92,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
                           " optionally targeted: ID[grades=6,7;subgroups=el,swd;capacity=40]")
     run.add_argument("--replications", type=int, default=1)
     run.add_argument("--format", choices=["json", "table"], default="table")
+    _home(run, store=False)
 
     session = sub.add_parser("session", help="saved sessions")
     sesub = session.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -197,6 +201,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "scenario":
         return {
             "list": _scenario_list,
+            "new": _scenario_new,
+            "add": _scenario_add,
             "show": _scenario_show,
             "validate": _scenario_validate,
             "schema": _scenario_schema,
@@ -222,11 +228,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- scenarios
 
 
-def _load(ref: str) -> LoadedScenario:
+def _load(ref: str, args: argparse.Namespace | None = None) -> LoadedScenario:
+    """A scenario by built-in id, own scenario's id (in the home of ``args``) or path."""
     from simulator.formats.loading import load_scenario
 
     with _scenario_errors(ref):
-        return load_scenario(ref)
+        return load_scenario(ref, _own_dirs(args))
 
 
 @contextmanager
@@ -263,24 +270,10 @@ def _played_on(state: SessionState, given: str | None, using: str) -> LoadedScen
     return loaded
 
 
-def _scenario_list(args: argparse.Namespace) -> int:
-    from simulator.formats.loading import ScenarioError, builtin_paths, parse_scenario
-    from simulator.render.plain import printable
-
-    for path in builtin_paths():
-        try:
-            sc = parse_scenario(path.read_bytes(), str(path))
-        except ScenarioError as exc:
-            print("\n".join(exc.lines()), file=sys.stderr)
-            continue
-        print(f"{printable(sc.id)}\t{printable(sc.title)}")
-    return 0
-
-
 def _scenario_show(args: argparse.Namespace) -> int:
     from simulator.render.plain import json_printable, printable
 
-    sc = _load(args.scenario).scenario
+    sc = _load(args.scenario, args).scenario
     if args.format == "json":
         print(json_printable(json.dumps(sc.model_dump(mode="json"), indent=2,
                                         ensure_ascii=False)))
@@ -309,7 +302,7 @@ def _scenario_validate(args: argparse.Namespace) -> int:
 
     status = 0
     for name in args.paths:
-        path = Path(name)
+        path = _named_file(name, args)
         try:
             raw = read_limited(path)
         except FileTooLarge as exc:
@@ -408,13 +401,180 @@ def _scenario_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- the studio
+# `scenario list`, `scenario new`, `scenario add`: one's own scenarios in the pmsim home.
+
+
+def _studio_parsers(ssub: argparse._SubParsersAction) -> None:
+    """``scenario list``, ``scenario new`` and ``scenario add``."""
+    slist = ssub.add_parser("list", help="scenarios: ID<TAB>TITLE, built-ins first, then yours")
+    slist.add_argument("--format", choices=["json", "table"], default="table")
+    _home(slist, store=False)
+    new = ssub.add_parser("new", help="write a commented scaffold, or a copy of a scenario,"
+                                      " that validates as it stands")
+    new.add_argument("path", metavar="PATH", help="the file to write (never overwritten)")
+    new.add_argument("--from", dest="source", metavar="SCENARIO", default=None,
+                     help="copy this scenario (a built-in id, one of yours, or a path) "
+                          "under a new id taken from PATH's name")
+    _home(new, store=False)
+    add = ssub.add_parser("add", help="validate a scenario file and keep it among your "
+                                      "scenarios in the pmsim home")
+    add.add_argument("file", metavar="FILE")
+    add.add_argument("--replace", action="store_true",
+                     help="replace a different scenario of yours with the same id")
+    _home(add, store=False)
+
+
+def _own_dirs(args: argparse.Namespace | None) -> tuple[Path, ...]:
+    """The folder of one's own scenarios in the home of ``args`` (none if the home can't be
+    used: then only built-ins and paths resolve)."""
+    from simulator.session.home import Home, HomeError
+
+    try:
+        return (Home.locate(getattr(args, "home", None)).scenarios,)
+    except HomeError:
+        return ()
+
+
+def _named_file(name: str, args: argparse.Namespace) -> Path:
+    """A file to validate: the path given, or (when no such file) the scenario of that id."""
+    from simulator.formats.loading import ScenarioNotFound, resolve
+
+    path = Path(name)
+    if path.exists():
+        return path
+    try:
+        return resolve(name, _own_dirs(args))
+    except ScenarioNotFound:
+        return path
+
+
+def _scenario_list(args: argparse.Namespace) -> int:
+    """Built-ins (as ever), then own scenarios; an own file that doesn't validate is a note
+    on stderr (or its ``problem`` in JSON), never a traceback."""
+    from simulator.formats.loading import ScenarioError, builtin_paths, parse_scenario
+    from simulator.formats.studio import own_scenarios
+    from simulator.render.plain import json_printable, printable
+
+    rows: list[dict[str, str]] = []
+    for path in builtin_paths():
+        try:
+            sc = parse_scenario(path.read_bytes(), str(path))
+        except ScenarioError as exc:
+            print("\n".join(exc.lines()), file=sys.stderr)
+            continue
+        rows.append({"id": sc.id, "title": sc.title, "source": "built-in", "path": str(path)})
+    builtin_ids = {p.stem for p in builtin_paths()}
+    for folder in _own_dirs(args):
+        for own in own_scenarios(folder, builtin_ids):
+            row = {"id": own.id, "title": own.title, "source": "own", "path": str(own.path)}
+            if own.problem:
+                row["problem"] = own.problem
+            rows.append(row)
+    if args.format == "json":
+        print(json_printable(json.dumps(rows, indent=2, ensure_ascii=False)))
+        return 0
+    for row in rows:
+        if "problem" in row:
+            print(f"pmsim: note: your scenario {printable(row['id'])} can't be played: "
+                  f"{printable(row['problem'])}", file=sys.stderr)
+            continue
+        print(f"{printable(row['id'])}\t{printable(row['title'])}")
+    return 0
+
+
+def _scenario_new(args: argparse.Namespace) -> int:
+    """A scaffold, or a copy of ``--from`` under the id of PATH's name; never over a file."""
+    from simulator.formats.loading import ScenarioError, parse_scenario
+    from simulator.formats.studio import CopyError, copy_text, scaffold_text, slug, title_of
+
+    path = Path(args.path)
+    if path.exists() or path.is_symlink():
+        raise UserError(f"{path} already exists; pmsim never overwrites it: give another "
+                        "name, or remove it first", 2)
+    ident = slug(path.stem)
+    if args.source is None:
+        text = scaffold_text(ident, title_of(ident))
+    else:
+        source = _load(args.source, args)
+        try:
+            original = source.path.read_bytes().decode("utf-8")
+            text = copy_text(original, ident, f"{source.scenario.title} (copy)")
+        except (CopyError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot copy {source.path}: {exc}") from None
+    try:
+        parse_scenario(text.encode("utf-8"), str(path))
+    except ScenarioError as exc:  # a copy only: the scaffold is tested to validate
+        raise UserError("the copy would not validate:\n" + "\n".join(exc.lines())) from None
+    _write_new(path, text)
+    print(path)
+    import shlex
+
+    print(f"pmsim: wrote {path}; check it with: pmsim scenario validate "
+          f"{shlex.quote(str(path))}", file=sys.stderr)
+    return 0
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write ``path`` atomically, refusing (exit 2) if it appeared meanwhile."""
+    from simulator.formats.atomic import write_atomic
+
+    if not path.parent.is_dir():
+        raise UserError(f"{path}: the folder {path.parent} does not exist", 2)
+    if path.exists():
+        raise UserError(f"{path} already exists; pmsim never overwrites it", 2)
+    write_atomic(path, text)
+
+
+def _scenario_add(args: argparse.Namespace) -> int:
+    """Validate FILE and copy it to ``<home>/scenarios/<id>.yaml``."""
+    from simulator.formats.atomic import write_atomic
+    from simulator.formats.loading import ScenarioError, builtin_paths, parse_scenario
+    from simulator.formats.yamlsafe import read_limited
+
+    source = Path(args.file)
+    try:
+        raw = read_limited(source, what="a scenario file")
+    except FileNotFoundError:
+        raise UserError(f"{source}: no such file", 2) from None
+    except OSError as exc:
+        print(f"{source}:1:1: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    try:
+        sc = parse_scenario(raw, str(source))
+    except ScenarioError as exc:
+        print("\n".join(exc.lines()), file=sys.stderr)
+        return 1
+    if sc.id in {p.stem for p in builtin_paths()}:
+        raise UserError(f"{source}: a built-in scenario has the id '{sc.id}'; give yours "
+                        "another id", 2)
+    folder = _home_of(args).scenarios
+    dest = folder / f"{sc.id}.yaml"
+    existing = [p for p in (dest, folder / f"{sc.id}.yml") if p.is_file()]
+    if existing:
+        if existing[0].read_bytes() == raw:
+            print(existing[0])
+            print(f"pmsim: {sc.id} is already there, unchanged", file=sys.stderr)
+            return 0
+        if not args.replace:
+            raise UserError(f"you already have a different scenario '{sc.id}' "
+                            f"({existing[0]}); add --replace to replace it", 2)
+    write_atomic(dest, raw)
+    for other in existing:  # the same id as .yml would no longer be the one used
+        if other != dest:
+            other.unlink(missing_ok=True)
+    print(dest)
+    print(f"pmsim: added {sc.id}; play it with: pmsim play {sc.id}", file=sys.stderr)
+    return 0
+
+
 # ---------------------------------------------------------------- run
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.replications < 1 or args.replications > 100_000:
         raise UserError("--replications must be between 1 and 100000", 2)
-    loaded = _load(args.scenario)
+    loaded = _load(args.scenario, args)
     from simulator.engine.headless import run
     from simulator.engine.simulation import SimulationError
 
@@ -460,7 +620,7 @@ def _scenario_calibrate(args: argparse.Namespace) -> int:
         raise UserError("--replications must be between 2 and 100000", 2)
     if not 1 <= args.seeds <= 10_000:
         raise UserError("--seeds must be between 1 and 10000", 2)
-    loaded = _load(args.scenario)
+    loaded = _load(args.scenario, args)
     from simulator.debrief.calibrate import CalibrationError, calibrate, calibration_table
     from simulator.engine.simulation import SimulationError
     from simulator.render.plain import json_printable, printable
@@ -574,7 +734,7 @@ def _session_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
         named = load_transcript(path)  # its own form first: which scenario it needs
-        loaded = _load(args.scenario_file or _beside(named.scenario, path))
+        loaded = _load(args.scenario_file or _beside(named.scenario, path), args)
         transcript = load_transcript(path, loaded.scenario)
     except TranscriptError as exc:
         print("\n".join(exc.lines()), file=sys.stderr)
@@ -630,7 +790,7 @@ def _print_report(doc: Report, fmt: str) -> None:
 
 def _debrief(args: argparse.Namespace) -> int:
     _check_replications(args.replications)
-    loaded = _load(args.scenario)
+    loaded = _load(args.scenario, args)
     from simulator.debrief.report import build_report
     from simulator.session.transcript import TranscriptError, load_transcript
 

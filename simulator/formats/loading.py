@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,28 +52,35 @@ def builtin_paths() -> list[Path]:
     return paths()
 
 
-def resolve(ref: str) -> Path:
-    """A built-in id such as ``hudson`` or a path to a scenario file."""
+def resolve(ref: str, extra: Sequence[Path] = ()) -> Path:
+    """A built-in id such as ``hudson``, else the id of a scenario in one of the ``extra``
+    folders (one's own scenarios: ``ID.yaml`` there), else a path to a scenario file."""
     from scenarios import SUFFIXES
 
-    for suffix in SUFFIXES:
-        candidate = builtin_dir() / f"{ref}{suffix}"
-        if "/" not in ref and candidate.is_file():
-            return candidate
+    is_id = "/" not in ref and os.sep not in ref and ref not in ("", ".", "..")
+    for folder in (builtin_dir(), *extra) if is_id else ():
+        for suffix in SUFFIXES:
+            candidate = folder / f"{ref}{suffix}"
+            if candidate.is_file():
+                return candidate
     path = Path(ref)
     if path.is_file():
         return path
     known = [p.stem for p in builtin_paths()]
-    close = difflib.get_close_matches(ref, known, n=1)
+    own = [p.stem for folder in extra for p in sorted(folder.glob("*.y*ml"))
+           if p.suffix in SUFFIXES and not p.name.startswith(".")] if extra else []
+    close = difflib.get_close_matches(ref, known + own, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
+    yours = f", one of yours ({', '.join(own)})" if own else ""
     raise ScenarioNotFound(
-        f"no scenario '{ref}'{hint}: give a built-in id ({', '.join(known)}) or a file path"
+        f"no scenario '{ref}'{hint}: give a built-in id ({', '.join(known)}){yours}"
+        " or a file path"
     )
 
 
-def load_scenario(ref: str | Path) -> LoadedScenario:
-    """Load and validate a scenario by built-in id or path."""
-    path = ref if isinstance(ref, Path) else resolve(ref)
+def load_scenario(ref: str | Path, extra: Sequence[Path] = ()) -> LoadedScenario:
+    """Load and validate a scenario by built-in id, own scenario id (in ``extra``) or path."""
+    path = ref if isinstance(ref, Path) else resolve(ref, extra)
     raw = read_limited(path, what="a scenario file")
     return LoadedScenario(parse_scenario(raw, str(path)), path, hashlib.sha256(raw).hexdigest())
 

@@ -80,7 +80,7 @@ class Room:
     def new(cls, home: Home, scenario: str, seed: int, role: str = "both",
             participant: str = "", store_url: str | None = None,
             wait: float = BUSY_TIMEOUT_S) -> Room:
-        """Create a session on a scenario (built-in id or path) and open it.
+        """Create a session on a scenario (built-in id, own scenario's id or path) and open it.
 
         ``wait`` is how long a write waits for another process's (unless the store URL
         says): a terminal waits less than a script, since its player is looking at it.
@@ -91,8 +91,8 @@ class Room:
         """
         from simulator.formats.loading import load_scenario, scenario_ref
 
-        loaded = load_scenario(scenario)
-        ref = scenario_ref(loaded)
+        loaded = load_scenario(scenario, (home.scenarios,))
+        ref = scenario_ref(loaded)  # an own scenario by its absolute path, so it resumes
         title = f"{loaded.scenario.title} · seed {seed}"
         participant = " ".join(participant.split())
         if participant:

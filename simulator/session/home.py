@@ -1,6 +1,7 @@
 """The pmsim home, and the store a command opens.
 
-The home is this user's pmsim folder: reports saved from the debrief, caches,
+The home is this user's pmsim folder: reports saved from the debrief, caches, own
+scenarios,
 and (unless a store URL says otherwise) the SQLite file of saved sessions. It is
 found once, from ``--home``, ``$PMSIM_HOME`` or the platform's user data
 folder; nothing derives it from where the sessions happen to be stored, so a
@@ -59,6 +60,11 @@ class Home:
     def cache(self) -> Path:
         """Results worth remembering between runs (the best-bundle search)."""
         return self.root / "cache"
+
+    @property
+    def scenarios(self) -> Path:
+        """One's own scenarios (``pmsim scenario add``), named by id like the built-ins."""
+        return self.root / "scenarios"
 
     @property
     def store_file(self) -> Path:

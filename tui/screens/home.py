@@ -27,11 +27,17 @@ class ScenarioEntry:
     summary: str
     problem: str = ""
     """Why the scenario can't be played (empty when it validated, or is not yet checked)."""
+    own: bool = False
+    """One of the player's own scenarios (the pmsim home's ``scenarios`` folder): its
+    ``ref`` is the file's absolute path, so a session on it names the file and resumes."""
 
 
-def quick_entry(path: Path) -> ScenarioEntry | None:
+OWN_MARK = " (yours)"
+
+
+def quick_entry(path: Path, own: bool = False) -> ScenarioEntry | None:
     """A scenario's id, title and summary from its YAML alone (safe loader, no validation):
-    enough to list it while the full check runs."""
+    enough to list it while the full check runs (an own scenario by its path)."""
     from simulator.formats.yamlsafe import YamlError, load_path
 
     try:
@@ -43,7 +49,8 @@ def quick_entry(path: Path) -> ScenarioEntry | None:
     ref, title, summary = (data.get(k) for k in ("id", "title", "summary"))
     if not (isinstance(ref, str) and isinstance(title, str)):
         return None
-    return ScenarioEntry(ref, title, summary if isinstance(summary, str) else "")
+    return ScenarioEntry(str(path.resolve()) if own else ref, title,
+                         summary if isinstance(summary, str) else "", own=own)
 
 
 class HomeScreen(Screen):
@@ -94,10 +101,13 @@ class HomeScreen(Screen):
     def load_lists(self) -> None:
         """List the scenarios from their YAML first (fast), then validate them (pydantic)."""
         from scenarios import builtin_paths
+        from simulator.formats.studio import own_paths
         from simulator.session.store import StoreError
 
         files = builtin_paths()
+        folder = host(self.app).home.scenarios
         entries = [e for e in map(quick_entry, files) if e is not None]
+        entries += [e for p in own_paths(folder) if (e := quick_entry(p, own=True)) is not None]
         try:
             with host(self.app).open_store() as store:
                 sessions = store.list_sessions()
@@ -120,8 +130,18 @@ class HomeScreen(Screen):
                 checked.append(ScenarioEntry(path.stem, path.name, "", str(err)))
                 continue
             checked.append(ScenarioEntry(sc.id, sc.title, sc.summary))
+        checked += self._own_checked(folder, {p.stem for p in files})
         if checked != entries:
             self.app.call_from_thread(self._show_scenarios, checked)
+
+    @staticmethod
+    def _own_checked(folder: Path, builtin_ids: set[str]) -> list[ScenarioEntry]:
+        """One's own scenarios, validated: a bad one with its problem, as a broken built-in."""
+        from simulator.formats.studio import own_scenarios
+
+        return [ScenarioEntry(str(own.path.resolve()), own.title, own.summary, own.problem,
+                              own=True)
+                for own in own_scenarios(folder, builtin_ids)]
 
     def _show(self, entries: list[ScenarioEntry], sessions: list) -> None:
         self._show_scenarios(entries)
@@ -144,12 +164,12 @@ class HomeScreen(Screen):
         chosen = scenarios.highlighted
         scenarios.clear_options()
         for e in entries:
+            title = f"[b]{plain(e.title)}[/b]" + (OWN_MARK if e.own else "")
             if e.problem:
-                scenarios.add_option(Option(f"[b]{plain(e.title)}[/b]\n  ⚠ {plain(e.problem)}",
+                scenarios.add_option(Option(f"{title}\n  ⚠ {plain(e.problem)}",
                                             id=e.ref, disabled=True))
             else:
-                scenarios.add_option(Option(f"[b]{plain(e.title)}[/b]\n  {plain(e.summary)}",
-                                            id=e.ref))
+                scenarios.add_option(Option(f"{title}\n  {plain(e.summary)}", id=e.ref))
         playable = [i for i, e in enumerate(entries) if not e.problem]
         if playable:
             scenarios.highlighted = chosen if chosen in playable else playable[0]

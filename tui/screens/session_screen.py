@@ -9,6 +9,7 @@ from textual.screen import Screen
 
 if TYPE_CHECKING:
     from simulator.session.client import Room
+    from simulator.session.home import Home
     from simulator.session.store import Store
 
 
@@ -17,6 +18,7 @@ class Host(Protocol):
 
     room: Room | None
     report_replications: int
+    home: Home
 
     def open_store(self) -> Store:
         """The sessions' store (the caller closes it)."""
