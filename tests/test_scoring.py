@@ -9,11 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from simulator.debrief.scoring import Debrief, compile_pattern, fill, score
+from simulator.debrief.scoring import Debrief, compile_pattern, fill, play, score
 from simulator.engine.metrics import school_masks, score_stat
 from simulator.engine.playthrough import simulate
+from simulator.engine.pricing import at_meetings
 from simulator.formats.loading import ScenarioError, builtin_dir, parse_scenario
 from simulator.formats.lookfors import (
     LookForsError,
@@ -118,10 +120,23 @@ def test_scoring_is_deterministic(hudson: Scenario, strong: Transcript) -> None:
     assert score(hudson, strong.state()).to_json() == score(hudson, strong.state()).to_json()
 
 
-def test_a_given_simulation_is_used_as_is(hudson: Scenario, strong: Transcript) -> None:
+def test_a_given_replay_is_used_as_is(hudson: Scenario, strong: Transcript) -> None:
     state = strong.state()
+    played = play(hudson, state)
+    assert score(hudson, state, played=played).to_json() == score(hudson, state).to_json()
+
+
+def test_the_one_replay_is_the_sessions_simulation_and_pricing(
+    hudson: Scenario, strong: Transcript
+) -> None:
+    state = strong.state()
+    played = play(hudson, state)
     sim, _ = simulate(hudson, state.seed, plan_of(state))
-    assert score(hudson, state, sim=sim).to_json() == score(hudson, state).to_json()
+    assert played.sim.quarters_done == sim.quarters_done
+    for mine, theirs in zip(played.sim.history, sim.history, strict=True):
+        assert np.array_equal(mine.scores, theirs.scores)
+    closed = at_meetings(hudson, state.seed, plan_of(state))
+    assert closed and closed == [played.priced[p.meeting] for p in closed]
 
 
 @pytest.mark.parametrize(

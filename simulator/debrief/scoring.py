@@ -16,7 +16,6 @@ share of its applicable look-fors that were met (see ``level_for``).
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -54,20 +53,52 @@ MOST_LISTED = 4
 """Records or views a single evidence or missed line lists before "and N more"."""
 
 
+@dataclass(frozen=True)
+class Played:
+    """A session replayed once: its simulation through the closed meetings and, at
+    each meeting the replay reached, the strategies running before its decisions
+    (their students, replication 0, and adoption quarter) and, where it decided
+    something, what it left in play priced at that meeting
+    (:func:`simulator.engine.pricing.at_meetings`)."""
+
+    sim: Simulation
+    running: dict[str, dict[str, tuple[np.ndarray, int]]]
+    priced: dict[str, Priced]
+
+
+def play(scenario: Scenario, state: SessionState) -> Played:
+    """Replay ``state`` once for :func:`score` (the simulation is
+    ``simulate(scenario, state.seed, plan_of(state))``'s); its open meeting's
+    decisions are priced too."""
+    from simulator.engine.pricing import at_meetings
+    from simulator.engine.simulation import Simulation
+
+    sim = Simulation(scenario, seed=state.seed)
+    running: dict[str, dict[str, tuple[np.ndarray, int]]] = {}
+
+    def before(meeting: Meeting) -> None:
+        running[meeting.id] = {sid: (act.served[0].copy(), act.adopted_at)
+                               for sid, act in sim.active.items()}
+
+    priced = at_meetings(scenario, state.seed, plan_of(state), decided=state.decisions,
+                         at_meeting=before, sim=sim)
+    return Played(sim, running, {p.meeting: p for p in priced})
+
+
 def score(
     scenario: Scenario,
     state: SessionState,
     *,
     upto_meeting: str | None = None,
-    sim: Simulation | None = None,
+    played: Played | None = None,
 ) -> Debrief:
     """Rate a session on every sub-element and routine quality.
 
     ``upto_meeting`` scores only what was done up to and including that meeting
-    (the debrief after Meeting #1). ``sim`` is the session's simulation if the
-    caller has it (``simulate(scenario, state.seed, plan_of(state))``).
+    (the debrief after Meeting #1). ``played`` is the session replayed
+    (:func:`play`) if the caller has it.
     """
-    ctx = _Context(scenario, state, upto_meeting, sim)
+    ctx = _Context(scenario, state, upto_meeting, played or play(scenario, state))
     by_element: dict[str, list[tuple[LookFor, _Outcome]]] = {}
     for lookfor in lookfors_for(scenario.debrief):
         by_element.setdefault(lookfor.element, []).append((lookfor, ctx.evaluate(lookfor)))
@@ -119,7 +150,7 @@ class _Context:
     """One session being scored: its scope, its simulation, and the facts drawn from it."""
 
     def __init__(
-        self, sc: Scenario, state: SessionState, upto: str | None, sim: Simulation | None
+        self, sc: Scenario, state: SessionState, upto: str | None, played: Played
     ) -> None:
         self.sc = sc
         self.state = state
@@ -134,11 +165,12 @@ class _Context:
         self.scope_ids = [m.id for m in self.scope]
         self.index = {m: i for i, m in enumerate(ids)}
         self.names = {s.id: s.name for s in sc.strategies}
-        if sim is None or sim.replications != 1:
-            from simulator.engine.playthrough import simulate
-
-            sim, _ = simulate(sc, state.seed, plan_of(state))
-        self.sim = sim
+        self.sim = played.sim
+        self.snapshots = played.running
+        """Per meeting, each running strategy's students and start, before its decisions."""
+        self.priced = played.priced
+        """Per meeting that decided, what it left in play, priced once at that meeting
+        (``pricing.priced_at``): later quarters' data never move the figure."""
         self.records = sorted(
             ((rid, r) for rid, r in state.records.items() if r.meeting in self.scope_ids),
             key=lambda item: item[1].seq,
@@ -620,40 +652,6 @@ class _Context:
                     best = (points / sd, points)
         assert best is not None
         return best[0], best[1], history[start].quarter.label
-
-    @functools.cached_property
-    def snapshots(self) -> dict[str, dict[str, tuple[np.ndarray, int]]]:
-        """Per meeting, each running strategy's students and start, before its decisions."""
-        return self._at_meetings[0]
-
-    @functools.cached_property
-    def priced(self) -> dict[str, Priced]:
-        """Per meeting that decided, what it left in play, priced once at that meeting
-        (``pricing.priced_at``): later quarters' data never move the figure."""
-        return self._at_meetings[1]
-
-    @functools.cached_property
-    def _at_meetings(self) -> tuple[dict[str, dict[str, tuple[np.ndarray, int]]],
-                                    dict[str, Priced]]:
-        """One replay of the session, stopping at each meeting before its decisions."""
-        from simulator.engine.playthrough import replay
-        from simulator.engine.pricing import priced_at
-        from simulator.engine.simulation import Simulation
-
-        sim = Simulation(self.sc, seed=self.state.seed)
-        plan = plan_of(self.state)
-        decided = {m: d for m, d in self.state.decisions.items() if d}  # open meetings too
-        snapshots: dict[str, dict[str, tuple[np.ndarray, int]]] = {}
-        priced: dict[str, Priced] = {}
-
-        def at(meeting: Meeting) -> None:
-            snapshots[meeting.id] = {sid: (act.served[0].copy(), act.adopted_at)
-                                     for sid, act in sim.active.items()}
-            if meeting.id in decided:
-                priced[meeting.id] = priced_at(sim, meeting, decided[meeting.id])
-
-        replay(sim, plan, at_meeting=at)
-        return snapshots, priced
 
     # ----------------------------------------------------------------- helpers
 
