@@ -207,6 +207,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise UserError(f"unknown command {args.command}", 2)
 
 
+def _print_json(doc: object) -> None:
+    """Print a document as every command prints JSON: indented, non-ASCII kept, and
+    (:func:`~simulator.render.plain.json_printable`) no control or bidi character raw,
+    so a scenario's or a session's text cannot drive the terminal."""
+    from simulator.render.plain import json_printable
+
+    print(json_printable(json.dumps(doc, indent=2, ensure_ascii=False)))
+
+
 # ---------------------------------------------------------------- scenarios
 
 
@@ -266,12 +275,11 @@ def _scenario_list(args: argparse.Namespace) -> int:
 
 
 def _scenario_show(args: argparse.Namespace) -> int:
-    from simulator.render.plain import json_printable, printable
+    from simulator.render.plain import printable
 
     sc = _load(args.scenario).scenario
     if args.format == "json":
-        print(json_printable(json.dumps(sc.model_dump(mode="json"), indent=2,
-                                        ensure_ascii=False)))
+        _print_json(sc.model_dump(mode="json"))
         return 0
     print(printable(sc.title))
     print(printable(sc.summary, keep="\n"))
@@ -355,7 +363,7 @@ def _parse_transcript_beside(raw: bytes, name: str, path: Path) -> None:
 def _scenario_schema(args: argparse.Namespace) -> int:
     from simulator.formats.scenario import json_schema
 
-    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    _print_json(json_schema())
     return 0
 
 
@@ -374,11 +382,10 @@ def _run(args: argparse.Namespace) -> int:
         doc = run(loaded.scenario, args.seed, strategies, args.replications)
     except SimulationError as exc:
         raise UserError(str(exc)) from None
-    from simulator.render.plain import json_printable
     from simulator.render.text import run_table
 
     if args.format == "json":
-        print(json_printable(json.dumps(doc, indent=2, ensure_ascii=False)))
+        _print_json(doc)
     else:
         print(run_table(loaded.scenario, doc))
     return 0
@@ -392,7 +399,7 @@ def _scenario_calibrate(args: argparse.Namespace) -> int:
     loaded = _load(args.scenario)
     from simulator.debrief.calibrate import CalibrationError, calibrate, calibration_table
     from simulator.engine.simulation import SimulationError
-    from simulator.render.plain import json_printable, printable
+    from simulator.render.plain import printable
 
     bar = _progress_bar("calibrating") if sys.stderr.isatty() else None
     try:
@@ -403,7 +410,7 @@ def _scenario_calibrate(args: argparse.Namespace) -> int:
         if bar is not None:
             print(file=sys.stderr)
     if args.format == "json":
-        print(json_printable(json.dumps(doc, indent=2, ensure_ascii=False)))
+        _print_json(doc)
     else:
         print(printable(calibration_table(loaded.scenario, doc), keep="\n"))
     return 0
@@ -464,7 +471,7 @@ def _session_list(args: argparse.Namespace) -> int:
         for s in sessions
     ]
     if args.format == "json":
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        _print_json(rows)
     else:
         for r in rows:
             print(f"{r['id']}\t{r['scenario']}\t{r['created']}\t{r['stage']}")
@@ -519,7 +526,7 @@ def _print_report(doc: Report, fmt: str) -> None:
     from simulator.render.markdown import render_markdown
 
     if fmt == "json":
-        print(json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        _print_json(doc.model_dump(mode="json"))
     elif fmt == "html":
         sys.stdout.write(render_html(doc))
     else:
@@ -582,7 +589,7 @@ def _progress(args: argparse.Namespace) -> int:
     with _stored(args, readonly=True) as store:
         doc = progress(store, args.participant)
     if args.format == "json":
-        print(json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        _print_json(doc.model_dump(mode="json"))
     else:
         print(progress_table(doc))
     return 0
