@@ -288,7 +288,7 @@ def _scenario_show(args: argparse.Namespace) -> int:
     for s in sc.schools:
         mark = " (priority)" if s.priority else ""
         print(f"  {printable(s.id):<16} {printable(s.name)}{mark}: "
-              f"{sum(s.enrollment.values())} students")
+              f"{s.enrolled} students")
     print("Calendar:")
     for q in sc.calendar.quarters:
         meetings = [printable(m.title) for m in sc.calendar.meetings if m.after_quarter == q.id]
