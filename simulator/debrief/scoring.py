@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from simulator.debrief.models import Debrief, LookForResult, Rating
 from simulator.formats.lookfors import (
+    DECIDED_STRATEGY,
     PLACEHOLDER,
     Condition,
     LookFor,
@@ -218,8 +219,9 @@ class _Context:
 
     # ----------------------------------------------------------------- views
 
-    def _attributed_views(self) -> list[tuple[str, str, str | None]]:
-        """(view, meeting, quarter label) for each view opened while a scored meeting was on.
+    def _attributed_views(self) -> list[tuple[str, str, str | None, int]]:
+        """(view, meeting, quarter label, event seq) for each view opened while a scored
+        meeting was on.
 
         A view showing a quarter belongs to the first meeting at or after that
         quarter; one showing none (a roster) to the meeting of what came just before.
@@ -249,13 +251,12 @@ class _Context:
                 seen.append((v.seq, v.view, before[-1] if before else 0, v.quarter))
         seen.sort()
         ids = [m.id for m in sc.calendar.meetings]
-        return [
-            (view, ids[mi], quarter) for _, view, mi, quarter in seen if mi < len(self.scope)
-        ]
+        return [(view, ids[mi], quarter, seq)
+                for seq, view, mi, quarter in seen if mi < len(self.scope)]
 
     def opened_by(self, view: str, meeting_id: str) -> bool:
         limit = self.index[meeting_id]
-        return any(v == view and self.index[m] <= limit for v, m, _ in self.views)
+        return any(v == view and self.index[m] <= limit for v, m, _, _ in self.views)
 
     # ----------------------------------------------------------------- evaluation
 
@@ -398,7 +399,7 @@ class _Context:
         out = []
         for group in groups:
             found: dict[str, str] = {}
-            for view, meeting, quarter in self.views:
+            for view, meeting, quarter, _ in self.views:
                 if meeting in group and any(p.fullmatch(view) for p in patterns):
                     when_seen = f"{quarter}, " if quarter else ""
                     found.setdefault(view, f"{view} ({when_seen}{self.meeting_label(meeting)})")
@@ -419,19 +420,47 @@ class _Context:
                 for d in self.state.decisions.get(meeting, []):
                     if self._decision_counts(d, when):
                         candidates.append((meeting, d))
+            if when.viewed:  # only what the meeting had in play to look at
+                candidates = [(m, d) for m, d in candidates
+                              if d["strategy"] in self.snapshots.get(m, {})]
             passing, failing = [], []
             for meeting, d in candidates:
                 text = self.decision_summary(meeting, d)
+                seen = self._viewed_before(meeting, d, when.viewed) if when.viewed else ""
                 if when.has_record and not any(
                     r.meeting == meeting and r.kind == when.has_record
                     and r.fields.get("strategy") == d["strategy"] for _, r in self.records
                 ):
                     failing.append(f"{text}: no {when.has_record} record for it")
+                elif seen is None:
+                    failing.append(f"{text} without opening "
+                                   f"{' or '.join(self._patterns_for(d, when.viewed))} first")
                 else:
-                    passing.append(text)
+                    passing.append(text + seen)
             ok = _met(when, len(candidates), passing, failing)
             out.append(_Found(ok, passing, failing))
         return out
+
+    def _patterns_for(self, d: dict[str, Any], patterns: list[str]) -> list[str]:
+        """``viewed`` patterns as a sentence names them: ``{strategy}`` the decision's
+        strategy, any other name ``*``."""
+        return [PLACEHOLDER.sub("*", p.replace("{" + DECIDED_STRATEGY + "}", d["strategy"]))
+                for p in patterns]
+
+    def _viewed_before(self, meeting: str, d: dict[str, Any], patterns: list[str]
+                       ) -> str | None:
+        """", after opening VIEW (QUARTER)" for the first view matching ``patterns``
+        (``{strategy}``: the decision's) opened at ``meeting`` before the decision standing
+        there was taken; None when there was none."""
+        values = {**self.values, DECIDED_STRATEGY: [d["strategy"]]}
+        compiled = [compile_pattern(p, values) for p in patterns]
+        taken = max((made.seq for made in self.state.made.get(meeting, [])
+                     if made.payload["strategy"] == d["strategy"]), default=0)
+        for view, at, quarter, seq in self.views:
+            if at == meeting and seq < taken and any(
+                    p is not None and p.fullmatch(view) for p in compiled):
+                return f", after opening {view}" + (f" ({quarter})" if quarter else "")
+        return None
 
     def _decision_counts(self, d: dict[str, Any], when: Condition) -> bool:
         strategy = next((s for s in self.sc.strategies if s.id == d["strategy"]), None)
@@ -563,7 +592,7 @@ class _Context:
                 found, failing = [], []
                 for r in earlier:
                     text = self.summary(r)
-                    views = [v for v, m, _ in self.views
+                    views = [v for v, m, _, _ in self.views
                              if m == meeting and _shows_metric(v, str(r.fields.get("metric")))]
                     if _number(r.fields.get("baseline")) is None:
                         failing.append(f"{text}: no baseline to measure progress from")
