@@ -225,6 +225,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise UserError(f"unknown command {args.command}", 2)
 
 
+def _print_json(doc: object) -> None:
+    """Print a document as every command prints JSON: indented, non-ASCII kept, and
+    (:func:`~simulator.render.plain.json_printable`) no control or bidi character raw,
+    so a scenario's or a session's text cannot drive the terminal."""
+    from simulator.render.plain import json_printable
+
+    print(json_printable(json.dumps(doc, indent=2, ensure_ascii=False)))
+
+
 # ---------------------------------------------------------------- scenarios
 
 
@@ -271,12 +280,11 @@ def _played_on(state: SessionState, given: str | None, using: str) -> LoadedScen
 
 
 def _scenario_show(args: argparse.Namespace) -> int:
-    from simulator.render.plain import json_printable, printable
+    from simulator.render.plain import printable
 
     sc = _load(args.scenario, args).scenario
     if args.format == "json":
-        print(json_printable(json.dumps(sc.model_dump(mode="json"), indent=2,
-                                        ensure_ascii=False)))
+        _print_json(sc.model_dump(mode="json"))
         return 0
     print(printable(sc.title))
     print(printable(sc.summary, keep="\n"))
@@ -285,7 +293,7 @@ def _scenario_show(args: argparse.Namespace) -> int:
     for s in sc.schools:
         mark = " (priority)" if s.priority else ""
         print(f"  {printable(s.id):<16} {printable(s.name)}{mark}: "
-              f"{sum(s.enrollment.values())} students")
+              f"{s.enrolled} students")
     print("Calendar:")
     for q in sc.calendar.quarters:
         meetings = [printable(m.title) for m in sc.calendar.meetings if m.after_quarter == q.id]
@@ -374,7 +382,7 @@ def _parse_transcript_beside(raw: bytes, name: str, path: Path) -> None:
 def _scenario_schema(args: argparse.Namespace) -> int:
     from simulator.formats.scenario import json_schema
 
-    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    _print_json(json_schema())
     return 0
 
 
@@ -586,11 +594,10 @@ def _run(args: argparse.Namespace) -> int:
             doc = run(loaded.scenario, args.seed, strategies, args.replications)
     except SimulationError as exc:
         raise UserError(str(exc)) from None
-    from simulator.render.plain import json_printable
     from simulator.render.text import run_table
 
     if args.format == "json":
-        print(json_printable(json.dumps(doc, indent=2, ensure_ascii=False)))
+        _print_json(doc)
     else:
         print(run_table(loaded.scenario, doc))
     return 0
@@ -623,7 +630,7 @@ def _scenario_calibrate(args: argparse.Namespace) -> int:
     loaded = _load(args.scenario, args)
     from simulator.debrief.calibrate import CalibrationError, calibrate, calibration_table
     from simulator.engine.simulation import SimulationError
-    from simulator.render.plain import json_printable, printable
+    from simulator.render.plain import printable
 
     bar = _progress_bar("calibrating") if sys.stderr.isatty() else None
     try:
@@ -634,7 +641,7 @@ def _scenario_calibrate(args: argparse.Namespace) -> int:
         if bar is not None:
             print(file=sys.stderr)
     if args.format == "json":
-        print(json_printable(json.dumps(doc, indent=2, ensure_ascii=False)))
+        _print_json(doc)
     else:
         print(printable(calibration_table(loaded.scenario, doc), keep="\n"))
     return 0
@@ -695,7 +702,7 @@ def _session_list(args: argparse.Namespace) -> int:
         for s in sessions
     ]
     if args.format == "json":
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        _print_json(rows)
     else:
         for r in rows:
             print(f"{r['id']}\t{r['scenario']}\t{r['created']}\t{r['stage']}")
@@ -781,7 +788,7 @@ def _print_report(doc: Report, fmt: str) -> None:
     from simulator.render.markdown import render_markdown
 
     if fmt == "json":
-        print(json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        _print_json(doc.model_dump(mode="json"))
     elif fmt == "html":
         sys.stdout.write(render_html(doc))
     else:
@@ -844,7 +851,7 @@ def _progress(args: argparse.Namespace) -> int:
     with _stored(args, readonly=True) as store:
         doc = progress(store, args.participant)
     if args.format == "json":
-        print(json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        _print_json(doc.model_dump(mode="json"))
     else:
         print(progress_table(doc))
     return 0

@@ -84,7 +84,7 @@ def test_memory_grows_by_the_state_and_results_only(hudson: Scenario) -> None:
             peaks.append(tracemalloc.get_traced_memory()[1])
         finally:
             tracemalloc.stop()
-    students = memory.student_count(hudson)
+    students = hudson.enrolled
     per_replication = (peaks[1] - peaks[0]) / 200 / students
     # The state and 2 quarters' results in float32/int16: 14 + 2 × 36 bytes; the
     # temporaries would add ~70 bytes more if they grew with the replications.

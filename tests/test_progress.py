@@ -15,7 +15,7 @@ LEVELS = ["Inadequate", "Emerging", "Strong", "Exemplary"]
 IDS = ["A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "D1", "D2", "D3"]
 
 
-def by_views(scenario, state, *, upto_meeting=None, sim=None) -> Debrief:
+def by_views(scenario, state, *, upto_meeting=None, played=None) -> Debrief:
     """Stand-in rubric: one level up for each dashboard view opened (capped)."""
     level = LEVELS[min(len(state.views_opened), 3)]
     return Debrief(upto_meeting=upto_meeting, routine=[], elements=[

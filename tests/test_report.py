@@ -32,7 +32,7 @@ IDS = ["A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "D1", "D2", "D3"]
 LEVELS = ["Inadequate", "Emerging", "Strong", "Exemplary"]
 
 
-def fixed_scorer(scenario, state, *, upto_meeting=None, sim=None) -> Debrief:
+def fixed_scorer(scenario, state, *, upto_meeting=None, played=None) -> Debrief:
     """Levels pinned by position, so that the snapshots test the report, not the rubric."""
     elements = [
         Rating(id=i, element=ELEMENTS[i[0]], name=SUB_ELEMENTS[i], level=LEVELS[(k * 3) % 4],

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from simulator.debrief.scoring import Debrief, compile_pattern, fill, score
+from simulator.debrief.scoring import Debrief, compile_pattern, fill, play, score
 from simulator.engine.metrics import school_masks, score_stat
 from simulator.engine.playthrough import simulate
+from simulator.engine.pricing import at_meetings
 from simulator.formats.loading import ScenarioError, builtin_dir, parse_scenario
 from simulator.formats.lookfors import (
     LookForsError,
@@ -118,10 +120,23 @@ def test_scoring_is_deterministic(hudson: Scenario, strong: Transcript) -> None:
     assert score(hudson, strong.state()).to_json() == score(hudson, strong.state()).to_json()
 
 
-def test_a_given_simulation_is_used_as_is(hudson: Scenario, strong: Transcript) -> None:
+def test_a_given_replay_is_used_as_is(hudson: Scenario, strong: Transcript) -> None:
     state = strong.state()
+    played = play(hudson, state)
+    assert score(hudson, state, played=played).to_json() == score(hudson, state).to_json()
+
+
+def test_the_one_replay_is_the_sessions_simulation_and_pricing(
+    hudson: Scenario, strong: Transcript
+) -> None:
+    state = strong.state()
+    played = play(hudson, state)
     sim, _ = simulate(hudson, state.seed, plan_of(state))
-    assert score(hudson, state, sim=sim).to_json() == score(hudson, state).to_json()
+    assert played.sim.quarters_done == sim.quarters_done
+    for mine, theirs in zip(played.sim.history, sim.history, strict=True):
+        assert np.array_equal(mine.scores, theirs.scores)
+    closed = at_meetings(hudson, state.seed, plan_of(state))
+    assert closed and closed == [played.priced[p.meeting] for p in closed]
 
 
 @pytest.mark.parametrize(
@@ -365,6 +380,7 @@ CASES: dict[str, tuple[Callable[[Events], Events], Callable[[Events], Events]]] 
     "c3-diagnosis-from-data": (_same, lambda ev: _record(ev, "d1", view=None)),
     "c3-course-correction": (_same, lambda ev: _decision(ev, "meeting-2", "attendance-outreach",
                                                           action="continue", options={})),
+    "c3-served-view-before-deciding": (_same, lambda ev: _served_views_only()(ev)),
     "c3-progress-reviewed": (_same, _without_records("f4", "f5")),
     "d1-state-owns-steps": (_same, lambda ev: _record(_record(
         ev, "a3", owner="District data coordinator"), "a6", owner="District data coordinator")),
@@ -426,6 +442,72 @@ def test_a_subgroup_by_grade_view_looks_beneath_the_average(
               if e["event"] == "view.opened" and e.get("quarter") == "Q3")
     crossed.insert(at, {**crossed[at], "view": "reading/hudson-ms/cross/el", "filters": {}})
     assert status(debrief(hudson, crossed), rule) == "met"
+
+
+SERVED_RULE = "c3-served-view-before-deciding"
+
+
+def _served_views_only(*views: str) -> Callable[[Events], Events]:
+    """The strong transcript with only these served views opened at Meeting #2 (Q3), just
+    before its first decision there."""
+    def edit(events: Events) -> Events:
+        out = _drop(events, lambda e: not (e["event"] == "view.opened"
+                                          and "/served/" in e["view"]))
+        at = next(i for i, e in enumerate(out) if e["event"] == "decision.made"
+                  and e["meeting"] == "meeting-2")
+        out[at:at] = [{"event": "view.opened", "by": "district", "view": v, "quarter": "Q3"}
+                      for v in views]
+        return out
+    return edit
+
+
+def test_a_strategy_in_plays_served_view_before_deciding_is_credited_by_name_and_quarter(
+    hudson: Scenario, strong: Transcript
+) -> None:
+    view = "reading/hudson-ms/served/structured-literacy"
+    result = debrief(hudson, _served_views_only(view)(events_of(strong)))
+    assert status(result, SERVED_RULE) == "met"
+    [line] = [e for e in rating(result, "C3").evidence if view in e]
+    assert (f"continued Structured-literacy intervention block at Meeting #2, after opening "
+            f"{view} (Q3)") in line
+    assert "attendance-outreach" not in line  # its own served view was not opened
+
+
+def test_no_served_view_or_one_opened_too_late_or_of_a_strategy_not_in_play_is_not_credited(
+    hudson: Scenario, strong: Transcript
+) -> None:
+    base = events_of(strong)
+    none = debrief(hudson, _served_views_only()(base))
+    assert status(none, SERVED_RULE) == "missed"
+    [line] = [m for m in rating(none, "C3").missed if "served view" in m]
+    assert "continued Structured-literacy intervention block at Meeting #2 without opening " \
+           "*/*/served/structured-literacy first" in line
+    not_in_play = _served_views_only("reading/hudson-ms/served/balanced-literacy")(base)
+    assert status(debrief(hudson, not_in_play), SERVED_RULE) == "missed"
+    late = _served_views_only()(base)
+    closed = next(i for i, e in enumerate(late) if e["event"] == "meeting.closed"
+                  and e["meeting"] == "meeting-2")
+    late.insert(closed, {"event": "view.opened", "by": "district", "quarter": "Q3",
+                         "view": "reading/hudson-ms/served/structured-literacy"})
+    assert status(debrief(hudson, late), SERVED_RULE) == "missed"  # after the decision
+    at_first = debrief(hudson, base, upto="meeting-1")
+    assert status(at_first, SERVED_RULE) == "n/a"  # nothing is in play to review yet
+
+
+def test_the_decided_strategy_names_only_the_views_a_decision_opened() -> None:
+    viewed = SCENARIO_LOOKFOR.replace(
+        """        check: record
+        kind: [diagnosis]
+        match:
+          statement: ["*decod*"]""",
+        """        check: decision
+        viewed: ["{subject}/{school}/served/{strategy}"]""").replace(
+        "{gap_group} were {gap_pct} on benchmark", "{failing}")
+    parse_scenario(_with_debrief(viewed))
+    in_a_view_check = viewed.replace("check: decision", "check: view").replace(
+        "viewed:", "pattern:")
+    assert any("unknown pattern name '{strategy}'" in p
+               for p in _scenario_problems(in_a_view_check))
 
 
 # --------------------------------------------------------------------------- a scenario's own

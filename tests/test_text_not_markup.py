@@ -178,3 +178,32 @@ def test_the_tui_shows_scenario_text_as_written(text: str) -> None:
     expected = printable(text, keep="\n")
     assert shown.plain == (expected[:-1] + "＼" if expected.endswith("\\") else expected)
     assert not _hidden(shown.plain)
+
+
+def test_every_json_a_command_prints_keeps_a_sessions_words_off_the_terminal(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`session list`, `report` and `progress` print JSON as `scenario show` does: a
+    control or bidi character in a session's title arrives escaped, the same value."""
+    from simulator.session.home import Home, open_store
+    from simulator.session.state import append_event
+
+    title = "Pair \x85\u202eevil\x1b[2J\u2028"
+    home = tmp_path / "home"
+    with open_store(None, Home(home)) as store:
+        sid = store.create_session("hudson", load_scenario("hudson").sha256, 1, title,
+                                   {"participants": {"state": "Ada", "district": "Ben"}}).id
+        append_event(store, sid, "decision.made", "district",
+                     {"meeting": "meeting-1", "strategy": "structured-literacy",
+                      "action": "adopt"})
+        append_event(store, sid, "meeting.closed", "state", {"meeting": "meeting-1"})
+    home_opt = ["--home", str(home)]
+    for argv, read in ((["session", "list", "--format", "json"], lambda d: d[0]["title"]),
+                       (["report", sid, "--format", "json", "--replications", "2"],
+                        lambda d: d["session_title"]),
+                       (["progress", "--format", "json"],
+                        lambda d: d["attempts"][0]["title"])):
+        capsys.readouterr()
+        assert cli.main([*argv, *home_opt]) == 0, argv
+        out = capsys.readouterr().out
+        assert not _hidden(out), (argv, out)
+        assert read(json.loads(out)) == title, argv

@@ -14,7 +14,7 @@ from simulator.debrief.models import Attempt, Debrief, Progress
 from simulator.debrief.report import is_final
 from simulator.formats.rubric import LEVELS, SUB_ELEMENTS, Level, level_rank
 from simulator.formats.scenario import Scenario
-from simulator.session.state import SessionState, plan_of, replay
+from simulator.session.state import SessionState, replay
 from simulator.session.store import Store
 
 Scorer = Callable[..., Debrief]
@@ -47,12 +47,12 @@ def _matches(names: dict[str, str], participant: str | None) -> bool:
 
 def attempt(scenario: Scenario, state: SessionState, scorer: Scorer) -> dict[str, Level]:
     """One session's levels, scored up to its last closed meeting."""
-    from simulator.engine.playthrough import simulate
+    from simulator.debrief.scoring import play
 
     final = is_final(scenario, state)
     meeting = state.closed_meetings[-1]
-    sim, _ = simulate(scenario, state.seed, plan_of(state))
-    debrief = scorer(scenario, state, upto_meeting=None if final else meeting, sim=sim)
+    debrief = scorer(scenario, state, upto_meeting=None if final else meeting,
+                     played=play(scenario, state))
     return {e.id: e.level for e in debrief.elements}
 
 

@@ -70,12 +70,12 @@ def build_report(
     :func:`simulator.debrief.scoring.score` (tests pin the levels with it).
     """
     from simulator.debrief.outcomes import outcomes
-    from simulator.debrief.scoring import score
-    from simulator.engine.playthrough import simulate
+    from simulator.debrief.scoring import play, score
 
     final = is_final(scenario, state) if final is None else final
     plan = plan_of(state)
-    sim, _ = simulate(scenario, state.seed, plan)
+    played = play(scenario, state)
+    sim = played.sim
     meetings = scenario.calendar.meetings
     closed = [m for m in meetings if m.id in state.closed_meetings]
     if final:
@@ -84,7 +84,7 @@ def build_report(
     else:
         shown = closed[-1] if closed else meetings[0]
         upto = shown.id
-    debrief = (scorer or score)(scenario, state, upto_meeting=upto, sim=sim)
+    debrief = (scorer or score)(scenario, state, upto_meeting=upto, played=played)
     names = state.participants(participants)
 
     outcome_doc: Outcomes | None = None  # nothing decided yet: nothing to measure

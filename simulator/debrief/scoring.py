@@ -16,7 +16,6 @@ share of its applicable look-fors that were met (see ``level_for``).
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from simulator.debrief.models import Debrief, LookForResult, Rating
 from simulator.formats.lookfors import (
+    DECIDED_STRATEGY,
     PLACEHOLDER,
     Condition,
     LookFor,
@@ -54,20 +54,52 @@ MOST_LISTED = 4
 """Records or views a single evidence or missed line lists before "and N more"."""
 
 
+@dataclass(frozen=True)
+class Played:
+    """A session replayed once: its simulation through the closed meetings and, at
+    each meeting the replay reached, the strategies running before its decisions
+    (their students, replication 0, and adoption quarter) and, where it decided
+    something, what it left in play priced at that meeting
+    (:func:`simulator.engine.pricing.at_meetings`)."""
+
+    sim: Simulation
+    running: dict[str, dict[str, tuple[np.ndarray, int]]]
+    priced: dict[str, Priced]
+
+
+def play(scenario: Scenario, state: SessionState) -> Played:
+    """Replay ``state`` once for :func:`score` (the simulation is
+    ``simulate(scenario, state.seed, plan_of(state))``'s); its open meeting's
+    decisions are priced too."""
+    from simulator.engine.pricing import at_meetings
+    from simulator.engine.simulation import Simulation
+
+    sim = Simulation(scenario, seed=state.seed)
+    running: dict[str, dict[str, tuple[np.ndarray, int]]] = {}
+
+    def before(meeting: Meeting) -> None:
+        running[meeting.id] = {sid: (act.served[0].copy(), act.adopted_at)
+                               for sid, act in sim.active.items()}
+
+    priced = at_meetings(scenario, state.seed, plan_of(state), decided=state.decisions,
+                         at_meeting=before, sim=sim)
+    return Played(sim, running, {p.meeting: p for p in priced})
+
+
 def score(
     scenario: Scenario,
     state: SessionState,
     *,
     upto_meeting: str | None = None,
-    sim: Simulation | None = None,
+    played: Played | None = None,
 ) -> Debrief:
     """Rate a session on every sub-element and routine quality.
 
     ``upto_meeting`` scores only what was done up to and including that meeting
-    (the debrief after Meeting #1). ``sim`` is the session's simulation if the
-    caller has it (``simulate(scenario, state.seed, plan_of(state))``).
+    (the debrief after Meeting #1). ``played`` is the session replayed
+    (:func:`play`) if the caller has it.
     """
-    ctx = _Context(scenario, state, upto_meeting, sim)
+    ctx = _Context(scenario, state, upto_meeting, played or play(scenario, state))
     by_element: dict[str, list[tuple[LookFor, _Outcome]]] = {}
     for lookfor in lookfors_for(scenario.debrief):
         by_element.setdefault(lookfor.element, []).append((lookfor, ctx.evaluate(lookfor)))
@@ -119,7 +151,7 @@ class _Context:
     """One session being scored: its scope, its simulation, and the facts drawn from it."""
 
     def __init__(
-        self, sc: Scenario, state: SessionState, upto: str | None, sim: Simulation | None
+        self, sc: Scenario, state: SessionState, upto: str | None, played: Played
     ) -> None:
         self.sc = sc
         self.state = state
@@ -134,11 +166,12 @@ class _Context:
         self.scope_ids = [m.id for m in self.scope]
         self.index = {m: i for i, m in enumerate(ids)}
         self.names = {s.id: s.name for s in sc.strategies}
-        if sim is None or sim.replications != 1:
-            from simulator.engine.playthrough import simulate
-
-            sim, _ = simulate(sc, state.seed, plan_of(state))
-        self.sim = sim
+        self.sim = played.sim
+        self.snapshots = played.running
+        """Per meeting, each running strategy's students and start, before its decisions."""
+        self.priced = played.priced
+        """Per meeting that decided, what it left in play, priced once at that meeting
+        (``pricing.priced_at``): later quarters' data never move the figure."""
         self.records = sorted(
             ((rid, r) for rid, r in state.records.items() if r.meeting in self.scope_ids),
             key=lambda item: item[1].seq,
@@ -186,8 +219,9 @@ class _Context:
 
     # ----------------------------------------------------------------- views
 
-    def _attributed_views(self) -> list[tuple[str, str, str | None]]:
-        """(view, meeting, quarter label) for each view opened while a scored meeting was on.
+    def _attributed_views(self) -> list[tuple[str, str, str | None, int]]:
+        """(view, meeting, quarter label, event seq) for each view opened while a scored
+        meeting was on.
 
         A view showing a quarter belongs to the first meeting at or after that
         quarter; one showing none (a roster) to the meeting of what came just before.
@@ -217,13 +251,12 @@ class _Context:
                 seen.append((v.seq, v.view, before[-1] if before else 0, v.quarter))
         seen.sort()
         ids = [m.id for m in sc.calendar.meetings]
-        return [
-            (view, ids[mi], quarter) for _, view, mi, quarter in seen if mi < len(self.scope)
-        ]
+        return [(view, ids[mi], quarter, seq)
+                for seq, view, mi, quarter in seen if mi < len(self.scope)]
 
     def opened_by(self, view: str, meeting_id: str) -> bool:
         limit = self.index[meeting_id]
-        return any(v == view and self.index[m] <= limit for v, m, _ in self.views)
+        return any(v == view and self.index[m] <= limit for v, m, _, _ in self.views)
 
     # ----------------------------------------------------------------- evaluation
 
@@ -366,7 +399,7 @@ class _Context:
         out = []
         for group in groups:
             found: dict[str, str] = {}
-            for view, meeting, quarter in self.views:
+            for view, meeting, quarter, _ in self.views:
                 if meeting in group and any(p.fullmatch(view) for p in patterns):
                     when_seen = f"{quarter}, " if quarter else ""
                     found.setdefault(view, f"{view} ({when_seen}{self.meeting_label(meeting)})")
@@ -387,19 +420,47 @@ class _Context:
                 for d in self.state.decisions.get(meeting, []):
                     if self._decision_counts(d, when):
                         candidates.append((meeting, d))
+            if when.viewed:  # only what the meeting had in play to look at
+                candidates = [(m, d) for m, d in candidates
+                              if d["strategy"] in self.snapshots.get(m, {})]
             passing, failing = [], []
             for meeting, d in candidates:
                 text = self.decision_summary(meeting, d)
+                seen = self._viewed_before(meeting, d, when.viewed) if when.viewed else ""
                 if when.has_record and not any(
                     r.meeting == meeting and r.kind == when.has_record
                     and r.fields.get("strategy") == d["strategy"] for _, r in self.records
                 ):
                     failing.append(f"{text}: no {when.has_record} record for it")
+                elif seen is None:
+                    failing.append(f"{text} without opening "
+                                   f"{' or '.join(self._patterns_for(d, when.viewed))} first")
                 else:
-                    passing.append(text)
+                    passing.append(text + seen)
             ok = _met(when, len(candidates), passing, failing)
             out.append(_Found(ok, passing, failing))
         return out
+
+    def _patterns_for(self, d: dict[str, Any], patterns: list[str]) -> list[str]:
+        """``viewed`` patterns as a sentence names them: ``{strategy}`` the decision's
+        strategy, any other name ``*``."""
+        return [PLACEHOLDER.sub("*", p.replace("{" + DECIDED_STRATEGY + "}", d["strategy"]))
+                for p in patterns]
+
+    def _viewed_before(self, meeting: str, d: dict[str, Any], patterns: list[str]
+                       ) -> str | None:
+        """", after opening VIEW (QUARTER)" for the first view matching ``patterns``
+        (``{strategy}``: the decision's) opened at ``meeting`` before the decision standing
+        there was taken; None when there was none."""
+        values = {**self.values, DECIDED_STRATEGY: [d["strategy"]]}
+        compiled = [compile_pattern(p, values) for p in patterns]
+        taken = max((made.seq for made in self.state.made.get(meeting, [])
+                     if made.payload["strategy"] == d["strategy"]), default=0)
+        for view, at, quarter, seq in self.views:
+            if at == meeting and seq < taken and any(
+                    p is not None and p.fullmatch(view) for p in compiled):
+                return f", after opening {view}" + (f" ({quarter})" if quarter else "")
+        return None
 
     def _decision_counts(self, d: dict[str, Any], when: Condition) -> bool:
         strategy = next((s for s in self.sc.strategies if s.id == d["strategy"]), None)
@@ -531,7 +592,7 @@ class _Context:
                 found, failing = [], []
                 for r in earlier:
                     text = self.summary(r)
-                    views = [v for v, m, _ in self.views
+                    views = [v for v, m, _, _ in self.views
                              if m == meeting and _shows_metric(v, str(r.fields.get("metric")))]
                     if _number(r.fields.get("baseline")) is None:
                         failing.append(f"{text}: no baseline to measure progress from")
@@ -620,40 +681,6 @@ class _Context:
                     best = (points / sd, points)
         assert best is not None
         return best[0], best[1], history[start].quarter.label
-
-    @functools.cached_property
-    def snapshots(self) -> dict[str, dict[str, tuple[np.ndarray, int]]]:
-        """Per meeting, each running strategy's students and start, before its decisions."""
-        return self._at_meetings[0]
-
-    @functools.cached_property
-    def priced(self) -> dict[str, Priced]:
-        """Per meeting that decided, what it left in play, priced once at that meeting
-        (``pricing.priced_at``): later quarters' data never move the figure."""
-        return self._at_meetings[1]
-
-    @functools.cached_property
-    def _at_meetings(self) -> tuple[dict[str, dict[str, tuple[np.ndarray, int]]],
-                                    dict[str, Priced]]:
-        """One replay of the session, stopping at each meeting before its decisions."""
-        from simulator.engine.playthrough import replay
-        from simulator.engine.pricing import priced_at
-        from simulator.engine.simulation import Simulation
-
-        sim = Simulation(self.sc, seed=self.state.seed)
-        plan = plan_of(self.state)
-        decided = {m: d for m, d in self.state.decisions.items() if d}  # open meetings too
-        snapshots: dict[str, dict[str, tuple[np.ndarray, int]]] = {}
-        priced: dict[str, Priced] = {}
-
-        def at(meeting: Meeting) -> None:
-            snapshots[meeting.id] = {sid: (act.served[0].copy(), act.adopted_at)
-                                     for sid, act in sim.active.items()}
-            if meeting.id in decided:
-                priced[meeting.id] = priced_at(sim, meeting, decided[meeting.id])
-
-        replay(sim, plan, at_meeting=at)
-        return snapshots, priced
 
     # ----------------------------------------------------------------- helpers
 

@@ -390,8 +390,9 @@ def served_table(sim: Simulation, subject: str, school: str, strategy: str, titl
     def gains(mask: np.ndarray) -> tuple[Growth, Growth]:
         return growth(sim, j, mask, *since), growth(sim, j, mask, *before)
 
-    def row(label: str, mask: np.ndarray, reach: str, levels: bool = False) -> Row:
-        now, prior = gains(mask)
+    def row(label: str, mask: np.ndarray, reach: str, levels: bool = False,
+            grown: tuple[Growth, Growth] | None = None) -> Row:
+        now, prior = gains(mask) if grown is None else grown
         stats = [mean_and_se(res.scores[j], mask) for res in sim.history]
         values = [m for _, m, _ in stats] if levels else nothing
         errors = [e for _, _, e in stats] if levels else nothing
@@ -400,10 +401,12 @@ def served_table(sim: Simulation, subject: str, school: str, strategy: str, titl
                     reach])
 
     served, comparable = found.served, found.comparable
-    rows = [row("Served", served, _reach(served, school_all), levels=True),
-            row("Comparable, not served", comparable, "", levels=True)]
+    served_gains, comparable_gains = gains(served), gains(comparable)
+    rows = [row("Served", served, _reach(served, school_all), levels=True, grown=served_gains),
+            row("Comparable, not served", comparable, "", levels=True,
+                grown=comparable_gains)]
     differences = [fmt_signed(a.mean - b.mean, math.hypot(a.se, b.se), "")
-                   for a, b in zip(gains(served), gains(comparable), strict=True)]
+                   for a, b in zip(served_gains, comparable_gains, strict=True)]
     rows.append(Row("Difference (served − not)", 0, nothing, nothing, [*differences, ""],
                     counted=False))
     shorts = {g.name: g.short for g in sc.subgroups}
@@ -416,7 +419,7 @@ def served_table(sim: Simulation, subject: str, school: str, strategy: str, titl
     caption = (f"Mean {sc.scale.name} score ± standard error · growth: each student's change "
                f"from {started}, the last benchmark before it · comparable: could have been "
                "served (same grades, subgroups, cut), is not")
-    labels = [growth(sim, j, school_all, *w).window for w in (since, before)]
+    labels = [g.window for g in served_gains]  # the windows' labels, whoever grew
     return Table(title, caption, "", quarters, rows,
                  extra_columns=[f"Growth {labels[0] or 'since'}",
                                 f"Growth {labels[1] or 'before'}", "Reach"])

@@ -40,11 +40,6 @@ USABLE = 0.75
 programs running (a machine driven into swap is as stuck as one out of memory)."""
 
 
-def student_count(scenario: Scenario) -> int:
-    """Students simulated: every school's enrollment, summed over grades."""
-    return sum(sum(school.enrollment.values()) for school in scenario.schools)
-
-
 def per_student(scenario: Scenario) -> int:
     """Bytes per student whatever the replications: the population and per-quarter norms
     and cut scores (float32 per subject and quarter)."""
@@ -68,7 +63,7 @@ def temporaries(scenario: Scenario) -> int:
     """Bytes of a chunk's temporaries, whatever the replications: float32 draws and sums
     for a chunk of the engine (at least one replication of every student) and float64
     copies for a chunk of the statistics."""
-    students = student_count(scenario)
+    students = scenario.enrolled
     widest = max((len(s.strands) for s in scenario.subjects), default=0)
     engine = max(CHUNK_ELEMENTS, students) * 4 * (6 + 2 * len(scenario.subjects) + widest)
     return engine + max(STAT_ROWS, students) * 24
@@ -77,7 +72,7 @@ def temporaries(scenario: Scenario) -> int:
 def bytes_needed(scenario: Scenario, replications: int, active: int = 0) -> int:
     """Peak memory of a simulation of ``scenario`` with ``replications`` and ``active``
     strategies running."""
-    students = student_count(scenario)
+    students = scenario.enrolled
     return (OVERHEAD + students * per_student(scenario) + temporaries(scenario)
             + students * replications * per_replication(scenario, active))
 
@@ -109,7 +104,7 @@ def memory_problem(scenario: Scenario, replications: int, active: int = 0) -> st
     needed = bytes_needed(scenario, replications, active)
     if available is None or needed <= available * USABLE:
         return None
-    students = student_count(scenario)
+    students = scenario.enrolled
     room = (int(available * USABLE) - OVERHEAD - students * per_student(scenario)
             - temporaries(scenario))
     fit = max(room // max(students * per_replication(scenario, active), 1), 0)

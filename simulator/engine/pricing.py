@@ -9,7 +9,7 @@ data the meeting could not have seen."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,20 +112,35 @@ def priced_at(sim: Simulation, meeting: Meeting, decisions: list[dict[str, Any]]
                   sim.budget_available(q), sim.staff_available(q))
 
 
-def at_meetings(scenario: Scenario, seed: int,
-                plan: list[tuple[str, list[dict[str, Any]]]]) -> list[Priced]:
+def at_meetings(
+    scenario: Scenario,
+    seed: int,
+    plan: list[tuple[str, list[dict[str, Any]]]],
+    *,
+    decided: Mapping[str, list[dict[str, Any]]] | None = None,
+    at_meeting: Callable[[Meeting], None] | None = None,
+    sim: Simulation | None = None,
+) -> list[Priced]:
     """Each meeting of ``plan`` that decided something, priced at that meeting on the
     session's own playthrough (one replication from ``seed``): the same figure however
-    much of the year has been simulated since."""
+    much of the year has been simulated since.
+
+    ``decided`` (meeting → decisions) is what to price, if not only the plan's: a
+    session's open meeting has decisions the plan does not replay yet. ``at_meeting``
+    is told of each meeting reached, before it is priced. ``sim`` is the fresh
+    simulation to carry through the plan (one without history if not given); it is
+    left where the plan ends."""
     from simulator.engine.playthrough import replay
 
-    decided = {m: d for m, d in plan if d}
-    sim = Simulation(scenario, seed=seed, keep_history=False)
+    wanted = {m: d for m, d in (dict(plan) if decided is None else decided).items() if d}
+    carried = Simulation(scenario, seed=seed, keep_history=False) if sim is None else sim
     out: list[Priced] = []
 
     def at(meeting: Meeting) -> None:
-        if meeting.id in decided:
-            out.append(priced_at(sim, meeting, decided[meeting.id]))
+        if at_meeting is not None:
+            at_meeting(meeting)
+        if meeting.id in wanted:
+            out.append(priced_at(carried, meeting, wanted[meeting.id]))
 
-    replay(sim, plan, at_meeting=at)
+    replay(carried, plan, at_meeting=at)
     return out

@@ -104,6 +104,11 @@ class Condition(Strict):
     has_record: RecordKind | None = None
     """Decision check: a record of this kind at the same meeting names the strategy
     (e.g. theory: each adopted strategy has a theory of action)."""
+    viewed: list[Text] = Field(default_factory=list)
+    """Decision check: only decisions on strategies in play at the meeting, each passing
+    when a view matching one of these patterns was opened at that meeting before it was
+    taken; `{strategy}` stands for the decision's strategy, e.g.
+    "{subject}/{school}/served/{strategy}"."""
     fidelity_below: Fraction = 0.6
     """Course correction: measured fidelity under which a strategy lags."""
     gain_below_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.05
@@ -149,7 +154,7 @@ CHECK_PARAMS: dict[str, frozenset[str]] = {
                          "decided", "improving", "baseline_within", "each"}),
     "view": frozenset({"pattern"}),
     "decision": frozenset({"actions", "addresses_need", "tagged", "targets_need",
-                           "has_record", "each"}),
+                           "has_record", "viewed", "each"}),
     "resources": frozenset(),
     "followed_up": frozenset({"where"}),
     "course_correction": frozenset({"actions", "fidelity_below", "gain_below_sd"}),
@@ -163,6 +168,9 @@ PATTERN_NAMES = (
     "need_subgroup", "need_grade", "evidence_view", "agency",
 )
 """``{name}`` placeholders a pattern may use; each stands for any of its values."""
+DECIDED_STRATEGY = "strategy"
+"""The placeholder a decision check's ``viewed`` patterns may use too: the decision's
+strategy."""
 
 SCENARIO_FACTS = {
     "school": "the (first) priority school's name",
@@ -270,6 +278,12 @@ def lookfor_problems(lookfor: LookFor, path: tuple) -> list[tuple[tuple, str]]:
         for name in PLACEHOLDER.findall(pattern):
             if name not in PATTERN_NAMES:
                 problems.append((loc, _unknown_name(name, PATTERN_NAMES, "pattern name")))
+    decided_names = (*PATTERN_NAMES, DECIDED_STRATEGY)
+    for i, pattern in enumerate(when.viewed):
+        for name in PLACEHOLDER.findall(pattern):
+            if name not in decided_names:
+                problems.append(((*path, "when", "viewed", i),
+                                 _unknown_name(name, decided_names, "pattern name")))
     problems += _field_problems(when, path)
     names = template_names(check)
     for key in ("evidence", "missed"):

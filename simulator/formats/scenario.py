@@ -117,6 +117,11 @@ class School(Strict):
         """The short name, or the name."""
         return self.short_name or self.name
 
+    @property
+    def enrolled(self) -> int:
+        """Students enrolled, over all its grades."""
+        return sum(self.enrollment.values())
+
 
 # --------------------------------------------------------------------------- what is measured
 
@@ -632,6 +637,11 @@ class Scenario(Strict):
     def priority_schools(self) -> list[School]:
         return [s for s in self.schools if s.priority]
 
+    @property
+    def enrolled(self) -> int:
+        """Students enrolled in all the schools: every one is simulated."""
+        return sum(s.enrolled for s in self.schools)
+
     def school_ids(self, selector: list[str] | str) -> list[str]:
         """Resolve a schools selector ("priority", "all" or ids) to school ids."""
         if selector == "all":
@@ -713,11 +723,10 @@ def _size_problems(sc: Scenario) -> list[tuple[Loc, str]]:
                              f"have at most {MAX_STRANDS}"))
     students = 0
     for si, school in enumerate(sc.schools):
-        before, students = students, students + sum(school.enrollment.values())
+        before, students = students, students + school.enrolled
         if before <= MAX_STUDENTS < students:
-            total = sum(sum(s.enrollment.values()) for s in sc.schools)
             problems.append((("schools", si, "enrollment"),
-                             f"{total:,} students in all, more than the {MAX_STUDENTS:,} a "
+                             f"{sc.enrolled:,} students in all, more than the {MAX_STUDENTS:,} a "
                              "scenario may have: every student is simulated in every "
                              "replication (a debrief replays the year 200 times)"))
     tables = result_tables(sc)

@@ -294,6 +294,8 @@ class Decided(NamedTuple):
     """The minute's record id (None for decisions from before the two were linked)."""
     payload: dict[str, Any]
     """The ``decision.made`` payload as the plan reads it (no ``record_id``)."""
+    seq: int = 0
+    """Its event's place in the log (what was looked at before it was taken)."""
 
 
 class Note(NamedTuple):
@@ -462,7 +464,7 @@ class SessionState:
             if record_id is not None:
                 self.refused.add(record_id)
             return
-        self.made.setdefault(p["meeting"], []).append(Decided(record_id, p))
+        self.made.setdefault(p["meeting"], []).append(Decided(record_id, p, event.seq))
         self._settle(p["meeting"])
 
     def _settle(self, meeting: str) -> None:
