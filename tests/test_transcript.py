@@ -28,7 +28,9 @@ from simulator.session.transcript import (
     transcript_from_session,
 )
 
-WORKED = sorted(builtin_dir().glob("*transcript*.y*ml"))
+WORKED = sorted(builtin_dir().glob("hudson-*transcript*.y*ml"))
+"""Hudson's worked transcripts (other built-in scenarios ship their own, validated with
+every scenario file by tests/test_scenario_validation.py)."""
 HEAD = "transcript_version: 1\nscenario: hudson\nseed: 1\nevents:\n"
 
 
