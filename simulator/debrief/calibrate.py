@@ -235,7 +235,9 @@ def _bau_growth(sc: Scenario, grades: np.ndarray, first: QuarterResult, end: Qua
 def need_groups(need: Need) -> list[Group]:
     """The groups, among those a strand view can be narrowed to, that have the need: its
     subgroups, else its grades, else all students. (A need of some subgroups in some
-    grades is looked for by subgroup: the views do not cross grade with subgroup.)"""
+    grades is looked for by subgroup: the views do not cross grade with subgroup. A need
+    among chronically absent students is looked for the same way: no strand view is
+    narrowed to chronically absent students.)"""
     if need.subgroups:
         return [Group(subgroup=g) for g in need.subgroups]
     return [Group(grade=g) for g in need.grades] or [EVERYONE]

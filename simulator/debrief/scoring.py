@@ -477,7 +477,9 @@ class _Context:
         """The decision aims a need-remediating strategy at a need's students: whom it serves
         (the decision's grades and subgroups, else the strategy's own) is narrowed to the
         need's subgroups or to its grades, and neither strays outside the need. The one fact
-        behind every look-for about aiming (``targets_need``), so they cannot disagree."""
+        behind every look-for about aiming (``targets_need``), so they cannot disagree. A
+        need among chronically absent students is aimed at by its grades and subgroups too:
+        no strategy serves students by their attendance."""
         opts = d.get("options", {})
         grades = set(opts.get("grades") or strategy.serves.grades)
         groups = set(opts.get("subgroups") or strategy.serves.subgroups)

@@ -120,6 +120,10 @@ def build_population(sc: Scenario, seed: int) -> Population:
     need_u = rng.random((len(sc.needs), n))
     for k, need in enumerate(sc.needs):
         where = _eligible_raw(sc, school, grade, member, need.schools, need.grades, need.subgroups)
+        if need.chronically_absent:
+            # Chronically absent by propensity, as drawn above (not by a quarter's realised
+            # days): fixed for the year, and no extra draw, so other needs' students stay put.
+            where &= absence_p >= np.float32(att.chronic_threshold)
         has_need[k] = where & (need_u[k] < need.prevalence)
 
     strand_offset = []

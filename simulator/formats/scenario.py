@@ -285,6 +285,13 @@ class Need(Strict):
     """Grades where it occurs (empty: all grades)."""
     subgroups: list[Id] = Field(default_factory=list)
     """Subgroups where it occurs (empty: all students)."""
+    chronically_absent: bool = False
+    """Only among chronically absent students: those whose absence propensity (the share
+    of days they tend to miss, drawn with the population) is at or above
+    `population.attendance.chronic_threshold`, within the schools, grades and subgroups
+    above. Fixed when the students are drawn: a student's realised absences in a quarter
+    vary around the propensity, so a few with the need may miss fewer days than the
+    threshold, and events that raise absence do not give the need to anyone new."""
     prevalence: Fraction
     """Share of the eligible students who have it."""
     strand_shift_sd: Annotated[float, Field(ge=-5.0, le=0.0)] = -0.8
@@ -482,6 +489,17 @@ class Event(Strict):
 # --------------------------------------------------------------------------- the people
 
 
+class MeetingBriefing(Strict):
+    """What a role learns before one meeting, on top of its standing briefing."""
+
+    public: str = ""
+    """Added to the role's public briefing before this meeting (both players may read it);
+    empty: nothing added."""
+    private: str = ""
+    """Added to the role's private briefing before this meeting (only this role may read
+    it, behind the same "show my private briefing" step); empty: nothing added."""
+
+
 class Briefing(Strict):
     """A role's briefing."""
 
@@ -491,6 +509,16 @@ class Briefing(Strict):
     """What both players may read."""
     private: Text
     """What only this role may read (shown behind a "show my private briefing" step)."""
+    meetings: dict[Id, MeetingBriefing] = Field(default_factory=dict)
+    """What changes per meeting, keyed by meeting id (e.g. `meeting-2`): each part is
+    shown before that meeting only, *added* below the standing briefing under a heading
+    naming the meeting (the standing briefing always shows); meetings not named add
+    nothing."""
+
+    def at(self, meeting_id: str | None) -> MeetingBriefing:
+        """What this role's briefing adds before a meeting (empty parts if nothing, or if
+        no meeting is current)."""
+        return self.meetings.get(meeting_id or "", MeetingBriefing())
 
 
 class TakeHomePrompt(Strict):
@@ -915,6 +943,13 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
         check_schools(need.schools, (*path, "schools"))
         check_grades(need.grades, (*path, "grades"))
         check_subgroups(need.subgroups, (*path, "subgroups"))
+
+    meeting_ids = [m.id for m in sc.calendar.meetings]
+    for role in ("state", "district"):
+        for mid in getattr(sc.roles, role).meetings:
+            if mid not in meeting_ids:
+                problems.append((("roles", role, "meetings", mid, "<key>"),
+                                 _unknown(mid, meeting_ids, "meeting")))
 
     meeting_quarters = []
     for mi, meeting in enumerate(sc.calendar.meetings):

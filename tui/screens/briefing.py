@@ -7,7 +7,7 @@ briefing of whoever speaks now.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,7 +16,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Static
 
 from simulator.formats.routine import short_title
+from simulator.formats.scenario import Briefing, Meeting
 from tui.messages import GoTo, StartMeeting
+from tui.plain import plain
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.header import RoomHeader
@@ -70,8 +72,11 @@ class BriefingScreen(SessionScreen):
         for role in ("state", "district"):
             brief = getattr(sc.roles, role)
             self.query_one(f"#role-{role}", Static).update(
-                f"[b]{brief.title}[/b]\n{brief.public}")
+                f"[b]{plain(brief.title)}[/b]\n{plain(brief.public)}"
+                + _for_meeting(brief, room.current_meeting, "public"))
         self.draw_speaker()
+        if self.private_shown is not None:  # the meeting may have moved on since it opened
+            self._draw_private(self.private_shown)
         start = self.query_one("#start", Button)
         start.label = (f"Go to {short_title(meeting.title)}" if room.current_meeting else
                        "See the end-of-year results")
@@ -95,9 +100,7 @@ class BriefingScreen(SessionScreen):
         def shown(yes: bool | None) -> None:
             if yes and role == self.room.event_role:  # the speaker may have switched since
                 self.private_shown = role
-                brief = getattr(self.room.scenario.roles, role)
-                self.query_one("#private-text", Static).update(
-                    f"[b]Private — {brief.title} only[/b]\n{brief.private}")
+                self._draw_private(role)
                 panel = self.query_one("#private")
                 panel.remove_class("hidden")
                 self.query_one("#hide", Button).focus()
@@ -109,6 +112,13 @@ class BriefingScreen(SessionScreen):
                           "Show the private briefing?", yes="Show it"),
             shown,
         )
+
+    def _draw_private(self, role: str) -> None:
+        """``role``'s private briefing, with its part for the current meeting."""
+        brief = getattr(self.room.scenario.roles, role)
+        self.query_one("#private-text", Static).update(
+            f"[b]Private — {plain(brief.title)} only[/b]\n{plain(brief.private)}"
+            + _for_meeting(brief, self.room.current_meeting, "private"))
 
     def action_hide_private(self) -> None:
         self.private_shown = None
@@ -130,3 +140,13 @@ class BriefingScreen(SessionScreen):
             self.action_hide_private()
         elif event.button.id == "start":
             self.action_start()
+
+
+def _for_meeting(brief: Briefing, meeting: Meeting | None,
+                 part: Literal["public", "private"]) -> str:
+    """What ``brief`` adds to its standing ``part`` before ``meeting``, under a heading
+    naming the meeting; nothing if it adds nothing (or the meetings are over)."""
+    text = getattr(brief.at(meeting.id), part) if meeting else ""
+    if meeting is None or not text.strip():
+        return ""
+    return f"\n\n[b]For {plain(meeting.title)}[/b]\n{plain(text.strip())}"
