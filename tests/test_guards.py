@@ -361,7 +361,8 @@ def test_a_look_fors_file_that_is_not_a_mapping_says_what_it_should_hold() -> No
     with pytest.raises(LookForsError) as caught:
         parse_lookfors(b"- just a list\n", "l.yaml")
     assert caught.value.lines() == [
-        "l.yaml:1:1: a look-fors file must be a mapping of keys (lookfors_version, lookfors)"]
+        "l.yaml:1:1: a look-fors file must be a mapping of keys (lookfors_version, lookfors), "
+        "each line 'key: value' at the left margin; this file is a list ('- ' items)"]
 
 
 def test_the_chronic_absence_facts_describe_the_grade_and_the_others() -> None:
