@@ -185,16 +185,24 @@ class HomeScreen(Screen):
             self.notify(message[0].upper() + message[1:], severity="error")
             return None
 
-    def action_new_session(self) -> None:
+    def _chosen(self) -> tuple[str, int] | None:
+        """The highlighted playable scenario and the seed typed, or None (a bad seed says
+        why)."""
         scenarios = self.query_one("#scenarios", OptionList)
         if scenarios.highlighted is None:
-            return
+            return None
         option = scenarios.get_option_at_index(scenarios.highlighted)
         seed = self._seed()
         if option.id is None or option.disabled or seed is None:
+            return None
+        return option.id, seed
+
+    def action_new_session(self) -> None:
+        chosen = self._chosen()
+        if chosen is None:
             return
         participant = " ".join(self.query_one("#participant", Input).value.split())
-        self.app.post_message(OpenSession(scenario=option.id, seed=seed,
+        self.app.post_message(OpenSession(scenario=chosen[0], seed=chosen[1],
                                           participant=participant))
 
     def action_resume(self) -> None:
@@ -213,14 +221,9 @@ class HomeScreen(Screen):
     def action_preview(self) -> None:
         from tui.screens.preview import PreviewScreen  # after the first frame: keeps it light
 
-        scenarios = self.query_one("#scenarios", OptionList)
-        if scenarios.highlighted is None:
-            return
-        option = scenarios.get_option_at_index(scenarios.highlighted)
-        seed = self._seed()
-        if option.id is None or option.disabled or seed is None:
-            return
-        self.app.push_screen(PreviewScreen(option.id, seed))
+        chosen = self._chosen()
+        if chosen is not None:
+            self.app.push_screen(PreviewScreen(*chosen))
 
     @on(OptionList.OptionSelected, "#scenarios")
     def _scenario_chosen(self) -> None:
