@@ -44,7 +44,7 @@ class PreviewScreen(Screen):
             with Vertical(id="preview-wait"):
                 yield Static("Simulating the year and building every dashboard view…")
                 yield LoadingIndicator()
-            yield TextArea(id="preview-text", read_only=True, soft_wrap=False,
+            yield TextArea(id="preview-text", read_only=True, soft_wrap=True,
                            classes="hidden")
         yield Footer()
 
