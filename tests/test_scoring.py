@@ -622,3 +622,17 @@ def test_the_guide_lists_every_default_look_for_with_its_element_and_weight() ->
              ).read_text(encoding="utf-8")
     for lf in default_lookfors():
         assert f"| {lf.element} | `{lf.id}` | {lf.weight:g} |" in guide, lf.id
+
+
+def test_a_need_that_names_only_grades_still_asks_for_a_target_on_them(
+        hudson: Scenario, strong: Transcript) -> None:
+    """The look-for's alternatives are its need's subgroup or its grades: a need naming no
+    subgroup drops the first alternative, not the look-for (it once did)."""
+    grades_only = hudson.model_copy(update={"needs": [
+        hudson.needs[0].model_copy(update={"subgroups": []})]})
+    strong_result = score(grades_only, strong.state())
+    assert status(strong_result, "a1-target-for-students-behind") != "n/a"
+    # The strong pair's targets are on subgroups, not on grades 6-7: with only grades as
+    # the need's students, the look-for is missed rather than skipped.
+    assert status(strong_result, "a1-target-for-students-behind") == "missed"
+    assert status(score(hudson, strong.state()), "a1-target-for-students-behind") == "met"

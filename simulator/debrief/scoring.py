@@ -392,9 +392,11 @@ class _Context:
 
     def _check_view(self, when: Condition) -> list[_Found] | None:
         groups = self._begin(when)
-        compiled = [compile_pattern(p, self.values) for p in when.pattern]
-        patterns = [p for p in compiled if p is not None]
-        if groups is None or len(patterns) < len(compiled):
+        # Alternatives naming what this scenario lacks drop out; with none left (or none
+        # given) the look-for does not apply.
+        patterns = [p for p in (compile_pattern(q, self.values) for q in when.pattern)
+                    if p is not None]
+        if groups is None or (when.pattern and not patterns):
             return None
         out = []
         for group in groups:
@@ -687,10 +689,16 @@ class _Context:
     # ----------------------------------------------------------------- helpers
 
     def _matchers(self, when: Condition) -> tuple[dict, dict, dict] | None:
+        """Each setting's patterns per field, compiled. A pattern naming what this scenario
+        lacks (a need's subgroup when its need names only grades) is an alternative that
+        drops out; a field of ``where`` or ``match`` left with none makes the look-for not
+        apply (a ``reject`` left with none rejects nothing)."""
         compiled = []
         for setting in (when.where, when.match, when.reject):
-            table = {k: [compile_pattern(p, self.values) for p in v] for k, v in setting.items()}
-            if any(p is None for ps in table.values() for p in ps):
+            table = {k: [c for c in (compile_pattern(p, self.values) for p in v) if c is not None]
+                     for k, v in setting.items()}
+            if setting is not when.reject and any(v and not table[k]
+                                                  for k, v in setting.items()):
                 return None
             compiled.append(table)
         return compiled[0], compiled[1], compiled[2]
