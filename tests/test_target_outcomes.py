@@ -263,3 +263,19 @@ def test_any_recorded_metric_or_option_gives_only_groups_the_scenario_defines(
         if t.kind == "strand":
             assert t.strand == "word-study" and t.source == "decision"
     assert len(found) == len({t.key for t in found})
+
+
+def test_the_same_grade_at_two_schools_is_two_rows_and_a_decision_repeats_none(hudson):
+    from simulator.debrief.outcomes import target_groups
+
+    targets = [{"metric": "pct:reading:hudson-ms:grade-6"},
+               {"metric": "pct:reading:riverside-ms:grade-6"}]
+    plan = [("meeting-1", [{"strategy": "structured-literacy", "action": "adopt",
+                            "options": {"grades": [6]}}])]
+    rows = [(t.subject, t.strand, str(t.group), t.school)
+            for t in target_groups(hudson, targets, plan)]
+    # The decision's grade-6 reading row is the Hudson MS target's (Hudson is the one
+    # priority school); Riverside's grade 6 stays a row of its own.
+    assert rows == [("reading", None, "grade-6", "hudson-ms"),
+                    ("reading", None, "grade-6", "riverside-ms"),
+                    ("reading", "word-study", "grade-6", None)]

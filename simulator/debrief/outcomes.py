@@ -271,12 +271,12 @@ class TargetGroup:
             return "attendance"
         return "strand" if self.strand is not None else "subject"
 
-    @property
-    def key(self) -> tuple[str, str | None, str]:
-        """What makes two rows the same: the measure and the group (a target's school is
-        the priority school its metric names, so a decision's row for the same group at
-        the priority school would repeat it)."""
-        return (self.subject, self.strand, str(self.group))
+    def key(self, priority: tuple[str, ...]) -> tuple[str, str | None, str, tuple[str, ...]]:
+        """What makes two rows the same: the measure, the group and its school(s). A
+        decision's row is at the ``priority`` school(s), so a target at the one priority
+        school repeats it; grade 5 at one school and grade 5 at another are two rows."""
+        schools = (self.school,) if self.school is not None else priority
+        return (self.subject, self.strand, str(self.group), schools)
 
 
 def decided_measures(scenario: Scenario, strategy_id: object) -> list[tuple[str, str | None]]:
@@ -312,10 +312,11 @@ def target_groups(
     no strand (``MEASURE:SUBJECT:SCHOOL:GROUP``), so strand rows come from decisions."""
     subjects = {s.id for s in scenario.subjects}
     schools = {s.id for s in scenario.schools}
-    found: dict[tuple[str, str | None, str], TargetGroup] = {}
+    priority = tuple(s.id for s in scenario.priority_schools)
+    found: dict[tuple[str, str | None, str, tuple[str, ...]], TargetGroup] = {}
 
     def add(target: TargetGroup) -> None:
-        found.setdefault(target.key, target)
+        found.setdefault(target.key(priority), target)
 
     for fields in targets:
         try:
