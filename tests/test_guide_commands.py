@@ -1,0 +1,208 @@
+"""Every `pmsim …` command shown in the facilitator guide and the README runs.
+
+Each line of a fenced code block (```) in facilitator_guide/**/*.md and README.md that
+starts with ``pmsim `` is run through :func:`pmsim.cli.main`, as a facilitator would
+type it, and must exit 0 without a traceback. Lines that are placeholders (ID is
+substituted, the others skipped) or open the interactive meeting room are left out;
+the slow ones are made quick by capping replications and seeds, which changes how
+precise the figures are, not whether the command works.
+
+All commands run in one workspace folder that holds a link to the repository's
+``scenarios`` folder (the guide names worked transcripts by ``scenarios/…``), with its
+own pmsim home, and a session imported from the strong Hudson transcript for ``ID``.
+A command that reads a file another documented command writes (``pmsim session export
+ID > mine.yaml`` then ``pmsim session import mine.yaml``) gets that command run first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import re
+import shlex
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pmsim import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [*sorted((ROOT / "facilitator_guide").rglob("*.md")), ROOT / "README.md"]
+
+# Placeholders a facilitator replaces with their own (ID is replaced here: see `ID`).
+PLACEHOLDERS = re.compile(r"\bFILE\b|\bPATH\b|\bSCENARIO\b|my-district|<")
+INTERACTIVE = ("play", "serve", "console")
+MAX_REPLICATIONS = 5
+MAX_SEEDS = 3
+
+
+@dataclass(frozen=True)
+class Command:
+    page: str
+    line: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.page}:{self.line}: {self.text}"
+
+
+def documented() -> list[Command]:
+    """Every line starting with `pmsim ` in a fenced code block of the guide or README."""
+    found = []
+    for page in PAGES:
+        fenced = False
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            text = line.strip()
+            if text.startswith("```"):
+                fenced = not fenced
+            elif fenced and (text == "pmsim" or text.startswith("pmsim ")):
+                found.append(Command(str(page.relative_to(ROOT)), n, text))
+    return found
+
+
+def skipped(text: str) -> bool:
+    """A placeholder line, or one that opens the interactive meeting room."""
+    words = shlex.split(text, comments=True)
+    return (PLACEHOLDERS.search(text) is not None or len(words) < 2
+            or words[1] in INTERACTIVE)
+
+
+@dataclass
+class Argv:
+    argv: list[str]
+    stdout_to: str | None  # the file of a trailing `> file`
+
+
+def to_argv(text: str, session_id: str) -> Argv:
+    """The arguments `main` gets for a documented line: the `# comment` and a `| …` pipe
+    dropped, a `> file` redirection kept apart, ID substituted, replications and seeds
+    capped (and added to `calibrate`, `debrief` and `report`, whose defaults are slow)."""
+    words = shlex.split(text, comments=True)[1:]
+    if "|" in words:
+        words = words[:words.index("|")]
+    stdout_to = None
+    for i, w in enumerate(words):
+        if w == ">":
+            stdout_to, words = words[i + 1], words[:i]
+            break
+        if w.startswith(">"):
+            stdout_to, words = w[1:], words[:i]
+            break
+    words = [session_id if w == "ID" else w for w in words]
+    for option, cap in (("--replications", MAX_REPLICATIONS), ("--seeds", MAX_SEEDS)):
+        if option in words:
+            i = words.index(option) + 1
+            words[i] = str(min(int(words[i]), cap))
+    calibrate = words[:2] == ["scenario", "calibrate"]
+    if "--replications" not in words and (calibrate or words[0] in ("debrief", "report")):
+        words += ["--replications", str(MAX_REPLICATIONS)]
+    if calibrate and "--seeds" not in words:
+        words += ["--seeds", str(MAX_SEEDS)]
+    return Argv(words, stdout_to)
+
+
+def accepts_home(argv: list[str]) -> bool:
+    """Whether the command takes `--home` (else it lands among the unknown arguments)."""
+    _, unknown = cli._parser().parse_known_args([*argv, "--home", "."])
+    return "--home" not in unknown
+
+
+@dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+def run(argv: list[str]) -> Ran:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:  # argparse's usage error
+            code = exc.code if isinstance(exc.code, int) else 1
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+COMMANDS = documented()
+RUNNABLE = [c for c in COMMANDS if not skipped(c.text)]
+PRODUCERS = {a.stdout_to: c for c in RUNNABLE
+             if (a := to_argv(c.text, "ID")).stdout_to is not None}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> tuple[Path, str]:
+    """The folder the commands run in, and the id of a session saved in its home."""
+    folder = tmp_path_factory.mktemp("guide")
+    (folder / "scenarios").symlink_to(ROOT / "scenarios", target_is_directory=True)
+    (folder / "home").mkdir()
+    ran = run(["session", "import", str(ROOT / "scenarios/hudson-strong-transcript.yaml"),
+               "--home", str(folder / "home")])
+    assert ran.code == 0, ran.err
+    return folder, ran.out.strip()
+
+
+def execute(command: Command, folder: Path, session_id: str,
+            monkeypatch: pytest.MonkeyPatch) -> Ran:
+    """Run a documented command in the workspace, its inputs from other commands first."""
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("PMSIM_HOME", str(folder / "home"))
+    parsed = to_argv(command.text, session_id)
+    for word in parsed.argv:
+        producer = PRODUCERS.get(word)
+        if producer is not None and producer != command and not (folder / word).exists():
+            made = execute(producer, folder, session_id, monkeypatch)
+            assert made.code == 0, f"{producer} (which writes {word}): {made.err}"
+    argv = parsed.argv
+    if accepts_home(argv):
+        argv = [*argv, "--home", str(folder / "home")]
+    ran = run(argv)
+    if parsed.stdout_to is not None:
+        (folder / parsed.stdout_to).write_text(ran.out, encoding="utf-8")
+    return ran
+
+
+@pytest.mark.parametrize("command", RUNNABLE, ids=str)
+def test_a_documented_command_runs(command: Command, workspace: tuple[Path, str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, session_id = workspace
+    ran = execute(command, folder, session_id, monkeypatch)
+    assert ran.code == 0, f"{command}\nexit {ran.code}\n{ran.err}"
+    assert "Traceback" not in ran.err + ran.out, str(command)
+    assert ran.out.strip(), f"{command}: printed nothing"
+
+
+def test_the_guide_shows_commands_and_most_of_them_run() -> None:
+    """The extraction finds the guide's commands, and skips only placeholders and the
+    meeting room."""
+    pages = {c.page for c in RUNNABLE}
+    assert {"facilitator_guide/running-a-workshop.md", "facilitator_guide/choosing-a-seed.md",
+            "facilitator_guide/calibration.md", "README.md"} <= pages
+    assert len(RUNNABLE) >= 10
+    for c in COMMANDS:
+        if c not in RUNNABLE:
+            assert PLACEHOLDERS.search(c.text) or shlex.split(c.text, comments=True)[1:2] in (
+                [], *([w] for w in INTERACTIVE)), f"{c} skipped for no reason"
+
+
+def test_a_documented_line_becomes_the_arguments_a_facilitator_means() -> None:
+    line = ("pmsim scenario calibrate hudson --replications 200   # a quick look, "
+            "not `> x`")
+    assert to_argv(line, "s1").argv == ["scenario", "calibrate", "hudson",
+                                        "--replications", "5", "--seeds", "3"]
+    export = to_argv("pmsim session export ID > mine.yaml     # a transcript", "ab12cd34")
+    assert (export.argv, export.stdout_to) == (["session", "export", "ab12cd34"], "mine.yaml")
+    assert to_argv("pmsim session list | head -3", "x").argv == ["session", "list"]
+    assert to_argv("pmsim run hudson --replications 2", "x").argv[-1] == "2"  # under the cap
+    assert skipped("pmsim play --session ID --role district   # a second terminal")
+    assert skipped("pmsim                      # home screen")
+    assert skipped("pmsim scenario validate my-district.yaml")
+    assert not skipped("pmsim report ID --format html > debrief.html")
+
+
+def test_home_is_added_only_where_the_command_takes_it() -> None:
+    assert accepts_home(["session", "list"])
+    assert not accepts_home(["scenario", "preview", "hudson"])
+    assert isinstance(cli._parser(), argparse.ArgumentParser)
