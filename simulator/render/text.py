@@ -26,21 +26,14 @@ def run_table(sc: Scenario, doc: dict) -> str:
             or "none (business as usual)"),
         "",
     ]
-    header = f"{'school':<26}{'subject':<9}{'group':<28}{'n':>5}{'mean':>8}{'% on bm':>9}"
-    if spread:
-        header += f"{'± mean':>8}{'± %':>7}"
+    header = _header("group", spread)
     for q in doc["quarters"]:
         lines.append(f"{q['label']}")
         lines.append(header)
         lines.append("-" * len(header))
         for school in q["schools"]:
-            for r in school["results"]:
-                row = (f"{printable(school['name'])[:25]:<26}{subjects[r['subject']][:8]:<9}"
-                       f"{names[r['group']][:27]:<28}{r['n']:>5}{_fmt(r['mean_score']):>8}"
-                       f"{_fmt(r['pct_proficient']):>9}")
-                if spread:
-                    row += f"{_fmt(r['mean_score_sd']):>8}{_fmt(r['pct_proficient_sd']):>7}"
-                lines.append(row)
+            lines += [_row(school, subjects, names[r["group"]], r, spread)
+                      for r in school["results"]]
         lines += _grades(sc, q, subjects, spread)
         lines += _strands(sc, q, subjects)
         lines += _attendance(sc, q, spread)
@@ -80,19 +73,28 @@ def _adopted(strategy: str, targeting: dict) -> str:
 
 def _grades(sc: Scenario, q: dict, subjects: dict[str, str], spread: bool) -> list[str]:
     """By grade: each school's subjects, grade by grade."""
-    header = f"{'school':<26}{'subject':<9}{'grade':<28}{'n':>5}{'mean':>8}{'% on bm':>9}"
-    if spread:
-        header += f"{'± mean':>8}{'± %':>7}"
+    header = _header("grade", spread)
     lines = ["", f"{q['label']} by grade", header, "-" * len(header)]
     for school in q["schools"]:
-        for r in school.get("grades", []):
-            row = (f"{printable(school['name'])[:25]:<26}{subjects[r['subject']][:8]:<9}"
-                   f"{'Grade ' + str(r['grade']):<28}{r['n']:>5}{_fmt(r['mean_score']):>8}"
-                   f"{_fmt(r['pct_proficient']):>9}")
-            if spread:
-                row += f"{_fmt(r['mean_score_sd']):>8}{_fmt(r['pct_proficient_sd']):>7}"
-            lines.append(row)
+        lines += [_row(school, subjects, f"Grade {r['grade']}", r, spread)
+                  for r in school.get("grades", [])]
     return lines
+
+
+def _header(group: str, spread: bool) -> str:
+    """The columns of a results table whose rows are groups (or grades) of a school."""
+    header = f"{'school':<26}{'subject':<9}{group:<28}{'n':>5}{'mean':>8}{'% on bm':>9}"
+    return header + (f"{'± mean':>8}{'± %':>7}" if spread else "")
+
+
+def _row(school: dict, subjects: dict[str, str], group: str, r: dict, spread: bool) -> str:
+    """One group's (or grade's) results at a school, under :func:`_header`."""
+    row = (f"{printable(school['name'])[:25]:<26}{subjects[r['subject']][:8]:<9}"
+           f"{group[:27]:<28}{r['n']:>5}{_fmt(r['mean_score']):>8}"
+           f"{_fmt(r['pct_proficient']):>9}")
+    if spread:
+        row += f"{_fmt(r['mean_score_sd']):>8}{_fmt(r['pct_proficient_sd']):>7}"
+    return row
 
 
 def _strands(sc: Scenario, q: dict, subjects: dict[str, str]) -> list[str]:
