@@ -753,14 +753,13 @@ def _session_import(args: argparse.Namespace) -> int:
 
 
 def _beside(ref: str, transcript: Path) -> str:
-    """A scenario a transcript names by a relative path that is not found from here but is
-    from the transcript's folder (worked examples name their scenario so)."""
-    from simulator.formats.loading import builtin_paths
-
-    if ref in {p.stem for p in builtin_paths()} or Path(ref).is_absolute() or Path(ref).exists():
-        return ref
+    """``ref`` as the transcript names it, or, for a relative path to a file not found from
+    here, that file beside the transcript. Ids (a built-in's, one's own) name no file, so
+    they go on to :func:`_load` as given."""
     near = transcript.parent / ref
-    return str(near) if near.exists() else ref
+    if Path(ref).is_absolute() or Path(ref).exists() or not near.is_file():
+        return ref
+    return str(near)
 
 
 # ---------------------------------------------------------------- debriefs

@@ -158,3 +158,18 @@ def test_a_session_and_its_imported_events_are_saved_together_or_not_at_all(
         assert store.list_sessions() == []
         info = store.create_session("hudson", "0" * 64, 1, "t", events=[good, good])
         assert info.last_seq == 3 and [e.seq for e in store.events(info.id)] == [1, 2, 3]
+
+
+def test_a_scenario_named_by_a_relative_path_is_found_beside_the_transcript(
+        capsys, tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "workshop"
+    folder.mkdir()
+    (folder / "district.yaml").write_bytes((builtin_dir() / "hudson.yaml").read_bytes())
+    text = STRONG.read_text(encoding="utf-8").replace(
+        "scenario: hudson", "scenario: district.yaml", 1)
+    (folder / "played.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # district.yaml is not here, but beside the transcript
+    code, _, err = _import(capsys, tmp_path / "home", folder / "played.yaml")
+    assert (code, err) == (0, "")
+    [listed] = _sessions(capsys, tmp_path / "home")
+    assert listed["scenario"] == str(folder / "district.yaml")
