@@ -35,7 +35,7 @@ import logging
 import math
 import os
 import stat
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -863,9 +863,14 @@ def outcomes(
     upto: int | None = None,
     yardsticks: bool = True,
     targets: Iterable[Mapping[str, Any]] = (),
+    priced: Sequence[Priced] | None = None,
 ) -> dict[str, Any]:
     """Growth at the priority school(s) for the played plan, business as usual and the
     best affordable bundle (see the module docstring).
+
+    ``priced`` is the plan's meetings priced as :func:`simulator.engine.pricing.at_meetings`
+    prices them, when the caller has them already (a report's one replay of the session):
+    else they are priced here, which replays the year once more.
 
     ``targets`` (the fields of the session's target records) and the plan's decisions
     name the groups (:func:`target_groups`) whose own growth the final debrief shows
@@ -893,7 +898,7 @@ def outcomes(
                       groups=masks)
     strategies = adopted(plan)
     plans = [_plan_doc(scenario, PLAYED, played, strategies, table,
-                       at_meetings(scenario, seed, plan))]
+                       at_meetings(scenario, seed, plan) if priced is None else list(priced))]
     differences: list[dict[str, Any]] = []
     search: dict[str, Any] | None = None
     if complete:

@@ -93,7 +93,9 @@ def build_report(
         outcome_doc = Outcomes.model_validate(outcomes(
             scenario, state.seed, plan, replications, cache_dir=cache_dir, upto=window,
             yardsticks=final,
-            targets=[r.fields for r in state.records.values() if r.kind == "target"]))
+            targets=[r.fields for r in state.records.values() if r.kind == "target"],
+            # The plan's meetings as the one replay priced them (not the open meeting's).
+            priced=[p for m, p in played.priced.items() if dict(plan).get(m)]))
     truths: list[HiddenTruth] | None = None
     if final:
         from simulator.debrief.reveal import reveal
