@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 ENGINE_DTYPE = np.float32
-"""What ``simulation._normal`` draws: the baseline uses the same precision."""
+"""The engine's precision (its scores' dtype): the baseline draws in it too."""
 
 
 def _best(fn, repeat: int) -> float:

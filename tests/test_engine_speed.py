@@ -100,8 +100,8 @@ def test_the_benchmark_states_the_floor_of_the_models_draws(hudson: Scenario) ->
     # Per student-quarter: growth in 2 subjects, 3 + 3 strand errors, attendance: 9 draws
     # for 2 subjects.
     assert bench.draws_per_unit(hudson) == 4.5
-    # The baseline draws at the engine's precision.
-    assert simulation._normal(np.random.default_rng(0), 2, 3).dtype == bench.ENGINE_DTYPE
+    # The baseline draws at the engine's precision: the engine's scores are drawn in it.
+    assert simulation.Simulation(hudson, seed=0).advance().scores.dtype == bench.ENGINE_DTYPE
 
 
 def test_released_results_are_written_over_only_after_the_next_quarter(

@@ -735,10 +735,3 @@ def _times(factor: np.ndarray | np.float32, values: np.ndarray, out: np.ndarray)
     if values.shape == out.shape:
         return np.multiply(factor, values, out=out)
     return factor * values
-
-
-def _normal(rng: np.random.Generator, r: int, *shape: int) -> np.ndarray:
-    """Standard normals shaped (*shape[:-1], R, N), drawn replication-major so that
-    replication 0 is the same whatever the number of replications."""
-    draws = rng.standard_normal((r, *shape), dtype=np.float32)
-    return np.moveaxis(draws, 0, -2)
