@@ -237,7 +237,7 @@ def _print_json(doc: object) -> None:
 # ---------------------------------------------------------------- scenarios
 
 
-def _load(ref: str, args: argparse.Namespace | None = None) -> LoadedScenario:
+def _load(ref: str, args: argparse.Namespace) -> LoadedScenario:
     """A scenario by built-in id, own scenario's id (in the home of ``args``) or path."""
     from simulator.formats.loading import load_scenario
 
@@ -393,11 +393,12 @@ def _scenario_preview_parser(ssub: argparse._SubParsersAction) -> None:
     preview.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     preview.add_argument("--format", choices=["md", "text"], default="text",
                          help="text (aligned, for a terminal) or md (Markdown, for a handout)")
+    _home(preview, store=False)
 
 
 def _scenario_preview(args: argparse.Namespace) -> int:
     """Every dashboard view at every meeting, simulated with no decisions."""
-    loaded = _load(args.scenario)
+    loaded = _load(args.scenario, args)
     from simulator.engine.simulation import SimulationError
     from simulator.render.preview import render
 
@@ -433,15 +434,10 @@ def _studio_parsers(ssub: argparse._SubParsersAction) -> None:
     _home(add, store=False)
 
 
-def _own_dirs(args: argparse.Namespace | None) -> tuple[Path, ...]:
-    """The folder of one's own scenarios in the home of ``args`` (none if the home can't be
-    used: then only built-ins and paths resolve)."""
-    from simulator.session.home import Home, HomeError
-
-    try:
-        return (Home.locate(getattr(args, "home", None)).scenarios,)
-    except HomeError:
-        return ()
+def _own_dirs(args: argparse.Namespace) -> tuple[Path, ...]:
+    """The folder of one's own scenarios in the home of ``args``; a ``--home`` (or
+    ``$PMSIM_HOME``) that can't be used is the user's error, said as such."""
+    return (_home_of(args).scenarios,)
 
 
 def _named_file(name: str, args: argparse.Namespace) -> Path:
@@ -462,7 +458,7 @@ def _scenario_list(args: argparse.Namespace) -> int:
     on stderr (or its ``problem`` in JSON), never a traceback."""
     from simulator.formats.loading import ScenarioError, builtin_paths, parse_scenario
     from simulator.formats.studio import own_scenarios
-    from simulator.render.plain import json_printable, printable
+    from simulator.render.plain import printable
 
     rows: list[dict[str, str]] = []
     for path in builtin_paths():
@@ -480,7 +476,7 @@ def _scenario_list(args: argparse.Namespace) -> int:
                 row["problem"] = own.problem
             rows.append(row)
     if args.format == "json":
-        print(json_printable(json.dumps(rows, indent=2, ensure_ascii=False)))
+        _print_json(rows)
         return 0
     for row in rows:
         if "problem" in row:

@@ -204,5 +204,5 @@ def test_a_documented_line_becomes_the_arguments_a_facilitator_means() -> None:
 
 def test_home_is_added_only_where_the_command_takes_it() -> None:
     assert accepts_home(["session", "list"])
-    assert not accepts_home(["scenario", "preview", "hudson"])
+    assert not accepts_home(["scenario", "schema"])  # the schema needs no home
     assert isinstance(cli._parser(), argparse.ArgumentParser)
