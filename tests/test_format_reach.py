@@ -108,7 +108,14 @@ def test_hudsons_json_only_gains_the_new_keys_at_their_defaults(capsys) -> None:
     assert shown["needs"]
     for need in shown["needs"]:
         assert need.pop("chronically_absent") is False
+        assert need.pop("course_shift_sd") == 0.0
         assert set(need) == old_need_keys
+    assert shown["courses"] is None
+    for strategy in shown["strategies"]:
+        assert strategy.pop("course_effect") == 0.0
+        assert strategy["serves"].pop("chronically_absent") is False
+        raw_strategy = next(s for s in raw["strategies"] if s["id"] == strategy["id"])
+        assert set(raw_strategy) <= set(strategy)
 
 
 # --------------------------------------------------------------------------- briefings

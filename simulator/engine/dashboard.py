@@ -13,16 +13,20 @@ same group shows the same ± in every view.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simulator.formats.refs import (
+    ABSENCE,
     ATTENDANCE,
+    COURSES,
     CROSS,
     DISTRICT,
     IMPLEMENTATION,
     SERVED,
     Group,
+    Measure,
     Metric,
     View,
 )
@@ -69,7 +73,8 @@ class Table:
 
 
 def subject_options(sc: Scenario) -> list[tuple[str, str]]:
-    return [(s.name, s.id) for s in sc.subjects] + [
+    courses = [(sc.courses.name, COURSES)] if sc.courses is not None else []
+    return [(s.name, s.id) for s in sc.subjects] + courses + [
         ("Attendance", ATTENDANCE),
         ("Implementation", IMPLEMENTATION),
     ]
@@ -84,6 +89,9 @@ def breakdown_options(subject: str) -> list[tuple[str, str]]:
         return [("By strategy", IMPLEMENTATION)]
     if subject == ATTENDANCE:
         return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup")]
+    if subject == COURSES:
+        return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup"),
+                ("By attendance", ABSENCE)]
     return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup"),
             ("By strand", "strand"), ("Subgroup × grade", CROSS),
             ("Served vs not served", SERVED)]
@@ -139,6 +147,8 @@ def build_table(sim: Simulation, view: str | View, measure: str = "pct",
         return _attendance(sim, school, breakdown, title, quarters)
     if subject == IMPLEMENTATION:
         return _implementation(sim, title, quarters)
+    if subject == COURSES:
+        return _courses(sim, school, breakdown, measure, title, quarters)
     if breakdown == "strand":
         return _strands(sim, subject, school, Group.of(group), title, quarters)
     if breakdown == SERVED:
@@ -459,6 +469,67 @@ def _attendance(sim, school, breakdown, title, quarters) -> Table:
                  extra_columns=["Days absent (mean, year)"])
 
 
+def _courses(sim: Simulation, school: str, breakdown: str, measure: str, title: str,
+             quarters: list[str]) -> Table:
+    """Course grades of the school's students who take the courses: % failing a course
+    each quarter (``measure`` "mean": % on track), with the latest quarter's failures per
+    student, credits and % on track beside. By attendance, the groups are the students
+    chronically absent so far in each quarter and the rest: who they are changes."""
+    import numpy as np
+
+    from simulator.engine.metrics import course_stat
+
+    sc = sim.scenario
+    spec = sc.courses
+    assert spec is not None
+    takes = sim.population.takes_courses
+    att = sc.population.attendance
+    base = group_mask(sim, school, Group())
+
+    def absent(res: QuarterResult, yes: bool) -> np.ndarray:
+        chronic = res.absences_ytd >= np.float32(att.chronic_threshold * res.days_ytd)
+        return base & (chronic if yes else ~chronic)
+
+    def everyone(res: QuarterResult) -> np.ndarray:
+        return base
+
+    groups: list[tuple[str, Callable[[QuarterResult], np.ndarray]]] = [
+        ("All students", everyone)]
+    if breakdown == ABSENCE:
+        groups += [("Chronically absent so far", lambda res: absent(res, True)),
+                   ("Not chronically absent", lambda res: absent(res, False))]
+    else:
+        from simulator.engine.metrics import breakdown_groups
+
+        def fixed(mask: np.ndarray) -> Callable[[QuarterResult], np.ndarray]:
+            return lambda res: mask
+
+        groups += [(label, fixed(mask))
+                   for label, mask in breakdown_groups(sim.population, base, breakdown)
+                   if (mask & takes).any()]
+    on_track = measure == "mean"
+    rows = []
+    for label, mask_of in groups:
+        vals, errs = [], []
+        stat = None
+        for res in sim.history:
+            stat = course_stat(res, spec, takes, mask_of(res))
+            value = stat.pct_on_track if on_track else stat.pct_failing
+            vals.append(value)
+            errs.append(stat.se(value))
+        extra = ([f"{stat.mean_failures:.2f}", f"{stat.mean_credits:.1f}",
+                  f"{stat.pct_on_track:.0f}%"] if stat and stat.n else ["—", "—", "—"])
+        rows.append(Row(label, stat.n if stat else 0, vals, errs, extra))
+    bar = spec.on_track
+    track = (f"on track: {bar.credits:g}+ credits and at most {bar.max_failures} failed "
+             f"term grade{'s' if bar.max_failures != 1 else ''} by year end")
+    caption = (f"% on track ({track}) ± standard error" if on_track else
+               f"% failing at least one course this quarter ± standard error; {track}")
+    return Table(title, caption, "%", quarters, rows,
+                 extra_columns=["Fs per student (latest)", "Credits (year)", "On track"],
+                 empty="Course grades cover only the grades that take the courses.")
+
+
 def _implementation(sim, title, quarters) -> Table:
     sc = sim.scenario
     rows = []
@@ -582,6 +653,18 @@ def metric_options(sc: Scenario) -> list[tuple[str, str]]:
             for sg in sc.subgroups:
                 out.append((f"{subject.name} % on benchmark – {sg.name}",
                             Metric("pct", subject.id, school.id, Group(subgroup=sg.id))))
+        if sc.courses is not None:
+            course_grades = sc.courses.grades or sc.grades
+            pairs: tuple[tuple[Measure, str], ...] = (
+                ("failing", "% failing a course"), ("ontrack", "% on track"))
+            for measure, what in pairs:
+                out.append((f"{what} – {school.name}", Metric(measure, COURSES, school.id)))
+                for g in course_grades:
+                    out.append((f"{what} – grade {g}",
+                                Metric(measure, COURSES, school.id, Group(grade=g))))
+                for sg in sc.subgroups:
+                    out.append((f"{what} – {sg.name}",
+                                Metric(measure, COURSES, school.id, Group(subgroup=sg.id))))
         out.append((f"% chronically absent – {school.name}",
                     Metric("chronic", ATTENDANCE, school.id)))
         for g in sc.grades:
