@@ -91,7 +91,7 @@ def breakdown_options(subject: str) -> list[tuple[str, str]]:
         return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup")]
     if subject == COURSES:
         return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup"),
-                ("By attendance", ABSENCE)]
+                ("By attendance", ABSENCE), ("Served vs not served", SERVED)]
     return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup"),
             ("By strand", "strand"), ("Subgroup × grade", CROSS),
             ("Served vs not served", SERVED)]
@@ -147,6 +147,8 @@ def build_table(sim: Simulation, view: str | View, measure: str = "pct",
         return _attendance(sim, school, breakdown, title, quarters)
     if subject == IMPLEMENTATION:
         return _implementation(sim, title, quarters)
+    if subject == COURSES and breakdown == SERVED:
+        return _courses_served(sim, school, str(v.about), title, quarters)
     if subject == COURSES:
         return _courses(sim, school, breakdown, measure, title, quarters)
     if breakdown == "strand":
@@ -373,6 +375,14 @@ def comparison(sim: Simulation, strategy: str, school: str) -> Comparison | None
         k = [s.id for s in sim.scenario.subjects].index(serves.below_cut)
         res = sim.history[chosen]
         eligible = eligible & (res.scores[k] < res.cuts[k])
+    if serves.chronically_absent:
+        # Chronically absent then, as the engine chose them (before any data: by tendency).
+        threshold = sim.scenario.population.attendance.chronic_threshold
+        if chosen >= 0:
+            res = sim.history[chosen]
+            eligible = eligible & (res.absences_ytd >= np.float32(threshold * res.days_ytd))
+        else:
+            eligible = eligible & (pop.absence_p >= np.float32(threshold))
     served = act.served & at_school
     return Comparison(strategy, school, act.adopted_at - 1, served, eligible & ~served)
 
@@ -433,6 +443,66 @@ def served_table(sim: Simulation, subject: str, school: str, strategy: str, titl
     return Table(title, caption, "", quarters, rows,
                  extra_columns=[f"Growth {labels[0] or 'since'}",
                                 f"Growth {labels[1] or 'before'}", "Reach"])
+
+
+def _courses_served(sim: Simulation, school: str, strategy: str, title: str,
+                    quarters: list[str]) -> Table:
+    """Course grades of a strategy's served students against comparable students it does
+    not serve (of those who take the courses): % failing a course each quarter, and the
+    change in course grades failed per student since the strategy started."""
+    import numpy as np
+
+    from simulator.engine.metrics import course_stat
+
+    sc = sim.scenario
+    spec = sc.courses
+    assert spec is not None
+    name = sc.strategy(strategy).name
+    title += f" · {name}: served vs not"
+    found = comparison(sim, strategy, school)
+    if found is None:
+        return Table(title, "", "%", quarters, [],
+                     empty=f"{name} is not in play: this view compares the students a strategy "
+                           "serves with those it does not once the district adopts it.")
+    takes = sim.population.takes_courses
+    since, _ = windows(sim, found.baseline)
+    hist = sim.history
+
+    def change(mask: np.ndarray) -> tuple[float, float]:
+        start, end = since
+        if not 0 <= start < end < len(hist):
+            return math.nan, math.nan
+        a, b = hist[start].courses, hist[end].courses
+        if a is None or b is None:
+            return math.nan, math.nan
+        diff = b.failures.astype(np.float64) - a.failures
+        _, mean, se = mean_and_se(diff, mask & takes)
+        return mean, se
+
+    rows = []
+    changes = []
+    for label, mask in (("Served", found.served), ("Comparable, not served", found.comparable)):
+        stats = [course_stat(res, spec, takes, mask) for res in hist]
+        grown = change(mask)
+        changes.append(grown)
+        reach = _reach(mask & takes, group_mask(sim, school, Group()) & takes)
+        rows.append(Row(label, stats[-1].n, [s.pct_failing for s in stats],
+                        [s.se(s.pct_failing) for s in stats],
+                        [fmt_signed(*grown, ""), reach if label == "Served" else ""]))
+    (a, ae), (b, be) = changes
+    nothing = [math.nan] * len(hist)
+    rows.append(Row("Difference (served − not)", 0, nothing, nothing,
+                    [fmt_signed(a - b, math.hypot(ae, be), ""), ""], counted=False))
+    started = (hist[found.baseline].quarter.label if found.baseline >= 0
+               else "the start of the year")
+    window = (f"{hist[since[0]].quarter.label}→{hist[since[1]].quarter.label}"
+              if 0 <= since[0] < since[1] < len(hist) else "since")
+    caption = ("% failing at least one course this quarter ± standard error · change: each "
+               f"student's course grades failed, from {started} (the last quarter before it) "
+               "· comparable: could have been served (same grades, subgroups, attendance or "
+               "cut), is not")
+    return Table(title, caption, "%", quarters, rows,
+                 extra_columns=[f"Change in Fs {window}", "Reach"])
 
 
 def _reach(mask: np.ndarray, of: np.ndarray) -> str:

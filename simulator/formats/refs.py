@@ -235,13 +235,14 @@ class View(_Ref):
             return (f"an {ABSENCE} breakdown splits course grades by attendance: its subject "
                     f"is {COURSES}")
         if self.subject == COURSES and self.breakdown not in ("all", "grade", "subgroup",
-                                                              ABSENCE):
-            return (f"a {COURSES} view breaks down by all, grade, subgroup or {ABSENCE}, "
-                    f"not '{self.breakdown}'")
+                                                              ABSENCE, SERVED):
+            return (f"a {COURSES} view breaks down by all, grade, subgroup, {ABSENCE} or "
+                    f"{SERVED}, not '{self.breakdown}'")
         schools = [s.id for s in scenario.schools] + [DISTRICT]
         if self.school not in schools:
             return unknown(self.school, schools, "school in view")
-        if self.breakdown in QUALIFIED and self.subject not in scored:
+        served_courses = self.breakdown == SERVED and self.subject == COURSES
+        if self.breakdown in QUALIFIED and self.subject not in scored and not served_courses:
             return (f"a {self.breakdown} view compares benchmark scores: its subject is one of "
                     f"{', '.join(scored)}, not '{self.subject}'")
         if self.breakdown == SERVED:
