@@ -247,3 +247,97 @@ def test_run_json_reports_courses_per_group() -> None:
                        sim.population.school == 0)
     assert rows["all"]["pct_failing"] == round(stat.pct_failing, 2)
     assert rows["all"]["mean_credits"] == 0.0
+
+
+# --------------------------------------------------------------------------- the debrief
+
+
+def test_the_debrief_reports_course_grades_against_both_yardsticks(tmp_path) -> None:
+    from simulator.debrief.outcomes import outcomes
+
+    text = with_courses(text=edit("    attendance_effect: -0.12\n",
+                                  "    attendance_effect: -0.12\n    course_effect: 0.8\n"))
+    sc = scenario(text)
+    mentor = next(s for s in sc.strategies if s.course_effect)
+    plan = [("meeting-1", [{"strategy": mentor.id, "action": "adopt"}])]
+    doc = outcomes(sc, 1, plan, replications=6, cache_dir=tmp_path)
+    courses = doc["courses"]
+    assert courses["name"] == "Core courses" and courses["students"] > 0
+    assert set(courses["plans"]) == {"played", "business_as_usual", "best"}
+    bau = next(d for d in courses["differences"] if d["vs"] == "business_as_usual")
+    # A strategy that lifts course performance by 0.8 SD puts more students on track.
+    assert bau["on_track"]["mean"] > 0 and bau["failing"]["mean"] < 0
+    assert any(line.startswith("Core courses: at Q4") for line in doc["summary"])
+    hudson = outcomes(parse_scenario(HUDSON.encode()), 1, plan[:0], replications=2,
+                      yardsticks=False)
+    assert hudson["courses"] is None
+
+
+# --------------------------------------------------------------------------- the meeting room
+
+
+def test_key_5_opens_course_grades_in_the_dashboard(tmp_path) -> None:
+    import asyncio
+
+    from test_tui_meetings import open_from_briefing
+    from textual.widgets import DataTable, Static
+
+    from tui.app import PmsimApp
+
+    path = tmp_path / "graded.yaml"
+    path.write_text(with_courses(), encoding="utf-8")
+    app = PmsimApp(scenario=str(path), seed=1, home=tmp_path / "home", pace=0)
+
+    async def run() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await open_from_briefing(pilot, "f3", "DashboardScreen")
+            await pilot.press("5")
+            await pilot.pause()
+            title = str(app.screen.query_one("#view-title", Static).render())
+            assert title.startswith("Core courses – Hudson Middle School")
+            grid = app.screen.query_one("#figures", DataTable)
+            headers = [c.label.plain for c in grid.columns.values()]
+            assert headers[-3:] == ["Fs/student", "Credits", "On track"]
+            for _ in range(3):  # all → grade → subgroup → by attendance
+                await pilot.press("g")
+            await pilot.pause()
+            labels = [str(grid.get_row_at(i)[0]) for i in range(grid.row_count)]
+            assert labels == ["All students", "Chronically absent so far",
+                              "Not chronically absent"]
+
+    asyncio.run(run())
+
+
+def test_key_5_says_when_a_scenario_has_no_course_grades(tmp_path) -> None:
+    import asyncio
+
+    from test_tui_meetings import open_from_briefing
+    from textual.widgets import Static
+
+    from tui.app import PmsimApp
+
+    app = PmsimApp(scenario="hudson", seed=1, home=tmp_path, pace=0)
+
+    async def run() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await open_from_briefing(pilot, "f3", "DashboardScreen")
+            before = str(app.screen.query_one("#view-title", Static).render())
+            await pilot.press("5")
+            await pilot.pause()
+            assert str(app.screen.query_one("#view-title", Static).render()) == before
+            assert any("no course grades" in str(n.message) for n in app._notifications)
+
+    asyncio.run(run())
+
+
+def test_an_electives_failures_earn_no_credit_but_do_not_count_against_on_track() -> None:
+    text = with_courses(edit("    - {id: history-8, name: US History}\n",
+                             "    - {id: history-8, name: US History, core: false}\n", COURSES))
+    sim = played(scenario(text), replications=4)
+    q2, q4 = sim.history[1].courses, sim.history[3].courses
+    takers = sim.population.takes_courses
+    assert (q4.failures[:, takers] > q4.core_failures[:, takers]).any()  # the elective failed
+    core = q2.core_failures + q4.core_failures
+    assert np.array_equal(q4.term_failures, core)
+    rule = (q4.credits >= 3.5) & (core <= 1)
+    assert np.array_equal(q4.on_track(sim.scenario.courses)[:, takers], rule[:, takers])

@@ -26,7 +26,8 @@ from simulator.formats.scenario import Scenario
 from tui.app import PmsimApp
 
 GUIDE = Path(__file__).parent.parent / "facilitator_guide" / "authoring-scenarios.md"
-SECTIONS = ("Briefings that change per meeting", "A need among chronically absent students")
+SECTIONS = ("Briefings that change per meeting", "A need among chronically absent students",
+            "Course grades and credits (ninth-grade on-track)")
 
 
 @pytest.fixture(autouse=True)
@@ -321,5 +322,10 @@ def test_each_worked_example_validates_pasted_into_hudson() -> None:
             sc = scenario_of(merged(yaml.safe_load(snippet)))
             if title == SECTIONS[0]:
                 assert sc.roles.state.meetings or sc.roles.district.meetings
-            else:
+            elif title == SECTIONS[1]:
                 assert any(n.chronically_absent for n in sc.needs)
+            else:
+                assert sc.courses is not None
+                assert any(n.course_shift_sd for n in sc.needs)
+                assert any(s.serves.chronically_absent and s.course_effect
+                           for s in sc.strategies)

@@ -594,9 +594,10 @@ def _courses(sim: Simulation, school: str, breakdown: str, measure: str, title: 
     track = (f"on track: {bar.credits:g}+ credits and at most {bar.max_failures} failed "
              f"term grade{'s' if bar.max_failures != 1 else ''} by year end")
     caption = (f"% on track ({track}) ± standard error" if on_track else
-               f"% failing at least one course this quarter ± standard error; {track}")
+               f"% failing at least one course this quarter ± standard error · latest "
+               f"quarter's Fs per student, credits earned this year, % {track}")
     return Table(title, caption, "%", quarters, rows,
-                 extra_columns=["Fs per student (latest)", "Credits (year)", "On track"],
+                 extra_columns=["Fs/student", "Credits", "On track"],
                  empty="Course grades cover only the grades that take the courses.")
 
 

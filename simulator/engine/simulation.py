@@ -78,8 +78,9 @@ class CourseResult:
     and student; zeros for students outside the course grades."""
 
     failures: np.ndarray  # (R, N) int8 course grades failed this quarter
+    core_failures: np.ndarray  # (R, N) int8 of them, in core courses
     credits: np.ndarray  # (R, N) float32 credits earned so far this year
-    term_failures: np.ndarray  # (R, N) int8 failed final (term) grades so far this year
+    term_failures: np.ndarray  # (R, N) int8 failed final (term) grades in core courses so far
     final: bool
     """Whether this quarter's grades are final: a term ends with it."""
     terms_left: int
@@ -89,7 +90,7 @@ class CourseResult:
         """(R, N) bool: on track for the year's bar as things stand. Grades of a term still
         running count as if they were final; the credits the courses passing now would
         earn in the terms still to end count as earned."""
-        failed = self.term_failures if self.final else self.term_failures + self.failures
+        failed = self.term_failures if self.final else self.term_failures + self.core_failures
         open_terms = self.terms_left + (0 if self.final else 1)
         passing = np.int8(len(courses.courses)) - self.failures
         reach = self.credits + np.float32(courses.credit * open_terms) * passing
@@ -651,6 +652,7 @@ class Simulation:
         rng = stream(self.seed, "courses", q)
         subjects = [s.id for s in sc.subjects]
         failures = np.zeros(base.shape, dtype=np.int8)
+        core = np.zeros(base.shape, dtype=np.int8)
         perf = np.empty_like(base)
         for course in spec.courses:
             rng.standard_normal(dtype=np.float32, out=perf)
@@ -659,16 +661,20 @@ class Simulation:
             if course.subject is not None and spec.ability_weight:
                 ability = self.ability[subjects.index(course.subject)]
                 perf += np.float32(spec.ability_weight) * ability
-            failures += perf < threshold
+            failed = perf < threshold
+            failures += failed
+            if course.core:
+                core += failed
         failures *= pop.takes_courses
+        core *= pop.takes_courses
         terms = [sc.quarter_index(t) for t in spec.terms]
         final = q in terms
         if final:
             passed = np.int8(len(spec.courses)) - failures
             passed *= pop.takes_courses
             self.credits = self.credits + np.float32(spec.credit) * passed
-            self.term_failures = self.term_failures + failures
-        return CourseResult(failures=failures, credits=self.credits,
+            self.term_failures = self.term_failures + core
+        return CourseResult(failures=failures, core_failures=core, credits=self.credits,
                             term_failures=self.term_failures, final=final,
                             terms_left=sum(1 for t in terms if t > q))
 

@@ -325,6 +325,9 @@ class Course(Strict):
     subject: Id | None = None
     """The benchmark subject whose (latent) ability the course grade draws on, e.g.
     `math` for Algebra I; none: the grade rests on engagement and attendance alone."""
+    core: bool = True
+    """A core course, whose failed term grades count against being on track (an
+    elective, `false`, earns credit but its failures do not count)."""
 
 
 class OnTrack(Strict):
@@ -334,7 +337,7 @@ class OnTrack(Strict):
     credits: Annotated[float, Field(gt=0.0, le=100.0)] = 5.0
     """Credits earned in these courses by the end of the year, at least."""
     max_failures: Annotated[int, Field(ge=0, le=100)] = 1
-    """Failed term grades in these courses over the year, at most."""
+    """Failed term grades in core courses over the year, at most."""
 
 
 class Courses(Strict):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from simulator.engine import dashboard as figures
-from simulator.formats.refs import ATTENDANCE, CROSS, IMPLEMENTATION, SERVED, View
+from simulator.formats.refs import ATTENDANCE, COURSES, CROSS, IMPLEMENTATION, SERVED, View
 from simulator.render.plain import printable
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from simulator.formats.scenario import Meeting, Scenario
 
 MEASURES = (("pct", "% on benchmark"), ("mean", "mean scale score"))
+COURSE_MEASURES = (("pct", "% failing a course"), ("mean", "% on track"))
+"""The two measures of a course-grades view (the dashboard's % / mean toggle)."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,9 @@ def views_at(sim: Simulation) -> tuple[list[Section], Table]:
                           else [None])
                 for about in abouts:
                     view = View(subject, school, breakdown, about)
+                    measures = COURSE_MEASURES if subject == COURSES else MEASURES
                     tables += [_titled(figures.build_table(sim, view, measure), words)
-                               for measure, words in MEASURES]
+                               for measure, words in measures]
             sections.append(Section(f"{school_name} · {subject_name}", tables))
         attendance = [figures.build_table(sim, View(ATTENDANCE, school, b))
                       for _, b in figures.breakdown_options(ATTENDANCE)]
