@@ -237,12 +237,13 @@ def _print_json(doc: object) -> None:
 # ---------------------------------------------------------------- scenarios
 
 
-def _load(ref: str, args: argparse.Namespace) -> LoadedScenario:
-    """A scenario by built-in id, own scenario's id (in the home of ``args``) or path."""
+def _load(ref: str, args: argparse.Namespace, base: Path | None = None) -> LoadedScenario:
+    """A scenario by built-in id, own scenario's id (in the home of ``args``) or path (from
+    here, else from ``base``: a transcript's folder)."""
     from simulator.formats.loading import load_scenario
 
     with _scenario_errors(ref):
-        return load_scenario(ref, _own_dirs(args))
+        return load_scenario(ref, _own_dirs(args), base)
 
 
 @contextmanager
@@ -328,7 +329,7 @@ def _scenario_validate(args: argparse.Namespace) -> int:
         warnings = _yaml_warnings(raw)
         try:
             if _is_transcript(raw):
-                _parse_transcript_beside(raw, name, path)
+                _parse_transcript_beside(raw, name, path, args)
             else:
                 parse_scenario(raw, name)
         except FileProblems as exc:
@@ -363,20 +364,20 @@ def _is_transcript(raw: bytes) -> bool:
     return isinstance(data, dict) and "transcript_version" in data
 
 
-def _parse_transcript_beside(raw: bytes, name: str, path: Path) -> None:
-    """Validate a transcript, against its scenario too when that can be found (a built-in
-    id, or a path relative to the transcript's folder)."""
+def _parse_transcript_beside(raw: bytes, name: str, path: Path, args: argparse.Namespace
+                             ) -> None:
+    """Validate a transcript, against its scenario too when that can be found where
+    ``session import`` finds it (a built-in id, one's own id, a path from here or from the
+    transcript's folder) and is itself valid."""
     from simulator.formats.loading import ScenarioError, ScenarioNotFound, load_scenario
     from simulator.session.transcript import parse_transcript
 
     transcript = parse_transcript(raw, name)
-    for ref in (transcript.scenario, str(path.parent / transcript.scenario)):
-        try:
-            scenario = load_scenario(ref).scenario
-        except (ScenarioNotFound, ScenarioError, OSError):
-            continue
-        parse_transcript(raw, name, scenario)
+    try:
+        scenario = load_scenario(transcript.scenario, _own_dirs(args), path.parent).scenario
+    except (ScenarioNotFound, ScenarioError, OSError):
         return
+    parse_transcript(raw, name, scenario)
 
 
 def _scenario_schema(args: argparse.Namespace) -> int:
@@ -737,7 +738,8 @@ def _session_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
         named = load_transcript(path)  # its own form first: which scenario it needs
-        loaded = _load(args.scenario_file or _beside(named.scenario, path), args)
+        loaded = (_load(args.scenario_file, args) if args.scenario_file
+                  else _load(named.scenario, args, path.parent))
         transcript = load_transcript(path, loaded.scenario)
     except TranscriptError as exc:
         print("\n".join(exc.lines()), file=sys.stderr)
@@ -746,16 +748,6 @@ def _session_import(args: argparse.Namespace) -> int:
         info = import_transcript(store, transcript, loaded)
     print(info.id)
     return 0
-
-
-def _beside(ref: str, transcript: Path) -> str:
-    """``ref`` as the transcript names it, or, for a relative path to a file not found from
-    here, that file beside the transcript. Ids (a built-in's, one's own) name no file, so
-    they go on to :func:`_load` as given."""
-    near = transcript.parent / ref
-    if Path(ref).is_absolute() or Path(ref).exists() or not near.is_file():
-        return ref
-    return str(near)
 
 
 # ---------------------------------------------------------------- debriefs

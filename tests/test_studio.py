@@ -245,6 +245,35 @@ def test_an_own_scenario_resolves_by_id_in_run_show_and_validate(
     assert cli(capsys, "scenario", "validate", "elm")[:2] == (0, "elm: ok\n")
 
 
+
+@pytest.mark.parametrize("named", ["elm", "district.yaml"], ids=["own id", "beside it"])
+def test_validate_and_import_find_a_transcripts_scenario_in_the_same_places(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path,
+        monkeypatch: pytest.MonkeyPatch, named: str) -> None:
+    # One's own scenario by id, or a file beside the transcript (not beside the cwd): both
+    # commands check the transcript against it, so both see the misspelt strategy.
+    folder = tmp_path / "workshop"
+    folder.mkdir()
+    copy = folder / ("elm.yaml" if named == "elm" else named)
+    assert cli(capsys, "scenario", "new", str(copy), "--from", "hudson")[0] == 0
+    if named == "elm":
+        assert cli(capsys, "scenario", "add", str(copy))[0] == 0
+        copy.unlink()  # only the home's copy can answer
+    strong = (builtin_dir() / "hudson-strong-transcript.yaml").read_text(encoding="utf-8")
+    good, bad = folder / "good-transcript.yaml", folder / "bad-transcript.yaml"
+    good.write_text(strong.replace("scenario: hudson", f"scenario: {named}", 1),
+                    encoding="utf-8")
+    bad.write_text(good.read_text(encoding="utf-8").replace(
+        "strategy: structured-literacy", "strategy: structured-literacyy", 1), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    typo = "unknown strategy 'structured-literacyy'"
+    code, _, err = cli(capsys, "scenario", "validate", str(bad))
+    assert code == 1 and typo in err
+    code, _, err = cli(capsys, "session", "import", str(bad))
+    assert code == 1 and typo in err
+    assert cli(capsys, "scenario", "validate", str(good))[:2] == (0, f"{good}: ok\n")
+    assert cli(capsys, "session", "import", str(good))[0] == 0
+
 def test_play_by_own_id_names_the_file_by_its_absolute_path(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path) -> None:
     assert cli(capsys, "scenario", "add", str(_scenario(tmp_path, capsys, "elm")))[0] == 0

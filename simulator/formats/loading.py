@@ -52,9 +52,11 @@ def builtin_paths() -> list[Path]:
     return paths()
 
 
-def resolve(ref: str, extra: Sequence[Path] = ()) -> Path:
+def resolve(ref: str, extra: Sequence[Path] = (), base: Path | None = None) -> Path:
     """A built-in id such as ``hudson``, else the id of a scenario in one of the ``extra``
-    folders (one's own scenarios: ``ID.yaml`` there), else a path to a scenario file."""
+    folders (one's own scenarios: ``ID.yaml`` there), else a path to a scenario file: from
+    here, or, for a relative path not found from here, from the folder ``base`` (a
+    transcript names its scenario by a path from the transcript's own folder)."""
     from scenarios import SUFFIXES
 
     is_id = "/" not in ref and os.sep not in ref and ref not in ("", ".", "..")
@@ -66,6 +68,8 @@ def resolve(ref: str, extra: Sequence[Path] = ()) -> Path:
     path = Path(ref)
     if path.is_file():
         return path
+    if base is not None and not path.is_absolute() and (base / path).is_file():
+        return base / path
     known = [p.stem for p in builtin_paths()]
     own = [p.stem for folder in extra for p in sorted(folder.glob("*.y*ml"))
            if p.suffix in SUFFIXES and not p.name.startswith(".")] if extra else []
@@ -78,9 +82,11 @@ def resolve(ref: str, extra: Sequence[Path] = ()) -> Path:
     )
 
 
-def load_scenario(ref: str | Path, extra: Sequence[Path] = ()) -> LoadedScenario:
-    """Load and validate a scenario by built-in id, own scenario id (in ``extra``) or path."""
-    path = ref if isinstance(ref, Path) else resolve(ref, extra)
+def load_scenario(ref: str | Path, extra: Sequence[Path] = (), base: Path | None = None
+                  ) -> LoadedScenario:
+    """Load and validate a scenario by built-in id, own scenario id (in ``extra``) or path
+    (from here, else from ``base``: see :func:`resolve`)."""
+    path = ref if isinstance(ref, Path) else resolve(ref, extra, base)
     raw = read_limited(path, what="a scenario file")
     return LoadedScenario(parse_scenario(raw, str(path)), path, hashlib.sha256(raw).hexdigest())
 
