@@ -17,7 +17,13 @@ from simulator.formats import atomic
 from simulator.formats.atomic import PARTIAL_SUFFIX
 from simulator.formats.loading import builtin_dir, load_scenario, scenario_ref
 from simulator.formats.scenario import Scenario
-from simulator.formats.studio import SCHEMA_LINE, copy_text, own_scenarios, slug
+from simulator.formats.studio import (
+    SCHEMA_LINE,
+    copy_text,
+    listed_scenarios,
+    own_scenarios,
+    slug,
+)
 from simulator.session.client import Room
 from simulator.session.home import Home
 
@@ -227,6 +233,35 @@ def test_an_own_file_under_a_built_in_id_or_another_name_is_a_problem(tmp_path: 
     found = {o.id: o.problem for o in own_scenarios(folder, {"hudson"})}
     assert "built-in" in found["hudson"] and "id is 'hudson'" in found["other"]
 
+
+
+def test_built_ins_and_own_scenarios_are_listed_and_checked_alike(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One check for both (the TUI home lists them so): a broken built-in shows its problem
+    # as a broken own file does, and a session is started on a built-in by its id, on
+    # one's own by the file's absolute path.
+    import scenarios
+
+    shipped = tmp_path / "shipped"
+    folder = tmp_path / "s"
+    shipped.mkdir()
+    folder.mkdir()
+    (shipped / "hudson.yaml").write_bytes(HUDSON.read_bytes())
+    (shipped / "cracked.yaml").write_text("id: cracked\ntitle: [\n")
+    (folder / "cracked.yaml").write_text("id: cracked\ntitle: [\n")
+    (folder / "hudson.yaml").write_bytes(HUDSON.read_bytes())
+    monkeypatch.setattr(scenarios, "builtin_paths",
+                        lambda: [shipped / "hudson.yaml", shipped / "cracked.yaml"])
+    listed = listed_scenarios(folder)
+    assert [(e.id, e.own) for e in listed] == [("hudson", False), ("cracked", False),
+                                               ("cracked", True), ("hudson", True)]
+    hudson, broken, own_broken, own_hudson = listed
+    assert hudson.ref == "hudson" and not hudson.problem and hudson.summary
+    assert own_hudson.ref == str((folder / "hudson.yaml").resolve())
+    assert "built-in" in own_hudson.problem  # cracked is a built-in id here too
+    for entry, where in ((broken, shipped), (own_broken, folder)):
+        assert entry.problem.startswith(f"{where / 'cracked.yaml'}:3:1: YAML cannot read")
+        assert entry.title == "cracked.yaml"
 
 # --------------------------------------------------------------------------- by id
 
