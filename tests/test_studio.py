@@ -309,6 +309,22 @@ def test_validate_and_import_find_a_transcripts_scenario_in_the_same_places(
     assert cli(capsys, "scenario", "validate", str(good))[:2] == (0, f"{good}: ok\n")
     assert cli(capsys, "session", "import", str(good))[0] == 0
 
+
+def test_a_scenario_not_found_names_the_own_ids_the_list_shows(tmp_path: Path) -> None:
+    from simulator.formats.loading import ScenarioNotFound, find_scenario, resolve
+
+    folder = tmp_path / "s"
+    (folder / "folder.yaml").mkdir(parents=True)  # neither a folder nor a hidden file is one
+    (folder / ".hidden.yaml").write_bytes(HUDSON.read_bytes())
+    (folder / "elm.yaml").write_bytes(HUDSON.read_bytes())
+    assert find_scenario("elk", (folder,)) is None
+    with pytest.raises(ScenarioNotFound) as info:
+        resolve("elk", (folder,))
+    listed = [o.id for o in own_scenarios(folder, set())]
+    assert listed == ["elm"]
+    assert "(did you mean 'elm'?)" in str(info.value)
+    assert f"one of yours ({', '.join(listed)})" in str(info.value)
+
 def test_play_by_own_id_names_the_file_by_its_absolute_path(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path) -> None:
     assert cli(capsys, "scenario", "add", str(_scenario(tmp_path, capsys, "elm")))[0] == 0

@@ -128,18 +128,6 @@ class ListedScenario:
         return str(self.path.resolve()) if self.own else self.id
 
 
-def own_paths(folder: Path) -> list[Path]:
-    """The scenario files in ``folder`` (none if it does not exist), by name."""
-    from scenarios import SUFFIXES
-
-    try:
-        entries = sorted(folder.iterdir())
-    except OSError:
-        return []
-    return [p for p in entries if p.suffix in SUFFIXES and p.is_file()
-            and not p.name.startswith(".")]
-
-
 def listed_scenario(path: Path, *, own: bool = False,
                     builtin_ids: AbstractSet[str] = frozenset()) -> ListedScenario:
     """One scenario file, validated; never raises for a bad file. One's own (``own``) is
@@ -166,6 +154,8 @@ def listed_scenario(path: Path, *, own: bool = False,
 
 def own_scenarios(folder: Path, builtin_ids: AbstractSet[str]) -> list[ListedScenario]:
     """Every scenario file in ``folder``, validated; never raises for a bad file."""
+    from scenarios import own_paths
+
     return [listed_scenario(p, own=True, builtin_ids=builtin_ids) for p in own_paths(folder)]
 
 

@@ -90,8 +90,8 @@ class HomeScreen(Screen):
     @work(thread=True, exclusive=True, group="home")
     def load_lists(self) -> None:
         """List the scenarios from their YAML first (fast), then validate them (pydantic)."""
-        from scenarios import builtin_paths
-        from simulator.formats.studio import listed_scenarios, own_paths
+        from scenarios import builtin_paths, own_paths
+        from simulator.formats.studio import listed_scenarios
         from simulator.session.store import StoreError
 
         files = builtin_paths()
