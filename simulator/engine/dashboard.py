@@ -70,6 +70,8 @@ class Table:
     extra_columns: list[str] = field(default_factory=list)
     empty: str = ""
     """What to say when there are no rows."""
+    label_heading: str = "Group"
+    """The heading of the column of row labels."""
 
 
 def subject_options(sc: Scenario) -> list[tuple[str, str]]:
@@ -188,7 +190,7 @@ def _strands(sim: Simulation, subject: str, school: str, group: Group, title: st
         title += f" · {who}"
     return Table(title, f"Mean {sc.scale.name} score ± standard error, "
                  f"{'all students' if everyone else who}; strand scores have a larger "
-                 "measurement error", "", quarters, rows)
+                 "measurement error", "", quarters, rows, label_heading="Strand")
 
 
 def _figure(sim: Simulation, res: QuarterResult, j: int, mask: np.ndarray, measure: str
@@ -636,6 +638,7 @@ def _implementation(sim, title, quarters) -> Table:
     return Table(title, "Fidelity of implementation (% of the intended practice observed)",
                  "%", quarters, rows,
                  extra_columns=["Status", "Served", "Taking up", "Staff (FTE)"],
+                 label_heading="Strategy",
                  empty="No strategy is in play yet: implementation data appear once the "
                        "district adopts one at a meeting.")
 

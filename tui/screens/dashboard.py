@@ -183,10 +183,8 @@ class DashboardScreen(SessionScreen):
         shown = [len(table.quarters) - 1] if compact and table.quarters else list(
             range(len(table.quarters)))
         trend = [] if compact else ["Change", "Trend"]
-        columns = ["Group" if self.subject != "implementation" else "Strategy", "n",
-                   *(table.quarters[q] for q in shown), *trend, *table.extra_columns]
-        if self.breakdown == "strand":
-            columns[0] = "Strand"
+        columns = [table.label_heading, "n", *(table.quarters[q] for q in shown), *trend,
+                   *table.extra_columns]
         unit = table.unit
         rows = []
         for row in table.rows:
