@@ -167,11 +167,6 @@ def argv_of(text: str) -> list[str]:
     return words
 
 
-def quoted(text: str) -> str:
-    """A quoted output block's lines, with the `$ pmsim …` line that introduces it dropped."""
-    return "\n".join(line for line in text.splitlines() if not line.startswith("$ "))
-
-
 @pytest.fixture(scope="module")
 def scaffold(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """What the tutorial's first command writes."""
@@ -304,7 +299,22 @@ def test_what_the_tutorial_quotes_is_what_pmsim_prints(
     (tmp_path / FILE).write_text(wrong, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     ran = run(["scenario", "validate", FILE])
-    assert ran.code == 1 and quoted(ran.out).strip() in page, ran.out
+    said = (ran.out + ran.err).strip()
+    assert ran.code == 1 and said.count("has no entry for grade(s) [3]") == 6, said
+    assert said in page, said
+
+    # Step 3, with the two schools: what is left for steps 5 and 9
+    doc = yaml.safe_load(scaffold_text)
+    for block in snippets():
+        apply(doc, yaml.safe_load(block.text))
+        if "schools" in yaml.safe_load(block.text):
+            break
+    (tmp_path / FILE).write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    ran = run(["scenario", "validate", FILE])
+    messages = {line.split(": ", 1)[1] for line in (ran.out + ran.err).splitlines()}
+    for message in ("unknown subgroup 'el'; known: econ", "unknown school in view "
+                    "'elm-street-es'; known: juniper-es, westbrook-es, district"):
+        assert message in messages and f"`{message}`" in page, ran.out
 
     # Step 12: the scaffold's own warning, at the defaults and at the quick look
     for args in ((), ("--replications", "200", "--seeds", "30")):
