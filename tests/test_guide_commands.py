@@ -12,6 +12,14 @@ All commands run in one workspace folder that holds a link to the repository's
 own pmsim home, and a session imported from the strong Hudson transcript for ``ID``.
 A command that reads a file another documented command writes (``pmsim session export
 ID > mine.yaml`` then ``pmsim session import mine.yaml``) gets that command run first.
+
+``my-district.yaml`` is the facilitator's own scenario. A page that names it runs in a
+folder of its own, with a home of its own, where it is the scenario that page is about:
+a copy of Hudson on Writing a scenario (which makes it with ``--from hudson`` and adopts
+Hudson's strategies), the tutorial's end state (facilitator_guide/tutorial/) everywhere
+else; it is added to that home, so ``my-district`` works as an id too. ``pmsim scenario
+new`` never overwrites a file, so its lines run in a fresh empty folder, and must write
+a file that validates.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import argparse
 import io
 import re
 import shlex
+import tempfile
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +41,15 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = [*sorted((ROOT / "facilitator_guide").rglob("*.md")), ROOT / "README.md"]
 
 # Placeholders a facilitator replaces with their own (ID is replaced here: see `ID`).
-PLACEHOLDERS = re.compile(r"\bFILE\b|\bPATH\b|\bSCENARIO\b|my-district|<")
+PLACEHOLDERS = re.compile(r"\bFILE\b|\bPATH\b|\bSCENARIO\b|<")
 INTERACTIVE = ("play", "serve", "console")
 MAX_REPLICATIONS = 5
 MAX_SEEDS = 3
+OWN = "my-district"
+OWN_FILE = f"{OWN}.yaml"
+TUTORIAL_END = ROOT / "facilitator_guide" / "tutorial" / OWN_FILE
+# The page whose my-district.yaml is a copy of Hudson; every other page's is the tutorial's.
+FROM_HUDSON = {"facilitator_guide/authoring-scenarios.md"}
 
 
 @dataclass(frozen=True)
@@ -144,9 +158,32 @@ def workspace(tmp_path_factory) -> tuple[Path, str]:
     return folder, ran.out.strip()
 
 
+def own_folder(base: Path, page: str) -> Path:
+    """The folder (with its home) where a page's lines about my-district.yaml run: the
+    page's scenario there, added to the home."""
+    folder = base / "pages" / page.replace("/", "_")
+    if folder.is_dir():
+        return folder
+    (folder / "home").mkdir(parents=True)
+    (folder / "scenarios").symlink_to(ROOT / "scenarios", target_is_directory=True)
+    if page in FROM_HUDSON:
+        made = run(["scenario", "new", str(folder / OWN_FILE), "--from", "hudson"])
+        assert made.code == 0, made.err
+    else:
+        (folder / OWN_FILE).write_bytes(TUTORIAL_END.read_bytes())
+    added = run(["scenario", "add", str(folder / OWN_FILE), "--home", str(folder / "home")])
+    assert added.code == 0, added.err
+    return folder
+
+
 def execute(command: Command, folder: Path, session_id: str,
             monkeypatch: pytest.MonkeyPatch) -> Ran:
     """Run a documented command in the workspace, its inputs from other commands first."""
+    if OWN in command.text:
+        folder = own_folder(folder, command.page)
+    if shlex.split(command.text, comments=True)[1:3] == ["scenario", "new"]:
+        folder = Path(tempfile.mkdtemp(dir=folder, prefix="new-"))  # a fresh path
+        (folder / "home").mkdir()
     monkeypatch.chdir(folder)
     monkeypatch.setenv("PMSIM_HOME", str(folder / "home"))
     parsed = to_argv(command.text, session_id)
@@ -172,6 +209,11 @@ def test_a_documented_command_runs(command: Command, workspace: tuple[Path, str]
     assert ran.code == 0, f"{command}\nexit {ran.code}\n{ran.err}"
     assert "Traceback" not in ran.err + ran.out, str(command)
     assert ran.out.strip(), f"{command}: printed nothing"
+    if to_argv(command.text, session_id).argv[:2] == ["scenario", "new"]:
+        written = Path(ran.out.strip())
+        assert written.is_file(), f"{command}: wrote no file"
+        checked = run(["scenario", "validate", str(written)])
+        assert checked.code == 0, f"{command}: what it wrote does not validate\n{checked.out}"
 
 
 def test_the_guide_shows_commands_and_most_of_them_run() -> None:
@@ -179,6 +221,7 @@ def test_the_guide_shows_commands_and_most_of_them_run() -> None:
     meeting room."""
     pages = {c.page for c in RUNNABLE}
     assert {"facilitator_guide/running-a-workshop.md", "facilitator_guide/choosing-a-seed.md",
+            "facilitator_guide/tutorial.md", "facilitator_guide/authoring-scenarios.md",
             "facilitator_guide/calibration.md", "README.md"} <= pages
     assert len(RUNNABLE) >= 10
     for c in COMMANDS:
@@ -198,7 +241,8 @@ def test_a_documented_line_becomes_the_arguments_a_facilitator_means() -> None:
     assert to_argv("pmsim run hudson --replications 2", "x").argv[-1] == "2"  # under the cap
     assert skipped("pmsim play --session ID --role district   # a second terminal")
     assert skipped("pmsim                      # home screen")
-    assert skipped("pmsim scenario validate my-district.yaml")
+    assert not skipped("pmsim scenario validate my-district.yaml")
+    assert skipped("pmsim play my-district")
     assert not skipped("pmsim report ID --format html > debrief.html")
 
 
