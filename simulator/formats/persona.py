@@ -303,8 +303,9 @@ class Favour(Strict):
     stops it); none: it never does."""
     lines: Id
     """What it says when challenged and it does not let go (`{strategy}`)."""
-    yield_lines: Id
-    """What it says when it lets go (`{strategy}`)."""
+    yield_lines: Id | None = None
+    """What it says when it lets go (`{strategy}`); needed with `yields_when`, and only
+    then."""
 
 
 class Decisions(Strict):
@@ -314,8 +315,9 @@ class Decisions(Strict):
     """It adopts a proposed strategy (not resisted) when this holds (none: always)."""
     lines: Id
     """What it says when it adopts one (`{strategy}`)."""
-    hold_lines: Id
-    """What it says when it is not ready to (`{strategy}`)."""
+    hold_lines: Id | None = None
+    """What it says when it is not ready to (`{strategy}`); needed with `adopt_when`, and
+    only then."""
     owner: Text = "{role}"
     """Who its decisions name as owner (placeholders allowed)."""
 
@@ -509,10 +511,16 @@ def cross_check(p: Persona, scenarios: Sequence[Scenario] = ()) -> list[tuple[Lo
             for part in ("when", "unless", "yields_when"):
                 condition(getattr(item, part, None), (*path, part))
             if name == "favours":
-                group_ref(item.yield_lines, (*path, "yield_lines"), moves, {"strategy"})
+                problems += _paired(item.yields_when, item.yield_lines, path,
+                                    "yields_when", "yield_lines")
+                if item.yield_lines is not None and item.yields_when is not None:
+                    group_ref(item.yield_lines, (*path, "yield_lines"), moves, {"strategy"})
     condition(p.decisions.adopt_when, ("decisions", "adopt_when"))
-    for part in ("lines", "hold_lines"):
-        group_ref(getattr(p.decisions, part), ("decisions", part), ["propose-strategy"],
+    group_ref(p.decisions.lines, ("decisions", "lines"), ["propose-strategy"], {"strategy"})
+    problems += _paired(p.decisions.adopt_when, p.decisions.hold_lines, ("decisions",),
+                        "adopt_when", "hold_lines")
+    if p.decisions.hold_lines is not None and p.decisions.adopt_when is not None:
+        group_ref(p.decisions.hold_lines, ("decisions", "hold_lines"), ["propose-strategy"],
                   {"strategy"})
     problems += _placeholders(p.decisions.owner, ("decisions", "owner"), set())
     for i, c in enumerate(p.commits):
@@ -527,6 +535,17 @@ def cross_check(p: Persona, scenarios: Sequence[Scenario] = ()) -> list[tuple[Lo
     for gi, g in enumerate(p.lines):
         problems += _group_problems(g, ("lines", gi), usage[g.id])
     return problems
+
+
+def _paired(when: Condition | None, lines: str | None, path: Loc, when_key: str,
+            lines_key: str) -> list[tuple[Loc, str]]:
+    """A condition's "otherwise" lines: needed with the condition, never said without."""
+    if when is not None and lines is None:
+        return [(path, f"'{when_key}' is given but not '{lines_key}', what is said otherwise")]
+    if when is None and lines is not None:
+        return [((*path, lines_key), f"'{lines_key}' can never be said: there is no "
+                                     f"'{when_key}' to fail")]
+    return []
 
 
 def _group_problems(g: LineGroup, path: Loc, use: _Usage) -> list[tuple[Loc, str]]:
