@@ -195,7 +195,8 @@ class Conversation:
             self.decisions.pop(strategy.id, None)
         elif strategy.id in self.running:
             self._decide(strategy, "stop", ctx, events)
-        self._add(lines, self._line(favour.yield_lines, ctx))
+        if favour.yield_lines is not None:  # the loader sees that it is, with yields_when
+            self._add(lines, self._line(favour.yield_lines, ctx))
         return True
 
     def _proposed(self, strategy: Strategy, u: Understood, ctx: _Context, lines: list[Said],
@@ -211,7 +212,8 @@ class Conversation:
             self._add(lines, self._line(resisted.lines, ctx))
             return True
         if rules.adopt_when is not None and not self._holds(rules.adopt_when, ctx):
-            self._add(lines, self._line(rules.hold_lines, ctx))
+            if rules.hold_lines is not None:  # the loader sees that it is, with adopt_when
+                self._add(lines, self._line(rules.hold_lines, ctx))
             return True
         action = "continue" if strategy.id in self.running else "adopt"
         if action == "continue" and (u.grades or u.subgroups):
