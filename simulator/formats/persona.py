@@ -453,7 +453,7 @@ def cross_check(p: Persona, scenarios: Sequence[Scenario] = ()) -> list[tuple[Lo
         for part in ("at_least", "below"):
             for d in getattr(c, part):
                 if d not in dials:
-                    problems.append(((*path, part, d), _unknown(d, dials, "dial")))
+                    problems.append(((*path, part, d, "<key>"), _unknown(d, dials, "dial")))
         for part in ("revealed", "not_revealed"):
             for i, ref in enumerate(getattr(c, part)):
                 if ":" not in ref and ref not in facts:
@@ -471,7 +471,7 @@ def cross_check(p: Persona, scenarios: Sequence[Scenario] = ()) -> list[tuple[Lo
         condition(r.when, (*path, "when"))
         for d in r.dials:
             if d not in dials:
-                problems.append(((*path, "dials", d), _unknown(d, dials, "dial")))
+                problems.append(((*path, "dials", d, "<key>"), _unknown(d, dials, "dial")))
         shadowed = [m for m in r.moves if m in answered]
         if shadowed:
             problems.append(((*path, "moves"), (
@@ -533,6 +533,8 @@ def cross_check(p: Persona, scenarios: Sequence[Scenario] = ()) -> list[tuple[Lo
                 problems.append(((*path, "fields", key, "<key>"), not_a_field(key, [c.record])))
             problems += _placeholders(value, (*path, "fields", key), {"strategy"})
     for gi, g in enumerate(p.lines):
+        for li, line in enumerate(g.lines):
+            condition(line.when, ("lines", gi, "lines", li, "when"))
         problems += _group_problems(g, ("lines", gi), usage[g.id])
     return problems
 
