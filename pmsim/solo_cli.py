@@ -365,5 +365,5 @@ def _print_text(conversation: Conversation, doc: dict[str, Any]) -> None:
     if doc["missed"]:
         print("A better question would have brought out:")
         for m in doc["missed"]:
-            needs = "".join(f", {k} at least {v}" for k, v in m["needs"].items())
+            needs = "".join(f", {k.lower()} {v}" for k, v in m["needs"].items())
             print(printable(f"  · {m['fact']} — {m['moves'][0].lower()}{needs}"))

@@ -427,10 +427,15 @@ class Conversation:
             for fact_id, text in self._all_facts(i, rv):
                 if fact_id in self.revealed or any(m["fact"] == fact_id for m in out):
                     continue
-                needs = {} if rv.when is None else dict(rv.when.at_least)
+                needs: dict[str, str] = {}
+                if rv.when is not None:
+                    needs |= {self.persona.dial(d).label: f"at least {v}"
+                              for d, v in rv.when.at_least.items()}
+                    needs |= {self.persona.dial(d).label: f"below {v}"
+                              for d, v in rv.when.below.items()}
                 out.append({"fact": fact_id, "text": text,
                             "moves": [MOVE_BY_ID[m].label for m in rv.moves],
-                            "needs": {self.persona.dial(d).label: v for d, v in needs.items()}})
+                            "needs": needs})
         return out
 
     def _all_facts(self, i: int, rv: Reveal) -> list[tuple[str, str]]:
