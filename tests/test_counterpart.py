@@ -13,7 +13,13 @@ import pytest
 from simulator.counterpart.conversation import Conversation, fairmath, play_all
 from simulator.counterpart.facts import first_person, scenario_facts, sentences
 from simulator.counterpart.hints import PLAN, hint
-from simulator.counterpart.moves import strategy_named, understand, words_of
+from simulator.counterpart.moves import (
+    Understood,
+    menu_move,
+    strategy_named,
+    understand,
+    words_of,
+)
 from simulator.counterpart.walk import unreached
 from simulator.engine.playthrough import to_decision
 from simulator.engine.simulation import Simulation
@@ -327,3 +333,27 @@ def test_a_persona_serves_another_scenario(hudson: Scenario) -> None:
     assert c.history[-1].reply
     assert all(f.startswith(("brief:", "truth:")) or f in {x.id for x in p.facts}
                for f in c.revealed)
+
+
+def test_a_conversation_replays_from_its_stored_moves(veteran: Persona,
+                                                      hudson: Scenario) -> None:
+    """What a session stores of each turn (the words and the move understood) rebuilds
+    the counterpart on resume, turn for turn."""
+    said = [STRAND_QUESTION, "Let's go with balanced literacy.", "Your fault.",
+            "Who will own this?"]
+    first = play_all(veteran, hudson, said, seed=4)
+    stored = [(t.said, t.understood.as_payload()) for t in first.history]
+    again = Conversation(veteran, hudson, seed=4)
+    for text, payload in stored:
+        again.play(text, Understood.from_payload(payload))
+    assert [t.reply for t in again.history] == [t.reply for t in first.history]
+    assert again.standing_decisions() == first.standing_decisions()
+    with pytest.raises(ValueError, match="unknown move 'shout'"):
+        Understood.from_payload({"move": "shout"})
+
+
+def test_a_menu_move_is_grounded_by_the_view_it_names(veteran: Persona,
+                                                      hudson: Scenario) -> None:
+    c = Conversation(veteran, hudson)
+    turn = c.play("", menu_move("probe-subgroup", view="reading/hudson-ms/strand", group="el"))
+    assert turn.understood.grounded and turn.revealed == ("truth:decoding-need",)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pmsim.cli import main
 from personas import EXAMPLES
+from pmsim.cli import main
 from simulator.engine.playthrough import to_decision
 from simulator.engine.simulation import Simulation
 from simulator.formats.persona import builtin_dir, builtin_paths

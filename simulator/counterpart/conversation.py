@@ -327,7 +327,7 @@ class Conversation:
 
     def _record_id(self, kind: str) -> str:
         self._serial += 1
-        return f"{kind}-solo-{self._serial}"
+        return f"{kind}-solo-{self.meeting}-{self._serial}"
 
     @staticmethod
     def _event(kind: str, payload: dict[str, Any]) -> Event:

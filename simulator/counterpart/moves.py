@@ -14,7 +14,9 @@ import difflib
 import functools
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulator.formats.persona import MOVE_KINDS, MoveKind
 from simulator.formats.refs import View
@@ -138,6 +140,31 @@ class Understood:
     """The scenario's grades the words name ("grades 6 and 7"), in order."""
     subgroups: tuple[str, ...] = ()
     """The scenario's subgroups the words name, in the scenario's order."""
+
+    def as_payload(self) -> dict[str, Any]:
+        """Plain data for a session event, so a conversation can be replayed on resume."""
+        return {"move": self.move, "grounded": self.grounded, "strategy": self.strategy,
+                "view": self.view, "group": self.group, "numbers": list(self.numbers),
+                "grades": list(self.grades), "subgroups": list(self.subgroups)}
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Understood:
+        """The move :meth:`as_payload` wrote (ValueError for a move that is not one)."""
+        move = data["move"]
+        if move not in MOVE_KINDS:
+            raise ValueError(f"unknown move {move!r}")
+        return cls(move, bool(data.get("grounded")), data.get("strategy"), data.get("view"),
+                   data.get("group"), tuple(data.get("numbers", ())),
+                   tuple(data.get("grades", ())), tuple(data.get("subgroups", ())))
+
+
+def menu_move(move: MoveKind, *, view: str | None = None, group: str | None = None,
+              strategy: str | None = None, grades: Sequence[int] = (),
+              subgroups: Sequence[str] = ()) -> Understood:
+    """A move chosen from a menu rather than typed: grounded when it names a view or a
+    group (the menu's own data), with whatever the menu let the player pick."""
+    return Understood(move, view is not None or group is not None, strategy, view, group,
+                      (), tuple(grades), tuple(subgroups))
 
 
 def words_of(text: str) -> list[str]:
