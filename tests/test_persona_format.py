@@ -211,7 +211,7 @@ def test_an_unknown_placeholder_and_an_unknown_key_get_suggestions() -> None:
     line, col = position(text, "text: \"All right: {strategy}. I'll put it in the plan, {mee}")
     assert only(text) == (f"p.yaml:{line}:{col + len('text: ')}: '{{mee}}' is not a "
                           "placeholder here; did you mean '{me}'?")
-    text = edit("    max_step: 35\n", "    max_stepp: 35\n")
+    text = edit("    max_step: 40\n", "    max_stepp: 40\n")
     line, col = position(text, "max_stepp")
     assert only(text) == (f"p.yaml:{line}:{col}: unknown key 'max_stepp' in dials.1; did you "
                           "mean 'max_step'?")
@@ -270,3 +270,32 @@ def test_the_schema_documents_fields_from_their_docstrings() -> None:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     reveal = schema["$defs"]["Reveal"]["properties"]
     assert re.search(r"hidden truth", reveal["scenario"]["description"])
+
+
+# --------------------------------------------------------------------------- the guide
+
+GUIDE = Path(__file__).resolve().parents[1] / "facilitator_guide" / "personas.md"
+
+
+def test_the_guides_worked_example_validates_and_plays_as_the_guide_says(
+        scenarios: list[Scenario]) -> None:
+    from simulator.counterpart.conversation import Conversation
+
+    text = GUIDE.read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", text, re.S)[1]
+    hudson = scenarios[0]
+    p = parse_persona(example.encode("utf-8"), "example.yaml", [hudson])
+    c = Conversation(p, hudson)
+    turn = c.say("Can we look at the reading strand data for English learners?")
+    assert turn.dials["trust"] == 52 and "(40 → 52)" in text
+    assert turn.revealed == ("truth:decoding-need",)
+    c.say("Your fault.")
+    assert c.say("Still your fault.").reply == "Again? I'm done for today."
+
+
+def test_the_guides_move_table_is_the_move_vocabulary() -> None:
+    rows = re.findall(r"^\| `([a-z-]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$",
+                      GUIDE.read_text(encoding="utf-8"), re.M)
+    listed = [r for r in rows if r[0] in MOVE_KINDS]
+    assert [(m, label.strip(), step.strip(), example.strip()) for m, label, step, example
+            in listed] == [(m.id, m.label, m.step or "—", m.example) for m in MOVES]
