@@ -234,3 +234,46 @@ def test_a_missing_conversation_file_is_exit_1(capsys: pytest.CaptureFixture[str
     assert code == 1 and "no such file" in err
     code, _, err = run(capsys, "solo", "hudson", "--as", "state", "--say", "hudson-strnog")
     assert code == 1 and "no built-in example of that name (hudson-strong, hudson-weak)" in err
+
+
+LEVELS = ("Inadequate", "Emerging", "Strong", "Exemplary")
+
+
+def test_a_solo_transcript_is_scored_like_a_pairs_and_strong_beats_weak(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    levels = {}
+    for name in ("hudson-strong", "hudson-weak"):
+        out = tmp_path / f"{name}-transcript.yaml"
+        code, _, err = run(capsys, "solo", "hudson", "--as", "state", "--say", name,
+                           "--transcript", str(out), "--format", "json")
+        assert code == 0, err
+        code, report, err = run(capsys, "debrief", "hudson", "--transcript", str(out),
+                                "--format", "json", "--replications", "5", "--not-final")
+        assert code == 0, err
+        levels[name] = {e["id"]: LEVELS.index(e["level"]) for e in json.loads(report)["elements"]}
+    strong, weak = levels["hudson-strong"], levels["hudson-weak"]
+    assert all(strong[e] >= weak[e] for e in strong)
+    better = [e for e in strong if strong[e] > weak[e]]
+    assert len(better) >= 5, (strong, weak)
+    assert strong["C1"] == LEVELS.index("Exemplary") and weak["C1"] == 0
+    assert strong["B1"] - weak["B1"] >= 1  # the fitting strategy, not the favourite
+
+
+def test_a_solo_transcript_imports_as_a_session(capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path) -> None:
+    out = tmp_path / "mine.yaml"
+    assert run(capsys, "solo", "hudson", "--as", "state", "--say", "hudson-strong",
+               "--transcript", str(out))[0] == 0
+    code, session_id, err = run(capsys, "session", "import", str(out), "--home",
+                                str(tmp_path / "home"))
+    assert code == 0, err
+    code, exported, _ = run(capsys, "session", "export", session_id.strip(), "--home",
+                            str(tmp_path / "home"))
+    assert code == 0
+    events = yaml.safe_load(exported)["events"]
+    assert [e["strategy"] for e in events if e["event"] == "decision.made"] == [
+        "structured-literacy"]
+    assert events[-1] == {"event": "meeting.closed", "by": "state", "meeting": "meeting-1"}
+    code, _, err = run(capsys, "solo", "hudson", "--as", "state", "--say", "hudson-weak",
+                       "--transcript", str(tmp_path / "no" / "such" / "t.yaml"))
+    assert code == 2 and "does not exist" in err

@@ -103,6 +103,8 @@ class Conversation:
         """Strategies already in play when the meeting starts (from earlier meetings)."""
         self.dials: dict[str, int] = {d.id: d.start for d in persona.dials}
         self.revealed: list[str] = []
+        self.revealed_text: dict[str, str] = {}
+        """What each revealed fact said (a truth: the evidence note of the view asked)."""
         self.turn = 0
         self.moves: list[str] = []
         self.last_said: dict[tuple[str, int], int] = {}
@@ -297,6 +299,7 @@ class Conversation:
                             {**ctx.bound, "fact": text})
             self._add(lines, self._line(rv.lines, here))
             self.revealed.append(fact_id)
+            self.revealed_text[fact_id] = text
             return [fact_id]
         return []
 
