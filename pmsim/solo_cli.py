@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from simulator.counterpart.conversation import Conversation
-    from simulator.formats.loading import LoadedScenario
     from simulator.formats.persona import Persona
     from simulator.formats.scenario import Scenario
 
@@ -56,10 +55,10 @@ def add_parsers(sub: argparse._SubParsersAction, seed: Any, home: Any) -> None:
                            "example's name, e.g. hudson-strong)")
     solo.add_argument("--hints", action="store_true",
                       help="with each turn, what a skilled lead would look at or ask next")
-    solo.add_argument("--transcript", default=None, metavar="OUT",
-                      help="also write the meeting as a transcript (both sides' records and "
-                           "decisions, closed) for `pmsim debrief` or `pmsim session import`")
-    solo.add_argument("--format", choices=["json", "text"], default="text")
+    solo.add_argument("--format", choices=["json", "text", "transcript"], default="text",
+                      help="text (the conversation), json, or transcript: the meeting as a "
+                           "transcript (both sides' records and decisions, closed) for "
+                           "`pmsim debrief` and `pmsim session import`")
     home(solo, store=False)
 
 
@@ -313,27 +312,16 @@ def _solo(args: argparse.Namespace) -> int:
             entry["hint"] = coach.as_dict()
         turns.append(entry)
     doc = _document(conversation, args, turns)
-    if args.transcript is not None:
-        _write_transcript(conversation, args, loaded)
-    if args.format == "json":
+    if args.format == "transcript":
+        from simulator.counterpart.transcript import solo_transcript
+        from simulator.formats.loading import scenario_ref
+
+        sys.stdout.write(solo_transcript(conversation, args.role, scenario_ref(loaded)).to_yaml())
+    elif args.format == "json":
         _print_json(doc)
     else:
         _print_text(conversation, doc)
     return 0
-
-
-def _write_transcript(conversation: Conversation, args: argparse.Namespace,
-                      loaded: LoadedScenario) -> None:
-    """The meeting as a transcript at ``--transcript`` (written whole, or not at all)."""
-    from simulator.counterpart.transcript import solo_transcript
-    from simulator.formats.atomic import write_atomic
-    from simulator.formats.loading import scenario_ref
-
-    path = Path(args.transcript)
-    if not path.parent.is_dir():
-        raise _error(f"{path}: the folder {path.parent} does not exist", 2)
-    transcript = solo_transcript(conversation, args.role, scenario_ref(loaded))
-    write_atomic(path, transcript.to_yaml())
 
 
 def _document(conversation: Conversation, args: argparse.Namespace,

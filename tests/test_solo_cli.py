@@ -244,9 +244,10 @@ def test_a_solo_transcript_is_scored_like_a_pairs_and_strong_beats_weak(
     levels = {}
     for name in ("hudson-strong", "hudson-weak"):
         out = tmp_path / f"{name}-transcript.yaml"
-        code, _, err = run(capsys, "solo", "hudson", "--as", "state", "--say", name,
-                           "--transcript", str(out), "--format", "json")
+        code, text, err = run(capsys, "solo", "hudson", "--as", "state", "--say", name,
+                              "--format", "transcript")
         assert code == 0, err
+        out.write_text(text, encoding="utf-8")
         code, report, err = run(capsys, "debrief", "hudson", "--transcript", str(out),
                                 "--format", "json", "--replications", "5", "--not-final")
         assert code == 0, err
@@ -262,8 +263,10 @@ def test_a_solo_transcript_is_scored_like_a_pairs_and_strong_beats_weak(
 def test_a_solo_transcript_imports_as_a_session(capsys: pytest.CaptureFixture[str],
                                                 tmp_path: Path) -> None:
     out = tmp_path / "mine.yaml"
-    assert run(capsys, "solo", "hudson", "--as", "state", "--say", "hudson-strong",
-               "--transcript", str(out))[0] == 0
+    code, text, _ = run(capsys, "solo", "hudson", "--as", "state", "--say", "hudson-strong",
+                        "--format", "transcript")
+    assert code == 0
+    out.write_text(text, encoding="utf-8")
     code, session_id, err = run(capsys, "session", "import", str(out), "--home",
                                 str(tmp_path / "home"))
     assert code == 0, err
@@ -274,6 +277,3 @@ def test_a_solo_transcript_imports_as_a_session(capsys: pytest.CaptureFixture[st
     assert [e["strategy"] for e in events if e["event"] == "decision.made"] == [
         "structured-literacy"]
     assert events[-1] == {"event": "meeting.closed", "by": "state", "meeting": "meeting-1"}
-    code, _, err = run(capsys, "solo", "hudson", "--as", "state", "--say", "hudson-weak",
-                       "--transcript", str(tmp_path / "no" / "such" / "t.yaml"))
-    assert code == 2 and "does not exist" in err
