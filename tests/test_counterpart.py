@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulator.counterpart.conversation import Conversation, fairmath, play_all
 from simulator.counterpart.facts import first_person, scenario_facts, sentences
@@ -25,11 +27,19 @@ from simulator.engine.playthrough import to_decision
 from simulator.engine.simulation import Simulation
 from simulator.formats.loading import load_scenario
 from simulator.formats.lookfors import DebriefSettings, default_lookfors
-from simulator.formats.persona import MOVES, Persona, builtin_dir, builtin_paths, parse_persona
+from simulator.formats.persona import (
+    MOVE_KINDS,
+    MOVES,
+    Persona,
+    builtin_dir,
+    builtin_paths,
+    parse_persona,
+)
+from simulator.formats.refs import View
 from simulator.formats.scenario import Scenario
 from simulator.session.client import Room
 from simulator.session.home import Home
-from simulator.session.state import append_events
+from simulator.session.state import append_events, validate_payload
 
 STRAND_QUESTION = ("Let's look at the reading strand scores for English learners: is Word "
                    "Study lower than their other strands?")
@@ -357,3 +367,31 @@ def test_a_menu_move_is_grounded_by_the_view_it_names(veteran: Persona,
     c = Conversation(veteran, hudson)
     turn = c.play("", menu_move("probe-subgroup", view="reading/hudson-ms/strand", group="el"))
     assert turn.understood.grounded and turn.revealed == ("truth:decoding-need",)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=200))
+def test_any_words_are_understood_as_some_move_naming_only_what_exists(
+        hudson: Scenario, text: str) -> None:
+    u = understand(text, hudson)
+    assert u.move in MOVE_KINDS
+    assert u.strategy is None or u.strategy in {s.id for s in hudson.strategies}
+    assert u.group is None or u.group in {g.id for g in hudson.subgroups} | {
+        f"grade-{g}" for g in hudson.grades}
+    assert set(u.grades) <= set(hudson.grades)
+    if u.view is not None:
+        assert View.parse(u.view).problem(hudson) is None
+
+
+@settings(max_examples=100, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(max_size=80), max_size=8))
+def test_any_conversation_answers_every_turn_with_valid_events(
+        veteran: Persona, hudson: Scenario, said: list[str]) -> None:
+    c = play_all(veteran, hudson, said)
+    for turn in c.history:
+        assert turn.reply
+        assert all(1 <= v <= 99 for v in turn.dials.values())
+        for kind, payload in turn.events:
+            assert validate_payload(kind, payload) == payload
