@@ -395,3 +395,12 @@ def test_any_conversation_answers_every_turn_with_valid_events(
         assert all(1 <= v <= 99 for v in turn.dials.values())
         for kind, payload in turn.events:
             assert validate_payload(kind, payload) == payload
+
+
+def test_a_stored_move_naming_what_the_scenario_lacks_is_answered_without_it(
+        veteran: Persona, hudson: Scenario) -> None:
+    c = Conversation(veteran, hudson)
+    turn = c.play("", Understood("propose-strategy", True, "phonics-kits",
+                                 "reading/nowhere-ms/strand", "el"))
+    assert (turn.understood.strategy, turn.understood.view) == (None, None)
+    assert turn.lines[0].group == "which-strategy"

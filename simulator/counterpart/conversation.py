@@ -18,7 +18,7 @@ scenario, seed and words: the same conversation, byte for byte.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simulator.counterpart.facts import ScenarioFact, scenario_facts
@@ -35,6 +35,7 @@ from simulator.formats.persona import (
     selected,
     selects,
 )
+from simulator.formats.refs import View
 from simulator.formats.routine import default_due, short_title
 from simulator.formats.scenario import Scenario, Strategy
 from simulator.session.state import validate_payload
@@ -110,6 +111,9 @@ class Conversation:
         self.last_said: dict[tuple[str, int], int] = {}
         self.said_count: dict[tuple[str, int], int] = {}
         self.proposed: list[str] = []
+        self.table: list[str] = []
+        """Strategies brought up (proposed by the persona or adopted), in order."""
+        self._strategy_ids = {st.id for st in scenario.strategies}
         self.dropped: set[str] = set()
         self.adopted: dict[str, str] = {}
         """Strategy id → the record id of the minute of its decision in this meeting."""
@@ -133,7 +137,7 @@ class Conversation:
     def play(self, said: str, understood: Understood) -> Turn:
         """The persona's answer to a move (from a menu, or free text understood)."""
         self.turn += 1
-        u = understood
+        u = self._known(understood)
         ctx = _Context(u.move, u.grounded, u.strategy is not None)
         if u.strategy is not None:
             ctx.bound["strategy"] = self._name(u.strategy)
@@ -158,13 +162,25 @@ class Conversation:
         self.history.append(turn)
         return turn
 
+    def _known(self, u: Understood) -> Understood:
+        """``u`` with what this scenario does not have left out (a move stored on a scenario
+        that has changed since, or a menu's stale choice), so it cannot break a turn."""
+        strategy = u.strategy if u.strategy in self._strategy_ids else None
+        view = u.view
+        if view is not None:
+            try:
+                bad = View.parse(view).problem(self.scenario) is not None
+            except ValueError:
+                bad = True
+            view = None if bad else view
+        return replace(u, strategy=strategy, view=view)
+
     # ------------------------------------------------------------------ strategies
 
     def _on_table(self) -> str | None:
         """The strategy under discussion when the player names none: the latest the persona
         proposed or adopted and has not dropped."""
-        candidates = [*self.proposed, *self.adopted]
-        live = [s for s in candidates if s not in self.dropped]
+        live = [s for s in self.table if s not in self.dropped]
         return live[-1] if live else None
 
     def _strategy_move(self, u: Understood, ctx: _Context, lines: list[Said],
@@ -241,6 +257,7 @@ class Conversation:
         events.append(self._event("record.added", minute))
         if action != "stop":
             self.adopted[strategy.id] = record_id
+            self.table.append(strategy.id)
         self.decisions[strategy.id] = events[-2][1]
 
     def _propose(self, u: Understood, ctx: _Context, lines: list[Said]) -> None:
@@ -253,6 +270,7 @@ class Conversation:
             if not fresh:
                 continue
             self.proposed.append(fresh[0].id)
+            self.table.append(fresh[0].id)
             here = _Context(ctx.move, ctx.grounded, ctx.names_strategy,
                             {**ctx.bound, "strategy": fresh[0].name})
             self._add(lines, self._line(p.lines, here))
