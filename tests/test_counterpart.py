@@ -117,6 +117,8 @@ def test_a_briefing_is_said_in_the_first_person_sentence_by_sentence() -> None:
     assert first_person("You have not looked at your reports. It worries you.") == \
         "I have not looked at my reports. It worries me."
     assert sentences("One. Two? Three!") == ["One.", "Two?", "Three!"]
+    assert first_person("You know, but would rather not say unprompted, that your staff "
+                        "are stretched.") == "I know that my staff are stretched."
 
 
 def test_the_persona_knows_its_roles_briefing_and_the_truths_evidence(hudson: Scenario) -> None:
@@ -404,3 +406,16 @@ def test_a_stored_move_naming_what_the_scenario_lacks_is_answered_without_it(
                                  "reading/nowhere-ms/strand", "el"))
     assert (turn.understood.strategy, turn.understood.view) == (None, None)
     assert turn.lines[0].group == "which-strategy"
+
+
+def test_a_briefing_sentence_is_claimed_by_the_words_the_scenario_wrote(
+        hudson: Scenario) -> None:
+    """"rather not say" picks the sentence, though the persona says it without the aside."""
+    text = (builtin_dir() / "literacy-veteran.yaml").read_text(encoding="utf-8").replace(
+        "    about: [rather not say, vacanc, covering, leave]\n",
+        "    about: [rather not say]\n")
+    p = parse_persona(text.encode("utf-8"), "p.yaml", [hudson])
+    c = Conversation(p, hudson)
+    claimed = [f for f, i in c.claims.items() if p.reveals[i].about == ["rather not say"]]
+    assert claimed == ["brief:4"]
+    assert c.facts["brief:4"].text.startswith("I know that two of my interventionists")

@@ -125,7 +125,8 @@ class Conversation:
         self._serial = 0
         self.facts: dict[str, ScenarioFact] = {
             f.id: f for f in scenario_facts(scenario, persona.role, self.meeting)}
-        self._claims = self._claim_briefing()
+        self.claims = self._claim_briefing()
+        """Which reveal (its index) each briefing sentence belongs to."""
         self.opening = self._line(persona.opening, _Context()) or Said(persona.opening, -1, "")
 
     # ------------------------------------------------------------------ the turn
@@ -285,8 +286,9 @@ class Conversation:
             if fact.source == "truths":
                 continue
             for i, rv in enumerate(self.persona.reveals):
-                if rv.scenario == fact.source and (not rv.about or any(
-                        w.lower() in fact.text.lower() for w in rv.about)):
+                said = f"{fact.text}\n{fact.written}".lower()
+                if rv.scenario == fact.source and (
+                        not rv.about or any(w.lower() in said for w in rv.about)):
                     claims[fact.id] = i
                     break
         return claims
@@ -303,7 +305,7 @@ class Conversation:
                 if note is not None:
                     out.append((fact.id, note))
             return out
-        return [(f.id, f.text) for f in self.facts.values() if self._claims.get(f.id) == i]
+        return [(f.id, f.text) for f in self.facts.values() if self.claims.get(f.id) == i]
 
     def _reveal(self, u: Understood, ctx: _Context, lines: list[Said]) -> list[str]:
         for i, rv in enumerate(self.persona.reveals):
@@ -464,7 +466,7 @@ class Conversation:
             return [(f.id, f.text) for f in self.facts.values() if f.source == "truths"]
         if rv.fact is not None:
             return self._candidates(i, rv, Understood("vague"))
-        return [(f.id, f.text) for f in self.facts.values() if self._claims.get(f.id) == i]
+        return [(f.id, f.text) for f in self.facts.values() if self.claims.get(f.id) == i]
 
     def turning_point(self, dial: str = "trust") -> Turn | None:
         """The turn that moved ``dial`` the most (either way): where it turned."""

@@ -45,6 +45,8 @@ class ScenarioFact:
     """What the persona says (first person; for a truth, its first evidence note)."""
     evidence: tuple[tuple[str, str | None, str], ...] = ()
     """A truth's evidence: (view, group or None, note), where it can be noticed."""
+    written: str = ""
+    """A briefing sentence as the scenario wrote it (a reveal's `about` words match either)."""
 
     def noticed_in(self, view: str | None, group: str | None) -> str | None:
         """The evidence note a question about ``view`` (and ``group``) brings out, if any."""
@@ -60,9 +62,16 @@ class ScenarioFact:
         return None
 
 
+_ASIDE = re.compile(r",? but (?:would|you'd) rather not (?:say|mention|admit)(?: it| this| so)?"
+                    r"(?: unprompted)?,?")
+"""A briefing's note to the player about what they would rather not say: said aloud, the
+persona just says it."""
+
+
 def first_person(text: str) -> str:
     """A briefing's second person ("You have not looked…") as the persona says it ("I have
-    not looked…")."""
+    not looked…"), without the briefing's asides about what not to say unprompted."""
+    text = _ASIDE.sub("", text)
     for pattern, replacement in _PERSON:
         text = pattern.sub(replacement, text)
     return text
@@ -76,11 +85,12 @@ def sentences(text: str) -> list[str]:
 def scenario_facts(scenario: Scenario, role: str, meeting: str) -> list[ScenarioFact]:
     """Everything the persona playing ``role`` may reveal at ``meeting`` of ``scenario``."""
     briefing = getattr(scenario.roles, role)
-    out = [ScenarioFact(f"brief:{i}", "briefing", first_person(s))
+    out = [ScenarioFact(f"brief:{i}", "briefing", first_person(s), written=s)
            for i, s in enumerate(sentences(briefing.private), 1)]
     at_meeting = briefing.meetings.get(meeting)
     if at_meeting is not None:
-        out += [ScenarioFact(f"brief:{meeting}:{i}", "meeting-briefing", first_person(s))
+        out += [ScenarioFact(f"brief:{meeting}:{i}", "meeting-briefing", first_person(s),
+                             written=s)
                 for i, s in enumerate(sentences(at_meeting.private), 1)]
     for truth in scenario.hidden_truths:
         evidence = tuple((e.view, e.group, " ".join(e.note.split())) for e in truth.evidence)
