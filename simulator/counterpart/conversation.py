@@ -114,6 +114,8 @@ class Conversation:
         self.table: list[str] = []
         """Strategies brought up (proposed by the persona or adopted), in order."""
         self._strategy_ids = {st.id for st in scenario.strategies}
+        self._fixed_values = self._fixed()
+        """The placeholders that are the same all meeting ({me}, {school}, {due}, …)."""
         self.dropped: set[str] = set()
         self.adopted: dict[str, str] = {}
         """Strategy id → the record id of the minute of its decision in this meeting."""
@@ -416,7 +418,7 @@ class Conversation:
             lines.append(said)
 
     def _fill(self, text: str, ctx: _Context) -> str:
-        values = {**self._fixed(), **ctx.bound}
+        values = {**self._fixed_values, **ctx.bound}
         return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)),
                                 " ".join(text.split()))
 
