@@ -130,6 +130,11 @@ def _parser() -> argparse.ArgumentParser:
                           help="only this participant's sessions (default: every session)")
     progress.add_argument("--format", choices=["json", "table"], default="table")
     _home(progress, store=True)
+    # ---- personas and solo practice (pmsim/solo_cli.py) ----
+    from pmsim import solo_cli
+
+    solo_cli.add_parsers(sub, _seed, _home)
+    # ---- end personas and solo practice ----
     return parser
 
 
@@ -222,6 +227,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _report(args)
     if args.command == "progress":
         return _progress(args)
+    # ---- personas and solo practice (pmsim/solo_cli.py) ----
+    if args.command in ("persona", "solo"):
+        from pmsim import solo_cli
+
+        return solo_cli.dispatch(args)
+    # ---- end personas and solo practice ----
     raise UserError(f"unknown command {args.command}", 2)
 
 
