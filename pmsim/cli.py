@@ -22,7 +22,7 @@ from simulator import __version__
 if TYPE_CHECKING:
     from simulator.debrief.models import Report
     from simulator.formats.loading import LoadedScenario
-    from simulator.formats.yamlsafe import Problem
+    from simulator.formats.yamlsafe import Loaded
     from simulator.session.home import Home
     from simulator.session.state import SessionState
     from simulator.session.store import Store
@@ -248,12 +248,13 @@ def _print_json(doc: object) -> None:
 # ---------------------------------------------------------------- scenarios
 
 
-def _load(ref: str, args: argparse.Namespace) -> LoadedScenario:
-    """A scenario by built-in id, own scenario's id (in the home of ``args``) or path."""
+def _load(ref: str, args: argparse.Namespace, base: Path | None = None) -> LoadedScenario:
+    """A scenario by built-in id, own scenario's id (in the home of ``args``) or path (from
+    here, else from ``base``: a transcript's folder)."""
     from simulator.formats.loading import load_scenario
 
     with _scenario_errors(ref):
-        return load_scenario(ref, _own_dirs(args))
+        return load_scenario(ref, _own_dirs(args), base)
 
 
 @contextmanager
@@ -317,7 +318,13 @@ def _scenario_show(args: argparse.Namespace) -> int:
 
 def _scenario_validate(args: argparse.Namespace) -> int:
     from simulator.formats.loading import parse_scenario
-    from simulator.formats.yamlsafe import FileProblems, FileTooLarge, read_limited
+    from simulator.formats.yamlsafe import (
+        FileProblems,
+        FileTooLarge,
+        YamlError,
+        load_bytes,
+        read_limited,
+    )
 
     status = 0
     for name in args.paths:
@@ -336,12 +343,19 @@ def _scenario_validate(args: argparse.Namespace) -> int:
             print(f"pmsim: {name}: {exc.strerror}", file=sys.stderr)
             status = max(status, 2)
             continue
-        warnings = _yaml_warnings(raw)
         try:
-            if _is_transcript(raw):
-                _parse_transcript_beside(raw, name, path)
+            loaded = load_bytes(raw)  # once: its warnings, its kind, then its model
+        except YamlError as exc:
+            print("\n".join(p.format(name) for p in exc.problems), file=sys.stderr)
+            status = max(status, 1)
+            continue
+        # What loads but is probably not what was meant (a value cut at ' #') is a warning.
+        warnings = list(loaded.warnings)
+        try:
+            if _is_transcript(loaded.data):
+                _parse_transcript_beside(loaded, name, path, args)
             else:
-                parse_scenario(raw, name)
+                parse_scenario(loaded, name)
         except FileProblems as exc:
             found = sorted([*exc.problems, *warnings], key=lambda p: (p.line, p.col))
             print("\n".join(p.format(name) for p in found), file=sys.stderr)
@@ -353,41 +367,25 @@ def _scenario_validate(args: argparse.Namespace) -> int:
     return status
 
 
-def _yaml_warnings(raw: bytes) -> list[Problem]:
-    """What loads but is probably not what was meant (a value cut at ' #'), in file order."""
-    from simulator.formats.yamlsafe import YamlError, load_bytes
-
-    try:
-        return list(load_bytes(raw).warnings)
-    except YamlError:
-        return []
-
-
-def _is_transcript(raw: bytes) -> bool:
+def _is_transcript(data: object) -> bool:
     """A worked transcript (it lives beside its scenario): validated as a transcript."""
-    from simulator.formats.yamlsafe import YamlError, load_bytes
-
-    try:
-        data = load_bytes(raw).data
-    except YamlError:
-        return False
     return isinstance(data, dict) and "transcript_version" in data
 
 
-def _parse_transcript_beside(raw: bytes, name: str, path: Path) -> None:
-    """Validate a transcript, against its scenario too when that can be found (a built-in
-    id, or a path relative to the transcript's folder)."""
+def _parse_transcript_beside(loaded: Loaded, name: str, path: Path, args: argparse.Namespace
+                             ) -> None:
+    """Validate a transcript, against its scenario too when that can be found where
+    ``session import`` finds it (a built-in id, one's own id, a path from here or from the
+    transcript's folder) and is itself valid."""
     from simulator.formats.loading import ScenarioError, ScenarioNotFound, load_scenario
     from simulator.session.transcript import parse_transcript
 
-    transcript = parse_transcript(raw, name)
-    for ref in (transcript.scenario, str(path.parent / transcript.scenario)):
-        try:
-            scenario = load_scenario(ref).scenario
-        except (ScenarioNotFound, ScenarioError, OSError):
-            continue
-        parse_transcript(raw, name, scenario)
+    transcript = parse_transcript(loaded, name)
+    try:
+        scenario = load_scenario(transcript.scenario, _own_dirs(args), path.parent).scenario
+    except (ScenarioNotFound, ScenarioError, OSError):
         return
+    parse_transcript(loaded, name, scenario)
 
 
 def _scenario_schema(args: argparse.Namespace) -> int:
@@ -453,15 +451,12 @@ def _own_dirs(args: argparse.Namespace) -> tuple[Path, ...]:
 
 def _named_file(name: str, args: argparse.Namespace) -> Path:
     """A file to validate: the path given, or (when no such file) the scenario of that id."""
-    from simulator.formats.loading import ScenarioNotFound, resolve
+    from simulator.formats.loading import find_scenario
 
     path = Path(name)
     if path.exists():
         return path
-    try:
-        return resolve(name, _own_dirs(args))
-    except ScenarioNotFound:
-        return path
+    return find_scenario(name, _own_dirs(args)) or path
 
 
 def _scenario_list(args: argparse.Namespace) -> int:
@@ -748,7 +743,8 @@ def _session_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
         named = load_transcript(path)  # its own form first: which scenario it needs
-        loaded = _load(args.scenario_file or _beside(named.scenario, path), args)
+        loaded = (_load(args.scenario_file, args) if args.scenario_file
+                  else _load(named.scenario, args, path.parent))
         transcript = load_transcript(path, loaded.scenario)
     except TranscriptError as exc:
         print("\n".join(exc.lines()), file=sys.stderr)
@@ -757,16 +753,6 @@ def _session_import(args: argparse.Namespace) -> int:
         info = import_transcript(store, transcript, loaded)
     print(info.id)
     return 0
-
-
-def _beside(ref: str, transcript: Path) -> str:
-    """``ref`` as the transcript names it, or, for a relative path to a file not found from
-    here, that file beside the transcript. Ids (a built-in's, one's own) name no file, so
-    they go on to :func:`_load` as given."""
-    near = transcript.parent / ref
-    if Path(ref).is_absolute() or Path(ref).exists() or not near.is_file():
-        return ref
-    return str(near)
 
 
 # ---------------------------------------------------------------- debriefs

@@ -26,7 +26,8 @@ from simulator.formats.scenario import Scenario
 from tui.app import PmsimApp
 
 GUIDE = Path(__file__).parent.parent / "facilitator_guide" / "authoring-scenarios.md"
-SECTIONS = ("Briefings that change per meeting", "A need among chronically absent students")
+SECTIONS = ("Briefings that change per meeting", "A need among chronically absent students",
+            "Course grades and credits (ninth-grade on-track)")
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +109,14 @@ def test_hudsons_json_only_gains_the_new_keys_at_their_defaults(capsys) -> None:
     assert shown["needs"]
     for need in shown["needs"]:
         assert need.pop("chronically_absent") is False
+        assert need.pop("course_shift_sd") == 0.0
         assert set(need) == old_need_keys
+    assert shown["courses"] is None
+    for strategy in shown["strategies"]:
+        assert strategy.pop("course_effect") == 0.0
+        assert strategy["serves"].pop("chronically_absent") is False
+        raw_strategy = next(s for s in raw["strategies"] if s["id"] == strategy["id"])
+        assert set(raw_strategy) <= set(strategy)
 
 
 # --------------------------------------------------------------------------- briefings
@@ -314,5 +322,10 @@ def test_each_worked_example_validates_pasted_into_hudson() -> None:
             sc = scenario_of(merged(yaml.safe_load(snippet)))
             if title == SECTIONS[0]:
                 assert sc.roles.state.meetings or sc.roles.district.meetings
-            else:
+            elif title == SECTIONS[1]:
                 assert any(n.chronically_absent for n in sc.needs)
+            else:
+                assert sc.courses is not None
+                assert any(n.course_shift_sd for n in sc.needs)
+                assert any(s.serves.chronically_absent and s.course_effect
+                           for s in sc.strategies)

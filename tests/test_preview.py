@@ -8,13 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 from test_tui_meetings import until
 from textual.widgets import OptionList, TextArea
 
 from pmsim.cli import main
 from simulator.engine import dashboard as figures
 from simulator.engine.simulation import Simulation
-from simulator.formats.loading import builtin_dir, load_scenario
+from simulator.formats.loading import builtin_dir, load_scenario, parse_scenario
 from simulator.formats.refs import View
 from simulator.render.preview import render
 from tui.app import PmsimApp
@@ -90,6 +91,53 @@ def test_markdown_is_tables_for_a_handout(capsys, hudson):
         if rows:
             assert len({r.count(" | ") for r in rows}) == 1, rows[0]
 
+
+
+def test_a_scenarios_words_stay_words_in_the_markdown(hudson):
+    # Words that Markdown would read as markup at the start of a line, in a cell or across
+    # lines: a heading, a numbered or bulleted item, a pipe, a line break, a closing '#';
+    # and a subject named like the implementation view keeps its "Group" heading.
+    text = (builtin_dir() / "hudson.yaml").read_text(encoding="utf-8")
+    text = text.replace('title: "Meeting #1 — end of the second quarter"',
+                        'title: "# Meeting 1 #"', 1)
+    text = text.replace("        - End of the second quarter.\n",
+                        '        - "1. End of the second quarter\\n- or so"\n', 1)
+    text = text.replace("    name: Hudson Middle School\n", '    name: "Hudson | Middle"\n', 1)
+    text = text.replace("  - id: reading\n    name: Reading\n",
+                        "  - id: reading\n    name: Implementation\n", 1)
+    sc = parse_scenario(text.encode("utf-8"), "nasty.yaml")
+    md = render(sc, 1, "md")
+    tokens = MarkdownIt("commonmark").enable("table").parse(md)
+
+    headings = [(t.tag, tokens[i + 1].children) for i, t in enumerate(tokens)
+                if t.type == "heading_open"]
+    assert [tag for tag, _ in headings].count("h2") == len(sc.calendar.meetings)
+    for _, children in headings:  # plain text, never emphasis, code or a link
+        assert {c.type for c in children} <= {"text"}, children
+    texts = ["".join(c.content for c in children) for _, children in headings]
+    assert texts[1] == "# Meeting 1 #"
+    assert "Hudson | Middle · Implementation" in texts
+    assert not any(t.type == "ordered_list_open" for t in tokens)
+    meeting_1 = sc.calendar.meetings[0]
+    quoted = [t for i, t in enumerate(tokens) if t.type == "inline"
+              and tokens[i - 2].type == "blockquote_open"]
+    assert quoted[0].content.replace("\\", "") == "1. End of the second quarter - or so"
+    items = sum(t.type == "list_item_open" for t in tokens)
+    assert items == sum(len(m.goals) for m in sc.calendar.meetings)
+    assert len(meeting_1.goals) > 0
+    # Each table's label column is named by the table, not guessed from its title.
+    firsts = {tokens[i + 2].content for i, t in enumerate(tokens)
+              if t.type == "tr_open" and tokens[i + 1].type == "th_open"}
+    assert firsts == {"Group", "Strand"}
+    sim = Simulation(sc, seed=1)
+    sim.advance()
+    strand = figures.build_table(sim, View("reading", "hudson-ms", "strand"))
+    implementation = figures.build_table(sim, View("implementation", "hudson-ms",
+                                                   "implementation"))
+    scores = figures.build_table(sim, View("reading", "hudson-ms", "all"))
+    assert (strand.label_heading, implementation.label_heading, scores.label_heading) == (
+        "Strand", "Strategy", "Group")
+    assert "| Group | n | Q1 | Q2 |" in md  # the Implementation subject's tables too
 
 def test_bad_scenario_is_located_and_unknown_one_refused(tmp_path, capsys):
     text = (builtin_dir() / "hudson.yaml").read_text(encoding="utf-8")

@@ -581,3 +581,27 @@ def test_worked_transcripts_beside_a_scenario_validate_as_transcripts(capsys, tm
     err = capsys.readouterr().err
     assert "unknown strategy 'structured-literacyy'; did you mean 'structured-literacy'?" in err
     assert re.match(rf"{re.escape(str(broken))}:\d+:\d+: ", err)
+
+
+def test_validate_parses_each_files_yaml_once(capsys, monkeypatch, tmp_path) -> None:
+    # Its warnings, whether it is a transcript, and its model (a transcript's twice: alone,
+    # then against its scenario) all come from one load of the file's YAML.
+    from simulator.formats import strict, yamlsafe
+
+    loads: list[bytes] = []
+    real = yamlsafe.load_bytes
+
+    def counted(raw: bytes) -> yamlsafe.Loaded:
+        loads.append(raw)
+        return real(raw)
+
+    monkeypatch.setattr(yamlsafe, "load_bytes", counted)
+    monkeypatch.setattr(strict, "load_bytes", counted)
+    cut = tmp_path / "cut.yaml"
+    cut.write_text(HUDSON.replace("title: ", "title: Hudson #1 ", 1), encoding="utf-8")
+    transcript = builtin_dir() / "hudson-strong-transcript.yaml"
+    assert main(["scenario", "validate", str(cut), str(transcript)]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"{cut}: ok\n{transcript}: ok\n" and "cut at ' #'" in err
+    assert loads.count(cut.read_bytes()) == 1
+    assert loads.count(transcript.read_bytes()) == 1

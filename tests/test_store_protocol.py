@@ -57,6 +57,27 @@ def test_append_many_numbers_its_events_consecutively_with_one_stamp(
     assert store.last_seq(sid) == 5
 
 
+
+def test_events_saved_with_a_session_read_back_as_appended_ones(store: Store) -> None:
+    # create_session(events=...) and append_many write their rows alike: numbered on from
+    # session.created, one stamp a write, payloads as canonical JSON, read back the same.
+    batch = [("note.added", "state", {"text": "a", "n": 1.0}),
+             ("stage.changed", "both", {"stage": "meeting:meeting-1", "screen": 1})]
+    saved = store.create_session("hudson", SHA, 1, "t", events=batch)
+    appended = store.create_session("hudson", SHA, 1, "t")
+    written = store.append_many(appended.id, batch)
+    for sid in (saved.id, appended.id):
+        log = store.events(sid)
+        assert [e.seq for e in log] == [1, 2, 3]
+        assert [(e.kind, e.role, e.payload) for e in log[1:]] == batch
+        assert store.last_seq(sid) == 3 and store.get(sid).stage == "meeting:meeting-1"
+    assert len({e.created for e in store.events(saved.id)}) == 1
+    assert store.events(appended.id)[1:] == written
+    with pytest.raises(ValueError, match="not JSON-serialisable"):
+        store.create_session("hudson", SHA, 1, "bad",
+                             events=[*batch, ("note.added", "state", {"x": object()})])
+    assert len(store.list_sessions()) == 2
+
 def test_append_many_of_nothing_appends_nothing(store: Store, sid: str) -> None:
     assert store.append_many(sid, []) == []
     assert store.last_seq(sid) == 1

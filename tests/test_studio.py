@@ -17,7 +17,13 @@ from simulator.formats import atomic
 from simulator.formats.atomic import PARTIAL_SUFFIX
 from simulator.formats.loading import builtin_dir, load_scenario, scenario_ref
 from simulator.formats.scenario import Scenario
-from simulator.formats.studio import SCHEMA_LINE, copy_text, own_scenarios, slug
+from simulator.formats.studio import (
+    SCHEMA_LINE,
+    copy_text,
+    listed_scenarios,
+    own_scenarios,
+    slug,
+)
 from simulator.session.client import Room
 from simulator.session.home import Home
 
@@ -228,6 +234,35 @@ def test_an_own_file_under_a_built_in_id_or_another_name_is_a_problem(tmp_path: 
     assert "built-in" in found["hudson"] and "id is 'hudson'" in found["other"]
 
 
+
+def test_built_ins_and_own_scenarios_are_listed_and_checked_alike(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One check for both (the TUI home lists them so): a broken built-in shows its problem
+    # as a broken own file does, and a session is started on a built-in by its id, on
+    # one's own by the file's absolute path.
+    import scenarios
+
+    shipped = tmp_path / "shipped"
+    folder = tmp_path / "s"
+    shipped.mkdir()
+    folder.mkdir()
+    (shipped / "hudson.yaml").write_bytes(HUDSON.read_bytes())
+    (shipped / "cracked.yaml").write_text("id: cracked\ntitle: [\n")
+    (folder / "cracked.yaml").write_text("id: cracked\ntitle: [\n")
+    (folder / "hudson.yaml").write_bytes(HUDSON.read_bytes())
+    monkeypatch.setattr(scenarios, "builtin_paths",
+                        lambda: [shipped / "hudson.yaml", shipped / "cracked.yaml"])
+    listed = listed_scenarios(folder)
+    assert [(e.id, e.own) for e in listed] == [("hudson", False), ("cracked", False),
+                                               ("cracked", True), ("hudson", True)]
+    hudson, broken, own_broken, own_hudson = listed
+    assert hudson.ref == "hudson" and not hudson.problem and hudson.summary
+    assert own_hudson.ref == str((folder / "hudson.yaml").resolve())
+    assert "built-in" in own_hudson.problem  # cracked is a built-in id here too
+    for entry, where in ((broken, shipped), (own_broken, folder)):
+        assert entry.problem.startswith(f"{where / 'cracked.yaml'}:3:1: YAML cannot read")
+        assert entry.title == "cracked.yaml"
+
 # --------------------------------------------------------------------------- by id
 
 
@@ -244,6 +279,51 @@ def test_an_own_scenario_resolves_by_id_in_run_show_and_validate(
     assert cli(capsys, "scenario", "show", "elm", "--format", "json")[0] == 0
     assert cli(capsys, "scenario", "validate", "elm")[:2] == (0, "elm: ok\n")
 
+
+
+@pytest.mark.parametrize("named", ["elm", "district.yaml"], ids=["own id", "beside it"])
+def test_validate_and_import_find_a_transcripts_scenario_in_the_same_places(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path,
+        monkeypatch: pytest.MonkeyPatch, named: str) -> None:
+    # One's own scenario by id, or a file beside the transcript (not beside the cwd): both
+    # commands check the transcript against it, so both see the misspelt strategy.
+    folder = tmp_path / "workshop"
+    folder.mkdir()
+    copy = folder / ("elm.yaml" if named == "elm" else named)
+    assert cli(capsys, "scenario", "new", str(copy), "--from", "hudson")[0] == 0
+    if named == "elm":
+        assert cli(capsys, "scenario", "add", str(copy))[0] == 0
+        copy.unlink()  # only the home's copy can answer
+    strong = (builtin_dir() / "hudson-strong-transcript.yaml").read_text(encoding="utf-8")
+    good, bad = folder / "good-transcript.yaml", folder / "bad-transcript.yaml"
+    good.write_text(strong.replace("scenario: hudson", f"scenario: {named}", 1),
+                    encoding="utf-8")
+    bad.write_text(good.read_text(encoding="utf-8").replace(
+        "strategy: structured-literacy", "strategy: structured-literacyy", 1), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    typo = "unknown strategy 'structured-literacyy'"
+    code, _, err = cli(capsys, "scenario", "validate", str(bad))
+    assert code == 1 and typo in err
+    code, _, err = cli(capsys, "session", "import", str(bad))
+    assert code == 1 and typo in err
+    assert cli(capsys, "scenario", "validate", str(good))[:2] == (0, f"{good}: ok\n")
+    assert cli(capsys, "session", "import", str(good))[0] == 0
+
+
+def test_a_scenario_not_found_names_the_own_ids_the_list_shows(tmp_path: Path) -> None:
+    from simulator.formats.loading import ScenarioNotFound, find_scenario, resolve
+
+    folder = tmp_path / "s"
+    (folder / "folder.yaml").mkdir(parents=True)  # neither a folder nor a hidden file is one
+    (folder / ".hidden.yaml").write_bytes(HUDSON.read_bytes())
+    (folder / "elm.yaml").write_bytes(HUDSON.read_bytes())
+    assert find_scenario("elk", (folder,)) is None
+    with pytest.raises(ScenarioNotFound) as info:
+        resolve("elk", (folder,))
+    listed = [o.id for o in own_scenarios(folder, set())]
+    assert listed == ["elm"]
+    assert "(did you mean 'elm'?)" in str(info.value)
+    assert f"one of yours ({', '.join(listed)})" in str(info.value)
 
 def test_play_by_own_id_names_the_file_by_its_absolute_path(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path) -> None:

@@ -21,7 +21,8 @@ from pmsim import cli
 from simulator.debrief.models import Report
 from simulator.debrief.report import build_report
 from simulator.formats.loading import ScenarioError, load_scenario
-from simulator.render.markdown import render_markdown
+from simulator.render.markdown import escape, render_markdown
+from simulator.render.plain import printable
 from simulator.session.state import replay, validate_payload
 from simulator.session.store import Event
 
@@ -124,6 +125,37 @@ def test_every_text_of_a_report_stays_text_in_markdown(hudson_report: Report, te
     doc = _poison(hudson_report.model_dump(mode="json"), text)
     assert_no_markup(render_markdown(Report.model_validate(doc)))
 
+
+
+# Where a renderer puts escaped words: alone on a line, after a list marker or '>', in a
+# heading, and in a table cell; each is one block of that kind holding the words alone.
+PLACES = {
+    "line": ("{}", "paragraph_open"),
+    "item": ("- {}", "bullet_list_open"),
+    "quote": ("> {}", "blockquote_open"),
+    "heading": ("## {}", "heading_open"),
+    "cell": ("| x |\n|---|\n| {} |", "table_open"),
+}
+BLOCKY = st.text(alphabet=st.sampled_from("#>-+=*_~`|[]!<&;\\ \n\t.)") | st.sampled_from(
+    "1 2 9 a b amp lt"), min_size=1, max_size=24)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=BLOCKY | TEXT, place=st.sampled_from(sorted(PLACES)))
+def test_escaped_words_are_the_same_words_wherever_they_stand(text: str, place: str) -> None:
+    words = " ".join(printable(text, keep="\n").splitlines()).strip()
+    assume(words)
+    template, block = PLACES[place]
+    tokens = MD.parse(template.format(escape(text)))
+    assert tokens[0].type == block and tokens[-1].type == block.replace("_open", "_close")
+    depth = [t.nesting for t in tokens]
+    assert all(sum(depth[:i + 1]) > 0 for i in range(len(tokens) - 1))  # one block
+    inline = [t for t in tokens if t.type == "inline"][-1]
+    kinds = {c.type for c in inline.children or []}
+    assert kinds <= {"text", "text_special"}, (escape(text), kinds)
+    assert "".join(c.content for c in inline.children or []) == words
+    assert not any(t.type in ("ordered_list_open", "hr", "code_block", "fence",
+                              "html_block") for t in tokens)
 
 @pytest.mark.parametrize("text", NASTY)
 def test_a_scenario_file_and_a_transcript_give_a_report_without_markup(

@@ -48,6 +48,9 @@ def test_the_chart_draws_a_line_per_row_across_the_year(tmp_path: Path) -> None:
             assert "English learners" in legend and "All students" in legend
             # The sparklines stay in the table.
             assert "Trend" in [c.label.plain for c in grid.columns.values()]
+            # The label column is headed as the table says.
+            assert next(c.label.plain for c in grid.columns.values()) == "Group"
+            assert chart.table.label_heading == "Group"
             # Drawn twice, the same picture: nothing random in it.
             assert chart.plt.build() == chart.plt.build()
 

@@ -48,7 +48,7 @@ from simulator.engine.playthrough import first_meeting_plan, replay
 from simulator.engine.pricing import Price, fits, total
 from simulator.engine.simulation import Decision, QuarterResult, Simulation
 from simulator.formats.published import published_figures
-from simulator.formats.refs import EVERYONE, Group, View
+from simulator.formats.refs import ABSENCE, COURSES, EVERYONE, Group, View
 from simulator.formats.scenario import Need, Scenario, Strategy
 
 DEFAULT_REPLICATIONS = 1000
@@ -175,21 +175,27 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
     years = quarters[-1].ends_at - quarters[len(start.history) - 1].ends_at
     start.keep_history = False  # forks keep only their latest benchmark: bounded memory
     bau: np.ndarray | None = None  # (J, R, n) end-of-year scores of the priority schools
+    bau_track: np.ndarray | None = None  # (R,) end-of-year % on track there (courses)
+    takers = mask & start.population.takes_courses
     growth: dict[str, dict[str, float]] = {}
     docs: list[dict[str, Any]] = []
     effects: dict[str, dict[str, float]] = {}
     for bundle in [(), *bundles]:
         run = _run_bundle(start, bundle)
         end = run.end.scores[:, :, mask]
+        track = _on_track(sc, run.end, takers)
         if bau is None:
-            bau = end
+            bau, bau_track = end, track
             growth = _bau_growth(sc, start.population.grade[mask], first, run.end, mask, sd)
         g = (end.mean(axis=2, dtype=np.float64) - bau.mean(axis=2, dtype=np.float64)) / sd[:, None]
         cost = total(table[s] for s in bundle)
+        outcomes = {s.id: _band(g[j]) for j, s in enumerate(sc.subjects)}
+        if track is not None and bau_track is not None:
+            outcomes[COURSES] = _band(track - bau_track)
         docs.append({
             "strategies": list(bundle), "cost": round(cost.cost),
             "staff_fte": _r(cost.staff_fte, 2), "affordable": True,
-            "outcomes": {s.id: _band(g[j]) for j, s in enumerate(sc.subjects)}})
+            "outcomes": outcomes})
         if len(bundle) == 1 and years > 0:
             served = run.served[bundle[0]][:, mask]
             n = served.sum(axis=1)
@@ -200,16 +206,27 @@ def _plans(scenario: Scenario, table: dict[str, Price], bundles: list[tuple[str,
                 effects[bundle[0]] = {s.id: _r(diff[j].mean() / sd[j] / years)
                                       for j, s in enumerate(sc.subjects) if s.id in taught}
         tick()
-    context = {"seed": MONTE_CARLO_SEED, "baseline": base.quarter.label,
+    context: dict[str, Any] = {"seed": MONTE_CARLO_SEED, "baseline": base.quarter.label,
                "end": quarters[-1].label, "first_quarter_sd": {
                    s.id: _r(sd[j], 2) for j, s in enumerate(sc.subjects)},
                "schools": [s.id for s in sc.schools],
                "every_strategy": fits(total(table.values()), scenario.resources.budget,
                                       scenario.resources.staff_fte),
                "every_strategy_cost": _r(total(table.values()).cost, 0)}
-    context["business_as_usual"] = {"from": first.quarter.label, "to": quarters[-1].label,
-                                    "growth": growth}
+    usual: dict[str, Any] = {"from": first.quarter.label, "to": quarters[-1].label,
+                             "growth": growth}
+    if bau_track is not None:
+        usual["on_track"] = _band(bau_track)
+    context["business_as_usual"] = usual
     return docs, effects, context
+
+
+def _on_track(sc: Scenario, end: QuarterResult, takers: np.ndarray) -> np.ndarray | None:
+    """Per replication (R,), the % of ``takers`` on track at the end of the year; None
+    without course grades (or nobody taking them)."""
+    if sc.courses is None or end.courses is None or not takers.any():
+        return None
+    return 100.0 * end.courses.on_track(sc.courses)[:, takers].mean(axis=1, dtype=np.float64)
 
 
 def _bau_growth(sc: Scenario, grades: np.ndarray, first: QuarterResult, end: QuarterResult,
@@ -250,7 +267,14 @@ def need_shows(sim: Simulation, shown: list[QuarterResult], need: Need, group: G
 
     With a strand: the strand view narrowed to the group, the need's strand at least two
     standard errors below the mean of the subject's other strands. Without one: the
-    subgroup (or grade) view, the group's row two standard errors below "All students"."""
+    subgroup (or grade) view, the group's row two standard errors below "All students".
+    A need on course grades (``course_shift_sd``) shows, too, in the course-grades view:
+    for chronically absent students, by attendance, the chronically absent failing two
+    standard errors more often than the rest; else by the group, its row two standard
+    errors above "All students"."""
+    if need.course_shift_sd and sim.scenario.courses is not None and _course_need_shows(
+            sim, shown, need, group):
+        return True
     subject = sim.scenario.subject(need.subject)
     with_strand = need.strand is not None and len(subject.strands) > 1
     for school in sim.scenario.school_ids(need.schools):
@@ -274,6 +298,25 @@ def need_shows(sim: Simulation, shown: list[QuarterResult], need: Need, group: G
     return False
 
 
+def _course_need_shows(sim: Simulation, shown: list[QuarterResult], need: Need,
+                       group: Group) -> bool:
+    for school in sim.scenario.school_ids(need.schools):
+        if need.chronically_absent:
+            table = build_table(sim, View(COURSES, school, ABSENCE))
+            row, rest = table.rows[1], table.rows[2]
+        else:
+            breakdown = "grade" if group.grade is not None else "subgroup"
+            table = build_table(sim, View(COURSES, school, breakdown))
+            label = group.label(sim.scenario).lower()
+            row = next((r for r in table.rows[1:] if r.label.lower() == label), table.rows[0])
+            rest = table.rows[0]
+        for q in range(len(shown)):
+            if se_apart(row.values[q], row.errors[q], rest.values[q],
+                        rest.errors[q]) >= VISIBLE_SE:
+                return True
+    return False
+
+
 def _mean_se(values: np.ndarray) -> tuple[float, float]:
     """Mean over students and its standard error, as the dashboard prints them."""
     if values.size < 2:
@@ -282,16 +325,23 @@ def _mean_se(values: np.ndarray) -> tuple[float, float]:
                                                         / math.sqrt(values.size))
 
 
-def comparable(sim: Simulation, strategy: Strategy, served: np.ndarray) -> np.ndarray:
+def comparable(sim: Simulation, strategy: Strategy, served: np.ndarray,
+               adopted: QuarterResult | None = None) -> np.ndarray:
     """Students like those served but not served: the strategy's schools, grades and
-    subgroups; when it serves all of them, the same grades at the district's other
-    schools (a view participants can open at district level)."""
+    subgroups (and, for a strategy for chronically absent students, chronically absent at
+    ``adopted``, the benchmark it was chosen on); when it serves all of them, the same
+    students at the district's other schools (a view participants can open at district
+    level)."""
     s = strategy.serves
     pop = sim.population
-    alike = pop.eligible(s.schools, s.grades, s.subgroups) & ~served
+    alike_kind = np.ones(pop.n, dtype=bool)
+    if s.chronically_absent and adopted is not None:
+        threshold = sim.scenario.population.attendance.chronic_threshold * adopted.days_ytd
+        alike_kind = adopted.absences_ytd[0] >= np.float32(threshold)
+    alike = pop.eligible(s.schools, s.grades, s.subgroups) & alike_kind & ~served
     if np.count_nonzero(alike) >= 2:
         return alike
-    return pop.eligible("all", s.grades, s.subgroups) & ~served
+    return pop.eligible("all", s.grades, s.subgroups) & alike_kind & ~served
 
 
 def strategy_shows(sim: Simulation, strategy: Strategy, adopted: QuarterResult,
@@ -300,19 +350,26 @@ def strategy_shows(sim: Simulation, strategy: Strategy, adopted: QuarterResult,
     the meeting of benchmark ``adopted``), replication 0: for a subject it teaches, its
     served students' mean gain since adoption at least two standard errors above that of
     comparable unserved students (:func:`comparable`); for a strategy on attendance
-    alone, their days absent since adoption two standard errors below."""
+    alone, their days absent since adoption two standard errors below; for one on course
+    grades, the course grades they fail two standard errors fewer than at adoption,
+    beyond the comparable students' change."""
     sc = sim.scenario
     act = sim.active.get(strategy.id)
     if act is None:
         return False
     served = act.served[0]
-    other = comparable(sim, strategy, served)
+    other = comparable(sim, strategy, served, adopted)
     changes: list[np.ndarray] = []
     for subject in strategy.subjects:
         j = [s.id for s in sc.subjects].index(subject)
         changes.append(res.scores[j][0] - adopted.scores[j][0])
     if not strategy.subjects and strategy.attendance_effect:
         changes.append(-(res.absences_ytd[0] - adopted.absences_ytd[0]).astype(np.float64))
+    if strategy.course_effect and res.courses is not None and adopted.courses is not None:
+        taking = sim.population.takes_courses
+        served, other = served & taking, other & taking
+        changes.append(-(res.courses.failures[0].astype(np.float64)
+                         - adopted.courses.failures[0]))
     return any(se_apart(*_mean_se(c[served]), *_mean_se(c[other])) >= VISIBLE_SE for c in changes)
 
 
@@ -409,7 +466,9 @@ def calibrate(scenario: Scenario, replications: int = DEFAULT_REPLICATIONS,
 
 def _outcome(doc: dict[str, Any], strategy: str, subject: str) -> float | None:
     plan = next((p for p in doc["plans"] if p["strategies"] == [strategy]), None)
-    return None if plan is None else plan["outcomes"][subject]["mean"]
+    if plan is None or subject not in plan["outcomes"]:
+        return None
+    return plan["outcomes"][subject]["mean"]
 
 
 def _pct(x: float) -> str:
@@ -441,12 +500,22 @@ def warnings(scenario: Scenario, doc: dict[str, Any]) -> list[str]:
                        "has nothing to choose.")
             continue
         fix = max(fixes, key=lambda s: s.need_effects[need.id])
-        fix_gain = _outcome(doc, fix.id, need.subject)
-        distractors = [s for s in scenario.strategies if need.subject in s.subjects
+        on_courses = bool(need.course_shift_sd) and scenario.courses is not None
+        measure = COURSES if on_courses else need.subject
+        fix_gain = _outcome(doc, fix.id, measure)
+        distractors = [s for s in scenario.strategies
+                       if (need.subject in s.subjects
+                           or (on_courses and (s.subjects or s.course_effect)))
                        and not any(v > 0 for v in s.need_effects.values())]
         for d in distractors:
-            gain = _outcome(doc, d.id, need.subject)
+            gain = _outcome(doc, d.id, measure)
             if gain is not None and fix_gain is not None and gain > fix_gain:
+                if on_courses:
+                    out.append(f"'{d.name}', which addresses no hidden need, puts more "
+                               f"students on track than the intended fix '{fix.name}' "
+                               f"({gain:+.1f} against {fix_gain:+.1f} points over business "
+                               "as usual).")
+                    continue
                 out.append(f"'{d.name}', which addresses no hidden need, grows "
                            f"{scenario.subject(need.subject).name.lower()} more than the "
                            f"intended fix '{fix.name}' ({gain:+.2f} against {fix_gain:+.2f} "
@@ -510,12 +579,17 @@ def calibration_table(scenario: Scenario, doc: dict[str, Any]) -> str:
              "", f"Plans: gain at the priority school(s) over business as usual, "
              f"{mc['baseline']} to {mc['end']}, SD of the first quarter's scores "
              "(mean [p10, p90])"]
-    rows = [["Plan", "Cost", *(scenario.subject(s).name for s in subjects)]]
+    graded = scenario.courses is not None
+    rows = [["Plan", "Cost", *(scenario.subject(s).name for s in subjects),
+             *(["On track (points)"] if graded else [])]]
     for p in sorted(doc["plans"], key=lambda p: -sum(p["outcomes"][s]["mean"]
                                                       for s in subjects)):
+        track = p["outcomes"].get(COURSES)
         rows.append([", ".join(p["strategies"]) or "business as usual", f"${p['cost']:,.0f}",
                      *(f"{o['mean']:+.3f} [{o['p10']:+.3f}, {o['p90']:+.3f}]"
-                       for o in (p["outcomes"][s] for s in subjects))])
+                       for o in (p["outcomes"][s] for s in subjects)),
+                     *([f"{track['mean']:+.1f} [{track['p10']:+.1f}, {track['p90']:+.1f}]"
+                        if track else "—"] if graded else [])])
     lines += _columns(rows, {1})
     bau = mc["business_as_usual"]
     lines += ["", f"Business as usual: growth at the priority school(s), {bau['from']} to "
@@ -525,6 +599,11 @@ def calibration_table(scenario: Scenario, doc: dict[str, Any]) -> str:
     rows += [[scenario.subject(k).name, f"{g['mean']:+.3f} [{g['p10']:+.3f}, {g['p90']:+.3f}]",
               f"{g['norm']:+.3f}"] for k, g in bau["growth"].items()]
     lines += _columns(rows, set())
+    if "on_track" in bau:
+        t = bau["on_track"]
+        lines += [f"On track at {bau['to']}: {t['mean']:.1f} % [{t['p10']:.1f}, "
+                  f"{t['p90']:.1f}] of the students taking {scenario.courses.name.lower()}"
+                  if scenario.courses else ""]
     meetings = [m.id for m in scenario.calendar.meetings]
     lines += ["", "Needs: share of seeds in which the need shows beyond two standard errors"]
     rows = [["Need", "Group", *meetings]]

@@ -349,6 +349,43 @@ class AttendanceOutcome(Document):
     """The played plan minus business as usual and minus the best bundle."""
 
 
+class CourseSpread(Document):
+    """A plan's end-of-year course grades at the priority school(s)."""
+
+    on_track: Spread
+    """% of the students taking the courses on track at the end of the year."""
+    failing: Spread
+    """% of them failing at least one course in the last quarter."""
+
+
+class CourseDifference(Document):
+    """The played plan minus another in course grades, per replication."""
+
+    vs: Literal["business_as_usual", "best"]
+    """The plan subtracted."""
+    on_track: Band
+    """In percentage points on track (above zero: more on track)."""
+    failing: Band
+    """In percentage points failing a course (below zero: fewer failing)."""
+
+
+class CourseOutcome(Document):
+    """Course grades at the end of the year, in a scenario that has them."""
+
+    name: str
+    """What the scenario calls the courses."""
+    students: int
+    """Students taking them at the priority school(s)."""
+    credits: float
+    """Credits a student on track has earned by the end of the year, at least."""
+    max_failures: int
+    """Failed term grades a student on track has, at most."""
+    plans: dict[PlanId, CourseSpread]
+    """Each plan's course grades, on the same replications."""
+    differences: list[CourseDifference]
+    """The played plan minus business as usual and minus the best bundle."""
+
+
 class Outcomes(Document):
     """Student outcomes at the priority school(s), apart from practice."""
 
@@ -382,6 +419,8 @@ class Outcomes(Document):
     """Each target group's growth on the strand a decided strategy teaches (final debrief)."""
     target_attendance: list[AttendanceOutcome] = []
     """Each target group's chronic absence at the end of the year (final debrief)."""
+    courses: CourseOutcome | None = None
+    """Course grades at the end of the year; None in a scenario without them."""
 
 
 class Opening(Document):

@@ -38,6 +38,7 @@ import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
@@ -134,7 +135,7 @@ class Year:
 
     score_change: np.ndarray  # (J, R) change in mean scale score at the priority schools
     pct_change: np.ndarray  # (J, R) change in % on benchmark, percentage points
-    objective: np.ndarray  # (R,) mean over subjects of score change in student-SD units
+    objective: np.ndarray  # (R,) mean over the measures of their change in SD units
     baseline: str
     end: str
     strand_change: tuple[np.ndarray, ...] = ()
@@ -144,6 +145,13 @@ class Year:
     the scenario's ``chronic_threshold`` of the days so far)."""
     groups: list[Year] | None = None
     """The same figures for each target group's mask, in the order run_plan was given."""
+    on_track: np.ndarray | None = None
+    """(R,) % of the students taking the courses on track at the end (scenarios with
+    course grades)."""
+    failing: np.ndarray | None = None
+    """(R,) % of them failing at least one course in the last quarter."""
+    course_students: int = 0
+    """Students the course figures are about."""
 
 
 def priority_mask(scenario: Scenario, population: Population) -> np.ndarray:
@@ -152,12 +160,26 @@ def priority_mask(scenario: Scenario, population: Population) -> np.ndarray:
     return np.isin(population.school, idx)
 
 
+def _probit(pct: np.ndarray, n: int) -> np.ndarray:
+    """Shares (percent, per replication) as normal quantiles, kept half a student from 0
+    and 100 % so that every share has a finite one."""
+    edge = 0.5 / max(n, 1)
+    inv = NormalDist().inv_cdf
+    return np.array([inv(min(max(p / 100.0, edge), 1.0 - edge)) for p in pct])
+
+
 def _growth(
     scenario: Scenario, mask: np.ndarray, base: QuarterResult, end: QuarterResult,
-    *, detail: bool = False,
+    *, detail: bool = False, takes: np.ndarray | None = None,
 ) -> Year:
     """The growth of the students in ``mask``; with ``detail`` (a target group's) also
-    their strands' and their chronic absence."""
+    their strands' and their chronic absence; with ``takes`` (who takes the courses, in a
+    scenario with course grades) also the share of them on track and failing at the end.
+
+    The objective is the mean over the measures of their change in SD units: each
+    subject's mean scale score over its student SD and, with course grades, the change
+    in the share on track as a shift of a normal curve (the probit of the end share
+    minus that of the start's projection): the scenario's measures count alike."""
     j = len(scenario.subjects)
     r = base.scores.shape[1]
     score = np.empty((j, r))
@@ -169,9 +191,25 @@ def _growth(
         on_b = (b >= base.cuts[k][mask]).mean(axis=1, dtype=np.float64)
         pct[k] = 100.0 * (on_e - on_b)
     sds = np.array([np.mean(list(s.student_sd.values())) for s in scenario.subjects])
-    objective = (score / sds[:, None]).mean(axis=0)
+    measures = list(score / sds[:, None])
+    on_track = failing = None
+    takers = mask & takes if takes is not None else None
+    courses = scenario.courses
+    count = 0
+    if (courses is not None and takers is not None and takers.any()
+            and base.courses is not None and end.courses is not None):
+        count = int(np.count_nonzero(takers))
+        on_track = 100.0 * end.courses.on_track(courses)[:, takers].mean(axis=1,
+                                                                         dtype=np.float64)
+        start = 100.0 * base.courses.on_track(courses)[:, takers].mean(axis=1,
+                                                                      dtype=np.float64)
+        failing = 100.0 * (end.courses.failures[:, takers] > 0).mean(axis=1,
+                                                                    dtype=np.float64)
+        measures.append(_probit(on_track, count) - _probit(start, count))
+    objective = np.mean(measures, axis=0)
     if not detail:
-        return Year(score, pct, objective, base.quarter.label, end.quarter.label)
+        return Year(score, pct, objective, base.quarter.label, end.quarter.label,
+                    on_track=on_track, failing=failing, course_students=count)
     strands = tuple(e[:, :, mask].mean(axis=2, dtype=np.float64)
                     - b[:, :, mask].mean(axis=2, dtype=np.float64)
                     for b, e in zip(base.strand_scores, end.strand_scores, strict=True))
@@ -214,7 +252,8 @@ def run_plan(
     replay(sim, plan, through=last)
     # A meeting comes at the end of a quarter, so a benchmark stands before the first one.
     assert base is not None and sim.latest is not None
-    year = _growth(scenario, priority_mask(scenario, sim.population), base, sim.latest)
+    year = _growth(scenario, priority_mask(scenario, sim.population), base, sim.latest,
+                   takes=sim.population.takes_courses)
     year.groups = [_growth(scenario, m, base, sim.latest, detail=True) for m in groups or []]
     return year
 
@@ -796,6 +835,51 @@ def _attendance_sentence(target: dict[str, Any]) -> str:
             f"{_said(best['chronic'], ' points')}.")
 
 
+def _courses_doc(scenario: Scenario, years: dict[str, Year]) -> dict[str, Any] | None:
+    """Course grades at the end of the year at the priority school(s): the share on track
+    and failing a course under each plan, and the played plan minus the others per
+    replication; None without course grades."""
+    played = years[PLAYED]
+    if scenario.courses is None or played.on_track is None or played.failing is None:
+        return None
+    plans: dict[str, Any] = {}
+    for key, year in years.items():
+        if year.on_track is not None and year.failing is not None:
+            plans[key] = {"on_track": spread(year.on_track), "failing": spread(year.failing)}
+    differences = []
+    for vs in (BUSINESS_AS_USUAL, BEST):
+        other = years.get(vs)
+        if other is not None and other.on_track is not None and other.failing is not None:
+            differences.append({"vs": vs, "on_track": _band(played.on_track - other.on_track),
+                                "failing": _band(played.failing - other.failing)})
+    bar = scenario.courses.on_track
+    return {"name": scenario.courses.name, "students": played.course_students,
+            "credits": _r(bar.credits), "max_failures": bar.max_failures,
+            "plans": plans, "differences": differences}
+
+
+def _courses_sentence(doc: dict[str, Any], end: str) -> list[str]:
+    """On track and failing at the end of the year, under each plan."""
+    courses = doc.get("courses")
+    if not courses:
+        return []
+    share = {key: f"{p['on_track']['mean']:.1f}%" for key, p in courses["plans"].items()}
+    head = (f"{courses['name']}: at {end} {share[PLAYED]} of the {courses['students']} "
+            f"students taking them were on track ({courses['credits']:g} credits or more and "
+            f"at most {courses['max_failures']} failed term grade"
+            f"{'' if courses['max_failures'] == 1 else 's'}) with your decisions")
+    if BUSINESS_AS_USUAL not in share:
+        return [head + "."]
+    bau = next(d for d in courses["differences"] if d["vs"] == BUSINESS_AS_USUAL)
+    best = next(d for d in courses["differences"] if d["vs"] == BEST)
+    return [head + f", {share[BUSINESS_AS_USUAL]} with business as usual and "
+            f"{share.get(BEST, '—')} with the best affordable bundle; against business as "
+            f"usual your decisions changed the share on track by "
+            f"{_said(bau['on_track'], ' points')} and the share failing a course in the last "
+            f"quarter by {_said(bau['failing'], ' points')}; against the best bundle, on "
+            f"track by {_said(best['on_track'], ' points')}."]
+
+
 def _sentences(
     scenario: Scenario, doc: dict[str, Any], replications: int, complete: bool
 ) -> list[str]:
@@ -847,6 +931,7 @@ def _sentences(
     out += [_target_sentence(t, school_wide[t["subject"]]) for t in doc.get("targets", ())]
     out += [_strand_sentence(t) for t in doc.get("target_strands", ())]
     out += [_attendance_sentence(t) for t in doc.get("target_attendance", ())]
+    out += _courses_sentence(doc, doc["end"])
     if not complete:
         out.append(f"Figures run to {doc['end']}. The comparisons with business as usual "
                    "and with the best affordable bundle come at the final debrief.")
@@ -933,6 +1018,7 @@ def outcomes(
         "search": search,
     }
     years = {PLAYED: played, **({BUSINESS_AS_USUAL: bau, BEST: best} if complete else {})}
+    doc["courses"] = _courses_doc(scenario, years)
     rows = [(t.kind, _target_doc(scenario, t, years, k, int(np.count_nonzero(m))))
             for k, (t, m) in enumerate(zip(aimed, masks, strict=True))]
     for kind, key in TARGET_LISTS.items():

@@ -13,16 +13,20 @@ same group shows the same ± in every view.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simulator.formats.refs import (
+    ABSENCE,
     ATTENDANCE,
+    COURSES,
     CROSS,
     DISTRICT,
     IMPLEMENTATION,
     SERVED,
     Group,
+    Measure,
     Metric,
     View,
 )
@@ -66,10 +70,13 @@ class Table:
     extra_columns: list[str] = field(default_factory=list)
     empty: str = ""
     """What to say when there are no rows."""
+    label_heading: str = "Group"
+    """The heading of the column of row labels."""
 
 
 def subject_options(sc: Scenario) -> list[tuple[str, str]]:
-    return [(s.name, s.id) for s in sc.subjects] + [
+    courses = [(sc.courses.name, COURSES)] if sc.courses is not None else []
+    return [(s.name, s.id) for s in sc.subjects] + courses + [
         ("Attendance", ATTENDANCE),
         ("Implementation", IMPLEMENTATION),
     ]
@@ -84,6 +91,9 @@ def breakdown_options(subject: str) -> list[tuple[str, str]]:
         return [("By strategy", IMPLEMENTATION)]
     if subject == ATTENDANCE:
         return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup")]
+    if subject == COURSES:
+        return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup"),
+                ("By attendance", ABSENCE), ("Served vs not served", SERVED)]
     return [("All students", "all"), ("By grade", "grade"), ("By subgroup", "subgroup"),
             ("By strand", "strand"), ("Subgroup × grade", CROSS),
             ("Served vs not served", SERVED)]
@@ -139,6 +149,10 @@ def build_table(sim: Simulation, view: str | View, measure: str = "pct",
         return _attendance(sim, school, breakdown, title, quarters)
     if subject == IMPLEMENTATION:
         return _implementation(sim, title, quarters)
+    if subject == COURSES and breakdown == SERVED:
+        return _courses_served(sim, school, str(v.about), title, quarters)
+    if subject == COURSES:
+        return _courses(sim, school, breakdown, measure, title, quarters)
     if breakdown == "strand":
         return _strands(sim, subject, school, Group.of(group), title, quarters)
     if breakdown == SERVED:
@@ -176,7 +190,7 @@ def _strands(sim: Simulation, subject: str, school: str, group: Group, title: st
         title += f" · {who}"
     return Table(title, f"Mean {sc.scale.name} score ± standard error, "
                  f"{'all students' if everyone else who}; strand scores have a larger "
-                 "measurement error", "", quarters, rows)
+                 "measurement error", "", quarters, rows, label_heading="Strand")
 
 
 def _figure(sim: Simulation, res: QuarterResult, j: int, mask: np.ndarray, measure: str
@@ -363,6 +377,14 @@ def comparison(sim: Simulation, strategy: str, school: str) -> Comparison | None
         k = [s.id for s in sim.scenario.subjects].index(serves.below_cut)
         res = sim.history[chosen]
         eligible = eligible & (res.scores[k] < res.cuts[k])
+    if serves.chronically_absent:
+        # Chronically absent then, as the engine chose them (before any data: by tendency).
+        threshold = sim.scenario.population.attendance.chronic_threshold
+        if chosen >= 0:
+            res = sim.history[chosen]
+            eligible = eligible & (res.absences_ytd >= np.float32(threshold * res.days_ytd))
+        else:
+            eligible = eligible & (pop.absence_p >= np.float32(threshold))
     served = act.served & at_school
     return Comparison(strategy, school, act.adopted_at - 1, served, eligible & ~served)
 
@@ -425,6 +447,66 @@ def served_table(sim: Simulation, subject: str, school: str, strategy: str, titl
                                 f"Growth {labels[1] or 'before'}", "Reach"])
 
 
+def _courses_served(sim: Simulation, school: str, strategy: str, title: str,
+                    quarters: list[str]) -> Table:
+    """Course grades of a strategy's served students against comparable students it does
+    not serve (of those who take the courses): % failing a course each quarter, and the
+    change in course grades failed per student since the strategy started."""
+    import numpy as np
+
+    from simulator.engine.metrics import course_stat
+
+    sc = sim.scenario
+    spec = sc.courses
+    assert spec is not None
+    name = sc.strategy(strategy).name
+    title += f" · {name}: served vs not"
+    found = comparison(sim, strategy, school)
+    if found is None:
+        return Table(title, "", "%", quarters, [],
+                     empty=f"{name} is not in play: this view compares the students a strategy "
+                           "serves with those it does not once the district adopts it.")
+    takes = sim.population.takes_courses
+    since, _ = windows(sim, found.baseline)
+    hist = sim.history
+
+    def change(mask: np.ndarray) -> tuple[float, float]:
+        start, end = since
+        if not 0 <= start < end < len(hist):
+            return math.nan, math.nan
+        a, b = hist[start].courses, hist[end].courses
+        if a is None or b is None:
+            return math.nan, math.nan
+        diff = b.failures.astype(np.float64) - a.failures
+        _, mean, se = mean_and_se(diff, mask & takes)
+        return mean, se
+
+    rows = []
+    changes = []
+    for label, mask in (("Served", found.served), ("Comparable, not served", found.comparable)):
+        stats = [course_stat(res, spec, takes, mask) for res in hist]
+        grown = change(mask)
+        changes.append(grown)
+        reach = _reach(mask & takes, group_mask(sim, school, Group()) & takes)
+        rows.append(Row(label, stats[-1].n, [s.pct_failing for s in stats],
+                        [s.se(s.pct_failing) for s in stats],
+                        [fmt_signed(*grown, ""), reach if label == "Served" else ""]))
+    (a, ae), (b, be) = changes
+    nothing = [math.nan] * len(hist)
+    rows.append(Row("Difference (served − not)", 0, nothing, nothing,
+                    [fmt_signed(a - b, math.hypot(ae, be), ""), ""], counted=False))
+    started = (hist[found.baseline].quarter.label if found.baseline >= 0
+               else "the start of the year")
+    window = (f"{hist[since[0]].quarter.label}→{hist[since[1]].quarter.label}"
+              if 0 <= since[0] < since[1] < len(hist) else "since")
+    caption = ("% failing at least one course this quarter ± standard error · change: each "
+               f"student's course grades failed, from {started} (the last quarter before it) "
+               "· comparable: could have been served (same grades, subgroups, attendance or "
+               "cut), is not")
+    return Table(title, caption, "%", quarters, rows,
+                 extra_columns=[f"Change in Fs {window}", "Reach"])
+
+
 def _reach(mask: np.ndarray, of: np.ndarray) -> str:
     """"served of group (share)", e.g. "40 of 120 (33%)", averaged over replications."""
     import numpy as np
@@ -457,6 +539,68 @@ def _attendance(sim, school, breakdown, title, quarters) -> Table:
     return Table(title, f"% chronically absent so far this year (missing {threshold}% of days "
                  "or more) ± standard error", "%", quarters, rows,
                  extra_columns=["Days absent (mean, year)"])
+
+
+def _courses(sim: Simulation, school: str, breakdown: str, measure: str, title: str,
+             quarters: list[str]) -> Table:
+    """Course grades of the school's students who take the courses: % failing a course
+    each quarter (``measure`` "mean": % on track), with the latest quarter's failures per
+    student, credits and % on track beside. By attendance, the groups are the students
+    chronically absent so far in each quarter and the rest: who they are changes."""
+    import numpy as np
+
+    from simulator.engine.metrics import course_stat
+
+    sc = sim.scenario
+    spec = sc.courses
+    assert spec is not None
+    takes = sim.population.takes_courses
+    att = sc.population.attendance
+    base = group_mask(sim, school, Group())
+
+    def absent(res: QuarterResult, yes: bool) -> np.ndarray:
+        chronic = res.absences_ytd >= np.float32(att.chronic_threshold * res.days_ytd)
+        return base & (chronic if yes else ~chronic)
+
+    def everyone(res: QuarterResult) -> np.ndarray:
+        return base
+
+    groups: list[tuple[str, Callable[[QuarterResult], np.ndarray]]] = [
+        ("All students", everyone)]
+    if breakdown == ABSENCE:
+        groups += [("Chronically absent so far", lambda res: absent(res, True)),
+                   ("Not chronically absent", lambda res: absent(res, False))]
+    else:
+        from simulator.engine.metrics import breakdown_groups
+
+        def fixed(mask: np.ndarray) -> Callable[[QuarterResult], np.ndarray]:
+            return lambda res: mask
+
+        groups += [(label, fixed(mask))
+                   for label, mask in breakdown_groups(sim.population, base, breakdown)
+                   if (mask & takes).any()]
+    on_track = measure == "mean"
+    rows = []
+    for label, mask_of in groups:
+        vals, errs = [], []
+        stat = None
+        for res in sim.history:
+            stat = course_stat(res, spec, takes, mask_of(res))
+            value = stat.pct_on_track if on_track else stat.pct_failing
+            vals.append(value)
+            errs.append(stat.se(value))
+        extra = ([f"{stat.mean_failures:.2f}", f"{stat.mean_credits:.1f}",
+                  f"{stat.pct_on_track:.0f}%"] if stat and stat.n else ["—", "—", "—"])
+        rows.append(Row(label, stat.n if stat else 0, vals, errs, extra))
+    bar = spec.on_track
+    track = (f"on track: {bar.credits:g}+ credits and at most {bar.max_failures} failed "
+             f"term grade{'s' if bar.max_failures != 1 else ''} by year end")
+    caption = (f"% on track ({track}) ± standard error" if on_track else
+               f"% failing at least one course this quarter ± standard error · latest "
+               f"quarter's Fs per student, credits earned this year, % {track}")
+    return Table(title, caption, "%", quarters, rows,
+                 extra_columns=["Fs/student", "Credits", "On track"],
+                 empty="Course grades cover only the grades that take the courses.")
 
 
 def _implementation(sim, title, quarters) -> Table:
@@ -494,6 +638,7 @@ def _implementation(sim, title, quarters) -> Table:
     return Table(title, "Fidelity of implementation (% of the intended practice observed)",
                  "%", quarters, rows,
                  extra_columns=["Status", "Served", "Taking up", "Staff (FTE)"],
+                 label_heading="Strategy",
                  empty="No strategy is in play yet: implementation data appear once the "
                        "district adopts one at a meeting.")
 
@@ -582,6 +727,18 @@ def metric_options(sc: Scenario) -> list[tuple[str, str]]:
             for sg in sc.subgroups:
                 out.append((f"{subject.name} % on benchmark – {sg.name}",
                             Metric("pct", subject.id, school.id, Group(subgroup=sg.id))))
+        if sc.courses is not None:
+            course_grades = sc.courses.grades or sc.grades
+            pairs: tuple[tuple[Measure, str], ...] = (
+                ("failing", "% failing a course"), ("ontrack", "% on track"))
+            for measure, what in pairs:
+                out.append((f"{what} – {school.name}", Metric(measure, COURSES, school.id)))
+                for g in course_grades:
+                    out.append((f"{what} – grade {g}",
+                                Metric(measure, COURSES, school.id, Group(grade=g))))
+                for sg in sc.subgroups:
+                    out.append((f"{what} – {sg.name}",
+                                Metric(measure, COURSES, school.id, Group(subgroup=sg.id))))
         out.append((f"% chronically absent – {school.name}",
                     Metric("chronic", ATTENDANCE, school.id)))
         for g in sc.grades:

@@ -18,8 +18,8 @@ import numpy as np
 from simulator.engine.memory import STAT_ROWS
 from simulator.engine.population import Population
 from simulator.engine.simulation import QuarterResult, Simulation
-from simulator.formats.refs import DISTRICT, EVERYONE, Group, Metric
-from simulator.formats.scenario import Scenario
+from simulator.formats.refs import COURSE_MEASURES, DISTRICT, EVERYONE, Group, Metric
+from simulator.formats.scenario import Courses, Scenario
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,60 @@ def attendance_stat(
     d, d_sd = _summary(days)
     c, c_sd = _summary(chronic)
     return AttendanceStat(n, d, c, d_sd, c_sd)
+
+
+@dataclass(frozen=True)
+class CourseStat:
+    """Course-grade figures for one group of students (those of it who take the courses)."""
+
+    n: int
+    pct_failing: float
+    """% failing at least one course this quarter."""
+    mean_failures: float
+    """Course grades failed this quarter, per student."""
+    mean_credits: float
+    """Credits earned so far this year, per student."""
+    pct_on_track: float
+    """% on track for the year's bar as things stand."""
+    pct_failing_sd: float
+    pct_on_track_sd: float
+
+    def se(self, pct: float) -> float:
+        """Standard error of a percentage of this group in one replication."""
+        if not self.n or not math.isfinite(pct):
+            return float("nan")
+        p = min(max(pct / 100.0, 0.0), 1.0)
+        return 100.0 * math.sqrt(p * (1.0 - p) / self.n)
+
+
+def course_stat(result: QuarterResult, courses: Courses, takes: np.ndarray,
+                mask: np.ndarray | slice) -> CourseStat:
+    """Course figures of the students ``mask`` (N,) or, per replication, (R, N) who take
+    the courses (``takes``, (N,)); n is their mean number over replications."""
+    grades = result.courses
+    nan = float("nan")
+    if grades is None:
+        return CourseStat(0, nan, nan, nan, nan, 0.0, 0.0)
+    r, n_all = grades.failures.shape
+    if isinstance(mask, slice):
+        whole = np.zeros(n_all, dtype=bool)
+        whole[mask] = True
+        mask = whole
+    who = np.broadcast_to(np.asarray(mask) & takes, (r, n_all))
+    counts = who.sum(axis=1, dtype=np.float64)
+    if not counts.any():
+        return CourseStat(0, nan, nan, nan, nan, 0.0, 0.0)
+
+    def share(values: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(who, values, 0).sum(axis=1, dtype=np.float64) / counts
+
+    failing = 100.0 * share(grades.failures > 0)
+    on_track = 100.0 * share(grades.on_track(courses))
+    f, f_sd = _summary(failing)
+    o, o_sd = _summary(on_track)
+    return CourseStat(round(float(counts.mean())), f, float(share(grades.failures).mean()),
+                      float(share(grades.credits).mean()), o, f_sd, o_sd)
 
 
 def _r(x: float, nd: int = 2) -> float | None:
@@ -314,11 +368,18 @@ def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
              **_attendance_json(attendance_stats[groups.index[(si, key)]])}
             for key in [*keys, *sc.grades]
         ]
-        schools.append(
-            {"id": school.id, "name": school.name, "priority": school.priority,
-             "results": results, "grades": grades, "strands": strands,
-             "attendance": attendance}
-        )
+        entry = {"id": school.id, "name": school.name, "priority": school.priority,
+                 "results": results, "grades": grades, "strands": strands,
+                 "attendance": attendance}
+        if sc.courses is not None:
+            entry["courses"] = [
+                {"group": str(Group(grade=key)) if isinstance(key, int) else key,
+                 **_course_json(course_stat(result, sc.courses, sim.population.takes_courses,
+                                            _key_mask(sim.population, si, key)))}
+                for key in [*keys, *sc.grades]
+                if (_key_mask(sim.population, si, key) & sim.population.takes_courses).any()
+            ]
+        schools.append(entry)
     implementation = [
         {
             "strategy": imp.strategy,
@@ -344,6 +405,19 @@ def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
     }
 
 
+def _key_mask(pop: Population, school: int, key: str | int) -> np.ndarray:
+    """The students of a school in a group of the JSON: "all", a subgroup id or a grade."""
+    masks = school_masks(pop, school)
+    return masks["all"] & (pop.grade == key) if isinstance(key, int) else masks[key]
+
+
+def _course_json(stat: CourseStat) -> dict:
+    return {"n": stat.n, "pct_failing": _r(stat.pct_failing),
+            "mean_failures": _r(stat.mean_failures), "mean_credits": _r(stat.mean_credits),
+            "pct_on_track": _r(stat.pct_on_track), "pct_failing_sd": _r(stat.pct_failing_sd),
+            "pct_on_track_sd": _r(stat.pct_on_track_sd)}
+
+
 def _attendance_json(stat: AttendanceStat) -> dict:
     return {k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(stat).items()}
 
@@ -364,5 +438,8 @@ def metric_value(sim: Simulation, key: str | Metric, quarter: int = -1) -> float
     if metric.measure == "chronic":
         return attendance_stat(result, sc.population.attendance.chronic_threshold,
                                mask).pct_chronic
+    if metric.measure in COURSE_MEASURES and sc.courses is not None:
+        stat = course_stat(result, sc.courses, sim.population.takes_courses, mask)
+        return stat.pct_failing if metric.measure == "failing" else stat.pct_on_track
     j = [s.id for s in sc.subjects].index(metric.subject)
     return score_stat(result.scores[j], result.cuts[j], mask).pct_proficient

@@ -31,6 +31,8 @@ class Population:
     absence_cost: np.ndarray  # (N,) float32, multiplier on the cost of a missed day
     has_need: np.ndarray  # (K, N) bool, K = len(scenario.needs)
     strand_offset: tuple[np.ndarray, ...]  # per subject: (S_j, N) float32, SD units
+    takes_courses: np.ndarray  # (N,) bool, in the grades of the scenario's courses
+    engagement: np.ndarray  # (N,) float32, own course engagement, SD of course performance
 
     @property
     def n(self) -> int:
@@ -132,6 +134,16 @@ def build_population(sc: Scenario, seed: int) -> Population:
         z = rng.standard_normal((len(subject.strands), n))
         strand_offset.append((offsets + subject.strand_sd * z).astype(np.float32))
 
+    # Course engagement from its own stream: a scenario without courses draws nothing
+    # more, and the students drawn above are the same with or without them.
+    courses = sc.courses
+    takes_courses = np.zeros(n, dtype=bool)
+    engagement = np.zeros(n, dtype=np.float32)
+    if courses is not None:
+        takes_courses = np.isin(grade, courses.grades or sc.grades)
+        stream(seed, "engagement").standard_normal(dtype=np.float32, out=engagement)
+        engagement *= np.float32(courses.engagement_sd)
+
     return Population(
         scenario=sc,
         seed=seed,
@@ -144,6 +156,8 @@ def build_population(sc: Scenario, seed: int) -> Population:
         absence_cost=cost_mult.astype(np.float32),
         has_need=has_need,
         strand_offset=tuple(strand_offset),
+        takes_courses=takes_courses,
+        engagement=engagement,
     )
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
@@ -31,7 +32,7 @@ import numpy as np
 from simulator.engine.memory import CHUNK_ELEMENTS, memory_problem
 from simulator.engine.population import Population, build_population
 from simulator.engine.streams import stream
-from simulator.formats.scenario import Event, Meeting, Quarter, Scenario, Strategy
+from simulator.formats.scenario import Courses, Event, Meeting, Quarter, Scenario, Strategy
 
 Action = Literal["adopt", "continue", "adjust", "stop"]
 ACTIONS: tuple[Action, ...] = ("adopt", "continue", "adjust", "stop")
@@ -72,6 +73,33 @@ class Implementation:
 
 
 @dataclass(frozen=True)
+class CourseResult:
+    """A quarter's course grades (scenarios with a ``courses`` section), per replication
+    and student; zeros for students outside the course grades."""
+
+    failures: np.ndarray  # (R, N) int8 course grades failed this quarter
+    core_failures: np.ndarray  # (R, N) int8 of them, in core courses
+    credits: np.ndarray  # (R, N) float32 credits earned so far this year
+    term_failures: np.ndarray  # (R, N) int8 failed final (term) grades in core courses so far
+    final: bool
+    """Whether this quarter's grades are final: a term ends with it."""
+    terms_left: int
+    """Terms still to end after this quarter."""
+
+    def on_track(self, courses: Courses) -> np.ndarray:
+        """(R, N) bool: on track for the year's bar as things stand. Grades of a term still
+        running count as if they were final; the credits the courses passing now would
+        earn in the terms still to end count as earned."""
+        failed = self.term_failures if self.final else self.term_failures + self.core_failures
+        open_terms = self.terms_left + (0 if self.final else 1)
+        passing = np.int8(len(courses.courses)) - self.failures
+        reach = self.credits + np.float32(courses.credit * open_terms) * passing
+        # A little slack below the bar: credits are sums of float32 halves.
+        return (failed <= courses.on_track.max_failures) & (
+            reach >= np.float32(courses.on_track.credits - 1e-4))
+
+
+@dataclass(frozen=True)
 class QuarterResult:
     """Everything observable at the end of one quarter."""
 
@@ -85,6 +113,8 @@ class QuarterResult:
     days_ytd: int
     implementation: dict[str, Implementation]
     events: tuple[Event, ...]
+    courses: CourseResult | None = None
+    """Course grades, for a scenario with a ``courses`` section."""
 
 
 @dataclass
@@ -202,6 +232,8 @@ class Simulation:
         """Per hidden need: whether any strategy has remediated it yet (else its
         remediation is all zeros, and who still has it is the population's own)."""
         self.absences_ytd = np.zeros((r, n), dtype=np.int16)
+        self.credits = np.zeros((r, n), dtype=np.float32)
+        self.term_failures = np.zeros((r, n), dtype=np.int8)
         self.active: dict[str, _Active] = {}
         self.decisions: list[tuple[int, Decision]] = []
         self.history: list[QuarterResult] = []
@@ -258,6 +290,7 @@ class Simulation:
         twin.ability = self.ability.copy()
         twin.remediation = self.remediation.copy()
         twin.absences_ytd = self.absences_ytd.copy()
+        # Credits and failures are replaced, never written into: sharing them is safe.
         twin.active = dict(self.active)
         twin.decisions = list(self.decisions)
         twin.history = list(self.history)
@@ -333,9 +366,15 @@ class Simulation:
         score, cut = self._latest_scores(j)
         score = score[:r]
         served = eligible & (score < cut) if serves.below_cut else eligible.copy()
+        rank = score - cut
+        if serves.chronically_absent:
+            absent, days = self._absent_so_far()
+            served &= absent[:r]
+            # Most days missed first (the ranking below takes the smallest).
+            rank = -days[:r]
         if capacity is not None and capacity < pop.n:
-            # Lowest scorers first: the capacity-th smallest masked score per replication.
-            masked = np.where(served, score - cut, np.inf)
+            # Lowest ranked first: the capacity-th smallest masked rank per replication.
+            masked = np.where(served, rank, np.inf)
             k = min(capacity, pop.n) - 1
             kth = np.partition(masked, k, axis=1)[:, k : k + 1]
             served &= masked <= kth
@@ -348,6 +387,20 @@ class Simulation:
         draws = rng.random((self.replications, self.population.n), dtype=np.float32)
         taken = served & (draws < strategy.take_up)
         return served, taken.astype(np.float32)
+
+    def _absent_so_far(self) -> tuple[np.ndarray, np.ndarray]:
+        """Who is chronically absent so far this year (R, N) bool, and a measure of days
+        missed (R, N) float32 to rank them by: from the latest quarter, or before any
+        from each student's tendency (the share of days they tend to miss)."""
+        att = self.scenario.population.attendance
+        latest = self.latest
+        if latest is None:
+            p = self.population.absence_p
+            shape = (self.replications, self.population.n)
+            return (np.broadcast_to(p >= np.float32(att.chronic_threshold), shape),
+                    np.broadcast_to(p, shape))
+        days = latest.absences_ytd.astype(np.float32)
+        return days >= np.float32(att.chronic_threshold * latest.days_ytd), days
 
     def _latest_scores(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         if self.latest is not None:
@@ -411,6 +464,7 @@ class Simulation:
         for lo in range(0, r, rows):
             self._advance_rows(step, slice(lo, min(lo + rows, r)))
         self._remediated = tuple(a or b for a, b in zip(self._remediated, remediates, strict=True))
+        courses = self._courses(q, implementation, step.absences)
         # The year's days missed are the result's own array: the next quarter adds to them
         # into another (no copy, and one array fewer per replication).
         self.absences_ytd = buffers.absences_ytd
@@ -427,6 +481,7 @@ class Simulation:
             days_ytd=sc.population.attendance.days_per_quarter * self.quarters_done,
             implementation=implementation,
             events=events,
+            courses=courses,
         )
         self.latest = result
         self._latest_buffers = buffers
@@ -563,6 +618,65 @@ class Simulation:
             for k, (si, shift) in tables.strand_need_shift[j].items():
                 observed[:, si] += _times(shift, still[k], term)
             np.clip(observed, scale.minimum, scale.maximum, out=observed)
+
+    def _courses(self, q: int, implementation: dict[str, Implementation],
+                 absences: np.ndarray) -> CourseResult | None:
+        """The quarter's course grades, from the abilities, absences and needs at its end.
+
+        Course performance (SD units) = engagement − ``absence_weight_sd`` × days missed
+        beyond the typical + running strategies' ``course_effect`` × fidelity × take-up −
+        unmet needs' ``course_shift_sd`` + per course ``ability_weight`` × ability in its
+        subject + wobble; a grade fails below the threshold at which a student at the norm
+        passes ``pass_rate`` of grades. Drawn from the "courses" stream, course by course,
+        after the quarter's model: nothing else in the quarter depends on it.
+        """
+        sc, pop = self.scenario, self.population
+        spec = sc.courses
+        if spec is None:
+            return None
+        att = sc.population.attendance
+        typical = np.float32(att.typical_rate * att.days_per_quarter)
+        base = absences.astype(np.float32)
+        base -= typical
+        base *= np.float32(-spec.absence_weight_sd)
+        base += pop.engagement
+        for sid, act in self.active.items():
+            effect, imp = act.strategy.course_effect, implementation[sid]
+            if effect and imp.running:
+                base += np.float32(effect) * imp.fidelity[:, None] * act.taken
+        for k, need in enumerate(sc.needs):
+            if need.course_shift_sd:
+                unmet = self._unmet(k, self.remediation, self._remediated[k])
+                base += np.float32(need.course_shift_sd) * unmet
+        threshold = np.float32(spec.spread() * NormalDist().inv_cdf(1.0 - spec.pass_rate))
+        rng = stream(self.seed, "courses", q)
+        subjects = [s.id for s in sc.subjects]
+        failures = np.zeros(base.shape, dtype=np.int8)
+        core = np.zeros(base.shape, dtype=np.int8)
+        perf = np.empty_like(base)
+        for course in spec.courses:
+            rng.standard_normal(dtype=np.float32, out=perf)
+            perf *= np.float32(spec.noise_sd)
+            perf += base
+            if course.subject is not None and spec.ability_weight:
+                ability = self.ability[subjects.index(course.subject)]
+                perf += np.float32(spec.ability_weight) * ability
+            failed = perf < threshold
+            failures += failed
+            if course.core:
+                core += failed
+        failures *= pop.takes_courses
+        core *= pop.takes_courses
+        terms = [sc.quarter_index(t) for t in spec.terms]
+        final = q in terms
+        if final:
+            passed = np.int8(len(spec.courses)) - failures
+            passed *= pop.takes_courses
+            self.credits = self.credits + np.float32(spec.credit) * passed
+            self.term_failures = self.term_failures + core
+        return CourseResult(failures=failures, core_failures=core, credits=self.credits,
+                            term_failures=self.term_failures, final=final,
+                            terms_left=sum(1 for t in terms if t > q))
 
     def _scratch_for(self, rows: int) -> _Scratch:
         """The chunk buffers, for at least ``rows`` replications (made once, then reused)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from simulator.formats.scenario import Scenario, cross_check, label_hint
 from simulator.formats.strict import load_model
-from simulator.formats.yamlsafe import FileProblems, read_limited
+from simulator.formats.yamlsafe import FileProblems, Loaded, read_limited
 
 
 class ScenarioError(FileProblems):
@@ -52,9 +52,32 @@ def builtin_paths() -> list[Path]:
     return paths()
 
 
-def resolve(ref: str, extra: Sequence[Path] = ()) -> Path:
+def resolve(ref: str, extra: Sequence[Path] = (), base: Path | None = None) -> Path:
+    """:func:`find_scenario`'s file, or :class:`ScenarioNotFound` naming the ids there are
+    (one's own: those :func:`scenarios.own_paths` lists in ``extra``)."""
+    from scenarios import own_paths
+
+    found = find_scenario(ref, extra, base)
+    if found is not None:
+        return found
+    known = [p.stem for p in builtin_paths()]
+    own = [p.stem for folder in extra for p in own_paths(folder)]
+    close = difflib.get_close_matches(ref, known + own, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    yours = f", one of yours ({', '.join(own)})" if own else ""
+    raise ScenarioNotFound(
+        f"no scenario '{ref}'{hint}: give a built-in id ({', '.join(known)}){yours}"
+        " or a file path"
+    )
+
+
+def find_scenario(ref: str, extra: Sequence[Path] = (), base: Path | None = None
+                  ) -> Path | None:
     """A built-in id such as ``hudson``, else the id of a scenario in one of the ``extra``
-    folders (one's own scenarios: ``ID.yaml`` there), else a path to a scenario file."""
+    folders (one's own scenarios: ``ID.yaml`` there), else a path to a scenario file: from
+    here, or, for a relative path not found from here, from the folder ``base`` (a
+    transcript names its scenario by a path from the transcript's own folder); None when
+    it names none (no folder is listed)."""
     from scenarios import SUFFIXES
 
     is_id = "/" not in ref and os.sep not in ref and ref not in ("", ".", "..")
@@ -66,21 +89,16 @@ def resolve(ref: str, extra: Sequence[Path] = ()) -> Path:
     path = Path(ref)
     if path.is_file():
         return path
-    known = [p.stem for p in builtin_paths()]
-    own = [p.stem for folder in extra for p in sorted(folder.glob("*.y*ml"))
-           if p.suffix in SUFFIXES and not p.name.startswith(".")] if extra else []
-    close = difflib.get_close_matches(ref, known + own, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    yours = f", one of yours ({', '.join(own)})" if own else ""
-    raise ScenarioNotFound(
-        f"no scenario '{ref}'{hint}: give a built-in id ({', '.join(known)}){yours}"
-        " or a file path"
-    )
+    if base is not None and not path.is_absolute() and (base / path).is_file():
+        return base / path
+    return None
 
 
-def load_scenario(ref: str | Path, extra: Sequence[Path] = ()) -> LoadedScenario:
-    """Load and validate a scenario by built-in id, own scenario id (in ``extra``) or path."""
-    path = ref if isinstance(ref, Path) else resolve(ref, extra)
+def load_scenario(ref: str | Path, extra: Sequence[Path] = (), base: Path | None = None
+                  ) -> LoadedScenario:
+    """Load and validate a scenario by built-in id, own scenario id (in ``extra``) or path
+    (from here, else from ``base``: see :func:`resolve`)."""
+    path = ref if isinstance(ref, Path) else resolve(ref, extra, base)
     raw = read_limited(path, what="a scenario file")
     return LoadedScenario(parse_scenario(raw, str(path)), path, hashlib.sha256(raw).hexdigest())
 
@@ -128,8 +146,9 @@ def _names_a_file(ref: str) -> bool:
     return "/" in ref or os.sep in ref or ref.endswith(SUFFIXES)
 
 
-def parse_scenario(raw: bytes, name: str = "<scenario>") -> Scenario:
-    """Validate a scenario file's bytes; raises ScenarioError with every problem."""
+def parse_scenario(raw: bytes | Loaded, name: str = "<scenario>") -> Scenario:
+    """Validate a scenario file's bytes (or their YAML, loaded once by a caller that reads
+    it too); raises ScenarioError with every problem."""
     return load_model(raw, name, Scenario, error=ScenarioError, checks=cross_check,
                       hint=label_hint,
                       mapping_of="(id, title, schools, …)", what="a scenario file")

@@ -27,7 +27,7 @@ from typing import Literal, Protocol, Self
 
 DISTRICT = "district"
 """The school part of a view that covers the whole district."""
-BREAKDOWNS = ("all", "grade", "subgroup", "strand", "attendance", "implementation")
+BREAKDOWNS = ("all", "grade", "subgroup", "strand", "attendance", "implementation", "absence")
 """The last part of a view: how its rows split the students."""
 SERVED = "served"
 """The breakdown of a view of a strategy's students against those it does not serve."""
@@ -39,9 +39,18 @@ ATTENDANCE = "attendance"
 """The subject part of an attendance view (and of a chronic-absence metric)."""
 IMPLEMENTATION = "implementation"
 """The subject part of the implementation view."""
-Measure = Literal["pct", "chronic"]
-MEASURES: tuple[Measure, ...] = ("pct", "chronic")
-"""A metric's measure: ``pct`` on benchmark, or ``chronic`` absence."""
+COURSES = "courses"
+"""The subject part of a course-grades view (and of a failing or on-track metric), in a
+scenario with a ``courses`` section."""
+ABSENCE = "absence"
+"""The breakdown of a course-grades view into students chronically absent so far this
+year and the rest."""
+Measure = Literal["pct", "chronic", "failing", "ontrack"]
+MEASURES: tuple[Measure, ...] = ("pct", "chronic", "failing", "ontrack")
+"""A metric's measure: ``pct`` on benchmark, ``chronic`` absence, or (of courses) the %
+``failing`` a course this quarter and the % ``ontrack``."""
+COURSE_MEASURES: tuple[Measure, ...] = ("failing", "ontrack")
+"""The measures of course grades, whose subject part is :data:`COURSES`."""
 ALL = "all"
 _GRADE = re.compile(r"grade-(0|[1-9][0-9]?)")
 _PART = re.compile(r"[^\s/:]+")
@@ -218,13 +227,22 @@ class View(_Ref):
 
     def problem(self, scenario: Declares) -> str | None:
         scored = [s.id for s in scenario.subjects]
-        subjects = [*scored, ATTENDANCE, IMPLEMENTATION]
+        graded = getattr(scenario, "courses", None) is not None
+        subjects = [*scored, ATTENDANCE, IMPLEMENTATION, *([COURSES] if graded else [])]
         if self.subject not in subjects:
             return unknown(self.subject, subjects, "subject in view")
+        if self.breakdown == ABSENCE and self.subject != COURSES:
+            return (f"an {ABSENCE} breakdown splits course grades by attendance: its subject "
+                    f"is {COURSES}")
+        if self.subject == COURSES and self.breakdown not in ("all", "grade", "subgroup",
+                                                              ABSENCE, SERVED):
+            return (f"a {COURSES} view breaks down by all, grade, subgroup, {ABSENCE} or "
+                    f"{SERVED}, not '{self.breakdown}'")
         schools = [s.id for s in scenario.schools] + [DISTRICT]
         if self.school not in schools:
             return unknown(self.school, schools, "school in view")
-        if self.breakdown in QUALIFIED and self.subject not in scored:
+        served_courses = self.breakdown == SERVED and self.subject == COURSES
+        if self.breakdown in QUALIFIED and self.subject not in scored and not served_courses:
             return (f"a {self.breakdown} view compares benchmark scores: its subject is one of "
                     f"{', '.join(scored)}, not '{self.subject}'")
         if self.breakdown == SERVED:
@@ -268,10 +286,9 @@ class Metric(_Ref):
         if len(parts) != 4 or not all(_PART.fullmatch(p) for p in parts):
             raise ValueError(f"metric '{text}' is not MEASURE:SUBJECT:SCHOOL:GROUP")
         measure, subject, school, group = parts
-        if measure == "pct":
-            return cls("pct", subject, school, Group.parse(group))
-        if measure == "chronic":
-            return cls("chronic", subject, school, Group.parse(group))
+        for known in MEASURES:
+            if measure == known:
+                return cls(known, subject, school, Group.parse(group))
         raise ValueError(unknown(measure, MEASURES, "measure in metric"))
 
     def __str__(self) -> str:
@@ -280,16 +297,24 @@ class Metric(_Ref):
     @property
     def view_subject(self) -> str:
         """The subject part of the views that show it."""
-        return ATTENDANCE if self.measure == "chronic" else self.subject
+        if self.measure == "chronic":
+            return ATTENDANCE
+        return COURSES if self.measure in COURSE_MEASURES else self.subject
 
     @property
     def lower_is_better(self) -> bool:
-        return self.measure == "chronic"
+        return self.measure in ("chronic", "failing")
 
     def problem(self, scenario: Declares) -> str | None:
         subjects = [s.id for s in scenario.subjects]
         if self.measure == "pct" and self.subject not in subjects:
             return unknown(self.subject, subjects, "subject in metric")
+        if self.measure in COURSE_MEASURES:
+            if getattr(scenario, "courses", None) is None:
+                return (f"a {self.measure} metric needs course grades: this scenario has no "
+                        "`courses` section")
+            if self.subject != COURSES:
+                return f"a {self.measure} metric's subject is {COURSES}, not '{self.subject}'"
         schools = [s.id for s in scenario.schools]
         if self.school not in schools:
             return unknown(self.school, schools, "school in metric")

@@ -20,7 +20,9 @@ from pydantic import Field
 
 from simulator.formats.lookfors import DebriefSettings, debrief_problems
 from simulator.formats.refs import (
+    ABSENCE,
     ATTENDANCE,
+    COURSES,
     DISTRICT,
     IMPLEMENTATION,
     Group,
@@ -302,8 +304,88 @@ class Need(Strict):
     it at once, so addressing the need shows in the overall score too."""
     growth_penalty_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.2
     """Yearly growth lost by affected students while it is unaddressed, in SD units."""
+    course_shift_sd: Annotated[float, Field(ge=-3.0, le=0.0)] = 0.0
+    """How much lower affected students' course performance is while the need is unmet,
+    in SD of course performance (see `courses`): they fail more courses than their tested
+    ability and their absences explain. Needs a `courses` section."""
     description: str = ""
     """What is really going on (revealed at the final debrief)."""
+
+
+# --------------------------------------------------------------------------- courses
+
+
+class Course(Strict):
+    """A course every student of the course grades takes all year, graded each quarter."""
+
+    id: Id
+    """Identifier, e.g. `algebra-1`."""
+    name: Text
+    """Name on the dashboard, e.g. "Algebra I"."""
+    subject: Id | None = None
+    """The benchmark subject whose (latent) ability the course grade draws on, e.g.
+    `math` for Algebra I; none: the grade rests on engagement and attendance alone."""
+    core: bool = True
+    """A core course, whose failed term grades count against being on track (an
+    elective, `false`, earns credit but its failures do not count)."""
+
+
+class OnTrack(Strict):
+    """Who counts as on track at the end of the year (for ninth grade, the Chicago
+    on-track indicator: enough credits and at most one failed semester grade)."""
+
+    credits: Annotated[float, Field(gt=0.0, le=100.0)] = 5.0
+    """Credits earned in these courses by the end of the year, at least."""
+    max_failures: Annotated[int, Field(ge=0, le=100)] = 1
+    """Failed term grades in core courses over the year, at most."""
+
+
+class Courses(Strict):
+    """Course grades and credits, a measure beside the benchmark for scenarios that need
+    one (for example ninth-grade on-track). Each quarter every student of `grades` gets a
+    pass or fail in each course; the grades of the quarters in `terms` are final and earn
+    `credit` each.
+
+    Course performance (SD units) = `ability_weight` × ability in the course's subject +
+    the student's engagement (drawn once, spread `engagement_sd`) − `absence_weight_sd` per
+    day missed beyond the typical + strategies' `course_effect` − unmet needs'
+    `course_shift_sd` + a quarter's wobble (`noise_sd`); a grade passes when performance is
+    above the threshold at which a student at the national norm, missing the typical days,
+    passes `pass_rate` of course grades."""
+
+    name: Text = "Core courses"
+    """What dashboards call these courses."""
+    grades: list[Grade] = Field(default_factory=list)
+    """Grades whose students take them (empty: every grade of the scenario)."""
+    courses: list[Course] = Field(min_length=1, max_length=12)
+    """The courses each of those students takes."""
+    terms: list[Id] = Field(min_length=1, max_length=16)
+    """Quarters (ids) whose grades are final and earn credit, e.g. `[q2, q4]` for
+    semesters; the last must be the year's last quarter."""
+    credit: Annotated[float, Field(gt=0.0, le=10.0)] = 0.5
+    """Credit a passing final grade earns, per course and term."""
+    pass_rate: Annotated[float, Field(gt=0.0, lt=1.0)]
+    """The norm: the share of course grades a typical student (at the national norm,
+    missing the typical days) passes."""
+    ability_weight: Annotated[float, Field(ge=0.0, le=2.0)] = 0.4
+    """How much course performance follows tested ability (SD per SD)."""
+    absence_weight_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    """Course performance lost per day missed in the quarter beyond the typical (SD)."""
+    engagement_sd: Annotated[float, Field(ge=0.0, le=3.0)] = 0.7
+    """Spread of students' own engagement with coursework (work habits, belonging),
+    beyond tested ability; persistent over the year."""
+    noise_sd: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
+    """Spread of a course grade's quarter-to-quarter wobble."""
+    on_track: OnTrack = Field(default_factory=OnTrack)
+    """Who counts as on track."""
+    source: str = ""
+    """Where the figures come from."""
+
+    def spread(self) -> float:
+        """The spread of course performance at the norm (SD units): ability, engagement
+        and wobble together."""
+        return float((self.ability_weight ** 2 + self.engagement_sd ** 2
+                      + self.noise_sd ** 2) ** 0.5)
 
 
 # --------------------------------------------------------------------------- time
@@ -373,6 +455,10 @@ class Serves(Strict):
     below_cut: Id | None = None
     """Only students scoring below the proficiency cut in this subject at the
     latest benchmark before the strategy starts (targeting by data)."""
+    chronically_absent: bool = False
+    """Only students chronically absent so far this year at the latest data before the
+    strategy starts (before any data: those who tend to miss that many days); with
+    `capacity`, those missing the most days first."""
     capacity: Annotated[int, Field(ge=1)] | None = None
     """Most students served at once (lowest scorers first when targeting by
     data); empty: everyone eligible."""
@@ -426,6 +512,10 @@ class Strategy(Strict):
     students who have it (1.0 = fully remediated in a year at full fidelity)."""
     attendance_effect: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
     """Relative change in days missed by served students (−0.12 = 12% fewer)."""
+    course_effect: Annotated[float, Field(ge=-1.0, le=3.0)] = 0.0
+    """Rise in the course performance of a served student who takes part, at full
+    fidelity, in SD of course performance (see `courses`), for every quarter it runs:
+    more of their course grades pass. Needs a `courses` section."""
     take_up: Fraction = 1.0
     """Share of served students who actually receive the intended dosage."""
     lag_quarters: Annotated[int, Field(ge=0, le=4)] = 0
@@ -622,6 +712,9 @@ class Scenario(Strict):
     """The benchmark's score scale."""
     subjects: list[Subject] = Field(min_length=1)
     """Tested subjects."""
+    courses: Courses | None = None
+    """Course grades and credits beside the benchmark (for example for ninth-grade
+    on-track); none: the benchmark, attendance and implementation only."""
     subgroups: list[Subgroup] = Field(default_factory=list)
     """Student groups reported separately."""
     population: Population = Field(default_factory=Population)
@@ -778,6 +871,7 @@ _NAMED_BY_ID: tuple[tuple[str, tuple[str, ...], str, tuple[tuple[object, ...], .
         ("calendar", "meetings", _ANY, "after_quarter"),
         ("events", _ANY, "quarter"),
         ("hidden_truths", _ANY, "evidence", _ANY, "quarter"),
+        ("courses", "terms", _ANY),
     )),
     ("school", ("schools",), "name", (
         ("needs", _ANY, "schools", _ANY),
@@ -790,6 +884,7 @@ _NAMED_BY_ID: tuple[tuple[str, tuple[str, ...], str, tuple[tuple[object, ...], .
         ("strategies", _ANY, "serves", "below_cut"),
         ("subgroups", _ANY, "shift_sd", _KEY),
         ("subgroups", _ANY, "growth_shift_sd", _KEY),
+        ("courses", "courses", _ANY, "subject"),
     )),
     ("subgroup", ("subgroups",), "name", (
         ("needs", _ANY, "subgroups", _ANY),
@@ -944,6 +1039,8 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
         check_grades(need.grades, (*path, "grades"))
         check_subgroups(need.subgroups, (*path, "subgroups"))
 
+    problems += _course_problems(sc)
+
     meeting_ids = [m.id for m in sc.calendar.meetings]
     for role in ("state", "district"):
         for mid in getattr(sc.roles, role).meetings:
@@ -1030,6 +1127,54 @@ def cross_check(sc: Scenario) -> list[tuple[Loc, str]]:
     return problems
 
 
+def _course_problems(sc: Scenario) -> list[tuple[Loc, str]]:
+    """References of the courses section, and of needs and strategies to it."""
+    problems: list[tuple[Loc, str]] = []
+    courses = sc.courses
+    if courses is None:
+        for ni, need in enumerate(sc.needs):
+            if need.course_shift_sd:
+                problems.append((("needs", ni, "course_shift_sd"),
+                                 "course_shift_sd needs a `courses` section (course grades "
+                                 "to show in)"))
+        for ti, strategy in enumerate(sc.strategies):
+            if strategy.course_effect:
+                problems.append((("strategies", ti, "course_effect"),
+                                 "course_effect needs a `courses` section (course grades to "
+                                 "act on)"))
+        return problems
+    subjects = [s.id for s in sc.subjects]
+    quarters = [q.id for q in sc.calendar.quarters]
+    problems += _duplicates(courses.courses, "id", ("courses", "courses"))
+    for ci, course in enumerate(courses.courses):
+        if course.subject is not None and course.subject not in subjects:
+            problems.append((("courses", "courses", ci, "subject"),
+                             _unknown(course.subject, subjects, "subject")))
+    for gi, g in enumerate(courses.grades):
+        if g not in sc.grades:
+            problems.append((("courses", "grades", gi), f"grade {g} is not one of the "
+                             f"scenario's grades {sorted(sc.grades)}"))
+    order = []
+    for ti, term in enumerate(courses.terms):
+        if term not in quarters:
+            problems.append((("courses", "terms", ti), _unknown(term, quarters, "quarter")))
+        else:
+            order.append((ti, quarters.index(term)))
+    disordered = [ti for (_, a), (ti, b) in itertools.pairwise(order) if b <= a]
+    problems += [(("courses", "terms", ti), "terms must come in calendar order")
+                 for ti in disordered]
+    if order and not disordered and order[-1][1] != len(quarters) - 1:
+        problems.append((("courses", "terms", order[-1][0]),
+                         f"the last term must end with the year's last quarter "
+                         f"('{quarters[-1]}'), when the year's credits are counted"))
+    most = len(courses.courses) * len(courses.terms) * courses.credit
+    if courses.on_track.credits > most:
+        problems.append((("courses", "on_track", "credits"),
+                         f"on track needs {courses.on_track.credits:g} credits, but passing "
+                         f"every course every term earns only {most:g}"))
+    return problems
+
+
 def view_title(sc: Scenario, view: str | View, group: str | Group | None = None) -> str:
     """A view's title as dashboards and reports show it, e.g. "Reading Benchmark
     Assessment – Hudson Middle School · by subgroup"; ``group`` (a subgroup id or
@@ -1040,9 +1185,12 @@ def view_title(sc: Scenario, view: str | View, group: str | Group | None = None)
         head = f"Attendance – {where}"
     elif v.subject == IMPLEMENTATION:
         head = f"Implementation of strategies – {where}"
+    elif v.subject == COURSES and sc.courses is not None:
+        head = f"{sc.courses.name} – {where}"
     else:
         head = f"{sc.subject(v.subject).name} Benchmark Assessment – {where}"
-    by = {"grade": " · by grade", "subgroup": " · by subgroup", "strand": " · by strand"}
+    by = {"grade": " · by grade", "subgroup": " · by subgroup", "strand": " · by strand",
+          ABSENCE: " · by attendance"}
     of = f", {Group.of(group).label(sc)}" if group else ""
     return head + by.get(v.breakdown, "") + of
 

@@ -46,7 +46,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def load_model(
-    raw: bytes,
+    raw: bytes | Loaded,
     name: str,
     model: type[M],
     *,
@@ -57,8 +57,8 @@ def load_model(
     parts: Callable[[Loaded], list[Problem]] | None = None,
     hint: Callable[[object, Loc], str | None] | None = None,
 ) -> M:
-    """``raw`` parsed as safe YAML and validated as ``model``, or ``error`` raised with
-    every problem positioned.
+    """``raw`` parsed as safe YAML (or already parsed: a :class:`Loaded`) and validated as
+    ``model``, or ``error`` raised with every problem positioned.
 
     ``parts`` checks pieces of the data on their own first (a transcript validates
     each event against its kind, for hints that name the event); ``checks`` adds
@@ -67,7 +67,7 @@ def load_model(
     a reference written as the thing's label rather than its id, say.
     """
     try:
-        loaded = load_bytes(raw)
+        loaded = raw if isinstance(raw, Loaded) else load_bytes(raw)
     except YamlError as exc:
         raise error(name, exc.problems) from None
     if not isinstance(loaded.data, dict):

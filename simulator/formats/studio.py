@@ -3,7 +3,8 @@
 ``scaffold_text`` is the commented scaffold ``pmsim scenario new`` writes (the data file
 ``scaffold.yaml`` beside this module, shipped in the wheel); ``copy_text`` is another
 scenario's text under a new id, every other byte kept; ``own_scenarios`` lists a folder of
-scenario files (the pmsim home's ``scenarios``) with each one's problem, if any.
+scenario files (the pmsim home's ``scenarios``) with each one's problem, if any, and
+``listed_scenarios`` the built-ins and those together, as the TUI home lists them.
 
 The formats layer: it knows nothing of the pmsim home, only the folder it is given.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -105,52 +107,62 @@ def _continues(line: str) -> bool:
 
 
 @dataclass(frozen=True)
-class OwnScenario:
-    """One file of the folder of one's own scenarios."""
+class ListedScenario:
+    """A scenario file as a list shows it (``scenario list``, the TUI home): a built-in or
+    one of one's own, with its problem, if any."""
 
     id: str
     """What names it on the command line: the file's stem."""
     title: str
     path: Path
     problem: str = ""
-    """Why it can't be played (empty when it validated)."""
+    """Why it can't be played (empty when it validated, or is not yet checked)."""
     summary: str = ""
+    own: bool = False
+    """One of one's own scenarios (the pmsim home's ``scenarios`` folder), not a built-in."""
+
+    @property
+    def ref(self) -> str:
+        """What a session is started on: a built-in's id; one's own file by its absolute
+        path, so that a session on it names the file and resumes from any folder."""
+        return str(self.path.resolve()) if self.own else self.id
 
 
-def own_paths(folder: Path) -> list[Path]:
-    """The scenario files in ``folder`` (none if it does not exist), by name."""
-    from scenarios import SUFFIXES
-
-    try:
-        entries = sorted(folder.iterdir())
-    except OSError:
-        return []
-    return [p for p in entries if p.suffix in SUFFIXES and p.is_file()
-            and not p.name.startswith(".")]
-
-
-def own_scenarios(folder: Path, builtin_ids: set[str]) -> list[OwnScenario]:
-    """Every scenario file in ``folder``, validated; never raises for a bad file."""
+def listed_scenario(path: Path, *, own: bool = False,
+                    builtin_ids: AbstractSet[str] = frozenset()) -> ListedScenario:
+    """One scenario file, validated; never raises for a bad file. One's own (``own``) is
+    also a problem when a built-in has its id or its id is not its file's name."""
     from simulator.formats.loading import ScenarioError, parse_scenario
     from simulator.formats.yamlsafe import read_limited
 
-    found = []
-    for path in own_paths(folder):
-        try:
-            sc = parse_scenario(read_limited(path), str(path))
-        except ScenarioError as exc:
-            found.append(OwnScenario(path.stem, path.name, path, exc.lines()[0]))
-            continue
-        except OSError as exc:  # FileRefused (too large, not UTF-8) is an OSError
-            found.append(OwnScenario(path.stem, path.name, path,
-                                     f"{path}: {exc.strerror or exc}"))
-            continue
-        problem = ""
-        if path.stem in builtin_ids:
-            problem = (f"{path}: a built-in scenario has the id '{path.stem}', so this file is "
-                       "never used; give it another id and add it again")
-        elif sc.id != path.stem:
-            problem = (f"{path}: its id is '{sc.id}' but the file is named {path.name}; add it "
-                       "with `pmsim scenario add` (it names the file after the id)")
-        found.append(OwnScenario(path.stem, sc.title, path, problem, sc.summary))
-    return found
+    try:
+        sc = parse_scenario(read_limited(path), str(path))
+    except ScenarioError as exc:
+        return ListedScenario(path.stem, path.name, path, exc.lines()[0], own=own)
+    except OSError as exc:  # FileRefused (too large, not UTF-8) is an OSError
+        return ListedScenario(path.stem, path.name, path, f"{path}: {exc.strerror or exc}",
+                              own=own)
+    problem = ""
+    if own and path.stem in builtin_ids:
+        problem = (f"{path}: a built-in scenario has the id '{path.stem}', so this file is "
+                   "never used; give it another id and add it again")
+    elif own and sc.id != path.stem:
+        problem = (f"{path}: its id is '{sc.id}' but the file is named {path.name}; add it "
+                   "with `pmsim scenario add` (it names the file after the id)")
+    return ListedScenario(path.stem, sc.title, path, problem, sc.summary, own=own)
+
+
+def own_scenarios(folder: Path, builtin_ids: AbstractSet[str]) -> list[ListedScenario]:
+    """Every scenario file in ``folder``, validated; never raises for a bad file."""
+    from scenarios import own_paths
+
+    return [listed_scenario(p, own=True, builtin_ids=builtin_ids) for p in own_paths(folder)]
+
+
+def listed_scenarios(folder: Path) -> list[ListedScenario]:
+    """The built-in scenarios (Hudson first), then one's own in ``folder``, validated."""
+    from scenarios import builtin_paths
+
+    builtins = builtin_paths()
+    return [*map(listed_scenario, builtins),
+            *own_scenarios(folder, {p.stem for p in builtins})]

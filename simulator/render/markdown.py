@@ -20,20 +20,36 @@ from simulator.render.phrases import (
 )
 from simulator.render.plain import printable
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]!|])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
+_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+"""``&`` that would start a character reference (``&amp;``, ``&#35;``): shown as written."""
+_LIST_NUMBER = re.compile(r"\d{1,9}(?=[.)](?:\s|$))")
+"""Digits that, with the ``.`` or ``)`` after them, would start an ordered list item."""
+_BLOCK_MARK = re.compile(r"#|[-+](?:\s|$)|[-=][-=\s]*$")
+"""What at the start of a line would make a heading, a list item, a rule or an underline."""
+_CLOSING_HASHES = re.compile(r"(?<=\s)#+$")
+"""Hashes that would end a heading (and vanish) when the text is a heading's."""
 
 
 def escape(text: object) -> str:
-    """Participants' and a scenario's words as plain text in Markdown, never markup.
+    """Participants' and a scenario's words as plain text in Markdown, never markup: the
+    same words whether the text stands alone on a line, after a list marker or ``>``, in a
+    heading or in a table cell.
 
-    Backslash-escapes what could start a link, an image, emphasis, code or a table cell
-    (parentheses are harmless once brackets are escaped), turns ``<`` and ``>`` into
-    entities so no raw HTML gets through, joins lines and keeps a leading ``#`` from
-    making a heading.
+    Joins lines into one and trims it; backslash-escapes what could start a link, an image,
+    emphasis, strikethrough, code or a table cell (parentheses are harmless once brackets
+    are escaped); turns ``<`` and ``>`` into entities so no raw HTML gets through, and
+    keeps ``&`` from starting one; escapes what at the start would make a heading, a list
+    item, a rule or an underline (``#``, ``- ``, ``+ ``, ``1.``, ``---``, ``===``), and
+    a heading's closing ``#`` at the end.
     """
-    text = " ".join(printable(str(text), keep="\n").splitlines())
-    text = _MD_SPECIAL.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")
-    return "\\" + text if text.startswith("#") else text
+    text = " ".join(printable(str(text), keep="\n").splitlines()).strip()
+    text = _ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", text))
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    text = _CLOSING_HASHES.sub(lambda m: "\\" + m.group(), text)
+    if (number := _LIST_NUMBER.match(text)) is not None:
+        return f"{number.group()}\\{text[number.end():]}"
+    return "\\" + text if _BLOCK_MARK.match(text) else text
 
 
 def code(text: object) -> str:

@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from simulator.engine import dashboard as figures
-from simulator.formats.refs import ATTENDANCE, CROSS, IMPLEMENTATION, SERVED, View
+from simulator.formats.refs import ATTENDANCE, COURSES, CROSS, IMPLEMENTATION, SERVED, View
+from simulator.render.markdown import escape as _md
 from simulator.render.plain import printable
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from simulator.formats.scenario import Meeting, Scenario
 
 MEASURES = (("pct", "% on benchmark"), ("mean", "mean scale score"))
+COURSE_MEASURES = (("pct", "% failing a course"), ("mean", "% on track"))
+"""The two measures of a course-grades view (the dashboard's % / mean toggle)."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,9 @@ def views_at(sim: Simulation) -> tuple[list[Section], Table]:
                           else [None])
                 for about in abouts:
                     view = View(subject, school, breakdown, about)
+                    measures = COURSE_MEASURES if subject == COURSES else MEASURES
                     tables += [_titled(figures.build_table(sim, view, measure), words)
-                               for measure, words in MEASURES]
+                               for measure, words in measures]
             sections.append(Section(f"{school_name} · {subject_name}", tables))
         attendance = [figures.build_table(sim, View(ATTENDANCE, school, b))
                       for _, b in figures.breakdown_options(ATTENDANCE)]
@@ -112,11 +116,10 @@ def preview(sc: Scenario, seed: int = 1) -> list[MeetingPreview]:
 
 
 def _cells(table: Table) -> tuple[list[str], list[list[str]], int]:
-    """Column headings and rows of a table as the dashboard prints them, and how many
-    leading columns are numbers (right-aligned)."""
-    first = "Strategy" if table.title.startswith("Implementation") else (
-        "Strand" if " · by strand" in table.title else "Group")
-    columns = [first, "n", *table.quarters, *table.extra_columns]
+    """Column headings and rows of a table as the dashboard prints them (raw: each renderer
+    makes them printable its way), and how many leading columns are numbers
+    (right-aligned)."""
+    columns = [table.label_heading, "n", *table.quarters, *table.extra_columns]
     rows = []
     for row in table.rows:
         rows.append([
@@ -125,7 +128,7 @@ def _cells(table: Table) -> tuple[list[str], list[list[str]], int]:
             *(figures.fmt(v, e, table.unit) for v, e in zip(row.values, row.errors, strict=True)),
             *row.extra,
         ])
-    return columns, [[printable(c) for c in r] for r in rows], 2 + len(table.quarters)
+    return columns, rows, 2 + len(table.quarters)
 
 
 def _legend() -> str:
@@ -138,17 +141,19 @@ def _intro(sc: Scenario, seed: int) -> list[str]:
             "see at each meeting, before they decide anything.", _legend()]
 
 
-def _meeting_lines(m: MeetingPreview) -> tuple[str, list[str], list[str]]:
-    """A meeting's title, its setting and its goals, printable."""
-    return (printable(m.meeting.title), [printable(s) for s in m.meeting.setting],
-            [printable(g) for g in m.meeting.goals])
+def _meeting_lines(m: MeetingPreview, shown: Callable[[str], str]) -> tuple[
+        str, list[str], list[str]]:
+    """A meeting's title, its setting and its goals, each as ``shown`` (printable text, or
+    Markdown's escape)."""
+    return (shown(m.meeting.title), [shown(s) for s in m.meeting.setting],
+            [shown(g) for g in m.meeting.goals])
 
 
 def render_text(sc: Scenario, seed: int, previews: list[MeetingPreview]) -> str:
     """Aligned plain text."""
     out = [printable(sc.title), "=" * len(printable(sc.title)), *_intro(sc, seed), ""]
     for m in previews:
-        title, setting, goals = _meeting_lines(m)
+        title, setting, goals = _meeting_lines(m, printable)
         out += [title, "=" * len(title), f"Quarters so far: {', '.join(m.quarters)}"]
         out += [f"  {s}" for s in setting]
         if goals:
@@ -167,7 +172,9 @@ def _text_table(table: Table) -> list[str]:
     lines = [printable(table.title), printable(table.caption)]
     if not table.rows:
         return [*lines, printable(table.empty)]
-    columns, rows, numbers = _cells(table)
+    headings, cells, numbers = _cells(table)
+    columns = [printable(c) for c in headings]
+    rows = [[printable(c) for c in r] for r in cells]
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
 
     def line(cells: list[str]) -> str:
@@ -178,27 +185,19 @@ def _text_table(table: Table) -> list[str]:
             *(line(r) for r in rows)]
 
 
-def _md(text: str) -> str:
-    """Text in a Markdown table cell or line: pipes, markup and HTML shown literally."""
-    out = printable(text)
-    for ch in "\\`*_[]<>|":
-        out = out.replace(ch, "\\" + ch)
-    return out
-
-
 def render_markdown(sc: Scenario, seed: int, previews: list[MeetingPreview]) -> str:
     """Markdown for a handout: a heading per meeting, school and subject, a table per view."""
     out = [f"# {_md(sc.title)} — dashboards by meeting", "", *(_md(t) for t in _intro(sc, seed)),
            ""]
     for m in previews:
-        title, setting, goals = _meeting_lines(m)
-        out += [f"## {_md(title)}", "", f"Quarters so far: {', '.join(map(_md, m.quarters))}",
+        title, setting, goals = _meeting_lines(m, _md)
+        out += [f"## {title}", "", f"Quarters so far: {', '.join(map(_md, m.quarters))}",
                 ""]
-        out += "\n>\n".join(f"> {_md(s)}" for s in setting).split("\n")
+        out += "\n>\n".join(f"> {s}" for s in setting).split("\n")
         if setting:
             out.append("")
         if goals:
-            out += ["Goals:", "", *(f"- {_md(g)}" for g in goals), ""]
+            out += ["Goals:", "", *(f"- {g}" for g in goals), ""]
         for section in m.sections:
             out += [f"### {_md(section.heading)}", ""]
             for table in section.tables:
@@ -219,9 +218,8 @@ def _md_table(table: Table, heading: str | None) -> list[str]:
     def line(cells: list[str]) -> str:
         return "| " + " | ".join(cells) + " |"
 
-    esc: Callable[[str], str] = _md
-    return [*lines, line([esc(c) for c in columns]), line(align),
-            *(line([esc(c) for c in r]) for r in rows)]
+    return [*lines, line([_md(c) for c in columns]), line(align),
+            *(line([_md(c) for c in r]) for r in rows)]
 
 
 def render(sc: Scenario, seed: int, fmt: str) -> str:

@@ -37,6 +37,7 @@ def run_table(sc: Scenario, doc: dict) -> str:
         lines += _grades(sc, q, subjects, spread)
         lines += _strands(sc, q, subjects)
         lines += _attendance(sc, q, spread)
+        lines += _courses(sc, q, spread)
         for imp in q["implementation"]:
             state = "running" if imp["running"] else "not yet running"
             lines.append(
@@ -139,6 +140,34 @@ def _attendance(sc: Scenario, q: dict, spread: bool) -> list[str]:
                    f"{_fmt(r['mean_days_absent']):>8}{_fmt(r['pct_chronic']):>9}")
             if spread:
                 row += f"{_fmt(r['mean_days_absent_sd']):>8}{_fmt(r['pct_chronic_sd']):>7}"
+            lines.append(row)
+    return lines
+
+
+def _courses(sc: Scenario, q: dict, spread: bool) -> list[str]:
+    """Course grades by school and group, in a scenario that has them."""
+    if sc.courses is None:
+        return []
+    names = {g.id: printable(g.name) for g in sc.subgroups} | {"all": "All students"}
+    bar = sc.courses.on_track
+    header = (f"{'school':<26}{'group':<29}{'n':>5}{'% failing':>10}{'Fs':>6}{'credits':>8}"
+              f"{'% on track':>11}")
+    if spread:
+        header += f"{'± fail':>8}{'± track':>8}"
+    lines = ["", f"{q['label']} {printable(sc.courses.name).lower()} (% failing a course this "
+             f"quarter; Fs per student; credits this year; % on track: {bar.credits:g}+ "
+             f"credits, at most {bar.max_failures} failed term grade"
+             f"{'' if bar.max_failures == 1 else 's'})", header, "-" * len(header)]
+    for school in q["schools"]:
+        for r in school.get("courses", []):
+            group = r["group"]
+            label = (f"Grade {group.removeprefix('grade-')}" if group.startswith("grade-")
+                     else names.get(group, printable(group)))
+            row = (f"{printable(school['name'])[:25]:<26}{label[:28]:<29}{r['n']:>5}"
+                   f"{_fmt(r['pct_failing']):>10}{_fmt(r['mean_failures'], 2):>6}"
+                   f"{_fmt(r['mean_credits']):>8}{_fmt(r['pct_on_track']):>11}")
+            if spread:
+                row += f"{_fmt(r['pct_failing_sd']):>8}{_fmt(r['pct_on_track_sd']):>8}"
             lines.append(row)
     return lines
 

@@ -91,6 +91,23 @@ _INSERT_EVENT = (
 )
 
 
+_EventRow = tuple[str, int, str, str, str, str]
+"""A row of the events table, in ``_INSERT_EVENT``'s order."""
+
+
+def _encoded(events: Sequence[NewEvent]) -> list[tuple[str, str, str]]:
+    """Each event's kind, role and payload as canonical JSON; raises for a payload that is
+    not JSON, so a caller encodes before its transaction and a bad batch writes nothing."""
+    return [(kind, role, canonical_json(payload)) for kind, role, payload in events]
+
+
+def _event_rows(session_id: str, first: int, encoded: Sequence[tuple[str, str, str]],
+                created: str) -> list[_EventRow]:
+    """The events table's rows of ``encoded`` events, numbered from ``first``, one stamp."""
+    return [(session_id, first + i, kind, role, text, created)
+            for i, (kind, role, text) in enumerate(encoded)]
+
+
 def _seed_column(seed: int) -> int:
     """A seed (0 … 2**64 - 1) as SQLite's signed 64-bit INTEGER holds it: two's complement."""
     return seed - 2**64 if seed >= 2**63 else seed
@@ -307,8 +324,9 @@ class SqliteStore(Store):
         payload: dict[str, Any] | None = None,
         events: Sequence[NewEvent] = (),
     ) -> SessionInfo:
-        text = session_created_json(scenario, scenario_sha256, seed, title, payload)
-        texts = [canonical_json(p) for _, _, p in events]  # checked before the transaction
+        first = (SESSION_CREATED, SYSTEM_ROLE,
+                 session_created_json(scenario, scenario_sha256, seed, title, payload))
+        encoded = [first, *_encoded(events)]  # checked before the transaction
         created = base._now()
         with self._write() as conn:
             for _ in range(ID_ATTEMPTS):
@@ -322,10 +340,7 @@ class SqliteStore(Store):
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (sid, scenario, scenario_sha256, _seed_column(seed), title, created),
             )
-            conn.execute(_INSERT_EVENT, (sid, 1, SESSION_CREATED, SYSTEM_ROLE, text, created))
-            conn.executemany(_INSERT_EVENT, [
-                (sid, 2 + i, kind, role, t, created)
-                for i, ((kind, role, _), t) in enumerate(zip(events, texts, strict=True))])
+            conn.executemany(_INSERT_EVENT, _event_rows(sid, 1, encoded, created))
         stage = next((p["stage"] for kind, _, p in reversed(events) if kind == STAGE_CHANGED),
                      INITIAL_STAGE)
         return SessionInfo(sid, scenario, scenario_sha256, seed, title, created, stage,
@@ -336,16 +351,12 @@ class SqliteStore(Store):
     ) -> list[Event]:
         if not events:
             return []
-        # Every payload is checked before the transaction: a bad one appends nothing.
-        texts = [canonical_json(payload) for _, _, payload in events]
+        encoded = _encoded(events)  # checked before the transaction: a bad one appends nothing
         created = base._now()
         with self._write() as conn:
             first = _max_seq(conn, session_id) + 1
             check_expected(session_id, first, expect_seq)
-            rows = [
-                (session_id, first + i, kind, role, text, created)
-                for i, ((kind, role, _), text) in enumerate(zip(events, texts, strict=True))
-            ]
+            rows = _event_rows(session_id, first, encoded, created)
             conn.executemany(_INSERT_EVENT, rows)
         return [
             Event(sid, seq, kind, role, json.loads(text), stamp)

@@ -232,9 +232,10 @@ def load_transcript(path: Path, scenario: Scenario | None = None) -> Transcript:
 
 
 def parse_transcript(
-    raw: bytes, name: str = "<transcript>", scenario: Scenario | None = None
+    raw: bytes | Loaded, name: str = "<transcript>", scenario: Scenario | None = None
 ) -> Transcript:
-    """Validate a transcript's bytes (YAML or JSON); raises TranscriptError."""
+    """Validate a transcript's bytes (YAML or JSON, or their YAML already loaded); raises
+    TranscriptError."""
     return load_model(
         raw, name, Transcript, error=TranscriptError, parts=_part_problems,
         checks=(lambda t: transcript_problems(t, scenario)) if scenario is not None else None,

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Footer, Select, Static
 
 from simulator.engine import dashboard as figures
-from simulator.formats.refs import CROSS, SERVED, View
+from simulator.formats.refs import COURSES, CROSS, SERVED, View
 from tui.plain import cell, plain
 from tui.screens import unsaved
 from tui.screens.session_screen import SessionScreen
@@ -37,6 +37,7 @@ class DashboardScreen(SessionScreen):
         Binding("1", "subject(0)", "First subject", show=False, id="dashboard.reading"),
         Binding("2", "subject(1)", "Second subject", show=False, id="dashboard.math"),
         Binding("3", "subject(-2)", "Attendance", show=False, id="dashboard.attendance"),
+        Binding("5", "courses", "Course grades", show=False, id="dashboard.courses"),
         Binding("4", "subject(-1)", "Implementation", show=False,
                 id="dashboard.implementation"),
         Binding("g", "next_breakdown", "Breakdown", id="dashboard.breakdown"),
@@ -182,10 +183,8 @@ class DashboardScreen(SessionScreen):
         shown = [len(table.quarters) - 1] if compact and table.quarters else list(
             range(len(table.quarters)))
         trend = [] if compact else ["Change", "Trend"]
-        columns = ["Group" if self.subject != "implementation" else "Strategy", "n",
-                   *(table.quarters[q] for q in shown), *trend, *table.extra_columns]
-        if self.breakdown == "strand":
-            columns[0] = "Strand"
+        columns = [table.label_heading, "n", *(table.quarters[q] for q in shown), *trend,
+                   *table.extra_columns]
         unit = table.unit
         rows = []
         for row in table.rows:
@@ -313,18 +312,32 @@ class DashboardScreen(SessionScreen):
         elif self.strategy not in options:
             self.strategy = options[0]
         sc = self.room.scenario
-        aims = [j for j in sc.strategy(self.strategy).subjects if j in [s.id for s in sc.subjects]]
+        strategy = sc.strategy(self.strategy)
+        aims = [j for j in strategy.subjects if j in [s.id for s in sc.subjects]]
         if aims and self.subject not in aims:
             self.subject = aims[0]  # the subject the strategy means to move
+        elif not aims and strategy.course_effect and sc.courses is not None:
+            self.subject = COURSES  # a strategy on course grades: see them
         self._scores_view(SERVED)
 
     def _scores_view(self, breakdown: str) -> None:
         """Switch to ``breakdown`` of a subject with scores (the first, from attendance or
         implementation)."""
         sc = self.room.scenario
-        if self.subject not in [s.id for s in sc.subjects]:
+        graded = breakdown == SERVED and self.subject == COURSES
+        if self.subject not in [s.id for s in sc.subjects] and not graded:
             self.subject = sc.subjects[0].id
         self.breakdown = breakdown
+        self._sync_selects()
+        self.refresh_room()
+
+    def action_courses(self) -> None:
+        """Course grades (a scenario with a ``courses`` section)."""
+        if self.room.scenario.courses is None:
+            self.notify("This scenario has no course grades: its measures are the benchmark, "
+                        "attendance and implementation.", title="Course grades")
+            return
+        self.subject = COURSES
         self._sync_selects()
         self.refresh_room()
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,25 +18,16 @@ from tui.plain import plain
 from tui.screens.session_screen import host
 from tui.widgets.header import RoomHeader
 
-
-@dataclass(frozen=True)
-class ScenarioEntry:
-    ref: str
-    title: str
-    summary: str
-    problem: str = ""
-    """Why the scenario can't be played (empty when it validated, or is not yet checked)."""
-    own: bool = False
-    """One of the player's own scenarios (the pmsim home's ``scenarios`` folder): its
-    ``ref`` is the file's absolute path, so a session on it names the file and resumes."""
-
+if TYPE_CHECKING:
+    from simulator.formats.studio import ListedScenario
 
 OWN_MARK = " (yours)"
 
 
-def quick_entry(path: Path, own: bool = False) -> ScenarioEntry | None:
-    """A scenario's id, title and summary from its YAML alone (safe loader, no validation):
-    enough to list it while the full check runs (an own scenario by its path)."""
+def quick_entry(path: Path, own: bool = False) -> ListedScenario | None:
+    """A scenario's title and summary from its YAML alone (safe loader, no validation):
+    enough to list it while the full check runs."""
+    from simulator.formats.studio import ListedScenario
     from simulator.formats.yamlsafe import YamlError, load_path
 
     try:
@@ -46,11 +36,11 @@ def quick_entry(path: Path, own: bool = False) -> ScenarioEntry | None:
         return None
     if not isinstance(data, dict):
         return None
-    ref, title, summary = (data.get(k) for k in ("id", "title", "summary"))
-    if not (isinstance(ref, str) and isinstance(title, str)):
+    ident, title, summary = (data.get(k) for k in ("id", "title", "summary"))
+    if not (isinstance(ident, str) and isinstance(title, str)):
         return None
-    return ScenarioEntry(str(path.resolve()) if own else ref, title,
-                         summary if isinstance(summary, str) else "", own=own)
+    return ListedScenario(path.stem, title, path, summary=summary if isinstance(summary, str)
+                          else "", own=own)
 
 
 class HomeScreen(Screen):
@@ -100,8 +90,8 @@ class HomeScreen(Screen):
     @work(thread=True, exclusive=True, group="home")
     def load_lists(self) -> None:
         """List the scenarios from their YAML first (fast), then validate them (pydantic)."""
-        from scenarios import builtin_paths
-        from simulator.formats.studio import own_paths
+        from scenarios import builtin_paths, own_paths
+        from simulator.formats.studio import listed_scenarios
         from simulator.session.store import StoreError
 
         files = builtin_paths()
@@ -115,35 +105,11 @@ class HomeScreen(Screen):
             sessions = []
             self.app.call_from_thread(self.notify, str(err), severity="error")
         self.app.call_from_thread(self._show, entries, sessions)
-
-        from simulator.formats.loading import ScenarioError, parse_scenario
-        from simulator.formats.yamlsafe import read_limited
-
-        checked = []
-        for path in files:
-            try:
-                sc = parse_scenario(read_limited(path), str(path))  # FileRefused is an OSError
-            except ScenarioError as err:
-                checked.append(ScenarioEntry(path.stem, path.name, "", err.lines()[0]))
-                continue
-            except OSError as err:
-                checked.append(ScenarioEntry(path.stem, path.name, "", str(err)))
-                continue
-            checked.append(ScenarioEntry(sc.id, sc.title, sc.summary))
-        checked += self._own_checked(folder, {p.stem for p in files})
+        checked = listed_scenarios(folder)  # pydantic: a bad one with its problem
         if checked != entries:
             self.app.call_from_thread(self._show_scenarios, checked)
 
-    @staticmethod
-    def _own_checked(folder: Path, builtin_ids: set[str]) -> list[ScenarioEntry]:
-        """One's own scenarios, validated: a bad one with its problem, as a broken built-in."""
-        from simulator.formats.studio import own_scenarios
-
-        return [ScenarioEntry(str(own.path.resolve()), own.title, own.summary, own.problem,
-                              own=True)
-                for own in own_scenarios(folder, builtin_ids)]
-
-    def _show(self, entries: list[ScenarioEntry], sessions: list) -> None:
+    def _show(self, entries: list[ListedScenario], sessions: list) -> None:
         self._show_scenarios(entries)
         listed = self.query_one("#sessions", OptionList)
         listed.clear_options()
@@ -159,7 +125,7 @@ class HomeScreen(Screen):
         if self.focused is None:  # never take focus from a field the player is typing in
             self.query_one("#scenarios", OptionList).focus()
 
-    def _show_scenarios(self, entries: list[ScenarioEntry]) -> None:
+    def _show_scenarios(self, entries: list[ListedScenario]) -> None:
         scenarios = self.query_one("#scenarios", OptionList)
         chosen = scenarios.highlighted
         scenarios.clear_options()
