@@ -175,3 +175,113 @@ class Solo:
     def opening(self, meeting: str) -> str:
         """What the persona says as the meeting opens."""
         return self.conversation(meeting).opening.text
+
+
+# --------------------------------------------------------------------------- the review
+
+
+def _running_before(state: Any, scenario: Scenario, meeting: str) -> list[str]:
+    """The strategies in play when ``meeting`` opens: adopted at earlier meetings, less
+    those stopped."""
+    running: dict[str, None] = {}
+    for m in scenario.calendar.meetings:
+        if m.id == meeting:
+            break
+        for d in state.decisions.get(m.id, []):
+            if d["action"] == "stop":
+                running.pop(d["strategy"], None)
+            else:
+                running.setdefault(d["strategy"], None)
+    return list(running)
+
+
+def _fact_text(talk: Conversation, fact_id: str) -> str:
+    if fact_id in talk.facts:
+        return talk.facts[fact_id].text
+    return next((f.text for f in talk.persona.facts if f.id == fact_id), fact_id)
+
+
+def replayed(persona: Persona, scenario: Scenario, state: Any, meeting: str) -> Conversation:
+    """``meeting``'s conversation as the session holds it, played again from its turns."""
+    talk = Conversation(persona, scenario, seed=state.seed, meeting=meeting,
+                        running=_running_before(state, scenario, meeting))
+    for t in state.turns:
+        if t["meeting"] == meeting:
+            talk.play(t["said"], Understood.from_payload(t["move"]))
+    return talk
+
+
+def review(persona: Persona, scenario: Scenario, state: Any) -> list[dict[str, Any]]:
+    """The after-action review of each meeting the player talked in (or wrote an intent
+    for): what was supposed to happen (the intent), what happened (the exchanges, what the
+    persona revealed and decided), why (the turn where the conversation turned), and what
+    to keep and change (hints used, what a better question would have drawn out)."""
+    from simulator.formats.persona import MOVE_BY_ID
+    from simulator.formats.routine import short_title
+
+    out: list[dict[str, Any]] = []
+    names = {s.id: s.name for s in scenario.strategies}
+    for m in scenario.calendar.meetings:
+        turns = [t for t in state.turns if t["meeting"] == m.id]
+        intent = state.intents.get(m.id)
+        if not turns and intent is None:
+            continue
+        talk = replayed(persona, scenario, state, m.id)
+        revealed = [{"fact": f, "text": _fact_text(talk, f)} for f in talk.revealed]
+        missed = [{"fact": x["fact"], "text": x["text"], "moves": list(x["moves"]),
+                   "needs": [f"{dial.lower()} is {level}" for dial, level in x["needs"].items()]}
+                  for x in talk.missed()]
+        turned = talk.turning_point()
+        turning = None
+        if turned is not None:
+            before = (talk.history[turned.number - 2].dials if turned.number > 1 else
+                      {d.id: d.start for d in persona.dials})
+            label = persona.dial("trust").label
+            turning = {"turn": turned.number, "said": turned.said, "reply": turned.reply,
+                       "move": MOVE_BY_ID[turned.understood.move].label,
+                       "dial": label, "before": before["trust"], "after": turned.dials["trust"]}
+        decided = [f"{d['action']} {names.get(d['strategy'], d['strategy'])}"
+                   for d in talk.standing_decisions()]
+        hints = [{"turn": i, "hint": str(t["hint"])}
+                 for i, t in enumerate(turns, start=1) if t.get("hint")]
+        doc = {"meeting": m.id, "title": short_title(m.title), "intent": intent,
+               "exchanges": len(turns), "revealed": revealed, "missed": missed,
+               "turning_point": turning, "decided": decided, "hints": hints}
+        doc["review"] = _review_words(persona, doc, len(revealed) + len(missed))
+        out.append(doc)
+    return out
+
+
+def _review_words(persona: Persona, doc: dict[str, Any], known: int) -> list[str]:
+    """The review in four plain sentences (intent, what happened, why, keep and change)."""
+    who = persona.name
+    intent = doc["intent"]
+    lines = [f"What you meant to achieve: “{intent}”." if intent else
+             "You wrote no intent before this meeting: next time, say first what you mean "
+             "to achieve, so you can tell whether you did."]
+    decided = "; ".join(doc["decided"]) or "nothing"
+    lines.append(f"What happened: {doc['exchanges']} exchange"
+                 f"{'' if doc['exchanges'] == 1 else 's'}; {who} told you {len(doc['revealed'])} "
+                 f"of the {known} things they knew, and agreed to {decided}.")
+    t = doc["turning_point"]
+    if t is not None:
+        way = "opened up" if t["after"] > t["before"] else "closed down"
+        lines.append(f"Why: the conversation turned at exchange {t['turn']} ({t['move'].lower()}"
+                     f"), when you said “{t['said']}”: {who} {way} ({t['dial'].lower()} "
+                     f"{t['before']} → {t['after']}).")
+    else:
+        lines.append(f"Why: nothing you said moved {who}'s trust either way.")
+    keep = []
+    if doc["hints"]:
+        keep.append(f"you used hints at exchange{'s' if len(doc['hints']) > 1 else ''} "
+                    + ", ".join(str(h["turn"]) for h in doc["hints"]))
+    if doc["missed"]:
+        first = doc["missed"][0]
+        ask = " or ".join(m.lower() for m in first["moves"]) or "a better question"
+        need = f" once {' and '.join(first['needs'])}" if first["needs"] else ""
+        keep.append(f"{who} would have told you “{first['text']}” had you chosen to {ask}{need}"
+                    + (f" ({len(doc['missed']) - 1} more below)" if len(doc["missed"]) > 1
+                       else ""))
+    lines.append("Keep and change: " + ("; ".join(keep) + "." if keep else
+                                        f"you drew out everything {who} knew."))
+    return lines

@@ -242,13 +242,16 @@ class MeetingScreen(SessionScreen):
             if text:
                 unsaved.save(self.app, "what you mean to achieve",
                              lambda: solo.write_intent(meeting.id, text))
-            else:
-                self._asked_intent = False  # asked again when the meeting is shown again
+            # "Later": asked again when the player comes back to the meeting room.
 
         self.app.push_screen(IntentScreen(short_title(meeting.title), solo.persona.name),
                              written)
 
     def on_screen_suspend(self) -> None:
+        from textual.screen import ModalScreen
+
+        if isinstance(self.app.screen, ModalScreen):
+            return  # a dialog over the meeting room: the player has not left it
         if self.meeting_id not in self.room.state.intents:
             self._asked_intent = False
 
