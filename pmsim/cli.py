@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     _scenario_option(play, "the session is played on")
     play.add_argument("--role", choices=["state", "district", "both"], default=None,
                       help="which role this terminal plays (default: both, at one terminal)")
+    play.add_argument("--solo", choices=["state", "district"], default=None,
+                      help="practise alone: you play this role, a persona plays the other")
+    play.add_argument("--persona", default=None, metavar="ID",
+                      help="with --solo: the persona you talk to (a built-in id or a file; "
+                           "default: the built-in for the other role)")
     _home(play, store=True)
 
     scenario = sub.add_parser("scenario", help="list, show, validate scenario files")
@@ -861,6 +866,18 @@ def _play(args: argparse.Namespace) -> int:
     if given is not None and not getattr(args, "session", None):
         raise UserError("--scenario goes with --session; to start a session on a file, "
                         "name it: pmsim play PATH", 2)
+    solo = getattr(args, "solo", None)
+    persona = getattr(args, "persona", None)
+    if persona is not None and solo is None:
+        raise UserError("--persona goes with --solo: pmsim play SCENARIO --solo state "
+                        "--persona ID", 2)
+    if solo is not None and getattr(args, "session", None):
+        raise UserError("--solo starts a new session; a saved solo session resumes as solo "
+                        "with --session ID alone", 2)
+    if solo is not None and getattr(args, "role", None):
+        raise UserError("--solo names your role; leave out --role", 2)
+    if solo is not None:
+        _check_persona(args, solo, persona)
     if store_url(getattr(args, "store", None)) is not None:
         try:  # a store pmsim can't open is a message here, not an error inside the TUI
             _open_store(args, readonly=True).close()
@@ -877,7 +894,25 @@ def _play(args: argparse.Namespace) -> int:
         role=getattr(args, "role", None),
         home=getattr(args, "home", None),
         store=getattr(args, "store", None),
+        solo=solo,
+        persona=persona,
     )
+
+
+def _check_persona(args: argparse.Namespace, solo: str, persona: str | None) -> None:
+    """A persona ``--solo`` can play against, or the user's error, before the TUI starts."""
+    from simulator.counterpart.solo import PersonaNotFound, choose_persona
+    from simulator.formats.persona import PersonaError
+
+    loaded = _load(getattr(args, "scenario", None) or "hudson", args)
+    try:
+        choose_persona(solo, persona, loaded.scenario)
+    except PersonaError as exc:
+        raise UserError("invalid persona:\n" + "\n".join(exc.lines())) from None
+    except OSError as exc:
+        raise UserError(f"cannot read {persona}: {exc.strerror or exc}") from None
+    except (PersonaNotFound, ValueError) as exc:
+        raise UserError(str(exc)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

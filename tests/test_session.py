@@ -60,6 +60,8 @@ def test_every_event_kind_has_a_model() -> None:
         "poll.answered",
         "takehome.answered",
         "note.added",
+        "solo.intent",
+        "solo.turn",
     }
 
 

@@ -27,6 +27,7 @@ from tui.screens.session_screen import SessionScreen
 from tui.screens.unsaved import save
 
 if TYPE_CHECKING:
+    from simulator.counterpart.solo import Solo
     from simulator.session.client import Room
     from simulator.session.store import Event, Store
     from simulator.session.summary import ClosingSummary
@@ -85,10 +86,19 @@ class PmsimApp(App[int]):
         home: Path | str | None = None,
         store: str | None = None,
         *,
+        solo: str | None = None,
+        persona: str | None = None,
         pace: float = 0.2,
         poll_interval: float = 0.5,
     ) -> None:
         super().__init__()
+        self.start_solo = solo
+        """Practise alone in this role (a new session), a persona playing the other."""
+        self.start_persona = persona
+        self.solo: Solo | None = None
+        """The counterpart, in a solo session."""
+        self.coaching = False
+        """Solo practice: hints of what a skilled lead would look at or ask next."""
         self.start_scenario = scenario
         self.start_seed = seed if seed is not None else 1
         self.start_session = session
@@ -121,8 +131,9 @@ class PmsimApp(App[int]):
 
     def on_mount(self) -> None:
         if self._direct:
-            self._open_session(messages.OpenSession(self.start_scenario, self.start_seed,
-                                                    self.start_session))
+            self._open_session(messages.OpenSession(
+                self.start_scenario, self.start_seed, self.start_session,
+                solo=self.start_solo, persona=self.start_persona))
         else:
             from tui.screens.home import HomeScreen
 
@@ -133,12 +144,15 @@ class PmsimApp(App[int]):
         what = (f"Opening session {message.session}…" if message.session
                 else f"Opening {message.scenario}…")
         self.push_screen(OpeningScreen(what))
-        self._open_room(message.scenario, message.seed, message.session, message.participant)
+        self._open_room(message.scenario, message.seed, message.session, message.participant,
+                        message.solo, message.persona)
 
     @work(thread=True, exclusive=True, group="open")
     def _open_room(self, scenario: str | None, seed: int, session: str | None,
-                   participant: str = "") -> None:
+                   participant: str = "", solo_role: str | None = None,
+                   persona: str | None = None) -> None:
         from simulator.formats.loading import ScenarioError, ScenarioNotFound
+        from simulator.formats.persona import PersonaError
         from simulator.session.client import Room
         from simulator.session.store import StoreError
 
@@ -151,18 +165,39 @@ class PmsimApp(App[int]):
                                    scenario=scenario,  # given: the file moved
                                    wait=WRITE_WAIT_S)
             else:
+                solo = None
+                if solo_role is not None:
+                    from simulator.counterpart.solo import choose_persona
+                    from simulator.formats.loading import load_scenario
+
+                    found = load_scenario(scenario or "hudson", (self.home.scenarios,))
+                    chosen = choose_persona(solo_role, persona, found.scenario)
+                    solo = {"role": solo_role, "persona": persona or chosen.id}
                 room = Room.new(self.home, scenario or "hudson", seed, self.role,
                                 participant=participant, store_url=self.store_url,
-                                wait=WRITE_WAIT_S)
+                                wait=WRITE_WAIT_S, solo=solo)
             room.simulate(room.plan())
+            counterpart = self._counterpart(room)
         except ScenarioError as err:
             self.call_from_thread(self._open_failed, "invalid scenario:\n" +
+                                  "\n".join(err.lines()))
+            return
+        except PersonaError as err:
+            self.call_from_thread(self._open_failed, "invalid persona:\n" +
                                   "\n".join(err.lines()))
             return
         except (ScenarioNotFound, StoreError, OSError, ValueError) as err:
             self.call_from_thread(self._open_failed, str(err))
             return
+        self.solo = counterpart
         self.call_from_thread(self._room_ready, room)
+
+    @staticmethod
+    def _counterpart(room: Room) -> Solo | None:
+        """The persona of a solo session, loaded (its errors are the opening's)."""
+        from simulator.counterpart.solo import Solo
+
+        return Solo.of(room)
 
     def _open_failed(self, message: str) -> None:
         if self._direct and self.room is None:
@@ -516,9 +551,11 @@ def launch(
     role: str | None = None,
     home: Path | str | None = None,
     store: str | None = None,
+    solo: str | None = None,
+    persona: str | None = None,
 ) -> int:
     """Run the TUI; the exit status for ``pmsim``."""
     app = PmsimApp(scenario=scenario, seed=seed, session=session, role=role, home=home,
-                   store=store)
+                   store=store, solo=solo, persona=persona)
     app.run()
     return app.return_code or 0

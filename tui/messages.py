@@ -24,6 +24,10 @@ class OpenSession(Message):
     session: str | None = None
     participant: str = ""
     """Who plays (for a new session), if given."""
+    solo: str | None = None
+    """Practise alone in this role (a new session): a persona plays the other."""
+    persona: str | None = None
+    """The persona to practise with (default: the built-in for the other role)."""
 
 
 @dataclass

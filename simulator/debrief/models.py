@@ -539,6 +539,94 @@ class TakeHome(Document):
     """The steps, in order."""
 
 
+class SoloFact(Document):
+    """Something the counterpart knew."""
+
+    fact: str
+    """Its id in the persona (``brief:N``, ``truth:ID`` or the persona's own)."""
+    text: str
+    """What the counterpart says when it tells it."""
+
+
+class SoloMissed(Document):
+    """Something the counterpart would have told a better question."""
+
+    fact: str
+    """Its id in the persona."""
+    text: str
+    """What it would have said."""
+    moves: list[str]
+    """The kinds of question that draw it out."""
+    needs: list[str]
+    """How the counterpart must feel first (e.g. "trust in you is at least 50")."""
+
+
+class SoloTurning(Document):
+    """The exchange that moved the counterpart's trust the most."""
+
+    turn: int
+    """Its number in the meeting, from 1."""
+    said: str
+    """What the player said."""
+    reply: str
+    """What the counterpart answered."""
+    move: str
+    """What the words were understood as."""
+    dial: str
+    """The dial (trust)."""
+    before: int
+    """Its level before the exchange, 1–99."""
+    after: int
+    """Its level after."""
+
+
+class SoloHintUsed(Document):
+    """A coaching hint on screen when the player spoke."""
+
+    turn: int
+    """The exchange, from 1."""
+    hint: str
+    """The hint's words."""
+
+
+class SoloMeeting(Document):
+    """The after-action review of one meeting of solo practice."""
+
+    meeting: str
+    """The meeting's id."""
+    title: str
+    """Its short title."""
+    intent: str | None
+    """What the player meant to achieve, written before it (None: not written)."""
+    exchanges: int
+    """How many times the player spoke."""
+    revealed: list[SoloFact]
+    """What the counterpart told, in order."""
+    missed: list[SoloMissed]
+    """What it would have told a better question."""
+    turning_point: SoloTurning | None
+    """Where the conversation turned (None: trust never moved)."""
+    decided: list[str]
+    """The counterpart's decisions standing at the end, in words."""
+    hints: list[SoloHintUsed]
+    """Where hints were used."""
+    review: list[str]
+    """The review in plain words: intent, what happened, why, what to keep and change."""
+
+
+class SoloReview(Document):
+    """Solo practice: who the counterpart was, and the review of each meeting."""
+
+    persona: str
+    """The persona's id."""
+    name: str
+    """Its name."""
+    role: str
+    """The role it played ("state" or "district")."""
+    meetings: list[SoloMeeting]
+    """Each meeting the player talked in, in order."""
+
+
 class Report(Document):
     """The debrief report of a session (``report.schema.json``)."""
 
@@ -576,12 +664,16 @@ class Report(Document):
     """Each participant's next steps."""
     reveal: list[HiddenTruth] | None = None
     """The hidden truths (final debrief only; the key is absent otherwise)."""
+    solo: SoloReview | None = None
+    """Solo practice: the after-action review (the key is absent for a pair's session)."""
 
     @model_serializer(mode="wrap")
     def _without_a_secret_key(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data = handler(self)
         if self.reveal is None:
             del data["reveal"]
+        if self.solo is None:
+            del data["solo"]
         return data
 
 

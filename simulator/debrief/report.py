@@ -26,6 +26,7 @@ from simulator.debrief.models import (
     Participant,
     PollAnswer,
     Report,
+    SoloReview,
     TakeHome,
 )
 from simulator.formats.rubric import LEVELS
@@ -134,7 +135,26 @@ def build_report(
             for t in state.takehome
         ],
         reveal=truths,
+        solo=_solo_review(scenario, state),
     )
+
+
+def _solo_review(scenario: Scenario, state: SessionState) -> SoloReview | None:
+    """The after-action review of a solo session (None for a pair's, or a persona that can
+    no longer be loaded: the rest of the debrief stands without it)."""
+    solo = state.extra.get("solo")
+    if not isinstance(solo, dict) or not isinstance(solo.get("persona"), str):
+        return None
+    from simulator.counterpart.solo import PersonaNotFound, load_persona, review
+    from simulator.formats.persona import PersonaError
+
+    try:
+        persona = load_persona(solo["persona"], [scenario])
+    except (PersonaNotFound, PersonaError, OSError):
+        return None
+    return SoloReview.model_validate({
+        "persona": persona.id, "name": persona.name, "role": persona.role,
+        "meetings": review(persona, scenario, state)})
 
 
 def _meeting_title(scenario: Scenario, meeting: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from importlib import resources
 
-from simulator.debrief.models import HiddenTruth, Outcomes, Report
+from simulator.debrief.models import HiddenTruth, Outcomes, Report, SoloReview
 from simulator.formats.routine import past_tense
 from simulator.formats.rubric import LEVELS
 from simulator.render.phrases import (
@@ -34,6 +34,23 @@ def _e(text: object) -> str:
 
 def _css() -> str:
     return resources.files("simulator.render").joinpath("report.css").read_text("utf-8")
+
+
+def _solo(solo: SoloReview) -> str:
+    """Solo practice: the after-action review, meeting by meeting."""
+    out = [f"<section class=\"solo\"><h2>After-action review: practice with {_e(solo.name)}"
+           "</h2>"]
+    for m in solo.meetings:
+        items = "".join(f"<li>{_e(s)}</li>" for s in m.review)
+        out.append(f"<h3>{_e(m.title)}</h3><ul>{items}</ul>")
+        if m.missed[1:]:
+            missed = "".join(
+                f"<li>“{_e(x.text)}” — {_e(' or '.join(x.moves).lower())}"
+                + (f", once {_e(' and '.join(x.needs))}" if x.needs else "") + "</li>"
+                for x in m.missed)
+            out.append(f"<p>What a better question would have drawn out:</p><ul>{missed}</ul>")
+    out.append("</section>")
+    return "".join(out)
 
 
 def render_html(report: Report) -> str:
@@ -60,6 +77,8 @@ def render_html(report: Report) -> str:
         names = "; ".join(_e(who(p)) for p in report.participants)
         parts.append(f"<p class=\"meta\">Participants: {names}</p>")
     parts.append("</header>")
+    if report.solo is not None:
+        parts.append(_solo(report.solo))
     parts.append(_elements(report))
     if report.routine:
         items = "".join(f"<li>{_e(routine_line(i))}</li>" for i in report.routine)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from simulator.debrief.models import Outcomes, Report
+from simulator.debrief.models import Outcomes, Report, SoloReview
 from simulator.debrief.outcomes import ordinal
 from simulator.formats.routine import past_tense
 from simulator.render.phrases import (
@@ -68,6 +68,8 @@ def render_markdown(report: Report) -> str:
     if report.participants:
         add("")
         add("Participants: " + "; ".join(escape(who(p)) for p in report.participants) + ".")
+    if report.solo is not None:
+        lines += _solo(report.solo)
     add("")
     add("## Performance management, element by element")
     add("")
@@ -131,6 +133,20 @@ def render_markdown(report: Report) -> str:
                 add(f"{i}. {escape(step)}")
     add("")
     return "\n".join(lines)
+
+
+def _solo(solo: SoloReview) -> list[str]:
+    """Solo practice: the after-action review, meeting by meeting, before the ratings."""
+    lines = ["", f"## After-action review: practice with {escape(solo.name)}"]
+    for m in solo.meetings:
+        lines += ["", f"### {escape(m.title)}", ""]
+        lines += [f"- {escape(sentence)}" for sentence in m.review]
+        if m.missed[1:]:
+            lines += ["", "What a better question would have drawn out:", ""]
+            lines += [f"- “{escape(x.text)}” — {escape(' or '.join(x.moves).lower())}"
+                      + (f", once {escape(' and '.join(x.needs))}" if x.needs else "")
+                      for x in m.missed]
+    return lines
 
 
 def _outcomes(out: Outcomes) -> list[str]:

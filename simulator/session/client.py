@@ -48,6 +48,8 @@ WHAT = {
     "poll.answered": "the poll answers",
     "takehome.answered": "the next steps",
     "note.added": "the note",
+    "solo.intent": "what you mean to achieve",
+    "solo.turn": "what you said and the answer",
 }
 """What each kind of event saves, in the player's words (for a write the store refused)."""
 
@@ -79,7 +81,7 @@ class Room:
     @classmethod
     def new(cls, home: Home, scenario: str, seed: int, role: str = "both",
             participant: str = "", store_url: str | None = None,
-            wait: float = BUSY_TIMEOUT_S) -> Room:
+            wait: float = BUSY_TIMEOUT_S, solo: dict[str, str] | None = None) -> Room:
         """Create a session on a scenario (built-in id, own scenario's id or path) and open it.
 
         ``wait`` is how long a write waits for another process's (unless the store URL
@@ -88,6 +90,8 @@ class Room:
         ``participant`` (who plays, e.g. "Ana & Ben") goes into the session.created
         payload and the session's title, so attempts can be followed across sessions.
         The session is saved in the store at ``store_url``, else in ``home``.
+        ``solo`` (``{"role": …, "persona": …}``) makes it solo practice: the player plays
+        ``role`` (the room's too) and the persona the other, for the whole session.
         """
         from simulator.formats.loading import load_scenario, scenario_ref
 
@@ -97,12 +101,15 @@ class Room:
         participant = " ".join(participant.split())
         if participant:
             title += f" · {participant}"
+        payload: dict[str, Any] = {"participant": participant, "role": role} if participant else {}
+        if solo is not None:
+            role = solo["role"]
+            payload["solo"] = dict(solo)
+            title += f" · solo with {solo['persona']}"
         store = open_store(store_url, home, timeout=wait)
         try:
-            info = store.create_session(
-                ref, loaded.sha256, seed, title,
-                payload={"participant": participant, "role": role} if participant else None,
-            )
+            info = store.create_session(ref, loaded.sha256, seed, title,
+                                        payload=payload or None)
             state = replay(store.events(info.id))
         except BaseException:
             store.close()
@@ -126,6 +133,9 @@ class Room:
         store = open_store(store_url, home, timeout=wait)
         try:
             state = replay(store.events(session_id))
+            solo = state.extra.get("solo")
+            if isinstance(solo, dict) and solo.get("role") in ("state", "district"):
+                role = solo["role"]  # solo practice: the player's role, on every terminal
             loaded = load_played(state.scenario, scenario)
             check_scenario(state, loaded.scenario, scenario_name(loaded))
         except BaseException:
@@ -146,6 +156,16 @@ class Room:
     @property
     def session_id(self) -> str:
         return self.state.session_id
+
+    @property
+    def solo(self) -> dict[str, str] | None:
+        """Solo practice: ``{"role": the player's, "persona": the counterpart's}``, or None
+        for a session two people play."""
+        solo = self.state.extra.get("solo")
+        if isinstance(solo, dict) and isinstance(solo.get("role"), str) and isinstance(
+                solo.get("persona"), str):
+            return {"role": solo["role"], "persona": solo["persona"]}
+        return None
 
     @property
     def event_role(self) -> str:
@@ -283,6 +303,11 @@ class Room:
             self.store, self.session_id,
             [("decision.made", role, decided), ("record.added", role, minute)]))
         return record_id
+
+    def append_as(self, what: str, events: list[tuple[str, str, dict[str, Any]]]) -> list[Event]:
+        """Validate and append ``(kind, role, payload)`` events as one transaction (a solo
+        turn and the counterpart's own events: its role, not this terminal's), then fold."""
+        return self.commit(what, lambda: append_events(self.store, self.session_id, events))
 
     def open_view(self, view: str, quarter: str | None, filters: dict[str, str] | None = None
                   ) -> None:

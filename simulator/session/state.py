@@ -200,6 +200,34 @@ class TakeHomeAnswered(_Payload):
     performance-management routines."""
 
 
+class SoloIntent(_Payload):
+    """Solo practice: what the player means to achieve in a meeting, written before it."""
+
+    meeting: Name
+    """The meeting, e.g. "meeting-1"."""
+    text: Name
+    """The player's intent, in their words (set beside what happened at the debrief)."""
+
+
+class SoloTurn(_Payload):
+    """Solo practice: one exchange with the counterpart. The counterpart's decisions and
+    records are their own events, appended with this one."""
+
+    meeting: Name
+    """The meeting, e.g. "meeting-1"."""
+    said: str
+    """What the player said (free text, or the menu move's words)."""
+    move: dict[str, Any]
+    """What it was understood as (the counterpart's move, and the data, strategy and
+    group it names): replayed on resume, so the conversation picks up where it was."""
+    reply: str
+    """What the counterpart answered."""
+    revealed: list[Name] = []
+    """The counterpart's facts disclosed in the reply."""
+    hint: str | None = None
+    """The coaching hint on screen when the player spoke (None: hints off)."""
+
+
 class NoteAdded(_Payload):
     """A free note outside any meeting record."""
 
@@ -220,6 +248,8 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "poll.answered": PollAnswered,
     "takehome.answered": TakeHomeAnswered,
     "note.added": NoteAdded,
+    "solo.intent": SoloIntent,
+    "solo.turn": SoloTurn,
 }
 
 
@@ -337,6 +367,11 @@ class SessionState:
     takehome: list[dict[str, Any]] = field(default_factory=list)
     """Take-home answers, one per participant (a later answer by a role replaces its earlier)."""
     notes: list[Note] = field(default_factory=list)
+    intents: dict[str, str] = field(default_factory=dict)
+    """Solo practice: per meeting, what the player meant to achieve (the latest written)."""
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    """Solo practice: every exchange with the counterpart, in order (``solo.turn``
+    payloads with their ``seq``)."""
     last_seq: int = 1
 
     def participants(self, given: dict[str, str] | None = None) -> dict[str, str]:
@@ -487,6 +522,12 @@ class SessionState:
     def _note_added(self, event: Event) -> None:
         self.notes.append(Note(event.seq, event.role, event.payload["text"]))
 
+    def _solo_intent(self, event: Event) -> None:
+        self.intents[event.payload["meeting"]] = event.payload["text"]
+
+    def _solo_turn(self, event: Event) -> None:
+        self.turns.append({**event.payload, "seq": event.seq})
+
     _HANDLERS: ClassVar[dict[str, Callable[[SessionState, Event], None]]] = {
         "stage.changed": _stage_changed,
         "view.opened": _view_opened,
@@ -499,6 +540,8 @@ class SessionState:
         "decision.made": _decision_made,
         "poll.answered": _poll_answered,
         "note.added": _note_added,
+        "solo.intent": _solo_intent,
+        "solo.turn": _solo_turn,
     }
 
 

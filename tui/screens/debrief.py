@@ -148,6 +148,23 @@ def reveal_content(truths: list[dict[str, Any]]) -> Content:
     return Content.assemble(*parts)
 
 
+def review_content(solo: dict[str, Any]) -> Content:
+    """Solo practice: the after-action review of each meeting, and what a better question
+    would have drawn out."""
+    parts: list[Content] = [Content.from_markup("[b]Practice with $name[/b]\n",
+                                                name=solo["name"])]
+    for m in solo["meetings"]:
+        parts.append(Content.from_markup("\n[b]$title[/b]\n", title=m["title"]))
+        parts += [Content.assemble("• ", sentence, "\n") for sentence in m["review"]]
+        if m["missed"][1:]:
+            parts.append(Content("\nWhat a better question would have drawn out:\n"))
+            for x in m["missed"]:
+                need = f", once {' and '.join(x['needs'])}" if x["needs"] else ""
+                parts.append(Content.assemble(
+                    "  – “", x["text"], "” — ", " or ".join(x["moves"]).lower(), need, "\n"))
+    return Content.assemble(*parts)
+
+
 def poll_content(polls: list[dict[str, Any]], scenario_titles: dict[str, str]) -> Content:
     if not polls:
         return Content("No answers yet.")
@@ -201,6 +218,8 @@ class DebriefScreen(SessionScreen):
                 yield Static("Scoring the meeting and replaying the year…")
                 yield LoadingIndicator()
             with TabbedContent(id="debrief-tabs", classes="hidden"):
+                with TabPane("After-action review", id="tab-review"), VerticalScroll():
+                    yield Static(id="review")
                 with TabPane("Ratings", id="tab-ratings"), Horizontal(id="ratings-pane"):
                     yield OptionList(id="ratings")
                     with VerticalScroll(id="rating-detail"):
@@ -367,6 +386,11 @@ class DebriefScreen(SessionScreen):
         else:
             tabs.hide_tab("tab-reveal")
             tabs.hide_tab("tab-takehome")
+        solo = report.get("solo")
+        if solo:
+            tabs.show_tab("tab-review")
+        else:
+            tabs.hide_tab("tab-review")
         if self._shown_key == key:
             return
         self._shown_key = key
@@ -401,8 +425,11 @@ class DebriefScreen(SessionScreen):
         self.query_one("#outcomes", Static).update(outcomes_content(report["outcomes"]))
         self.query_one("#reveal", Static).update(
             reveal_content(report["reveal"]) if final and "reveal" in report else "")
-        tabs.active = "tab-ratings"
-        ratings.focus()
+        self.query_one("#review", Static).update(review_content(solo) if solo else "")
+        # Solo practice opens on the review: what was meant, beside what happened.
+        tabs.active = "tab-review" if solo else "tab-ratings"
+        if not solo:
+            ratings.focus()
 
     @on(OptionList.OptionHighlighted, "#ratings")
     def _rating_highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -75,6 +75,8 @@ meetings the simulation plays the next quarters out from the strategies you chos
 | **F8** | light or dark theme |
 | **F7** | save the debrief report, Markdown and HTML, into the pmsim home (in the debrief) |
 | **F10** | close the meeting (in the meeting room) |
+| **F7** / **F9** | solo practice, meeting room: talk with your counterpart / hints |
+| **a** | on the home screen: practise alone against a scripted counterpart |
 | **p** | on the home screen: progress — your attempts over time (**esc** goes back) |
 | **tab** / **shift+tab** | move between fields |
 | **enter** | save the record you are typing (or press its button) |

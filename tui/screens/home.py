@@ -49,6 +49,8 @@ class HomeScreen(Screen):
     BINDINGS: ClassVar = [
         Binding("n", "new_session", "New session", id="home.new"),
         Binding("r", "resume", "Resume", id="home.resume"),
+        Binding("a", "practise_alone", "Practise alone", id="home.solo",
+                tooltip="Play one role against a scripted counterpart (a persona), alone"),
         Binding("p", "progress", "Progress", id="home.progress",
                 tooltip="Your attempts over time (the name(s) typed here, or everyone): "
                         "the level of each sub-element, oldest attempt first"),
@@ -73,6 +75,7 @@ class HomeScreen(Screen):
                             tooltip="Saved with the session, so progress across attempts "
                                     "can be followed")
                 yield Button("New session", variant="primary", id="new", compact=True)
+                yield Button("Practise alone", id="solo", compact=True)
             yield Static("Resume a saved session", classes="section-title")
             yield OptionList(id="sessions")
             with Horizontal(classes="buttons"):
@@ -129,6 +132,7 @@ class HomeScreen(Screen):
         scenarios = self.query_one("#scenarios", OptionList)
         chosen = scenarios.highlighted
         scenarios.clear_options()
+        self._titles = {e.ref: e.title for e in entries}
         for e in entries:
             title = f"[b]{plain(e.title)}[/b]" + (OWN_MARK if e.own else "")
             if e.problem:
@@ -171,6 +175,23 @@ class HomeScreen(Screen):
         self.app.post_message(OpenSession(scenario=chosen[0], seed=chosen[1],
                                           participant=participant))
 
+    def action_practise_alone(self) -> None:
+        from tui.screens.practise import PractiseScreen  # after the first frame
+
+        chosen = self._chosen()
+        if chosen is None:
+            return
+        title = getattr(self, "_titles", {}).get(chosen[0], chosen[0])
+        participant = " ".join(self.query_one("#participant", Input).value.split())
+
+        def start(picked: tuple[str, str] | None) -> None:
+            if picked is not None:
+                self.app.post_message(OpenSession(scenario=chosen[0], seed=chosen[1],
+                                                  participant=participant, solo=picked[0],
+                                                  persona=picked[1]))
+
+        self.app.push_screen(PractiseScreen(title), start)
+
     def action_resume(self) -> None:
         sessions = self.query_one("#sessions", OptionList)
         if sessions.highlighted is None:
@@ -206,6 +227,10 @@ class HomeScreen(Screen):
     @on(Button.Pressed, "#new")
     def _new_pressed(self) -> None:
         self.action_new_session()
+
+    @on(Button.Pressed, "#solo")
+    def _solo_pressed(self) -> None:
+        self.action_practise_alone()
 
     @on(Button.Pressed, "#resume")
     def _resume_pressed(self) -> None:

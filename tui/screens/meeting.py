@@ -54,6 +54,7 @@ from tui.widgets.minutes import MinutesTable
 
 if TYPE_CHECKING:
     from simulator.formats.scenario import Meeting
+    from tui.widgets.conversation import ConversationPane
 
 FOLLOWUP_STEP = next(s.id for s in STEPS if "followup" in s.kinds)
 OPENS_LATER = next((s.id for s in STEPS if s.from_second_meeting), None)
@@ -63,9 +64,12 @@ OPENS_LATER = next((s.id for s in STEPS if s.from_second_meeting), None)
 class MeetingScreen(SessionScreen):
     SCREEN_NAME = "meeting"
     WATCH = frozenset({"record.added", "record.removed", "record.updated", "decision.made",
-                       "meeting.closed", "meeting.reopened", "view.opened"})
+                       "meeting.closed", "meeting.reopened", "view.opened", "solo.turn",
+                       "solo.intent"})
     BINDINGS: ClassVar = [
         Binding("f10", "close_meeting", "Close meeting", id="meeting.close"),
+        Binding("f7", "toggle_talk", "Talk", id="meeting.talk"),
+        Binding("f9", "toggle_hints", "Hints", id="meeting.hints"),
         Binding("ctrl+n", "next_step", "Next step", show=False, id="meeting.next"),
         Binding("delete", "remove_record", "Remove record", show=False, id="meeting.remove"),
     ]
@@ -80,6 +84,8 @@ class MeetingScreen(SessionScreen):
         """Per earlier action step: its row's status choice."""
         self._strategy_ticked_for: str | None = None
         """The strategy the decision form's boxes were ticked for."""
+        self._asked_intent = False
+        """Solo practice: the intent dialog was shown for this visit to the meeting."""
 
     def compose(self) -> ComposeResult:
         yield RoomHeader()
@@ -108,6 +114,11 @@ class MeetingScreen(SessionScreen):
                             yield RecordForm(form)
                         yield Label("Recorded", classes="minutes-title")
                         yield MinutesTable(id=f"minutes-{step.id}")
+            solo = getattr(self.app, "solo", None)
+            if solo is not None:
+                from tui.widgets.conversation import ConversationPane
+
+                yield ConversationPane(solo, id="talk")
         yield Footer()
 
     @property
@@ -198,6 +209,73 @@ class MeetingScreen(SessionScreen):
         self._draw_minutes()
         self._draw_resources()
         self.draw_speaker()
+        self._draw_talk(meeting)
+
+    # ------------------------------------------------------------------ solo practice
+
+    def _talk(self) -> ConversationPane | None:
+        from tui.widgets.conversation import ConversationPane
+
+        found = self.query(ConversationPane)
+        return found.first() if found else None
+
+    def _draw_talk(self, meeting: Meeting | None) -> None:
+        pane = self._talk()
+        if pane is None:
+            return
+        if meeting is None:
+            pane.display = False
+            return
+        pane.show(meeting.id, self._view_options())
+        if meeting.id not in self.room.state.intents and not self._asked_intent:
+            self._asked_intent = True
+            self.call_after_refresh(self._ask_intent, meeting)
+
+    def _ask_intent(self, meeting: Meeting) -> None:
+        from tui.screens.intent import IntentScreen
+
+        solo = getattr(self.app, "solo", None)
+        if solo is None:
+            return
+
+        def written(text: str | None) -> None:
+            if text:
+                unsaved.save(self.app, "what you mean to achieve",
+                             lambda: solo.write_intent(meeting.id, text))
+            # "Later": asked again when the player comes back to the meeting room.
+
+        self.app.push_screen(IntentScreen(short_title(meeting.title), solo.persona.name),
+                             written)
+
+    def on_screen_suspend(self) -> None:
+        from textual.screen import ModalScreen
+
+        if isinstance(self.app.screen, ModalScreen):
+            return  # a dialog over the meeting room: the player has not left it
+        if self.meeting_id not in self.room.state.intents:
+            self._asked_intent = False
+
+    def action_toggle_talk(self) -> None:
+        pane = self._talk()
+        if pane is None:
+            self.notify("Talking with a counterpart is for solo practice: start one with "
+                        "pmsim play SCENARIO --solo state (or district), or “Practise alone” "
+                        "on the home screen.", title="Talk")
+            return
+        pane.display = not pane.display
+        if pane.display:
+            pane.query_one("#talk-input").focus()
+
+    def action_toggle_hints(self) -> None:
+        solo = getattr(self.app, "solo", None)
+        pane = self._talk()
+        if solo is None or pane is None:
+            self.notify("Hints are for solo practice.", title="Hints")
+            return
+        solo.hints = not solo.hints
+        pane.show(self.meeting_id or "", self._view_options())
+        self.notify("Hints on: what a skilled lead would look at or ask next." if solo.hints
+                    else "Hints off.", title="Hints")
 
     def draw_speaker(self) -> None:
         """Whose records this terminal writes: switchable at a shared terminal only."""
