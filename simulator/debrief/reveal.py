@@ -23,7 +23,17 @@ from typing import Any
 
 from simulator.engine.dashboard import Row, build_table, fmt
 from simulator.engine.simulation import Simulation, planned_fidelity
-from simulator.formats.refs import ATTENDANCE, DISTRICT, IMPLEMENTATION, Group, View
+from simulator.formats.refs import (
+    ABSENCE,
+    ATTENDANCE,
+    COURSES,
+    CROSS,
+    DISTRICT,
+    IMPLEMENTATION,
+    SERVED,
+    Group,
+    View,
+)
 from simulator.formats.scenario import Evidence, Scenario, view_title
 from simulator.session.state import SessionState
 
@@ -104,6 +114,29 @@ def _district_clarity(sim: Simulation, q: int, view: View, what: str) -> dict[st
     u = here.unit
     detail = (f"{sim.scenario.school(view.school).name}: {_shown(a.values[q], a.errors[q], u)} "
               f"{what} against {_shown(b.values[q], b.errors[q], u)} for the whole district: "
+              f"{_num(abs(gap))} standard errors apart")
+    return {"group": a.label, "value": a.values[q], "rest": b.values[q], "gap_se": gap,
+            "detail": detail}
+
+
+def _pair_clarity(sim: Simulation, q: int, view: View, what: str, rest: str
+                  ) -> dict[str, Any] | None:
+    """The first group of a two-group view against the second, as the view prints them:
+    the chronically absent against the rest (course grades by attendance), or the served
+    against comparable students not served."""
+    table = build_table(sim, view)
+    rows = [r for r in table.rows if r.counted]
+    if view.breakdown == ABSENCE:
+        rows = rows[1:]  # after "All students"
+    if len(rows) < 2 or q >= len(rows[0].values):
+        return None
+    a, b = rows[0], rows[1]
+    gap = se_apart(a.values[q], a.errors[q], b.values[q], b.errors[q])
+    if math.isnan(gap):
+        return None
+    u = table.unit
+    detail = (f"{a.label}: {_shown(a.values[q], a.errors[q], u)} {what} against "
+              f"{_shown(b.values[q], b.errors[q], u)} {rest}: "
               f"{_num(abs(gap))} standard errors apart")
     return {"group": a.label, "value": a.values[q], "rest": b.values[q], "gap_se": gap,
             "detail": detail}
@@ -243,9 +276,17 @@ def clarity(
     elif view.breakdown == "strand":
         found = _strands_clarity(sim, q, view, evidence.group)
     else:
-        what = "chronically absent" if view.subject == ATTENDANCE else "on benchmark"
-        found = (_rows_clarity(sim, q, view, what) if view.breakdown in ("grade", "subgroup")
-                 else _district_clarity(sim, q, view, what))
+        what = {ATTENDANCE: "chronically absent", COURSES: "failing a course"}.get(
+            view.subject, "on benchmark")
+        if view.breakdown == ABSENCE:
+            found = _pair_clarity(sim, q, view, what, "for the rest")
+        elif view.breakdown == SERVED:
+            found = _pair_clarity(sim, q, view, what if view.subject == COURSES else
+                                  f"{scenario.scale.name} (mean)", "for comparable students")
+        elif view.breakdown in ("grade", "subgroup", CROSS):
+            found = _rows_clarity(sim, q, view, what)
+        else:
+            found = _district_clarity(sim, q, view, what)
     if found is None:
         return empty
     words = found.get("words") or clarity_words(found["gap_se"])

@@ -232,8 +232,10 @@ class Simulation:
         """Per hidden need: whether any strategy has remediated it yet (else its
         remediation is all zeros, and who still has it is the population's own)."""
         self.absences_ytd = np.zeros((r, n), dtype=np.int16)
-        self.credits = np.zeros((r, n), dtype=np.float32)
-        self.term_failures = np.zeros((r, n), dtype=np.int8)
+        # Course credits and failed term grades so far (no memory without courses).
+        graded = (r, n) if scenario.courses is not None else (0, 0)
+        self.credits = np.zeros(graded, dtype=np.float32)
+        self.term_failures = np.zeros(graded, dtype=np.int8)
         self.active: dict[str, _Active] = {}
         self.decisions: list[tuple[int, Decision]] = []
         self.history: list[QuarterResult] = []
@@ -370,8 +372,10 @@ class Simulation:
         if serves.chronically_absent:
             absent, days = self._absent_so_far()
             served &= absent[:r]
-            # Most days missed first (the ranking below takes the smallest).
-            rank = -days[:r]
+            # Most days missed first (the ranking below takes the smallest); days are whole
+            # numbers, so ties go to the student who tends to miss more (else a capacity
+            # would serve every student tied at the cut-off).
+            rank = -(days[:r] + self.population.absence_p)
         if capacity is not None and capacity < pop.n:
             # Lowest ranked first: the capacity-th smallest masked rank per replication.
             masked = np.where(served, rank, np.inf)
