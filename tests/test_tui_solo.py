@@ -170,9 +170,9 @@ def test_a_pair_session_has_no_conversation_pane(tmp_path: Path) -> None:
             await pilot.press("f4")
             await until(pilot, lambda: screen_name(app) == "MeetingScreen")
             assert not app.screen.query("#talk")
-            await pilot.press("f7")
-            await pilot.pause()
-            assert any("solo practice" in str(n.message) for n in app._notifications)
+            assert not app.screen.check_action("toggle_talk", ())
+            offered = {b.binding.action for b in app.active_bindings.values() if b.enabled}
+            assert "toggle_talk" not in offered and "toggle_hints" not in offered
 
     asyncio.run(run())
 

@@ -255,6 +255,13 @@ class MeetingScreen(SessionScreen):
         if self.meeting_id not in self.room.state.intents:
             self._asked_intent = False
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Talk (F7) and hints (F9) are for solo practice: a pair's meeting room does not
+        offer them."""
+        if action in ("toggle_talk", "toggle_hints"):
+            return getattr(self.app, "solo", None) is not None
+        return True
+
     def action_toggle_talk(self) -> None:
         pane = self._talk()
         if pane is None:
