@@ -419,3 +419,16 @@ def test_a_briefing_sentence_is_claimed_by_the_words_the_scenario_wrote(
     claimed = [f for f, i in c.claims.items() if p.reveals[i].about == ["rather not say"]]
     assert claimed == ["brief:4"]
     assert c.facts["brief:4"].text.startswith("I know that two of my interventionists")
+
+
+def test_course_words_name_the_course_grades_views_where_a_scenario_has_them() -> None:
+    from simulator.counterpart.moves import understand
+    from simulator.formats.loading import load_scenario
+
+    graded = load_scenario("millbrook").scenario
+    u = understand("Can we look at course failures by attendance?", graded)
+    assert (u.move, u.view) == ("ask-view", "courses/millbrook-hs/absence")
+    assert understand("How many freshmen are failing courses?", graded).move == "ask-view"
+    assert understand("Your teachers are failing these kids", graded).move == "blame"
+    hudson = load_scenario("hudson").scenario
+    assert understand("How many are failing courses?", hudson).view is None

@@ -41,7 +41,9 @@ CUES: dict[MoveKind, tuple[tuple[str, float], ...]] = {
     "ask-view": (("data", 1.5), ("dashboard", 2.5), ("benchmark", 1.5), ("result*", 1.5),
                  ("score*", 1.5), ("show*", 1), ("look at", 1.5), ("numbers", 1),
                  ("proficien*", 1.5), ("trend*", 1.5), ("chart", 1.5), ("attendance", 1.5),
-                 ("absen*", 1.5), ("quarter", 0.5), ("on track", 1.5), ("how are", 1)),
+                 ("absen*", 1.5), ("quarter", 0.5), ("on track", 1.5), ("how are", 1),
+                 ("failing course*", 3.5), ("failing a course", 3.5), ("course failure*", 3),
+                 ("credit*", 1.5), ("course grade*", 2.5), ("how many", 1.5)),
     "probe-subgroup": (("subgroup*", 3.5), ("disaggregat*", 3.5), ("break down", 3),
                        ("breakdown", 3), ("broken down", 3), ("break*", 1.5),
                        ("by grade", 3), ("strand*", 3),
@@ -110,8 +112,12 @@ SUBJECT_WORDS: dict[str, tuple[str, ...]] = {
     "reading": ("reading", "literacy", "ela", "decoding", "word", "vocabulary", "comprehension",
                 "informational", "literary", "phonics"),
     "math": ("math", "maths", "mathematics", "algebra", "geometry", "number", "ratios"),
+    "courses": ("course", "courses", "credit", "credits", "failing", "failed", "fails",
+                "f's", "grades", "passing", "on-track", "ontrack"),
     "attendance": ("attendance", "absence", "absences", "absent", "absenteeism", "chronic"),
 }
+"""Words naming a subject of the views, checked in this order (course grades before
+attendance: "courses by attendance" is a view of course grades)."""
 BREAKDOWN_WORDS: dict[str, tuple[str, ...]] = {
     "strand": ("strand", "strands", "decoding", "vocabulary", "informational", "literary",
                "algebra", "geometry"),
@@ -178,6 +184,8 @@ def _single_words() -> tuple[str, ...]:
 
 
 def _has(cue: str, words: list[str], joined: str, fuzzy: set[str]) -> bool:
+    if " " in cue and cue.endswith("*"):  # a phrase whose last word is a stem
+        return f" {cue[:-1]}" in joined
     if " " in cue:
         return f" {cue} " in joined
     if cue.endswith("*"):
@@ -312,9 +320,15 @@ def _view(words: list[str], group: str | None, scenario: Scenario, move: str) ->
         if s.id in said or all(w in said for w in words_of(s.name) if w not in _STOP):
             school = s.id
     subjects = [s.id for s in scenario.subjects]
+    graded = scenario.courses is not None
     subject = next((sid for sid, cues in SUBJECT_WORDS.items() if said & set(cues)
-                    and (sid in subjects or sid == "attendance")), None)
+                    and (sid in subjects or sid == "attendance"
+                         or (sid == "courses" and graded))), None)
     breakdown = next((b for b, cues in BREAKDOWN_WORDS.items() if said & set(cues)), None)
+    if subject == "courses" and said & set(SUBJECT_WORDS["attendance"]):
+        breakdown = "absence"  # course grades by attendance: the chronically absent apart
+    if subject == "courses" and breakdown == "strand":
+        breakdown = "all"
     if breakdown == "implementation" or (move == "ask-implementation" and subject is None):
         subject, breakdown = "implementation", "implementation"
     if subject is None:
