@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 OS_USER = "pmsim-pg"
 """The system user that owns a cluster started as root."""
@@ -60,6 +64,45 @@ class Cluster:
                                        "start"])
 
 
+def with_database(url: str, database: str) -> str:
+    """``url`` naming another database of the same server."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(url)._replace(path="/" + database))
+
+
+def with_user(url: str, user: str, password: str | None = None) -> str:
+    """``url`` logging in as another user (with a password in the URL, if given)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    login = f"{user}:{password}" if password is not None else user
+    return urlunsplit(parts._replace(netloc=f"{login}@{parts.hostname}:{parts.port}"))
+
+
+def execute(url: str, *statements: str) -> list[Any]:
+    """Run statements as they are (autocommit) on ``url``; the last one's rows, if any."""
+    import psycopg
+
+    rows: list[Any] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in statements:
+            cur = conn.execute(statement)  # type: ignore[call-overload]
+            rows = cur.fetchall() if cur.description else []
+    return rows
+
+
+@contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """A new empty database on the server of ``admin_url`` (a superuser's), dropped after."""
+    name = f"pmsim_test_{secrets.token_hex(6)}"
+    execute(admin_url, f"CREATE DATABASE {name} STRATEGY FILE_COPY")
+    try:
+        yield with_database(admin_url, name)
+    finally:
+        execute(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def binaries() -> Path | None:
     """The folder of ``initdb`` and ``pg_ctl``: on PATH, else Debian's newest version."""
     initdb = shutil.which("initdb")
@@ -82,7 +125,9 @@ def start(datadir: Path | None = None, port: int | None = None) -> Cluster:
     if datadir is None:
         import tempfile
 
-        datadir = Path(tempfile.mkdtemp(prefix="pmsim-pg-")) / "data"
+        parent = Path(tempfile.mkdtemp(prefix="pmsim-pg-"))
+        parent.chmod(0o755)  # the server's user must reach the data folder inside
+        datadir = parent / "data"
     datadir = datadir.resolve()
     running = _running(datadir)
     if running is not None:

@@ -1,7 +1,8 @@
 """What every Store promises (see simulator.session.store), against each implementation.
 
-Stores are opened by URL, as the commands open them: a new implementation joins by
-adding its URL to ``store_url``'s parameters. What only SQLite does (WAL, pragmas,
+Stores are opened by URL, as the commands open them: ``store_url`` (tests/conftest.py) is
+a SQLite file and a fresh PostgreSQL database in turn; a new implementation joins by adding
+its URL to that fixture's parameters. What only SQLite does (WAL, pragmas,
 migrations, its file) is tested in test_store.py.
 """
 
@@ -19,11 +20,6 @@ from simulator.session.state import append_events
 from simulator.session.store import ConflictError, Store, UnknownSessionError
 
 SHA = "12" * 32
-
-
-@pytest.fixture(params=["sqlite"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return {"sqlite": f"sqlite:///{tmp_path / 'store' / 'sessions.sqlite3'}"}[request.param]
 
 
 @pytest.fixture

@@ -663,23 +663,31 @@ def _check_version(version: int, target: Target) -> None:
 
 
 def _migrate(conn: psycopg.Connection[Any], target: Target) -> None:
-    """Bring the schema to SCHEMA_VERSION in one transaction; two first openers take turns."""
-    conn.execute("BEGIN")
+    """Bring the schema to SCHEMA_VERSION in one transaction; two first openers take turns.
+
+    The advisory lock is taken before the transaction begins, so that the transaction's
+    view of the catalog is taken after the other opener committed (within a transaction
+    that waited on an advisory lock, ``to_regclass`` may not yet see its tables)."""
+    conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
     try:
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-        version = _schema_version(conn)  # another process may have done it meanwhile
-        _check_version(version, target)
-        for statements in _MIGRATIONS[version:]:
-            for statement in statements:
-                conn.execute(statement)
-        conn.execute(
-            "INSERT INTO pmsim.meta (schema_version) VALUES (%s)"
-            " ON CONFLICT (one) DO UPDATE SET schema_version = excluded.schema_version",
-            (SCHEMA_VERSION,))
-        conn.execute("COMMIT")
-    except BaseException:
-        _rollback(conn)
-        raise
+        conn.execute("BEGIN")
+        try:
+            version = _schema_version(conn)  # another process may have done it meanwhile
+            _check_version(version, target)
+            for statements in _MIGRATIONS[version:]:
+                for statement in statements:
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO pmsim.meta (schema_version) VALUES (%s)"
+                " ON CONFLICT (one) DO UPDATE SET schema_version = excluded.schema_version",
+                (SCHEMA_VERSION,))
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
+    finally:
+        if not conn.closed:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
 
 
 def _writable(conn: psycopg.Connection[Any]) -> bool:
