@@ -57,8 +57,15 @@ class Cluster:
         _server_command(self.datadir, ["pg_ctl", "-D", str(self.datadir), "-m", "fast",
                                        "-w", "stop"], check=False)
 
+    def running(self) -> bool:
+        return _server_command(self.datadir, ["pg_ctl", "-D", str(self.datadir), "status"],
+                               check=False) == 0
+
     def start_again(self) -> None:
-        """Start the stopped server again, on the same port (a restart mid-session)."""
+        """Start the stopped server again, on the same port (a restart mid-session); a
+        running one is left as it is."""
+        if self.running():
+            return
         _server_command(self.datadir, ["pg_ctl", "-D", str(self.datadir), "-l",
                                        str(self.datadir / "server.log"), "-w", "-t", "30",
                                        "start"])
@@ -209,7 +216,7 @@ def _own(path: Path) -> None:
         path.chmod(0o700)
 
 
-def _server_command(datadir: Path, argv: list[str], *, check: bool = True) -> None:
+def _server_command(datadir: Path, argv: list[str], *, check: bool = True) -> int:
     """Run a server command as the cluster's owner (through runuser when we are root)."""
     bindir = binaries()
     if bindir is not None and not os.path.isabs(argv[0]):
@@ -222,6 +229,7 @@ def _server_command(datadir: Path, argv: list[str], *, check: bool = True) -> No
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         raise RuntimeError(f"{' '.join(argv)} failed ({ran.returncode}):\n{ran.stdout}"
                            f"{ran.stderr}{tail}")
+    return ran.returncode
 
 
 def main(argv: list[str]) -> int:

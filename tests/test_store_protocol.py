@@ -148,3 +148,26 @@ def test_batches_of_two_writers_keep_together_and_number_without_gaps(
         assert [e.payload["batch"] for e in events if e.role == name][::3] == list(range(batches))
     switches = sum(a.role != b.role for a, b in itertools.pairwise(events[::3]))
     assert switches >= 2  # one writer's batches on both sides of the other's: they overlapped
+
+
+def test_wait_gives_what_another_writer_appends_as_soon_as_it_is_saved(
+    store: Store, sid: str, store_url: str, tmp_path: Path
+) -> None:
+    import threading
+    import time
+
+    with open_store(store_url, Home(tmp_path / "other")) as other:
+        writer = threading.Timer(0.2, lambda: other.append_many(sid, notes("x", "y")))
+        writer.start()
+        started = time.monotonic()
+        woken = store.wait(sid, after=1, timeout=10)
+        waited = time.monotonic() - started
+        writer.join()
+    assert [(e.seq, e.payload["text"]) for e in woken] == [(2, "x"), (3, "y")]
+    assert 0.15 < waited < 1.5
+    assert store.wait(sid, after=1, timeout=5) == woken  # something is there: no waiting
+    started = time.monotonic()
+    assert store.wait(sid, after=3, timeout=0.3) == []
+    assert 0.25 < time.monotonic() - started < 1.5
+    with pytest.raises(UnknownSessionError, match="nope1234"):
+        store.wait("nope1234", after=0, timeout=0.1)

@@ -338,7 +338,7 @@ class PostgresStore(Store):
                     conn.execute("BEGIN")
                     result = body(conn)
                     committing = True
-                    conn.execute("COMMIT")
+                    _commit(conn)
                     return result
                 except BaseException as err:
                     if not conn.closed:
@@ -636,6 +636,11 @@ def _connect(target: Target) -> psycopg.Connection[Any]:
         conn.close()
         raise StoreError(_refusal(err, target, "")) from None
     return conn
+
+
+def _commit(conn: psycopg.Connection[Any]) -> None:
+    """COMMIT the connection's transaction (a function of its own, for the tests to break)."""
+    conn.execute("COMMIT")
 
 
 def _rollback(conn: psycopg.Connection[Any]) -> None:
