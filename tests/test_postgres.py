@@ -453,7 +453,7 @@ def test_a_read_only_user_or_server_opens_read_only_and_refuses_writes_in_words(
         assert not reader.read_only
     # A server that turns read-only under an open store (a fail-over to a standby):
     store._connection().execute("SET default_transaction_read_only = on")
-    with pytest.raises(StoreError, match=r"is read-only here \(cannot execute \w+ in a"
+    with pytest.raises(StoreError, match=r"is read-only here \(cannot execute [A-Z ]+ in a"
                                          r" read-only transaction\)"):
         store.append(sid, "note.added", "state", {"text": "x"})
     assert store.last_seq(sid) == 2
