@@ -103,7 +103,7 @@ def execute(url: str, *statements: str) -> list[Any]:
 def fresh_database(admin_url: str) -> Iterator[str]:
     """A new empty database on the server of ``admin_url`` (a superuser's), dropped after."""
     name = f"pmsim_test_{secrets.token_hex(6)}"
-    execute(admin_url, f"CREATE DATABASE {name} STRATEGY FILE_COPY")
+    execute(admin_url, f"CREATE DATABASE {name}")
     try:
         yield with_database(admin_url, name)
     finally:
