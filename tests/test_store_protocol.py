@@ -171,3 +171,27 @@ def test_wait_gives_what_another_writer_appends_as_soon_as_it_is_saved(
     assert 0.25 < time.monotonic() - started < 1.5
     with pytest.raises(UnknownSessionError, match="nope1234"):
         store.wait("nope1234", after=0, timeout=0.1)
+
+
+def test_a_transcript_comes_back_the_same_bytes_from_every_store(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # export -> import -> export gives the same transcript (CONTRACTS.md), on each backend,
+    # and the same bytes whichever backend holds the session.
+    from pmsim.cli import main
+
+    worked = Path(__file__).resolve().parents[1] / "scenarios" / "hudson-strong-transcript.yaml"
+    home = ["--home", str(tmp_path / "home")]
+    exports = []
+    for url in (store_url, f"sqlite:///{tmp_path / 'reference.sqlite3'}"):
+        assert main(["session", "import", str(worked), "--store", url, *home]) == 0
+        sid = capsys.readouterr().out.strip()
+        assert main(["session", "export", sid, "--store", url, *home]) == 0
+        exports.append(capsys.readouterr().out)
+    assert exports[0] == exports[1] and "decision.made" in exports[0]
+    again = tmp_path / "again.yaml"
+    again.write_text(exports[0], encoding="utf-8")
+    assert main(["session", "import", str(again), "--store", store_url, *home]) == 0
+    sid = capsys.readouterr().out.strip()
+    assert main(["session", "export", sid, "--store", store_url, *home]) == 0
+    assert capsys.readouterr().out == exports[0]
