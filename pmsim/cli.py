@@ -169,7 +169,8 @@ def _home(p: argparse.ArgumentParser, *, store: bool) -> None:
                         " (default: $PMSIM_HOME or the user data dir)")
     if store:
         p.add_argument("--store", metavar="URL", default=None,
-                       help="where sessions are saved: sqlite:///PATH (default: $PMSIM_STORE,"
+                       help="where sessions are saved: sqlite:///PATH or"
+                            " postgresql://USER@HOST:PORT/DB (default: $PMSIM_STORE,"
                             " else the sessions file in the pmsim home)")
 
 

@@ -20,6 +20,10 @@ Hudson's strategies), the tutorial's end state (facilitator_guide/tutorial/) eve
 else; it is added to that home, so ``my-district`` works as an id too. ``pmsim scenario
 new`` never overwrites a file, so its lines run in a fresh empty folder, and must write
 a file that validates.
+
+A ``postgresql://…`` store URL is replaced by a database of the tests' PostgreSQL server
+(tests/conftest.py), holding a session imported the same way; without a server those
+commands are skipped, as every PostgreSQL test is.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import io
 import re
 import shlex
 import tempfile
+from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +48,7 @@ PAGES = [*sorted((ROOT / "facilitator_guide").rglob("*.md")), ROOT / "README.md"
 # Placeholders a facilitator replaces with their own (ID is replaced here: see `ID`).
 PLACEHOLDERS = re.compile(r"\bFILE\b|\bPATH\b|\bSCENARIO\b|<")
 INTERACTIVE = ("play", "serve", "console")
+POSTGRES_URL = re.compile(r"^postgres(ql)?://")
 MAX_REPLICATIONS = 5
 MAX_SEEDS = 3
 OWN = "my-district"
@@ -176,9 +182,27 @@ def own_folder(base: Path, page: str) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def guide_postgres(postgres_server: str, workspace: tuple[Path, str]) -> Iterator[str]:
+    """The database a documented ``postgresql://`` URL stands for, with a session in it."""
+    import pglib
+
+    folder, _ = workspace
+    with pglib.fresh_database(postgres_server) as url:
+        ran = run(["session", "import", str(ROOT / "scenarios/hudson-strong-transcript.yaml"),
+                   "--store", url, "--home", str(folder / "home")])
+        assert ran.code == 0, ran.err
+        yield url
+
+
+def needs_postgres(command: Command) -> bool:
+    return any(POSTGRES_URL.match(w) for w in shlex.split(command.text, comments=True))
+
+
 def execute(command: Command, folder: Path, session_id: str,
-            monkeypatch: pytest.MonkeyPatch) -> Ran:
-    """Run a documented command in the workspace, its inputs from other commands first."""
+            monkeypatch: pytest.MonkeyPatch, postgres: str | None = None) -> Ran:
+    """Run a documented command in the workspace, its inputs from other commands first;
+    ``postgres`` is the URL its ``postgresql://`` URLs stand for."""
     if OWN in command.text:
         folder = own_folder(folder, command.page)
     if shlex.split(command.text, comments=True)[1:3] == ["scenario", "new"]:
@@ -190,9 +214,9 @@ def execute(command: Command, folder: Path, session_id: str,
     for word in parsed.argv:
         producer = PRODUCERS.get(word)
         if producer is not None and producer != command and not (folder / word).exists():
-            made = execute(producer, folder, session_id, monkeypatch)
+            made = execute(producer, folder, session_id, monkeypatch, postgres)
             assert made.code == 0, f"{producer} (which writes {word}): {made.err}"
-    argv = parsed.argv
+    argv = [postgres if postgres and POSTGRES_URL.match(w) else w for w in parsed.argv]
     if accepts_home(argv):
         argv = [*argv, "--home", str(folder / "home")]
     ran = run(argv)
@@ -203,9 +227,11 @@ def execute(command: Command, folder: Path, session_id: str,
 
 @pytest.mark.parametrize("command", RUNNABLE, ids=str)
 def test_a_documented_command_runs(command: Command, workspace: tuple[Path, str],
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+                                   monkeypatch: pytest.MonkeyPatch,
+                                   request: pytest.FixtureRequest) -> None:
     folder, session_id = workspace
-    ran = execute(command, folder, session_id, monkeypatch)
+    postgres = request.getfixturevalue("guide_postgres") if needs_postgres(command) else None
+    ran = execute(command, folder, session_id, monkeypatch, postgres)
     assert ran.code == 0, f"{command}\nexit {ran.code}\n{ran.err}"
     assert "Traceback" not in ran.err + ran.out, str(command)
     assert ran.out.strip(), f"{command}: printed nothing"

@@ -23,6 +23,8 @@ from simulator.session.state import append_event
 from simulator.session.store import Store, StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
+UNREACHABLE = "postgresql://pmsim@127.0.0.1:1/pmsim"
+"""A PostgreSQL store where no server listens (the store tests themselves use a real one)."""
 SHA = "ef" * 32
 
 
@@ -102,8 +104,6 @@ def test_a_sqlite_url_path_is_relative_to_the_current_folder(
 @pytest.mark.parametrize(
     ("url", "says"),
     [
-        ("postgresql://pmsim@db.example:5432/pmsim", "PostgreSQL stores are not supported yet"),
-        ("postgresql+psycopg://pmsim@db.example/pmsim", "PostgreSQL stores are not supported yet"),
         ("sqlite:///", "names no file"),
         ("sqlite://somehost/s.sqlite3", "local file"),
         ("/srv/pmsim/s.sqlite3", "write sqlite:////srv/pmsim/s.sqlite3"),
@@ -169,23 +169,25 @@ def test_store_given_on_the_command_line_wins_over_pmsim_store(
         ["progress"],
     ],
 )
-def test_an_unsupported_store_is_exit_1_with_a_message(
+def test_an_unreachable_store_is_exit_1_with_a_message(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
 ) -> None:
-    code = main([*argv, "--home", str(tmp_path), "--store", "postgresql://pmsim@db/pmsim"])
+    code = main([*argv, "--home", str(tmp_path), "--store", UNREACHABLE])
     out, err = capsys.readouterr()
     assert (code, out) == (1, "")
-    assert err.startswith("pmsim: PostgreSQL stores are not supported yet")
+    assert err.startswith("pmsim: cannot reach the PostgreSQL server at 127.0.0.1:1"
+                          " (connection refused)")
     assert len(err.splitlines()) == 1
 
 
 @pytest.mark.parametrize("argv", [["session", "list"], []])
-def test_an_unsupported_store_prints_no_traceback(tmp_path: Path, argv: list[str]) -> None:
+def test_an_unreachable_store_prints_no_traceback(tmp_path: Path, argv: list[str]) -> None:
     done = pmsim(*argv, env={"PMSIM_HOME": str(tmp_path),
-                             "PMSIM_STORE": "postgresql://pmsim@db/pmsim"})
+                             "PMSIM_STORE": UNREACHABLE.replace("pmsim@", "pmsim:hunter2@")})
     assert (done.returncode, done.stdout) == (1, "")
     assert "Traceback" not in done.stderr
-    assert "not supported yet" in done.stderr
+    assert "cannot reach the PostgreSQL server" in done.stderr
+    assert "hunter2" not in done.stderr
 
 
 def test_session_list_imports_only_the_standard_library(tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""The SQLite store: WAL, durable appends, contiguous seqs under concurrent writers."""
+"""What a store promises, on each backend: durable appends, contiguous seqs under concurrent
+writers, atomic batches, a newer schema refused (tests that take ``store`` or ``store_url``
+run once on SQLite and once on PostgreSQL, see tests/conftest.py); and what only the SQLite
+store does: WAL, pragmas, its file. PostgreSQL's own (LISTEN/NOTIFY, a server that stops,
+refused logins) are in test_postgres.py."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from simulator.session import store as store_module
-from simulator.session.home import DB_FILENAME
+from simulator.session.home import DB_FILENAME, Home, open_store
 from simulator.session.sqlite import SCHEMA_VERSION, SqliteStore
 from simulator.session.store import (
     ID_ALPHABET,
@@ -33,9 +37,42 @@ SHA = "ab" * 32
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
+    """The store at ``store_url``: once a SQLite file, once a PostgreSQL database."""
+    with open_store(store_url, Home(tmp_path / "home")) as opened:
+        yield opened
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
     with SqliteStore.open(tmp_path / "home" / DB_FILENAME) as opened:
         yield opened
+
+
+def reopen(url: str, tmp_path: Path) -> Store:
+    return open_store(url, Home(tmp_path / "home"))
+
+
+def raw(url: str, sql: str, *params: object) -> list[tuple[object, ...]]:
+    """Rows of ``sql`` run on the store's own database, behind pmsim's back ('?' params)."""
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            rows = conn.execute(sql, params).fetchall()
+            conn.commit()
+            return rows
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as pg:
+        cur = pg.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+        return cur.fetchall() if cur.description else []
+
+
+def table(url: str, name: str) -> str:
+    """A table of pmsim's schema as the backend names it."""
+    return name if url.startswith("sqlite:") else f"pmsim.{name}"
 
 
 def python_child(code: str, *args: str) -> subprocess.Popen[str]:
@@ -65,18 +102,26 @@ def test_open_creates_a_wal_file_at_the_current_schema(tmp_path: Path) -> None:
         raw.close()
 
 
-def test_connection_is_durable_and_enforces_foreign_keys(store: Store) -> None:
-    conn = store._conn
+def test_connection_is_durable_and_enforces_foreign_keys(sqlite_store: SqliteStore) -> None:
+    conn = sqlite_store._conn
     assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
     assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
 
 
-def test_reopening_keeps_sessions(tmp_path: Path) -> None:
-    with SqliteStore.open(tmp_path / DB_FILENAME) as first:
+def test_reopening_keeps_sessions(store_url: str, tmp_path: Path) -> None:
+    with reopen(store_url, tmp_path) as first:
         info = first.create_session("hudson", SHA, 7, "Pair 3")
-    with SqliteStore.open(tmp_path / DB_FILENAME) as second:
+    with reopen(store_url, tmp_path) as second:
         assert second.get(info.id) == info
+        assert second.list_sessions() == [info]
+
+
+def test_seeds_keep_their_whole_range(store: Store) -> None:
+    for seed in (0, 1, 2**63 - 1, 2**63, 2**64 - 1):
+        info = store.create_session("hudson", SHA, seed, "t")
+        assert store.get(info.id).seed == seed == info.seed
+        assert store.events(info.id)[0].payload["seed"] == seed
 
 
 def test_create_session_writes_session_created_first(store: Store) -> None:
@@ -141,14 +186,15 @@ def test_events_of_sessions_do_not_mix(store: Store) -> None:
     assert store.append(b, "note.added", "district", {"text": "for b"}).seq == 2
 
 
-def test_payload_is_stored_as_canonical_json(store: Store) -> None:
+def test_payload_is_stored_as_canonical_json(store: Store, store_url: str) -> None:
     sid = store.create_session("hudson", SHA, 1, "t").id
-    event = store.append(sid, "note.added", "state", {"z": 1, "a": {"é": [1, 2]}})
-    raw = store._conn.execute(
-        "SELECT payload FROM events WHERE session_id = ? AND seq = ?", (sid, event.seq)
-    ).fetchone()[0]
-    assert raw == '{"a":{"é":[1,2]},"z":1}'
-    assert event.payload == json.loads(raw)
+    payload = {"z": 1, "a": {"é": [1, 2]}, "f": 1e300, "nul": "a\x00b"}
+    event = store.append(sid, "note.added", "state", payload)
+    [(text,)] = raw(store_url, f"SELECT payload FROM {table(store_url, 'events')}"
+                               " WHERE session_id = ? AND seq = ?", sid, event.seq)
+    assert text == '{"a":{"é":[1,2]},"f":1e+300,"nul":"a\\u0000b","z":1}'
+    assert event.payload == json.loads(str(text)) == payload
+    assert store.events(sid, after=1)[0].payload == payload  # a float stays a float
 
 
 @pytest.mark.parametrize(
@@ -213,14 +259,17 @@ def test_errors_are_store_errors() -> None:
     assert issubclass(ConflictError, StoreError)
 
 
-def test_a_file_from_a_newer_pmsim_is_refused(tmp_path: Path) -> None:
-    with SqliteStore.open(tmp_path / DB_FILENAME):
-        pass
-    raw = sqlite3.connect(tmp_path / DB_FILENAME)
-    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    raw.close()
-    with pytest.raises(StoreError, match="newer pmsim"):
-        SqliteStore.open(tmp_path / DB_FILENAME)
+def test_a_store_from_a_newer_pmsim_is_refused(store_url: str, tmp_path: Path) -> None:
+    with reopen(store_url, tmp_path) as opened:
+        opened.create_session("hudson", SHA, 1, "t")
+    if store_url.startswith("sqlite:"):
+        raw(store_url, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    else:
+        raw(store_url, "UPDATE pmsim.meta SET schema_version = schema_version + 1")
+    for url in (store_url, f"{store_url}?mode=ro"):
+        with pytest.raises(StoreError, match=r"was written by a newer pmsim \(schema 2, this"
+                                             r" one knows 1\); upgrade pmsim"):
+            reopen(url, tmp_path)
 
 
 def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
@@ -229,34 +278,37 @@ def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
         SqliteStore.open(tmp_path / DB_FILENAME)
 
 
-def test_a_closed_store_raises_store_error(tmp_path: Path) -> None:
-    with SqliteStore.open(tmp_path / DB_FILENAME) as opened:
+def test_a_closed_store_raises_store_error(store_url: str, tmp_path: Path) -> None:
+    with reopen(store_url, tmp_path) as opened:
         sid = opened.create_session("hudson", SHA, 1, "t").id
     with pytest.raises(StoreError):
         opened.events(sid)
+    with pytest.raises(StoreError):
+        opened.append(sid, "note.added", "state", {"text": "x"})
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_an_appended_event_survives_a_killed_process(tmp_path: Path) -> None:
-    with SqliteStore.open(tmp_path / DB_FILENAME) as opened:
+def test_an_appended_event_survives_a_killed_process(store_url: str, tmp_path: Path) -> None:
+    with reopen(store_url, tmp_path) as opened:
         sid = opened.create_session("hudson", SHA, 1, "t").id
     child = python_child(
         """
         import os, signal, sys
         from pathlib import Path
-        from simulator.session.sqlite import SqliteStore
-        store = SqliteStore.open(Path(sys.argv[1]))
+        from simulator.session.home import Home, open_store
+        store = open_store(sys.argv[1], Home(Path(sys.argv[3])))
         event = store.append(sys.argv[2], "note.added", "state", {"text": "saved"})
         print(event.seq, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
         """,
-        str(tmp_path / DB_FILENAME),
+        store_url,
         sid,
+        str(tmp_path / "child-home"),
     )
     out, err = child.communicate(timeout=30)
     assert child.returncode == -signal.SIGKILL, err
     assert out.strip() == "2"
-    with SqliteStore.open(tmp_path / DB_FILENAME) as reopened:
+    with reopen(store_url, tmp_path) as reopened:
         [event] = reopened.events(sid, after=1)
     assert (event.seq, event.payload) == (2, {"text": "saved"})
 
@@ -264,9 +316,9 @@ def test_an_appended_event_survives_a_killed_process(tmp_path: Path) -> None:
 WRITER = """
     import sys, time
     from pathlib import Path
-    from simulator.session.sqlite import SqliteStore
-    gate, path, sid, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
-    with SqliteStore.open(path) as store:
+    from simulator.session.home import Home, open_store
+    gate, url, sid, name = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    with open_store(url, Home(gate / name)) as store:
         (gate / f"ready-{name}").touch()
         while not (gate / "go").exists():
             time.sleep(0.001)
@@ -278,12 +330,12 @@ WRITER = """
 OPENER = """
     import sys, time
     from pathlib import Path
-    from simulator.session.sqlite import SqliteStore
-    gate, path, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    from simulator.session.home import Home, open_store
+    gate, url, name = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     (gate / f"ready-{name}").touch()
     while not (gate / "go").exists():
         time.sleep(0.001)
-    with SqliteStore.open(path) as store:
+    with open_store(url, Home(gate / name)) as store:
         store.create_session("hudson", "x", 1, name)
 """
 
@@ -300,20 +352,19 @@ def release_together(gate: Path, children: list[subprocess.Popen[str]]) -> None:
         assert child.returncode == 0, err
 
 
-def test_concurrent_writers_lose_no_event(tmp_path: Path) -> None:
+def test_concurrent_writers_lose_no_event(store_url: str, tmp_path: Path) -> None:
     writers, count = 4, 200
-    path = tmp_path / "home" / DB_FILENAME
-    with SqliteStore.open(path) as opened:
+    with reopen(store_url, tmp_path) as opened:
         sid = opened.create_session("hudson", SHA, 1, "t").id
     release_together(
         tmp_path,
         [
-            python_child(WRITER, str(tmp_path), str(path), sid, f"w{i}", str(count))
+            python_child(WRITER, str(tmp_path), store_url, sid, f"w{i}", str(count))
             for i in range(writers)
         ],
     )
 
-    with SqliteStore.open(path) as reopened:
+    with reopen(store_url, tmp_path) as reopened:
         events = reopened.events(sid)
     assert [e.seq for e in events] == list(range(1, writers * count + 2))
     for i in range(writers):
@@ -324,31 +375,32 @@ def test_concurrent_writers_lose_no_event(tmp_path: Path) -> None:
     assert switches > writers  # the writers really interleaved
 
 
-def test_concurrent_first_open_of_a_fresh_home(tmp_path: Path) -> None:
-    path = tmp_path / "home" / DB_FILENAME
+def test_concurrent_first_open_of_a_fresh_store(store_url: str, tmp_path: Path) -> None:
     names = [f"o{i}" for i in range(4)]
-    release_together(tmp_path, [python_child(OPENER, str(tmp_path), str(path), n) for n in names])
-    with SqliteStore.open(path) as opened:
+    release_together(tmp_path, [python_child(OPENER, str(tmp_path), store_url, n)
+                                for n in names])
+    with reopen(store_url, tmp_path) as opened:
         assert sorted(s.title for s in opened.list_sessions()) == names
 
 
-def _refuse_kind(path: Path, kind: str) -> None:
-    """Make the file itself refuse events of ``kind``: a failure inside the transaction."""
-    raw = sqlite3.connect(path)
-    raw.execute(
-        f"CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = '{kind}'"
-        " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
-    )
-    raw.commit()
-    raw.close()
+def refuse_kind(url: str, kind: str) -> None:
+    """Make the database itself refuse events of ``kind``: a failure inside the transaction."""
+    if url.startswith("sqlite:"):
+        raw(url, f"CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = '{kind}'"
+                 " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        return
+    raw(url, "CREATE FUNCTION pmsim.refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+             " BEGIN RAISE EXCEPTION 'refused by the test'; END $$")
+    raw(url, f"CREATE TRIGGER refuse BEFORE INSERT ON pmsim.events FOR EACH ROW"
+             f" WHEN (NEW.kind = '{kind}') EXECUTE FUNCTION pmsim.refuse()")
 
 
-def test_append_many_stores_nothing_when_a_later_insert_fails(tmp_path: Path) -> None:
-    path = tmp_path / DB_FILENAME
-    with SqliteStore.open(path) as opened:
+def test_append_many_stores_nothing_when_a_later_insert_fails(
+        store_url: str, tmp_path: Path) -> None:
+    with reopen(store_url, tmp_path) as opened:
         sid = opened.create_session("hudson", SHA, 1, "t").id
-    _refuse_kind(path, "record.added")
-    with SqliteStore.open(path) as store:
+    refuse_kind(store_url, "record.added")
+    with reopen(store_url, tmp_path) as store:
         with pytest.raises(StoreError, match="refused by the test"):
             store.append_many(sid, [
                 ("decision.made", "district", {"strategy": "s"}),

@@ -1,7 +1,8 @@
 """What every Store promises (see simulator.session.store), against each implementation.
 
-Stores are opened by URL, as the commands open them: a new implementation joins by
-adding its URL to ``store_url``'s parameters. What only SQLite does (WAL, pragmas,
+Stores are opened by URL, as the commands open them: ``store_url`` (tests/conftest.py) is
+a SQLite file and a fresh PostgreSQL database in turn; a new implementation joins by adding
+its URL to that fixture's parameters. What only SQLite does (WAL, pragmas,
 migrations, its file) is tested in test_store.py.
 """
 
@@ -19,11 +20,6 @@ from simulator.session.state import append_events
 from simulator.session.store import ConflictError, Store, UnknownSessionError
 
 SHA = "12" * 32
-
-
-@pytest.fixture(params=["sqlite"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return {"sqlite": f"sqlite:///{tmp_path / 'store' / 'sessions.sqlite3'}"}[request.param]
 
 
 @pytest.fixture
@@ -152,3 +148,50 @@ def test_batches_of_two_writers_keep_together_and_number_without_gaps(
         assert [e.payload["batch"] for e in events if e.role == name][::3] == list(range(batches))
     switches = sum(a.role != b.role for a, b in itertools.pairwise(events[::3]))
     assert switches >= 2  # one writer's batches on both sides of the other's: they overlapped
+
+
+def test_wait_gives_what_another_writer_appends_as_soon_as_it_is_saved(
+    store: Store, sid: str, store_url: str, tmp_path: Path
+) -> None:
+    import threading
+    import time
+
+    with open_store(store_url, Home(tmp_path / "other")) as other:
+        writer = threading.Timer(0.2, lambda: other.append_many(sid, notes("x", "y")))
+        writer.start()
+        started = time.monotonic()
+        woken = store.wait(sid, after=1, timeout=10)
+        waited = time.monotonic() - started
+        writer.join()
+    assert [(e.seq, e.payload["text"]) for e in woken] == [(2, "x"), (3, "y")]
+    assert 0.15 < waited < 1.5
+    assert store.wait(sid, after=1, timeout=5) == woken  # something is there: no waiting
+    started = time.monotonic()
+    assert store.wait(sid, after=3, timeout=0.3) == []
+    assert 0.25 < time.monotonic() - started < 1.5
+    with pytest.raises(UnknownSessionError, match="nope1234"):
+        store.wait("nope1234", after=0, timeout=0.1)
+
+
+def test_a_transcript_comes_back_the_same_bytes_from_every_store(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # export -> import -> export gives the same transcript (CONTRACTS.md), on each backend,
+    # and the same bytes whichever backend holds the session.
+    from pmsim.cli import main
+
+    worked = Path(__file__).resolve().parents[1] / "scenarios" / "hudson-strong-transcript.yaml"
+    home = ["--home", str(tmp_path / "home")]
+    exports = []
+    for url in (store_url, f"sqlite:///{tmp_path / 'reference.sqlite3'}"):
+        assert main(["session", "import", str(worked), "--store", url, *home]) == 0
+        sid = capsys.readouterr().out.strip()
+        assert main(["session", "export", sid, "--store", url, *home]) == 0
+        exports.append(capsys.readouterr().out)
+    assert exports[0] == exports[1] and "decision.made" in exports[0]
+    again = tmp_path / "again.yaml"
+    again.write_text(exports[0], encoding="utf-8")
+    assert main(["session", "import", str(again), "--store", store_url, *home]) == 0
+    sid = capsys.readouterr().out.strip()
+    assert main(["session", "export", sid, "--store", store_url, *home]) == 0
+    assert capsys.readouterr().out == exports[0]

@@ -5,10 +5,11 @@ scenarios,
 and (unless a store URL says otherwise) the SQLite file of saved sessions. It is
 found once, from ``--home``, ``$PMSIM_HOME`` or the platform's user data
 folder; nothing derives it from where the sessions happen to be stored, so a
-store elsewhere (another file, later a database server) leaves reports and
+store elsewhere (another file, a PostgreSQL database) leaves reports and
 caches at home.
 
-Standard library only (platformdirs is imported when it is needed), so that
+Standard library only (platformdirs, and psycopg for a PostgreSQL store, are imported
+when they are needed), so that
 ``pmsim session list`` starts fast.
 """
 
@@ -26,6 +27,7 @@ STORE_ENV = "PMSIM_STORE"
 DB_FILENAME = "sessions.sqlite3"
 """The home's sessions file, used when no store URL is given."""
 SQLITE_PREFIX = "sqlite:///"
+POSTGRESQL_FORM = "postgresql://USER@HOST:PORT/DB"
 
 
 @dataclass(frozen=True)
@@ -79,15 +81,17 @@ def store_url(given: str | None = None) -> str | None:
 
 def open_store(url: str | None, home: Home, *, readonly: bool = False,
                timeout: float = BUSY_TIMEOUT_S) -> Store:
-    """The store at ``url`` (``sqlite:///PATH``), or the SQLite file in ``home`` for None.
+    """The store at ``url`` (``sqlite:///PATH`` or ``postgresql://USER@HOST:PORT/DB``), or
+    the SQLite file in ``home`` for None.
 
     As in SQLAlchemy, PATH after the three slashes is relative to the current
-    folder unless it starts with one: ``sqlite:////srv/pmsim/sessions.sqlite3``;
-    ``?timeout=SECONDS`` sets how long a write waits for another one, ``?mode=ro``
-    never writes. ``readonly`` opens for reading only (nothing is created or locked).
-    ``timeout`` is how long a write waits for another when the URL does not say.
-    Anything else is a StoreError saying what to write instead (PostgreSQL, one
-    day, will be one more scheme here).
+    folder unless it starts with one: ``sqlite:////srv/pmsim/sessions.sqlite3``.
+    Both kinds take ``?timeout=SECONDS``, how long a write waits for another one,
+    and ``?mode=ro``, never write; a PostgreSQL URL passes its other options to
+    libpq (``sslmode=require``), and its password comes from ``PGPASSWORD`` or
+    ``~/.pgpass``. ``readonly`` opens for reading only (nothing is created or
+    locked). ``timeout`` is how long a write waits for another when the URL does
+    not say. Anything else is a StoreError saying what to write instead.
     """
     if url is None:
         return SqliteStore.open(home.store_file, readonly=readonly, timeout=timeout)
@@ -99,14 +103,27 @@ def open_store(url: str | None, home: Home, *, readonly: bool = False,
         return SqliteStore.open(_expanded(Path(path), "the store URL's path"),
                                 readonly=readonly or read_only, timeout=timeout)
     scheme, sep, _ = url.partition("://")
-    hint = f"write {SQLITE_PREFIX}PATH, or give no store for the sessions file in the pmsim home"
+    hint = (f"write {SQLITE_PREFIX}PATH or {POSTGRESQL_FORM}, or give no store for the"
+            " sessions file in the pmsim home")
     if not sep:
         raise StoreError(f"{url!r} is not a store URL; for that file write {SQLITE_PREFIX}{url}")
     if scheme.split("+")[0] in ("postgresql", "postgres"):
-        raise StoreError(f"PostgreSQL stores are not supported yet; {hint}")
+        return _postgres_store(url, readonly, timeout)
     if scheme == "sqlite":
         raise StoreError(f"a SQLite store is a local file: {url} names a host; {hint}")
     raise StoreError(f"unknown kind of store {scheme!r}; {hint}")  # the URL may hold a password
+
+
+def _postgres_store(url: str, readonly: bool, timeout: float) -> Store:
+    """The PostgreSQL store (psycopg is imported only now: SQLite users never load it)."""
+    try:
+        from simulator.session.postgres import PostgresStore
+    except ImportError as err:
+        if not (err.name or "").startswith("psycopg"):
+            raise
+        raise StoreError("PostgreSQL stores need the psycopg package, which is not installed"
+                         " here; install pmsim again, or: pip install 'psycopg[binary]'") from None
+    return PostgresStore.open(url, readonly=readonly, timeout=timeout)
 
 
 class HomeError(StoreError):

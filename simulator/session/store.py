@@ -12,9 +12,13 @@ play the same session at once, so every implementation promises the same:
   decision and its minute can't be separated by a crash or another writer;
 - with ``expect_seq`` an append succeeds only if nothing was appended since the
   caller last looked (else :class:`ConflictError`);
-- readers poll cheaply with ``events(session_id, after=seq)``.
+- readers poll cheaply with ``events(session_id, after=seq)``, and a follower can
+  block in ``wait(session_id, after, timeout)`` until there is something new
+  (PostgreSQL is woken by LISTEN/NOTIFY, whichever host appended; the default,
+  which SQLite uses, polls ``last_seq``).
 
-The SQLite store (:mod:`simulator.session.sqlite`) is the embedded one; a store
+The SQLite store (:mod:`simulator.session.sqlite`) is the embedded one, the
+PostgreSQL store (:mod:`simulator.session.postgres`) the one several hosts share; a store
 is chosen by URL in :func:`simulator.session.home.open_store`. This module
 imports only the standard library so that ``pmsim session list`` starts fast.
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 import errno
 import json
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +47,8 @@ ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 ID_LENGTH = 8
 ID_ATTEMPTS = 20
 """New ids a store draws before it gives up finding an unused one."""
+WAIT_POLL_S = 0.05
+"""How often the default ``Store.wait`` asks for the latest seq while it waits."""
 
 NewEvent = tuple[str, str, dict[str, Any]]
 """An event to append: (kind, role, payload)."""
@@ -166,6 +173,24 @@ class Store(Protocol):
     def last_seq(self, session_id: str) -> int:
         """The seq of the session's latest event (cheap: tells a poller if anything is new)."""
         ...
+
+    def wait(self, session_id: str, after: int, timeout: float) -> list[Event]:
+        """Block until the session has events with seq > ``after`` and return them (as
+        ``events(session_id, after)`` would), or return [] once ``timeout`` seconds pass.
+
+        For a follower (another tab, terminal or host playing the same session): call it
+        in a loop with the last seq applied. This default reads ``last_seq`` every
+        WAIT_POLL_S; a store told of appends (PostgreSQL's LISTEN/NOTIFY) overrides it.
+        UnknownSessionError for an unknown id, StoreError if the store can't be read.
+        """
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            if self.last_seq(session_id) > after:
+                return self.events(session_id, after)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            time.sleep(min(WAIT_POLL_S, remaining))
 
     def append(
         self,
