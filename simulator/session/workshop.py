@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from simulator.session.state import append_event, replay
 from simulator.session.store import SESSION_CREATED, Event, SessionInfo, Store, StoreError
 
 if TYPE_CHECKING:
@@ -153,6 +152,7 @@ def create_workshop(store: Store, home: Home, scenario: str, rooms: int, seed: i
                     title: str = "") -> NewWorkshop:
     """A workshop of ``rooms`` rooms on ``scenario``, each a session of its own."""
     from simulator.formats.loading import load_scenario, scenario_ref
+    from simulator.session.state import append_event
 
     if not 1 <= rooms <= MAX_ROOMS:
         raise WorkshopError(f"a workshop has 1 to {MAX_ROOMS} rooms, not {rooms}")
@@ -274,6 +274,8 @@ def find_workshop(store: Store, facilitator_code: str) -> str | None:
 
 def mark_present(store: Store, session_id: str, role: str) -> None:
     """Record that ``role`` is at a room's session (call on joining, and now and then)."""
+    from simulator.session.state import append_event
+
     append_event(store, session_id, "presence.seen", role, {"role": role})
 
 
@@ -302,6 +304,8 @@ def _parse_time(text: str) -> datetime | None:
 
 def _room_status(store: Store, room: dict[str, Any], loaded: Any, now: datetime,
                  scores: bool) -> RoomStatus:
+    from simulator.session.state import replay
+
     events = store.events(room["session_id"])
     state = replay(events)
     recent = now - timedelta(seconds=PRESENT_S)
@@ -346,6 +350,8 @@ def workshop_status(store: Store, workshop_id: str, *, scores: bool = True,
 
 def control(store: Store, workshop_id: str, action: Action, stage: str | None = None) -> None:
     """Start, pause, advance (to ``stage``, else the next) or close every room together."""
+    from simulator.session.state import append_event
+
     log = _workshop(store, workshop_id)
     if action not in ACTIONS:
         raise WorkshopError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
