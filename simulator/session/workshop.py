@@ -333,7 +333,7 @@ def _status(store: Store, log: _Log, *, rooms: bool = True, scores: bool = True,
     try:
         loaded = load_played(log.data["scenario"], None)
         stages = stage_order(loaded.scenario)
-    except Exception:  # noqa: BLE001 - a scenario gone: rooms listed, nothing scored
+    except Exception:
         loaded = None
     now = now or datetime.now(UTC)
     listed = [_room_status(store, r, loaded, now, scores) for r in log.data["rooms"]] if rooms \
