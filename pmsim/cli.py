@@ -140,6 +140,11 @@ def _parser() -> argparse.ArgumentParser:
 
     solo_cli.add_parsers(sub, _seed, _home)
     # ---- end personas and solo practice ----
+    # ---- workshops and the facilitator console (pmsim/workshop_cli.py) ----
+    from pmsim import workshop_cli
+
+    workshop_cli.add_parsers(sub, _seed, _home)
+    # ---- end workshops ----
     return parser
 
 
@@ -239,6 +244,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return solo_cli.dispatch(args)
     # ---- end personas and solo practice ----
+    # ---- workshops and the facilitator console (pmsim/workshop_cli.py) ----
+    if args.command in ("workshop", "console"):
+        from pmsim import workshop_cli
+
+        return workshop_cli.dispatch(args)
+    # ---- end workshops ----
     raise UserError(f"unknown command {args.command}", 2)
 
 
@@ -702,8 +713,11 @@ def _stored(args: argparse.Namespace, *, readonly: bool = False) -> Iterator[Sto
 
 
 def _session_list(args: argparse.Namespace) -> int:
+    from simulator.session.workshop import workshop_ids
+
     with _stored(args, readonly=True) as store:
-        sessions = store.list_sessions()
+        hidden = workshop_ids(store)  # workshop logs are not sessions (rooms are)
+        sessions = [s for s in store.list_sessions() if s.id not in hidden]
     rows = [
         {"id": s.id, "scenario": s.scenario, "created": s.created, "stage": s.stage,
          "seed": s.seed, "title": s.title}

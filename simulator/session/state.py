@@ -235,6 +235,52 @@ class NoteAdded(_Payload):
     """The note."""
 
 
+class WorkshopRoom(_Payload):
+    """One breakout room of a workshop, as its log records it (never its code)."""
+
+    name: Name
+    """The room's name, e.g. "room-1"."""
+    session_id: Name
+    """The room's session: the pair plays it."""
+    code_hash: Name
+    """sha256 of the workshop's salt and the room's join code (the code is never stored)."""
+
+
+class WorkshopCreated(_Payload):
+    """A workshop's rooms and codes (as hashes): the first event of a workshop log."""
+
+    scenario: Name
+    """The scenario every room plays."""
+    seed: int
+    """The seed every room plays (the same data in every room)."""
+    title: str = ""
+    """What the facilitator calls the workshop."""
+    salt: Name
+    """The per-workshop salt of the code hashes."""
+    facilitator_hash: Name
+    """sha256 of the salt and the facilitator code."""
+    rooms: list[WorkshopRoom]
+    """The rooms, in order."""
+
+
+class WorkshopControl(_Payload):
+    """The facilitator started, paused or closed every room of a workshop together."""
+
+
+class WorkshopAdvanced(_Payload):
+    """The facilitator moved every room of a workshop to a stage of the run of show."""
+
+    stage: Name
+    """The stage, as sessions name theirs: "briefing", "meeting-1", "debrief-1", …, "end"."""
+
+
+class PresenceSeen(_Payload):
+    """A participant joined (or is still at) a room's session."""
+
+    role: Name
+    """The role they play: "state" or "district"."""
+
+
 EVENT_MODELS: dict[str, type[BaseModel]] = {
     SESSION_CREATED: SessionCreated,
     "stage.changed": StageChanged,
@@ -250,6 +296,12 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "note.added": NoteAdded,
     "solo.intent": SoloIntent,
     "solo.turn": SoloTurn,
+    "workshop.created": WorkshopCreated,
+    "workshop.started": WorkshopControl,
+    "workshop.paused": WorkshopControl,
+    "workshop.advanced": WorkshopAdvanced,
+    "workshop.closed": WorkshopControl,
+    "presence.seen": PresenceSeen,
 }
 
 

@@ -56,9 +56,12 @@ SESSION_ID = "transcript"
 """The session id a transcript's replayed state carries."""
 SCHEMA_PATH = SCENARIOS_DIRECTORY / "transcript.schema.json"
 REGENERATE = "python -m simulator.session.transcript > scenarios/transcript.schema.json"
-LEFT_OUT = frozenset({SESSION_CREATED, STAGE_CHANGED})
-"""Event kinds a transcript leaves out: the header stands for the first, and where
-the screens were says nothing about the meeting."""
+LEFT_OUT = frozenset({SESSION_CREATED, STAGE_CHANGED, "presence.seen", "workshop.created",
+                      "workshop.started", "workshop.paused", "workshop.advanced",
+                      "workshop.closed"})
+"""Event kinds a transcript leaves out: the header stands for the first, where the
+screens were and who was present say nothing about the meeting, and workshop events
+belong to a workshop's log, not a playthrough."""
 EVENT_KINDS = tuple(kind for kind in EVENT_MODELS if kind not in LEFT_OUT)
 
 Name = Annotated[str, StringConstraints(min_length=1)]

@@ -1,0 +1,41 @@
+"""The facilitator console: rooms listed from the store, keys control every room."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from simulator.session.home import Home, open_store
+from simulator.session.workshop import create_workshop, mark_present, workshop_status
+from tui.console.app import ConsoleApp
+
+
+def test_console_lists_rooms_and_its_keys_control_them(tmp_path: Path) -> None:
+    asyncio.run(_console(tmp_path))
+
+
+async def _console(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    with open_store(None, home) as store:
+        made = create_workshop(store, home, "hudson", 3)
+        mark_present(store, made.rooms[2][2], "state")
+        app = ConsoleApp(made.id, store, poll_s=60)
+        async with app.run_test(size=(120, 40)) as pilot:
+            rooms = app.query_one("#rooms", DataTable)
+            assert rooms.row_count == 3
+            assert [rooms.get_row_at(i)[0] for i in range(3)] == ["room-1", "room-2", "room-3"]
+            assert rooms.get_row_at(2)[3] == "state"
+            await pilot.press("s")
+            assert workshop_status(store, made.id).state == "running"
+            await pilot.press("a")
+            assert workshop_status(store, made.id).stage == "meeting-1"
+            await pilot.press("p")
+            assert workshop_status(store, made.id).state == "paused"
+            await pilot.press("c")
+            assert workshop_status(store, made.id).state == "paused"  # asks first
+            await pilot.press("c")
+            assert workshop_status(store, made.id).state == "closed"
+            await pilot.press("s")
+            assert "closed" in str(app.query_one("#said").render())

@@ -1,0 +1,1 @@
+"""The facilitator console: every room of a workshop on one screen."""
