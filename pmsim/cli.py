@@ -140,6 +140,11 @@ def _parser() -> argparse.ArgumentParser:
 
     solo_cli.add_parsers(sub, _seed, _home)
     # ---- end personas and solo practice ----
+    # ---- the workshop server (pmsim/serve/) ----
+    from pmsim import serve
+
+    serve.add_parser(sub, _home)
+    # ---- end the workshop server ----
     return parser
 
 
@@ -238,6 +243,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return solo_cli.dispatch(args)
     # ---- end personas and solo practice ----
+    # ---- the workshop server (pmsim/serve/) ----
+    if args.command == "serve":
+        from pmsim import serve
+
+        return serve.dispatch(args, UserError)
+    # ---- end the workshop server ----
     raise UserError(f"unknown command {args.command}", 2)
 
 
