@@ -267,6 +267,7 @@ def _page(title: str, body: str, prefix: str, *, script: bool = False, cls: str 
         f"<title>{html.escape(title)}</title>\n"
         f'<link rel="stylesheet" href="{prefix}/static/ts/css/xterm.css">\n'
         f'<link rel="stylesheet" href="{prefix}/static/pmsim.css">\n'
+        f'<link rel="icon" href="{prefix}/static/favicon.svg" type="image/svg+xml">\n'
         f"{scripts}</head>\n<body class=\"{cls}\">\n{body}\n</body>\n</html>\n"
     )
 
@@ -320,6 +321,7 @@ class WorkshopServer:
             web.get("/ws/join/{code}/{role}", self.room_socket),
             web.get("/ws/console/{code}", self.console_socket),
             web.get("/healthz", self.health),
+            web.get("/favicon.ico", self.favicon),
             web.static("/static/ts", vendor, show_index=False, follow_symlinks=False),
             web.static("/static", STATIC, show_index=False, follow_symlinks=False),
         ])
@@ -452,6 +454,10 @@ class WorkshopServer:
             '<button id="reopen" type="button">Open it again</button></div></div>')
         return web.Response(text=_page(title, body, self.prefix, script=True, cls="tab"),
                             content_type="text/html")
+
+    async def favicon(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "favicon.svg",
+                                headers={"Content-Type": "image/svg+xml"})
 
     async def health(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")

@@ -98,7 +98,9 @@
     }
   });
   window.addEventListener("load", function () {
-    delete Object.prototype.terminal;  // caught by now, or textual.js changed
+    // After textual.js's own onload (this listener runs first): caught by then, or
+    // textual.js changed and there is nothing to catch.
+    setTimeout(function () { delete Object.prototype.terminal; }, 0);
   });
 
   window.pmsim = {
