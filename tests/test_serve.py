@@ -167,7 +167,7 @@ class Tab:
             assert left > 0, f"{needle!r} never showed:\n{self.text}"
             try:
                 message = await self.ws.receive(timeout=min(left, 0.5))  # type: ignore[attr-defined]
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             if message.type == aiohttp.WSMsgType.BINARY:
                 self.stream.feed(message.data)

@@ -227,7 +227,7 @@ class TabProcess(AppService):
             await self.send_meta({"type": "quit"})
         try:
             await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_S)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             self.kill()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, STOP_GRACE_S)
@@ -246,7 +246,7 @@ class TabProcess(AppService):
             return
         try:
             await asyncio.wait_for(process.wait(), STOP_GRACE_S)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             self.kill()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(process.wait(), STOP_GRACE_S)
