@@ -145,6 +145,11 @@ def _parser() -> argparse.ArgumentParser:
 
     workshop_cli.add_parsers(sub, _seed, _home)
     # ---- end workshops ----
+    # ---- the workshop server (pmsim/serve/) ----
+    from pmsim import serve
+
+    serve.add_parser(sub, _home)
+    # ---- end the workshop server ----
     return parser
 
 
@@ -250,6 +255,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return workshop_cli.dispatch(args)
     # ---- end workshops ----
+    # ---- the workshop server (pmsim/serve/) ----
+    if args.command == "serve":
+        from pmsim import serve
+
+        return serve.dispatch(args, UserError)
+    # ---- end the workshop server ----
     raise UserError(f"unknown command {args.command}", 2)
 
 
