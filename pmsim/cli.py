@@ -724,7 +724,7 @@ def _stored(args: argparse.Namespace, *, readonly: bool = False) -> Iterator[Sto
 
 
 def _session_list(args: argparse.Namespace) -> int:
-    from simulator.session.workshop import workshop_ids
+    from simulator.workshop import workshop_ids
 
     with _stored(args, readonly=True) as store:
         hidden = workshop_ids(store)  # workshop logs are not sessions (rooms are)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from simulator.session.workshop import WorkshopStatus
+    from simulator.workshop import WorkshopStatus
 
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 """The time stamped on every file of an export, so the same workshop exports the same bytes."""
@@ -82,7 +82,7 @@ def _print_json(doc: object) -> None:
 
 def _new(args: argparse.Namespace) -> int:
     from pmsim.cli import _home_of, _scenario_errors
-    from simulator.session.workshop import create_workshop
+    from simulator.workshop import create_workshop
 
     home = _home_of(args)
     with _stored(args) as store, _scenario_errors(args.scenario):
@@ -101,7 +101,7 @@ def _new(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from simulator.render.plain import printable
-    from simulator.session.workshop import list_workshops
+    from simulator.workshop import list_workshops
 
     with _stored(args, readonly=True) as store:
         found = list_workshops(store)
@@ -133,7 +133,7 @@ def status_doc(status: WorkshopStatus) -> dict[str, Any]:
 
 
 def _status(args: argparse.Namespace, ident: str) -> WorkshopStatus:
-    from simulator.session.workshop import workshop_status
+    from simulator.workshop import workshop_status
 
     with _stored(args, readonly=True) as store:
         return workshop_status(store, ident)
@@ -157,7 +157,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _close(args: argparse.Namespace) -> int:
-    from simulator.session.workshop import control
+    from simulator.workshop import control
 
     with _stored(args) as store:
         control(store, args.id, "close")
@@ -176,7 +176,7 @@ def export_bytes(store: Any, home: Any, workshop_id: str,
     from simulator.render.html import render_html
     from simulator.session.state import replay
     from simulator.session.transcript import transcript_from_events
-    from simulator.session.workshop import workshop_status
+    from simulator.workshop import workshop_status
 
     status = workshop_status(store, workshop_id)
     loaded = load_played(status.scenario, None)
@@ -235,7 +235,7 @@ def _export(args: argparse.Namespace) -> int:
 def _console(args: argparse.Namespace) -> int:
     import getpass
 
-    from simulator.session.workshop import find_workshop
+    from simulator.workshop import find_workshop
 
     code = args.code
     if code is None:

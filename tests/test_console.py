@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.widgets import DataTable
 
 from simulator.session.home import Home, open_store
-from simulator.session.workshop import create_workshop, mark_present, workshop_status
+from simulator.workshop import create_workshop, mark_present, workshop_status
 from tui.console.app import ConsoleApp
 
 

@@ -62,6 +62,12 @@ def test_every_event_kind_has_a_model() -> None:
         "note.added",
         "solo.intent",
         "solo.turn",
+        "presence.seen",
+        "workshop.created",
+        "workshop.started",
+        "workshop.paused",
+        "workshop.advanced",
+        "workshop.closed",
     }
 
 

@@ -15,7 +15,7 @@ from simulator.session.client import Room
 from simulator.session.home import Home, open_store
 from simulator.session.importing import session_events
 from simulator.session.transcript import load_transcript
-from simulator.session.workshop import (
+from simulator.workshop import (
     CODE_ALPHABET,
     WorkshopError,
     control,

@@ -89,7 +89,7 @@ class Lookup(Protocol):
 
 
 class StoreLookup:
-    """The codes of the workshops in the store (``simulator.session.workshop``), a store
+    """The codes of the workshops in the store (``simulator.workshop``), a store
     opened for each call so that every thread has its own connection."""
 
     def __init__(self, home: Path | str | None, store: str | None) -> None:
@@ -98,9 +98,9 @@ class StoreLookup:
         self.home = Home.locate(home)
         self.url = store_url(store)
         try:
-            from simulator.session import workshop
+            from simulator import workshop
         except ImportError:
-            raise ServeError("this pmsim has no workshops (simulator.session.workshop is "
+            raise ServeError("this pmsim has no workshops (simulator.workshop is "
                              "missing): nothing to serve") from None
         self.workshop = workshop
 

@@ -1,6 +1,6 @@
 """``pmsim console WORKSHOP``: every room's stage and who is in it, the polls, the scores.
 
-The screen is drawn from :func:`simulator.session.workshop.workshop_status`, read from
+The screen is drawn from :func:`simulator.workshop.workshop_status`, read from
 the store every second (the store is the only state, so several consoles agree); the
 keys append the facilitator's controls to the workshop's log.
 """
@@ -20,7 +20,7 @@ from simulator.session.store import StoreError
 
 if TYPE_CHECKING:
     from simulator.session.store import Store
-    from simulator.session.workshop import WorkshopStatus
+    from simulator.workshop import WorkshopStatus
 
 POLL_S = 1.0
 
@@ -71,7 +71,7 @@ class ConsoleApp(App[int]):
         self.query_one("#said", Static).update(text)
 
     def refresh_status(self) -> None:
-        from simulator.session.workshop import workshop_status
+        from simulator.workshop import workshop_status
 
         try:
             status = workshop_status(self.store, self.workshop)
@@ -112,7 +112,7 @@ class ConsoleApp(App[int]):
         self.refresh_status()
 
     def action_control(self, action: str) -> None:
-        from simulator.session.workshop import control
+        from simulator.workshop import control
 
         try:
             control(self.store, self.workshop, action)  # type: ignore[arg-type]
