@@ -927,18 +927,10 @@ def _play(args: argparse.Namespace) -> int:
 
 def _check_persona(args: argparse.Namespace, solo: str, persona: str | None) -> None:
     """A persona ``--solo`` can play against, or the user's error, before the TUI starts."""
-    from simulator.counterpart.solo import PersonaNotFound, choose_persona
-    from simulator.formats.persona import PersonaError
+    from pmsim.solo_cli import load_persona
 
     loaded = _load(getattr(args, "scenario", None) or "hudson", args)
-    try:
-        choose_persona(solo, persona, loaded.scenario)
-    except PersonaError as exc:
-        raise UserError("invalid persona:\n" + "\n".join(exc.lines())) from None
-    except OSError as exc:
-        raise UserError(f"cannot read {persona}: {exc.strerror or exc}") from None
-    except (PersonaNotFound, ValueError) as exc:
-        raise UserError(str(exc)) from None
+    load_persona(persona or "", [loaded.scenario], role=solo)
 
 
 if __name__ == "__main__":  # pragma: no cover

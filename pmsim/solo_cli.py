@@ -90,41 +90,23 @@ def _builtin_scenarios() -> list[Scenario]:
     return [parse_scenario(p.read_bytes(), str(p)) for p in builtin_paths()]
 
 
-def _persona_path(ref: str) -> Path:
-    """A built-in persona id, else a path to a persona file."""
-    import difflib
-
-    from simulator.formats.persona import builtin_dir, builtin_paths
-
-    if "/" not in ref and ref not in ("", ".", ".."):
-        candidate = builtin_dir() / f"{ref}.yaml"
-        if candidate.is_file():
-            return candidate
-    path = Path(ref)
-    if path.is_file():
-        return path
-    known = [p.stem for p in builtin_paths()]
-    close = difflib.get_close_matches(ref, known, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise _error(f"no persona '{ref}'{hint}: give a built-in id ({', '.join(known)}) or a "
-                 "file path")
-
-
-def load_persona(ref: str, scenarios: list[Scenario]) -> Persona:
+def load_persona(ref: str, scenarios: list[Scenario], role: str | None = None) -> Persona:
     """A persona by built-in id or path, validated (strategy references against
-    ``scenarios``), or the user's error."""
-    from simulator.formats.persona import PersonaError, parse_persona
-    from simulator.formats.yamlsafe import read_limited
+    ``scenarios``), or the user's error; with ``role`` (the player's), the persona for
+    the other role — ``ref`` or, when it is empty, the default one."""
+    from simulator.counterpart import solo
+    from simulator.formats.persona import PersonaError
 
-    path = _persona_path(ref)
     try:
-        raw = read_limited(path, what="a persona file")
-    except OSError as exc:
-        raise _error(f"cannot read {ref}: {exc.strerror or exc}") from None
-    try:
-        return parse_persona(raw, str(path), scenarios)
+        if role is not None:
+            return solo.choose_persona(role, ref or None, scenarios[0])
+        return solo.load_persona(ref, scenarios)
     except PersonaError as exc:
         raise _error("invalid persona:\n" + "\n".join(exc.lines())) from None
+    except OSError as exc:
+        raise _error(f"cannot read {ref}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # PersonaNotFound, or a persona of the player's own role
+        raise _error(str(exc)) from None
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -273,22 +255,12 @@ def read_said(ref: str) -> list[str]:
     return [str(item) for item in data]
 
 
-def _default_persona(role: str) -> str:
-    from personas import DEFAULTS
-
-    return DEFAULTS[role]
-
-
 def _solo(args: argparse.Namespace) -> int:
     from pmsim.cli import _load
 
     loaded = _load(args.scenario, args)
     scenario = loaded.scenario
-    other = "district" if args.role == "state" else "state"
-    persona = load_persona(args.persona or _default_persona(other), [scenario])
-    if persona.role == args.role:
-        raise _error(f"persona '{persona.id}' plays the {persona.role} role, the one you "
-                     f"chose with --as {args.role}: choose a {other} persona")
+    persona = load_persona(args.persona or "", [scenario], role=args.role)
     meetings = [m.id for m in scenario.calendar.meetings]
     if args.meeting is not None and args.meeting not in meetings:
         raise _error(f"no meeting '{args.meeting}' in {scenario.id} (its meetings: "

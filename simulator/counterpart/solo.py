@@ -81,7 +81,7 @@ def choose_persona(role: str, persona: str | None, scenario: Scenario) -> Person
     found = load_persona(persona or default_persona(other_role(role)), [scenario])
     if found.role == role:
         raise ValueError(f"persona '{found.id}' plays the {found.role} role, the one you "
-                         f"chose to play: choose a {other_role(role)} persona")
+                         f"chose to play (--as, --solo): choose a {other_role(role)} persona")
     return found
 
 
