@@ -109,11 +109,17 @@ def _district_clarity(sim: Simulation, q: int, view: View, what: str) -> dict[st
         return None
     here = build_table(sim, view)
     there = build_table(sim, View(view.subject, DISTRICT, view.breakdown))
-    a, b = here.rows[0], there.rows[0]
+    return _versus(here.rows[0], there.rows[0], q, here.unit, what, "for the whole district",
+                   sim.scenario.school(view.school).name)
+
+
+def _versus(a: Row, b: Row, q: int, unit: str, what: str, rest: str, name: str | None = None
+            ) -> dict[str, Any]:
+    """Row ``a`` against row ``b`` at quarter ``q``, as the views print them: the gap in
+    standard errors and the sentence that says it (``name`` stands for ``a``'s label)."""
     gap = se_apart(a.values[q], a.errors[q], b.values[q], b.errors[q])
-    u = here.unit
-    detail = (f"{sim.scenario.school(view.school).name}: {_shown(a.values[q], a.errors[q], u)} "
-              f"{what} against {_shown(b.values[q], b.errors[q], u)} for the whole district: "
+    detail = (f"{name or a.label}: {_shown(a.values[q], a.errors[q], unit)} {what} against "
+              f"{_shown(b.values[q], b.errors[q], unit)} {rest}: "
               f"{_num(abs(gap))} standard errors apart")
     return {"group": a.label, "value": a.values[q], "rest": b.values[q], "gap_se": gap,
             "detail": detail}
@@ -130,16 +136,8 @@ def _pair_clarity(sim: Simulation, q: int, view: View, what: str, rest: str
         rows = rows[1:]  # after "All students"
     if len(rows) < 2 or q >= len(rows[0].values):
         return None
-    a, b = rows[0], rows[1]
-    gap = se_apart(a.values[q], a.errors[q], b.values[q], b.errors[q])
-    if math.isnan(gap):
-        return None
-    u = table.unit
-    detail = (f"{a.label}: {_shown(a.values[q], a.errors[q], u)} {what} against "
-              f"{_shown(b.values[q], b.errors[q], u)} {rest}: "
-              f"{_num(abs(gap))} standard errors apart")
-    return {"group": a.label, "value": a.values[q], "rest": b.values[q], "gap_se": gap,
-            "detail": detail}
+    found = _versus(rows[0], rows[1], q, table.unit, what, rest)
+    return None if math.isnan(found["gap_se"]) else found
 
 
 def _strands_clarity(sim: Simulation, q: int, view: View, group: str | None
