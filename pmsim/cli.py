@@ -344,32 +344,39 @@ def _scenario_show(args: argparse.Namespace) -> int:
     return 0
 
 
+
+def read_to_check(name: str, path: Path, what: str = "a scenario file") -> bytes | int:
+    """The bytes of a file ``validate`` checks, or the exit status of why it could not
+    read them, said on stderr: a file too big is a problem of the file (1, at
+    ``NAME:1:1``); no such file or another refusal is a usage error (2)."""
+    from simulator.formats.yamlsafe import FileTooLarge, read_limited
+
+    try:
+        return read_limited(path, what=what)
+    except FileTooLarge as exc:
+        print(f"{name}:1:1: {exc.strerror}", file=sys.stderr)
+        return 1
+    except FileNotFoundError:
+        print(f"pmsim: {name}: no such file", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"pmsim: {name}: {exc.strerror}", file=sys.stderr)
+        return 2
+
 def _scenario_validate(args: argparse.Namespace) -> int:
     from simulator.formats.loading import parse_scenario
     from simulator.formats.yamlsafe import (
         FileProblems,
-        FileTooLarge,
         YamlError,
         load_bytes,
-        read_limited,
     )
 
     status = 0
     for name in args.paths:
         path = _named_file(name, args)
-        try:
-            raw = read_limited(path)
-        except FileTooLarge as exc:
-            print(f"{name}:1:1: {exc.strerror}", file=sys.stderr)
-            status = max(status, 1)
-            continue
-        except FileNotFoundError:
-            print(f"pmsim: {name}: no such file", file=sys.stderr)
-            status = max(status, 2)
-            continue
-        except OSError as exc:
-            print(f"pmsim: {name}: {exc.strerror}", file=sys.stderr)
-            status = max(status, 2)
+        raw = read_to_check(name, path)
+        if isinstance(raw, int):
+            status = max(status, raw)
             continue
         try:
             loaded = load_bytes(raw)  # once: its warnings, its kind, then its model

@@ -151,8 +151,9 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from pmsim.cli import read_to_check
     from simulator.formats.persona import PersonaError, builtin_dir, parse_persona
-    from simulator.formats.yamlsafe import FileTooLarge, load_bytes, read_limited
+    from simulator.formats.yamlsafe import load_bytes
 
     scenarios = _scenarios(args.scenario, args) if args.scenario else _builtin_scenarios()
     status = 0
@@ -160,19 +161,9 @@ def _validate(args: argparse.Namespace) -> int:
         path = Path(name)
         if not path.exists() and "/" not in name and (builtin_dir() / f"{name}.yaml").is_file():
             path = builtin_dir() / f"{name}.yaml"
-        try:
-            raw = read_limited(path, what="a persona file")
-        except FileTooLarge as exc:
-            print(f"{name}:1:1: {exc.strerror}", file=sys.stderr)
-            status = max(status, 1)
-            continue
-        except FileNotFoundError:
-            print(f"pmsim: {name}: no such file", file=sys.stderr)
-            status = max(status, 2)
-            continue
-        except OSError as exc:
-            print(f"pmsim: {name}: {exc.strerror}", file=sys.stderr)
-            status = max(status, 2)
+        raw = read_to_check(name, path, what="a persona file")
+        if isinstance(raw, int):
+            status = max(status, raw)
             continue
         try:
             persona = parse_persona(raw, name, scenarios)
