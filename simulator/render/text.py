@@ -122,9 +122,21 @@ def _strands(sc: Scenario, q: dict, subjects: dict[str, str]) -> list[str]:
     return lines
 
 
+def _group_names(sc: Scenario) -> dict[str, str]:
+    """The printable name of each group a results row names: all students, each subgroup."""
+    return {g.id: printable(g.name) for g in sc.subgroups} | {"all": "All students"}
+
+
+def _group_label(names: dict[str, str], group: str) -> str:
+    """A row's group in words: "Grade 7" for ``grade-7``, else its name."""
+    if group.startswith("grade-"):
+        return f"Grade {group.removeprefix('grade-')}"
+    return names.get(group, printable(group))
+
+
 def _attendance(sc: Scenario, q: dict, spread: bool) -> list[str]:
     """Attendance so far this year by school and group (all, subgroups, grades)."""
-    names = {g.id: printable(g.name) for g in sc.subgroups} | {"all": "All students"}
+    names = _group_names(sc)
     threshold = round(sc.population.attendance.chronic_threshold * 100)
     header = f"{'school':<26}{'group':<37}{'n':>5}{'days':>8}{'% chron':>9}"
     if spread:
@@ -133,9 +145,7 @@ def _attendance(sc: Scenario, q: dict, spread: bool) -> list[str]:
              f"absent: missing {threshold}% of days or more)", header, "-" * len(header)]
     for school in q["schools"]:
         for r in school.get("attendance", []):
-            group = r["group"]
-            label = (f"Grade {group.removeprefix('grade-')}" if group.startswith("grade-")
-                     else names.get(group, printable(group)))
+            label = _group_label(names, r["group"])
             row = (f"{printable(school['name'])[:25]:<26}{label[:36]:<37}{r['n']:>5}"
                    f"{_fmt(r['mean_days_absent']):>8}{_fmt(r['pct_chronic']):>9}")
             if spread:
@@ -148,7 +158,7 @@ def _courses(sc: Scenario, q: dict, spread: bool) -> list[str]:
     """Course grades by school and group, in a scenario that has them."""
     if sc.courses is None:
         return []
-    names = {g.id: printable(g.name) for g in sc.subgroups} | {"all": "All students"}
+    names = _group_names(sc)
     bar = sc.courses.on_track
     header = (f"{'school':<26}{'group':<29}{'n':>5}{'% failing':>10}{'Fs':>6}{'credits':>8}"
               f"{'% on track':>11}")
@@ -160,9 +170,7 @@ def _courses(sc: Scenario, q: dict, spread: bool) -> list[str]:
              f"{'' if bar.max_failures == 1 else 's'})", header, "-" * len(header)]
     for school in q["schools"]:
         for r in school.get("courses", []):
-            group = r["group"]
-            label = (f"Grade {group.removeprefix('grade-')}" if group.startswith("grade-")
-                     else names.get(group, printable(group)))
+            label = _group_label(names, r["group"])
             row = (f"{printable(school['name'])[:25]:<26}{label[:28]:<29}{r['n']:>5}"
                    f"{_fmt(r['pct_failing']):>10}{_fmt(r['mean_failures'], 2):>6}"
                    f"{_fmt(r['mean_credits']):>8}{_fmt(r['pct_on_track']):>11}")
