@@ -372,13 +372,7 @@ def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
                  "results": results, "grades": grades, "strands": strands,
                  "attendance": attendance}
         if sc.courses is not None:
-            entry["courses"] = [
-                {"group": str(Group(grade=key)) if isinstance(key, int) else key,
-                 **_course_json(course_stat(result, sc.courses, sim.population.takes_courses,
-                                            _key_mask(sim.population, si, key)))}
-                for key in [*keys, *sc.grades]
-                if (_key_mask(sim.population, si, key) & sim.population.takes_courses).any()
-            ]
+            entry["courses"] = _courses_json(sim, result, si, [*keys, *sc.grades])
         schools.append(entry)
     implementation = [
         {
@@ -405,10 +399,21 @@ def quarter_json(sim: Simulation, result: QuarterResult) -> dict:
     }
 
 
-def _key_mask(pop: Population, school: int, key: str | int) -> np.ndarray:
-    """The students of a school in a group of the JSON: "all", a subgroup id or a grade."""
+def _courses_json(sim: Simulation, result: QuarterResult, school: int,
+                  keys: list[str | int]) -> list[dict]:
+    """A school's course figures per group of the JSON ("all", a subgroup id or a grade),
+    for the groups with students taking the courses."""
+    pop = sim.population
+    courses = sim.scenario.courses
+    assert courses is not None
     masks = school_masks(pop, school)
-    return masks["all"] & (pop.grade == key) if isinstance(key, int) else masks[key]
+    out = []
+    for key in keys:
+        mask = masks["all"] & (pop.grade == key) if isinstance(key, int) else masks[key]
+        if (mask & pop.takes_courses).any():
+            out.append({"group": str(Group(grade=key)) if isinstance(key, int) else key,
+                        **_course_json(course_stat(result, courses, pop.takes_courses, mask))})
+    return out
 
 
 def _course_json(stat: CourseStat) -> dict:
