@@ -196,13 +196,13 @@ def _strands(sim: Simulation, subject: str, school: str, group: Group, title: st
 def _figure(sim: Simulation, res: QuarterResult, j: int, mask: np.ndarray, measure: str
             ) -> tuple[float, float]:
     """A group's mean score or % on benchmark in one quarter, ± standard error."""
-    from simulator.engine.metrics import score_stat
+    from simulator.engine.metrics import pct_se, score_stat
 
     st = score_stat(res.scores[j], res.cuts[j], mask)
     if measure == "mean":
         return st.mean_score, st.se
     p, n = st.pct_proficient, st.n
-    return p, (100.0 * math.sqrt(max(p / 100 * (1 - p / 100), 0.0) / n) if n else math.nan)
+    return p, pct_se(p, n)
 
 
 def _score_caption(sim: Simulation, measure: str) -> tuple[str, str]:
@@ -520,7 +520,7 @@ def _reach(mask: np.ndarray, of: np.ndarray) -> str:
 
 
 def _attendance(sim, school, breakdown, title, quarters) -> Table:
-    from simulator.engine.metrics import attendance_stat
+    from simulator.engine.metrics import attendance_stat, pct_se
 
     att = sim.scenario.population.attendance
     rows = []
@@ -531,8 +531,7 @@ def _attendance(sim, school, breakdown, title, quarters) -> Table:
             stat = attendance_stat(res, att.chronic_threshold, mask)
             p, n = stat.pct_chronic, stat.n
             vals.append(p)
-            errs.append(100.0 * math.sqrt(max(p / 100 * (1 - p / 100), 0.0) / n) if n else
-                        math.nan)
+            errs.append(pct_se(p, n))
         days = f"{stat.mean_days_absent:.1f}" if stat and stat.n else "—"
         rows.append(Row(label, int(mask.sum()), vals, errs, [days]))
     threshold = round(att.chronic_threshold * 100)

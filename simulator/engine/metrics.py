@@ -99,10 +99,15 @@ class CourseStat:
 
     def se(self, pct: float) -> float:
         """Standard error of a percentage of this group in one replication."""
-        if not self.n or not math.isfinite(pct):
-            return float("nan")
-        p = min(max(pct / 100.0, 0.0), 1.0)
-        return 100.0 * math.sqrt(p * (1.0 - p) / self.n)
+        return pct_se(pct, self.n)
+
+
+def pct_se(pct: float, n: int) -> float:
+    """Standard error of a percentage of ``n`` students in one replication (NaN for none),
+    as every dashboard table prints it."""
+    if not n:
+        return math.nan
+    return 100.0 * math.sqrt(max(pct / 100 * (1 - pct / 100), 0.0) / n)
 
 
 def course_stat(result: QuarterResult, courses: Courses, takes: np.ndarray,
