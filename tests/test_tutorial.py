@@ -20,18 +20,16 @@ tests/test_calibrate.py: every calibration of this small district takes about a 
 from __future__ import annotations
 
 import copy
-import io
 import re
 import shlex
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from test_guide_commands import run
 
-from pmsim import cli
 from simulator.debrief.calibrate import calibrate
 from simulator.formats.loading import parse_scenario
 
@@ -139,23 +137,6 @@ def build(scaffold: dict[str, Any]) -> dict[str, Any]:
     for section, entry in DELETED:
         doc[section] = [e for e in doc[section] if e.get("id") != entry]
     return doc
-
-
-@dataclass
-class Ran:
-    code: int
-    out: str
-    err: str
-
-
-def run(argv: list[str]) -> Ran:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = cli.main(argv)
-        except SystemExit as exc:  # argparse's usage error
-            code = exc.code if isinstance(exc.code, int) else 1
-    return Ran(code, out.getvalue(), err.getvalue())
 
 
 def argv_of(text: str) -> list[str]:
