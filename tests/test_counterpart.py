@@ -98,6 +98,19 @@ def test_a_typo_still_counts_and_nonsense_is_vague(hudson: Scenario) -> None:
     assert understand("Hmm.", hudson).move == "vague"
 
 
+def test_swapped_letters_and_misspelt_stems_still_count(hudson: Scenario) -> None:
+    """Two neighbouring letters swapped, and a stem cue (``consequence*``) misspelt, are
+    the cue; an everyday word a letter off a cue (``finds`` and ``funds``) is not."""
+    from simulator.counterpart.moves import _fuzzy
+
+    assert _fuzzy(["fualt"]) == {"fault"}
+    assert _fuzzy(["consequnces"]) == {"consequence"}
+    assert _fuzzy(["sanctoins"]) == {"sanction"}
+    assert _fuzzy(["finds", "their", "schools", "trust"]) == set()
+    assert understand("There will be consequnces if this continues.", hudson).move == \
+        "name-consequence"
+
+
 def test_a_strategy_is_named_by_a_distinctive_word_or_pair_never_by_everyday_words(
         hudson: Scenario) -> None:
     def named(text: str) -> str | None:

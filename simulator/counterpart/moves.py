@@ -1,22 +1,25 @@
 """What the player said, understood as one of the moves (:data:`MOVES`).
 
 Free text is matched to the same moves the menus offer, by keywords and phrases with a
-weight each; a word misspelt by a letter or two still counts (difflib's closeness, so no
-extra dependency). Besides the move, the words may name data (a number, a view, a
-subgroup or grade: the move is *grounded*), a strategy of the scenario, a dashboard view
-and a group. Pure functions of the text and the scenario: the same words are always
-understood the same way.
+weight each; a word misspelt by a letter or two still counts: a word of five letters or
+more whose rapidfuzz similarity to a cue word (or to a stem, by the word's start) is
+:data:`NEAR` or more, or which is the cue with two neighbouring letters swapped. Besides
+the move, the words may name data (a number, a view, a subgroup or grade: the move is
+*grounded*), a strategy of the scenario, a dashboard view and a group. Pure functions of
+the text and the scenario: the same words are always understood the same way.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from simulator.formats.persona import MOVE_KINDS, MoveKind
 from simulator.formats.refs import View
@@ -183,6 +186,30 @@ def _single_words() -> tuple[str, ...]:
                          if " " not in c and not c.endswith("*") and len(c) >= 5}))
 
 
+@functools.lru_cache(maxsize=1)
+def _stems() -> tuple[str, ...]:
+    return tuple(sorted({c[:-1] for cues in CUES.values() for c, _ in cues
+                         if " " not in c and c.endswith("*") and len(c) >= 6}))
+
+
+FUZZY_MIN = 5
+"""Words shorter than this are never taken for a misspelt cue (too many near misses)."""
+NEAR = 86.0
+"""rapidfuzz's ratio (100 × 2·common letters / letters of both) a near miss reaches: a
+missing or extra letter in a word of six or more, a wrong letter in a word of eight or
+more."""
+
+
+def _swapped(word: str, cue: str) -> bool:
+    """``word`` is ``cue`` with two neighbouring letters swapped (``fualt``, ``fault``)."""
+    return len(word) == len(cue) and word != cue and OSA.distance(word, cue) == 1 \
+        and sorted(word) == sorted(cue)
+
+
+def _near(word: str, cue: str) -> bool:
+    return fuzz.ratio(word, cue) >= NEAR or _swapped(word, cue)
+
+
 def _has(cue: str, words: list[str], joined: str, fuzzy: set[str]) -> bool:
     if " " in cue and cue.endswith("*"):  # a phrase whose last word is a stem
         return f" {cue[:-1]}" in joined
@@ -190,17 +217,30 @@ def _has(cue: str, words: list[str], joined: str, fuzzy: set[str]) -> bool:
         return f" {cue} " in joined
     if cue.endswith("*"):
         stem = cue[:-1]
-        return any(w.startswith(stem) for w in words)
+        return any(w.startswith(stem) for w in words) or stem in fuzzy
     return cue in words or cue in fuzzy
 
 
 def _fuzzy(words: list[str]) -> set[str]:
-    """Cue words a word of the text is a near miss of (a typo), for words of 5+ letters."""
+    """Cue words and stems a word of the text is a near miss of (a typo), for words of
+    :data:`FUZZY_MIN` letters or more: the closest cue word (ties: the first in order) or
+    one it is a swap of, and every stem the word's start is near."""
     vocabulary = _single_words()
+    stems = _stems()
     out: set[str] = set()
     for w in words:
-        if len(w) >= 5 and w not in vocabulary:
-            out.update(difflib.get_close_matches(w, vocabulary, n=1, cutoff=0.86))
+        if len(w) < FUZZY_MIN or w in vocabulary:
+            continue
+        hit = process.extractOne(w, vocabulary, scorer=fuzz.ratio, score_cutoff=NEAR)
+        if hit is not None:
+            out.add(hit[0])
+        else:
+            out.update(c for c in vocabulary if _swapped(w, c))
+        for stem in stems:
+            n = len(stem)
+            if not w.startswith(stem) and any(
+                    _near(w[:k], stem) for k in (n - 1, n, n + 1) if k <= len(w)):
+                out.add(stem)
     return out
 
 
