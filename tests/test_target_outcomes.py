@@ -279,3 +279,38 @@ def test_the_same_grade_at_two_schools_is_two_rows_and_a_decision_repeats_none(h
     assert rows == [("reading", None, "grade-6", "hudson-ms"),
                     ("reading", None, "grade-6", "riverside-ms"),
                     ("reading", "word-study", "grade-6", None)]
+
+
+def test_a_course_grades_target_on_a_group_gets_its_own_row_among_the_course_takers():
+    """Millbrook: an on-track target for students with disabilities and a decision on
+    mentors for grade 9 give course rows of the group's course takers, each plan's share
+    on track, in the report's schema and in its Markdown table and summary."""
+    loaded = load_scenario("millbrook")
+    sc = loaded.scenario
+    state = load_transcript(builtin_dir() / "millbrook-strong-transcript.yaml").state()
+    targets = [*_targets(state), {"metric": "ontrack:courses:millbrook-hs:swd"},
+               {"metric": "failing:courses:millbrook-hs:swd"}]  # one row for the two
+    plan = plan_of(state)
+    groups = target_groups(sc, targets, plan)
+    courses = [t for t in groups if t.kind == "course"]
+    assert [(str(t.group), t.school, t.source) for t in courses][:1] == \
+        [("swd", "millbrook-hs", "target")]
+    doc = outcomes(sc, state.seed, plan, 40, targets=targets)
+    rows = doc["target_courses"]
+    swd = next(r for r in rows if r["group"] == "swd" and r["source"] == "target")
+    sim = Simulation(sc, seed=state.seed, replications=1)
+    pop = sim.population
+    takers = students(pop, "millbrook-hs", Group(subgroup="swd")) & pop.takes_courses
+    assert swd["students"] == int(takers.sum()) > 0
+    assert swd["name"] == sc.courses.name and {d["vs"] for d in swd["differences"]} == \
+        {"business_as_usual", "best"}
+    for plan_id in ("played", "business_as_usual", "best"):
+        assert 0.0 <= swd["plans"][plan_id]["on_track"]["mean"] <= 100.0
+    assert any("Students with disabilities" in s and "on track" in s for s in doc["summary"])
+    from simulator.debrief.models import Outcomes
+    from simulator.render.phrases import target_tables
+
+    tables = {css: rows for css, _, _, rows in target_tables(Outcomes.model_validate(doc))}
+    shown = next(r for r in tables["target-courses"] if r[0] == "Students with disabilities")
+    assert shown[1] == str(swd["students"])
+    assert shown[2] == f"{swd['plans']['played']['on_track']['mean']:.1f}%"

@@ -386,6 +386,32 @@ class CourseOutcome(Document):
     """The played plan minus business as usual and minus the best bundle."""
 
 
+class CourseTargetOutcome(Document):
+    """Course grades of the students taking the courses in a group a failing or on-track
+    target, or a decision on a strategy with a course effect, named (final debrief)."""
+
+    group: str
+    """The group: a subgroup id or "grade-N"."""
+    group_name: str
+    """The group in words."""
+    school: str
+    """The school(s) the group is measured at."""
+    source: Literal["target", "decision"]
+    """What named the group: a course-grades target or a decision's grades and subgroups."""
+    students: int
+    """Students of the group taking the courses."""
+    name: str
+    """What the scenario calls the courses."""
+    credits: float
+    """Credits a student on track has earned by the end of the year, at least."""
+    max_failures: int
+    """Failed term grades a student on track has, at most."""
+    plans: dict[PlanId, CourseSpread]
+    """Each plan's course grades for the group, on the same replications."""
+    differences: list[CourseDifference]
+    """The played plan minus business as usual and minus the best bundle."""
+
+
 class Outcomes(Document):
     """Student outcomes at the priority school(s), apart from practice."""
 
@@ -419,6 +445,8 @@ class Outcomes(Document):
     """Each target group's growth on the strand a decided strategy teaches (final debrief)."""
     target_attendance: list[AttendanceOutcome] = []
     """Each target group's chronic absence at the end of the year (final debrief)."""
+    target_courses: list[CourseTargetOutcome] = []
+    """Each target group's course grades at the end of the year (final debrief)."""
     courses: CourseOutcome | None = None
     """Course grades at the end of the year; None in a scenario without them."""
 

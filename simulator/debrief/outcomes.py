@@ -50,7 +50,15 @@ from simulator.engine.population import Population, build_population
 from simulator.engine.pricing import Price, Priced, at_meetings, fits, price, total
 from simulator.engine.simulation import Decision, QuarterResult, Simulation
 from simulator.formats.atomic import write_atomic
-from simulator.formats.refs import ATTENDANCE, DISTRICT, EVERYONE, Group, Metric
+from simulator.formats.refs import (
+    ATTENDANCE,
+    COURSE_MEASURES,
+    COURSES,
+    DISTRICT,
+    EVERYONE,
+    Group,
+    Metric,
+)
 from simulator.formats.scenario import Scenario
 
 BAND = (10, 90)
@@ -216,7 +224,8 @@ def _growth(
     threshold = scenario.population.attendance.chronic_threshold
     chronic = 100.0 * (end.absences_ytd[:, mask] >= threshold * end.days_ytd).mean(
         axis=1, dtype=np.float64)
-    return Year(score, pct, objective, base.quarter.label, end.quarter.label, strands, chronic)
+    return Year(score, pct, objective, base.quarter.label, end.quarter.label, strands, chronic,
+                on_track=on_track, failing=failing, course_students=count)
 
 
 def first_meeting(
@@ -254,7 +263,8 @@ def run_plan(
     assert base is not None and sim.latest is not None
     year = _growth(scenario, priority_mask(scenario, sim.population), base, sim.latest,
                    takes=sim.population.takes_courses)
-    year.groups = [_growth(scenario, m, base, sim.latest, detail=True) for m in groups or []]
+    year.groups = [_growth(scenario, m, base, sim.latest, detail=True,
+                           takes=sim.population.takes_courses) for m in groups or []]
     return year
 
 
@@ -282,18 +292,20 @@ def adopted(plan: Plan) -> list[str]:
 # --------------------------------------------------------------------------- target groups
 
 
-TargetKind = Literal["subject", "strand", "attendance"]
+TargetKind = Literal["subject", "strand", "attendance", "course"]
 """What a target group's row measures: a subject's scale score and share on benchmark, one
-strand's score, or the share chronically absent."""
+strand's score, the share chronically absent, or (of the students taking the courses) the
+shares on track and failing a course."""
 TARGET_LISTS: dict[TargetKind, str] = {"subject": "targets", "strand": "target_strands",
-                                       "attendance": "target_attendance"}
+                                       "attendance": "target_attendance",
+                                       "course": "target_courses"}
 """Where each kind of target group's rows go in the outcomes document."""
 
 
 @dataclass(frozen=True)
 class TargetGroup:
     """A group of students a target or a decision named, in one subject, one strand of a
-    subject, or attendance (``subject`` is then ``attendance``)."""
+    subject, attendance (``subject`` is then ``attendance``) or course grades (``courses``)."""
 
     subject: str
     group: Group
@@ -308,6 +320,8 @@ class TargetGroup:
     def kind(self) -> TargetKind:
         if self.subject == ATTENDANCE:
             return "attendance"
+        if self.subject == COURSES:
+            return "course"
         return "strand" if self.strand is not None else "subject"
 
     def key(self, priority: tuple[str, ...]) -> tuple[str, str | None, str, tuple[str, ...]]:
@@ -322,7 +336,8 @@ def decided_measures(scenario: Scenario, strategy_id: object) -> list[tuple[str,
     """What a decision on ``strategy_id`` may move, as (subject, strand) pairs: each subject
     the strategy teaches, then the strand where each hidden need it remediates shows (in one
     of those subjects); for an attendance strategy (an attendance effect and no subject),
-    attendance. Nothing for a strategy the scenario does not define."""
+    attendance; for a strategy with a course effect, in a scenario with course grades, the
+    courses. Nothing for a strategy the scenario does not define."""
     strategy = next((st for st in scenario.strategies if st.id == strategy_id), None)
     if strategy is None:
         return []
@@ -335,6 +350,8 @@ def decided_measures(scenario: Scenario, strategy_id: object) -> list[tuple[str,
             out.append((need.subject, need.strand))
     if not strategy.subjects and strategy.attendance_effect:
         out.append((ATTENDANCE, None))
+    if scenario.courses is not None and strategy.course_effect > 0:
+        out.append((COURSES, None))
     return list(dict.fromkeys(out))
 
 
@@ -345,7 +362,8 @@ def target_groups(
 
     First every target's metric: a subject's % on benchmark for a grade or subgroup (a
     whole school's is the school-wide figure already), or chronic absence for a school, a
-    grade or a subgroup. Then every grade and subgroup a decision's options named, in
+    grade or a subgroup, or (with course grades) the share failing or on track for a grade
+    or subgroup. Then every grade and subgroup a decision's options named, in
     what the decided strategy may move (:func:`decided_measures`): the subjects it
     teaches, the strand of each need it remediates, or attendance. A target metric names
     no strand (``MEASURE:SUBJECT:SCHOOL:GROUP``), so strand rows come from decisions."""
@@ -368,6 +386,9 @@ def target_groups(
             add(TargetGroup(metric.subject, metric.group, metric.school, "target"))
         elif metric.measure == "chronic":
             add(TargetGroup(ATTENDANCE, metric.group, metric.school, "target"))
+        elif (metric.measure in COURSE_MEASURES and scenario.courses is not None
+              and metric.group != EVERYONE):
+            add(TargetGroup(COURSES, metric.group, metric.school, "target"))
     named: dict[Group, dict[tuple[str, str | None], None]] = {}
     for _, decisions in plan:
         for d in decisions:
@@ -397,10 +418,13 @@ def _per_replication(target: TargetGroup, scenario: Scenario, year: Year
                      ) -> dict[str, np.ndarray]:
     """The row's figures for one plan, per replication: ``score`` and ``pct`` for a
     subject, ``score`` for a strand (strands have no cut score), ``chronic`` for
-    attendance."""
+    attendance, ``on_track`` and ``failing`` for course grades."""
     if target.kind == "attendance":
         assert year.chronic is not None
         return {"chronic": year.chronic}
+    if target.kind == "course":
+        assert year.on_track is not None and year.failing is not None
+        return {"on_track": year.on_track, "failing": year.failing}
     subject = scenario.subject(target.subject)
     j = scenario.subjects.index(subject)
     if target.kind == "strand":
@@ -420,13 +444,17 @@ def _target_doc(
     differences = []
     for vs in (BUSINESS_AS_USUAL, BEST):
         if vs in figures:
-            about = {} if target.kind == "attendance" else {"subject": target.subject}
+            about = {} if target.kind in ("attendance", "course") else \
+                {"subject": target.subject}
             differences.append({"vs": vs, **about,
                                 **{m: _band(v - figures[vs][m]) for m, v in played.items()}})
     school = (scenario.school(target.school).name if target.school is not None
               else ", ".join(s.name for s in scenario.priority_schools))
     doc: dict[str, Any] = {}
-    if target.kind != "attendance":
+    if target.kind == "course":
+        assert scenario.courses is not None
+        doc["name"] = scenario.courses.name
+    elif target.kind != "attendance":
         subject = scenario.subject(target.subject)
         doc |= {"subject": subject.id, "subject_name": subject.name}
         if target.kind == "strand":
@@ -441,6 +469,10 @@ def _target_doc(
     }
     if target.kind == "attendance":
         doc["threshold"] = _r(scenario.population.attendance.chronic_threshold, 3)
+    if target.kind == "course":
+        assert scenario.courses is not None
+        bar = scenario.courses.on_track
+        doc |= {"credits": _r(bar.credits), "max_failures": bar.max_failures}
     return doc | {
         "plans": {key: {m: spread(v) for m, v in f.items()} for key, f in figures.items()},
         "differences": differences,
@@ -835,6 +867,19 @@ def _attendance_sentence(target: dict[str, Any]) -> str:
             f"{_said(best['chronic'], ' points')}.")
 
 
+def _course_target_sentence(target: dict[str, Any]) -> str:
+    """One target group's course grades at the end of the year under each plan."""
+    bau, best, who = _against(target)
+    share = {key: f"{p['on_track']['mean']:.1f}%" for key, p in target["plans"].items()}
+    return (f"{target['group_name']}, {target['name']} ({who}): at the end of the year "
+            f"{share[PLAYED]} were on track with your decisions, {share[BUSINESS_AS_USUAL]} "
+            f"with business as usual and {share[BEST]} with the best affordable bundle; "
+            f"against business as usual your decisions changed the share on track by "
+            f"{_said(bau['on_track'], ' points')} and the share failing a course by "
+            f"{_said(bau['failing'], ' points')}, against the best bundle on track by "
+            f"{_said(best['on_track'], ' points')}.")
+
+
 def _courses_doc(scenario: Scenario, years: dict[str, Year]) -> dict[str, Any] | None:
     """Course grades at the end of the year at the priority school(s): the share on track
     and failing a course under each plan, and the played plan minus the others per
@@ -931,6 +976,7 @@ def _sentences(
     out += [_target_sentence(t, school_wide[t["subject"]]) for t in doc.get("targets", ())]
     out += [_strand_sentence(t) for t in doc.get("target_strands", ())]
     out += [_attendance_sentence(t) for t in doc.get("target_attendance", ())]
+    out += [_course_target_sentence(t) for t in doc.get("target_courses", ())]
     out += _courses_sentence(doc, doc["end"])
     if not complete:
         out.append(f"Figures run to {doc['end']}. The comparisons with business as usual "
@@ -976,6 +1022,8 @@ def outcomes(
     masks: list[np.ndarray] = []
     for t in target_groups(scenario, targets, plan) if complete else ():
         mask = group_mask(scenario, pop, t)
+        if t.kind == "course":
+            mask = mask & pop.takes_courses  # the row is about the group's course takers
         if mask.any():  # a group with no students at the school has no figures to show
             aimed.append(t)
             masks.append(mask)

@@ -158,6 +158,27 @@ def attendance_rows(out: Outcomes) -> list[tuple[str, ...]]:
     return rows
 
 
+COURSE_TARGET_HEADERS = ("Group", "Taking the courses", "% on track: yours", "business as usual",
+                         "best bundle", "on track: yours minus business as usual",
+                         "failing a course: yours minus business as usual")
+"""The columns of the target groups' course-grades table."""
+
+
+def course_target_rows(out: Outcomes) -> list[tuple[str, ...]]:
+    """One row per target group's course grades at the end of the year under each plan, and
+    the differences with band (on track: above zero is better; failing: below zero)."""
+    rows: list[tuple[str, ...]] = []
+    for t in out.target_courses:
+        diff = {d.vs: d for d in t.differences}
+        rows.append((
+            t.group_name, str(t.students),
+            *(f"{t.plans[p].on_track.mean:.1f}%" for p in ("played", "business_as_usual",
+                                                          "best")),
+            _band(diff["business_as_usual"].on_track), _band(diff["business_as_usual"].failing),
+        ))
+    return rows
+
+
 def target_tables(out: Outcomes) -> list[tuple[str, str, tuple[str, ...], list[tuple[str, ...]]]]:
     """The target groups' tables that have rows: (CSS class, caption, headers, rows)."""
     threshold = next((f"{100 * t.threshold:g}%" for t in out.target_attendance), "")
@@ -169,5 +190,8 @@ def target_tables(out: Outcomes) -> list[tuple[str, str, tuple[str, ...], list[t
         ("target-attendance", "Chronic absence in the groups the targets and decisions named, "
          f"at the end of the year (missing at least {threshold} of the days; band in brackets)",
          ATTENDANCE_HEADERS, attendance_rows(out)),
+        ("target-courses", "Course grades of the students taking the courses in the groups "
+         "the targets and decisions named, at the end of the year (percentage points; band in "
+         "brackets)", COURSE_TARGET_HEADERS, course_target_rows(out)),
     ]
     return [t for t in tables if t[3]]
