@@ -99,18 +99,13 @@ class Way:
     label: str
     meaning: str
     """What it is, in a line (the form's option says it)."""
-    active: bool
-    """Whether it makes them part of the work (as a partner should be), not only told or
-    asked."""
 
 
 WAYS: tuple[Way, ...] = (
-    Way("Inform", "Inform", "one-way: letters, reports, the website, a presentation",
-        active=False),
-    Way("Inquire", "Inquire", "listen: surveys, focus groups, conversations", active=False),
-    Way("Involve", "Involve", "work alongside: an advisory group, a steering committee",
-        active=True),
-    Way("Inspire", "Inspire", "make them owners and champions of the work", active=True),
+    Way("Inform", "Inform", "one-way: letters, reports, the website"),
+    Way("Inquire", "Inquire", "listen: surveys, focus groups"),
+    Way("Involve", "Involve", "work alongside: advisory groups, committees"),
+    Way("Inspire", "Inspire", "make them owners and champions"),
 )
 
 
@@ -125,9 +120,8 @@ class Party:
 
 
 PARTIES: tuple[Party, ...] = (
-    Party("partner", "Partner",
-          "brings knowledge, skills or resources, and gains when the work succeeds"),
-    Party("stakeholder", "Stakeholder", "has an interest in the goals and how they are met"),
+    Party("partner", "Partner", "brings something to the table, gains from success"),
+    Party("stakeholder", "Stakeholder", "has an interest in the goals"),
 )
 PARTY_BY_ID: dict[str, Party] = {p.id: p for p in PARTIES}
 PARTY_UNSAID = "partner or stakeholder not said"
