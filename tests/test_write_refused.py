@@ -212,7 +212,8 @@ async def _in_a_meeting(fault: Fault, tmp_path: Path) -> None:
             pilot, "stakeholder", party="stakeholder", who="Families of English learners",
             how="Involve"))
         assert len(app.room.records("meeting-1", ("stakeholder",))) == records
-        assert not any("Saved: a partner or stakeholder" in str(n.message) for n in app._notifications)
+        assert not any("Saved: a partner or stakeholder" in str(n.message)
+                       for n in app._notifications)
         await pilot.press("escape")  # keep working, not saved
         await until(pilot, lambda: screen_name(app) == "MeetingScreen")
         await pilot.pause()
