@@ -1,7 +1,8 @@
 """The performance-management routine, defined once: what a meeting is made of.
 
 The agenda's steps, the record kinds and their fields, the forms that write them,
-decision actions, targeting, follow-up statuses, the ways of engaging stakeholders,
+decision actions, targeting, follow-up statuses, partners and stakeholders and the ways
+of engaging them,
 the roles and the session's stages. The meeting room builds its screen from this;
 scoring, look-fors, transcripts and reports read it. Headless: no Textual, no numpy.
 """
