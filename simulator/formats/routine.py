@@ -2,9 +2,9 @@
 
 The agenda's steps, the record kinds and their fields, the forms that write them,
 decision actions, targeting, follow-up statuses, partners and stakeholders and the ways
-of engaging them,
-the roles and the session's stages. The meeting room builds its screen from this;
-scoring, look-fors, transcripts and reports read it. Headless: no Textual, no numpy.
+of engaging them, the roles and the session's stages. The meeting room builds its screen
+from this; scoring, look-fors, transcripts and reports read it. Headless: no Textual, no
+numpy.
 """
 
 from __future__ import annotations
