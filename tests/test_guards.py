@@ -80,7 +80,7 @@ def test_each_is_met_when_every_record_passes_and_missed_when_all_but_one_do(
     strong_events: Events,
 ) -> None:
     records = _first_meeting_stakeholders(strong_events)
-    assert len(records) == 3 and all(r["fields"].get("message") for r in records)
+    assert len(records) == 4 and all(r["fields"].get("message") for r in records)
     sc = _with_lookfor({"check": "record", "meetings": "first", "kind": ["stakeholder"],
                         "has": ["message"], "each": True})
     assert _status(sc, strong_events) == "met"

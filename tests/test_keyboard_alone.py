@@ -230,18 +230,21 @@ def test_the_final_debrief_reads_at_80_by_24(tmp_path: Path) -> None:
 
 
 def test_letters_typed_on_a_closed_choice_list_are_not_lost_unnoticed(tmp_path: Path) -> None:
-    """The other forms keep choice lists between text fields (a stakeholder's "How"):
+    """The other forms keep choice lists between text fields (a stakeholder's "Approach"):
     a letter typed on one, closed, says it is a list instead of vanishing."""
     app = PmsimApp(scenario="hudson", seed=1, home=tmp_path, pace=0)
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
             meeting = await meeting_at(pilot, "stakeholders")
-            meeting.query_one("#stakeholder-who", Input).focus()
-            await pilot.press(*"Families", "tab")
+            form = meeting.query_one("#stakeholder", RecordForm)
+            form.widget("party").value = "stakeholder"
+            form.widget("who").value = "Families"
+            meeting.query_one("#stakeholder-do", Input).focus()
+            await pilot.press(*"visit", "tab")
             await pilot.press(*"monthly")
             hint = str(meeting.query_one("#stakeholder-hint", Static).render())
-            assert "How is a list to choose from" in hint
+            assert "Approach is a list to choose from" in hint
             await pilot.press("enter")  # opens it (on the blank); ↓ Enter takes the first way
             await pilot.pause()
             await pilot.press("down", "enter")
@@ -250,6 +253,7 @@ def test_letters_typed_on_a_closed_choice_list_are_not_lost_unnoticed(tmp_path: 
             await pilot.press("tab", *"monthly", "enter")
             await until(pilot, lambda: app.room.records("meeting-1", ("stakeholder",)))
             [(_, record)] = app.room.records("meeting-1", ("stakeholder",))
-            assert record.fields == {"who": "Families", "how": "Inform", "message": "monthly"}
+            assert record.fields == {"party": "stakeholder", "who": "Families", "do": "visit",
+                                     "how": "Inform", "message": "monthly"}
 
     asyncio.run(run())

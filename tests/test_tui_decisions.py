@@ -116,6 +116,7 @@ def test_the_speaker_at_a_shared_terminal_is_the_events_role(tmp_path: Path) -> 
             screen.show_step("stakeholders")
             await pilot.pause()
             form = screen.query_one("#stakeholder", RecordForm)
+            form.widget("party").value = "stakeholder"
             form.widget("who").value = "School board"
             form.widget("how").value = "Inform"
             await pilot.click("#stakeholder-save")

@@ -149,7 +149,8 @@ async def play_meeting_1(pilot: Pilot, home: Path) -> str:
                due="2027-04-09", metric="students screened", target="100%")
     meeting.show_step("stakeholders")
     await pilot.pause()
-    await fill(pilot, "stakeholder", who="Families of English learners", how="Involve")
+    await fill(pilot, "stakeholder", party="stakeholder", who="Families of English learners",
+               how="Involve")
 
     minutes = meeting.query_one("#minutes-stakeholders", DataTable)
     assert minutes.row_count == 1

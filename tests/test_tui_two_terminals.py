@@ -51,6 +51,7 @@ def test_district_terminal_sees_state_records_and_follows_the_meeting(tmp_path: 
 
             # ... the District Lead answers with a stakeholder from this terminal ...
             form = app.screen.query_one("#stakeholder")
+            form.widget("party").value = "stakeholder"
             form.widget("who").value = "School board"
             form.widget("how").value = "Inform"
             app.screen.show_step("stakeholders")

@@ -208,16 +208,18 @@ async def _in_a_meeting(fault: Fault, tmp_path: Path) -> None:
         meeting.show_step("stakeholders")
         await pilot.pause()
         records = len(app.room.records("meeting-1", ("stakeholder",)))
-        await refused(pilot, fault, "a stakeholder to engage", lambda: fill(
-            pilot, "stakeholder", who="Families of English learners", how="Involve"))
+        await refused(pilot, fault, "a partner or stakeholder to engage", lambda: fill(
+            pilot, "stakeholder", party="stakeholder", who="Families of English learners",
+            how="Involve"))
         assert len(app.room.records("meeting-1", ("stakeholder",))) == records
-        assert not any("Saved: a stakeholder" in str(n.message) for n in app._notifications)
+        assert not any("Saved: a partner or stakeholder" in str(n.message)
+                       for n in app._notifications)
         await pilot.press("escape")  # keep working, not saved
         await until(pilot, lambda: screen_name(app) == "MeetingScreen")
         await pilot.pause()
         form = meeting.query_one("#stakeholder", RecordForm)
         assert form.widget("who").value == "Families of English learners"
-        assert any(n.message.startswith("Not saved: a stakeholder to engage")
+        assert any(n.message.startswith("Not saved: a partner or stakeholder to engage")
                    for n in app._notifications)
         fault.arm(app)
         await pilot.click("#stakeholder-save")

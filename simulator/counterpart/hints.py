@@ -65,7 +65,7 @@ PLAN: tuple[tuple[MoveKind, str, Done], ...] = (
     ("name-consequence", "d2-consequence",
      lambda ts: any(t.understood.move == "name-consequence" and t.understood.grounded
                     for t in ts)),
-    ("plan-stakeholders", "d3-active-engagement",
+    ("plan-stakeholders", "d3-partner-involved",
      lambda ts: any(t.understood.move == "plan-stakeholders" for t in ts)),
 )
 """The agenda as hints: a move, the look-for it serves, and when it has been done."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 from pydantic import Field, StringConstraints
 
-from simulator.formats.routine import RECORDS, RecordKind, not_a_field
+from simulator.formats.routine import RECORDS, RecordKind, choice_problems, not_a_field
 from simulator.formats.strict import Id, Loc, Strict, Text, load_model
 from simulator.formats.yamlsafe import FileProblems
 
@@ -532,6 +532,8 @@ def cross_check(p: Persona, scenarios: Sequence[Scenario] = ()) -> list[tuple[Lo
             if key not in RECORDS[c.record].field_names:
                 problems.append(((*path, "fields", key, "<key>"), not_a_field(key, [c.record])))
             problems += _placeholders(value, (*path, "fields", key), {"strategy"})
+        problems += [((*path, "fields", key), why)
+                     for key, why in choice_problems(c.record, c.fields)]
     for gi, g in enumerate(p.lines):
         for li, line in enumerate(g.lines):
             condition(line.when, ("lines", gi, "lines", li, "when"))

@@ -1,9 +1,10 @@
 """The performance-management routine, defined once: what a meeting is made of.
 
 The agenda's steps, the record kinds and their fields, the forms that write them,
-decision actions, targeting, follow-up statuses, the ways of engaging stakeholders,
-the roles and the session's stages. The meeting room builds its screen from this;
-scoring, look-fors, transcripts and reports read it. Headless: no Textual, no numpy.
+decision actions, targeting, follow-up statuses, partners and stakeholders and the ways
+of engaging them, the roles and the session's stages. The meeting room builds its screen
+from this; scoring, look-fors, transcripts and reports read it. Headless: no Textual, no
+numpy.
 """
 
 from __future__ import annotations
@@ -92,13 +93,47 @@ STATUSES: tuple[Status, ...] = (
 
 @dataclass(frozen=True)
 class Way:
-    """A way of engaging stakeholders on results."""
+    """A way of engaging partners and stakeholders on results (the four I's), from telling
+    them to making them owners."""
 
     id: str
     label: str
+    meaning: str
+    """What it is, in a line (the form's option says it)."""
 
 
-WAYS: tuple[Way, ...] = tuple(Way(w, w) for w in ("Inform", "Inquire", "Involve", "Inspire"))
+WAYS: tuple[Way, ...] = (
+    Way("Inform", "Inform", "one-way: letters, reports, the website"),
+    Way("Inquire", "Inquire", "listen: surveys, focus groups"),
+    Way("Involve", "Involve", "work alongside: advisory groups, committees"),
+    Way("Inspire", "Inspire", "make them owners and champions"),
+)
+
+
+@dataclass(frozen=True)
+class Party:
+    """Whom a stakeholder record is about: a partner or a stakeholder (the seed's two)."""
+
+    id: str
+    label: str
+    meaning: str
+    """Who counts as one, in a line (the form's option says it)."""
+
+
+PARTIES: tuple[Party, ...] = (
+    Party("partner", "Partner", "brings something to the table, gains from success"),
+    Party("stakeholder", "Stakeholder", "has an interest in the goals"),
+)
+PARTY_BY_ID: dict[str, Party] = {p.id: p for p in PARTIES}
+PARTY_UNSAID = "partner or stakeholder not said"
+"""How a stakeholder record that does not say which it is (one saved before records
+said) reads."""
+
+
+def party_of(fields: Mapping[str, Any]) -> Party | None:
+    """Whether a stakeholder record is about a partner or a stakeholder; None when it does
+    not say (records saved before the routine asked read so, and still load)."""
+    return PARTY_BY_ID.get(str(fields.get("party")))
 
 
 @dataclass(frozen=True)
@@ -127,7 +162,8 @@ def role_label(role: str) -> str:
 FIXED_OPTIONS: dict[str, Options] = {
     "actions": tuple((a.label, a.id) for a in ACTIONS),
     "statuses": tuple((s.label, s.id) for s in STATUSES),
-    "ways": tuple((w.label, w.id) for w in WAYS),
+    "ways": tuple((f"{w.label} — {w.meaning}", w.id) for w in WAYS),
+    "parties": tuple((f"{p.label} — {p.meaning}", p.id) for p in PARTIES),
 }
 """Option lists the routine fixes; the others (metrics, views, strategies, dates, grades,
 subgroups) come from the scenario and the session."""
@@ -152,6 +188,9 @@ class Field:
     """For a choice: the option list (a key of FIXED_OPTIONS or SCENARIO_OPTIONS)."""
     required: bool = True
     placeholder: str = ""
+    help: str = ""
+    """A line the form shows under the field: what it asks for, when its label is not
+    enough."""
 
 
 @dataclass(frozen=True)
@@ -232,10 +271,23 @@ CONSEQUENCE = Form("consequence", "consequence", "Consequence for non-performanc
     Field("statement", "Consequence", placeholder="what happens if it is not done"),
     Field("applies_to", "Applies to", required=False, placeholder="whom"),
 ))
-STAKEHOLDER = Form("stakeholder", "stakeholder", "A stakeholder to engage", "Add stakeholder", (
+STAKEHOLDER = Form("stakeholder", "stakeholder", "A partner or stakeholder to engage",
+                   "Add to the plan", (
+    Field("party", "Kind", "choice", "parties", placeholder="Partner or stakeholder?",
+          help="A partner brings knowledge, skills or resources to the work and gains when "
+               "it succeeds; a stakeholder has an interest in its goals (families, teachers "
+               "as a whole, the board, the community)."),
     Field("who", "Who", placeholder="e.g. families of the priority school"),
-    Field("how", "How", "choice", "ways"),
-    Field("message", "Message / purpose", required=False),
+    Field("think", "Think", required=False,
+          placeholder="what you want them to think: the reason, from the results"),
+    Field("feel", "Feel", required=False,
+          placeholder="what you want them to feel about the work"),
+    Field("do", "Do", required=False, placeholder="what you want them to do"),
+    Field("how", "Approach", "choice", "ways", placeholder="Inform, Inquire, Involve, Inspire?",
+          help="From telling to owning: engage partners as partners (Involve or Inspire), "
+               "and move stakeholders from listeners to participants."),
+    Field("message", "Message", required=False,
+          placeholder="what they will hear about the results, simply put"),
 ))
 FOLLOWUP_FIELDS: tuple[Field, ...] = (
     Field("status", "Status", "choice", "statuses"),
@@ -280,6 +332,23 @@ def unknown_fields(kind: str, fields: Mapping[str, Any]) -> list[str]:
     """The fields a record of ``kind`` may not carry, in their order."""
     spec = RECORDS.get(kind)
     return [] if spec is None else [k for k in fields if k not in spec.field_names]
+
+
+def choice_problems(kind: str, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, why) for each field of a ``kind`` record whose value is not one of the options
+    the routine fixes for it (a stakeholder's kind and approach, a follow-up's status)."""
+    fixed = {f.name: FIXED_OPTIONS[f.options]
+             for f in (*(f for form in FORMS if form.kind == kind for f in form.fields),
+                       *(FOLLOWUP_FIELDS if kind == "followup" else ()))
+             if f.type == "choice" and f.options in FIXED_OPTIONS}
+    out = []
+    for name, options in fixed.items():
+        value = fields.get(name)
+        values = [v for _, v in options]
+        if name in fields and value not in values:
+            out.append((name, f"'{value}' is not a {record_noun(kind)} record's {name} "
+                              f"(one of: {', '.join(values)})"))
+    return out
 
 
 def not_a_field(name: str, kinds: Sequence[str]) -> str:
@@ -330,7 +399,10 @@ STEPS: tuple[Step, ...] = (
          "Owner, due date, metric and target for each step; consequences for "
          "non-performance.", (ACTION, CONSEQUENCE)),
     Step("stakeholders", "Stakeholders",
-         "Who needs to hear about the results, and how: Inform, Inquire, Involve or Inspire.",
+         "Partners, who bring something to the table and gain from success, and "
+         "stakeholders, who have an interest: for each, what you want them to think, feel "
+         "and do about the results, and the way to reach them (Inform, Inquire, Involve, "
+         "Inspire).",
          (STAKEHOLDER,)),
 )
 OTHER_RECORDS_STEP = "problem"
@@ -385,7 +457,7 @@ def record_summary(kind: str, f: Mapping[str, Any], names: Mapping[str, str]) ->
     if kind == "consequence":
         return f"consequence '{g('statement')}'" + opt("applies_to", " ({})")
     if kind == "stakeholder":
-        return f"{g('how')} {g('who')}"
+        return stakeholder_summary(f)
     if kind == "followup":
         return f"follow-up '{g('step')}' — {g('status')}"
     return f"{kind}: " + ", ".join(f"{k} {_text(v)}" for k, v in f.items())
@@ -418,11 +490,32 @@ def minutes_line(kind: str, f: Mapping[str, Any], names: Mapping[str, str]) -> s
     if kind == "action":
         return action_step_line(f)
     if kind == "stakeholder":
-        return f"{_text(f.get('how'), '?')} {_text(f.get('who'), '?')}" + opt("message", ": {}")
+        party = party_of(f)
+        aims = "; ".join(f"{name}: {_text(f.get(name))}" for name in THINK_FEEL_DO
+                         if _text(f.get(name)))
+        return ((f"{party.label}: " if party else "")
+                + f"{_text(f.get('who'), '?')} — {_text(f.get('how'), '?')}"
+                + ("" if party else f" ({PARTY_UNSAID})")
+                + (f" · {aims}" if aims else "") + opt("message", " · message: {}"))
     if kind == "followup":
         status = {s.id: s.label for s in STATUSES}.get(str(f.get("status")), f.get("status"))
         return f"{_text(f.get('step'), '?')} — {_text(status, '?')}" + opt("note", ": {}")
     return ", ".join(f"{k}: {_text(v)}" for k, v in f.items())
+
+
+THINK_FEEL_DO: tuple[str, ...] = ("think", "feel", "do")
+"""What a stakeholder record says you want them to think, feel and do."""
+
+
+def stakeholder_summary(f: Mapping[str, Any]) -> str:
+    """A partner or stakeholder as evidence quotes it: who, which, how, and which of
+    Think / Feel / Do are said."""
+    party = party_of(f)
+    said = [name.title() for name in THINK_FEEL_DO if _text(f.get(name))]
+    detail = [party.id if party else PARTY_UNSAID, _text(f.get("how"), "?")]
+    if said:
+        detail.append("/".join(said))
+    return f"'{_text(f.get('who'), '?')}' ({', '.join(detail)})"
 
 
 def action_step_line(f: Mapping[str, Any]) -> str:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from scenarios import DIRECTORY as SCENARIOS_DIRECTORY
 from simulator.formats.refs import View, unknown
-from simulator.formats.routine import not_a_field, unknown_fields
+from simulator.formats.routine import choice_problems, not_a_field, unknown_fields
 from simulator.formats.scenario import Scenario
 from simulator.formats.strict import load_model, validation_problems
 from simulator.formats.yamlsafe import (
@@ -335,10 +335,13 @@ def _yaml_type(value: object) -> str:
 
 def _field_problems(loaded: Loaded, i: int, kind: str, fields: dict[str, Any]
                     ) -> list[Problem]:
-    """A record's fields that its kind does not define (the routine says which it does)."""
+    """A record's fields that its kind does not define (the routine says which it does),
+    and choices outside the options the routine fixes for them."""
     return [Problem(*loaded.locate(("events", i, "fields", name, "<key>")),
                     f"events.{i}: {not_a_field(name, [kind])}")
-            for name in unknown_fields(kind, fields)]
+            for name in unknown_fields(kind, fields)] + [
+            Problem(*loaded.locate(("events", i, "fields", name)), f"events.{i}: {why}")
+            for name, why in choice_problems(kind, fields)]
 
 
 def transcript_problems(transcript: Transcript, sc: Scenario) -> list[tuple[tuple, str]]:

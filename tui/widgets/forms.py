@@ -31,6 +31,7 @@ class RecordForm(Vertical):
     RecordForm { height: auto; padding: 0 1; margin-bottom: 1; border-left: thick $accent; }
     RecordForm .form-title { text-style: bold; }
     RecordForm .form-row { height: 1; margin-bottom: 0; }
+    RecordForm .field-help { padding-left: 18; color: $text-muted; text-style: italic; }
     RecordForm .field-label { width: 18; color: $text-muted; }
     RecordForm .form-row Input, RecordForm .form-row Select { width: 1fr; }
     RecordForm .form-row .checks { width: 1fr; height: 1; }
@@ -67,6 +68,9 @@ class RecordForm(Vertical):
                 else:
                     kind = "text" if f.type == "date" else f.type
                     yield Input(placeholder=f.placeholder, id=wid, compact=True, type=kind)
+            if f.help:
+                yield Static(f.help, id=self._wid(f"{f.name}-help"), classes="field-help",
+                             markup=False)
         with Horizontal(classes="form-footer"):
             yield Static("", id=self._wid("hint"))
             yield Button(self.spec.button, id=self._wid("save"), compact=True,
