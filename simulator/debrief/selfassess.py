@@ -120,7 +120,7 @@ def sub_element_problem(key: str) -> str | None:
     by_name = {name.lower(): sid for sid, name in SUB_ELEMENTS.items()}
     close = ([key.upper()] if key.upper() in SUB_ELEMENTS else
              [by_name[key.strip().lower()]] if key.strip().lower() in by_name else
-             difflib.get_close_matches(key, list(SUB_ELEMENTS), n=1))
+             difflib.get_close_matches(key, list(SUB_ELEMENTS), n=1, cutoff=0.5))
     hint = (f"; did you mean '{close[0]}' ({SUB_ELEMENTS[close[0]]})?" if close
             else f" (the eleven are {', '.join(SUB_ELEMENTS)})")
     return f"unknown sub-element '{key}'{hint}"
