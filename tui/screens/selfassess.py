@@ -43,13 +43,13 @@ def handout_content(doc: SelfAssessment) -> Content:
         "The State self-assessment")
     parts: list[Content] = [Content.from_markup("[b]$head[/b]  [dim]$n of 11 rated[/]\n\n",
                                                 head=head, n=str(doc.rated))]
-    parts.append(Content.from_markup("[b]    Sub-element                          Your State"
-                                     "     Practised[/b]\n"))
+    header = f"{'Sub-element':<40}{'Your State':<15}Practised"  # a line's start is trimmed
+    parts.append(Content.from_markup("[b]$header[/b]\n", header=header))
     for r in doc.rows:
         name = r.name if len(r.name) <= 36 else r.name[:35] + "…"
-        parts.append(Content(f" {r.id} {name:<36} "))
+        parts.append(Content(f"{r.id} {name:<36} "))
         parts.append(level_content(r.level, gauge_too=False) if r.level else Content("—"))
-        parts.append(Content(" " * max(1, 15 - len(r.level or "—"))))
+        parts.append(Content(" " * max(1, 15 - len(r.level or "—"))))  # under the header
         parts.append(level_content(r.practised, gauge_too=False) if r.practised
                      else Content("—"))
         parts.append(Content("\n"))
@@ -190,6 +190,7 @@ class SelfAssessScreen(SessionScreen):
                        "Rate at least one sub-element and save: the handout sets your "
                        "State beside what you practised and drafts the take-home exercise.")
         self.query_one("#sa-export", Button).disabled = doc is None
+        self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="selfassess-score")
     def _score(self, state: Any) -> None:
@@ -231,8 +232,8 @@ class SelfAssessScreen(SessionScreen):
                 if isinstance(level, str) or evidence:
                     unfinished.append(sid)
                 continue
-            saved = mine.get(sid)
-            if saved and (saved["level"], saved["evidence"], saved.get("state", "")) == (
+            before = mine.get(sid)
+            if before and (before["level"], before["evidence"], before.get("state", "")) == (
                     level, evidence, state_name):
                 continue
             events.append(("selfassess.rated", room.event_role, {
