@@ -379,3 +379,38 @@ def test_asked_line_by_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert {k: (v.level, v.evidence) for k, v in answers.ratings.items()} == {
         "A1": ("Strong", "We set targets."), "A3": ("Emerging", "Some theory.")}
     assert "a level is 1–4" in out.getvalue()
+
+
+def test_the_html_handout_prints_on_one_page(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Every sub-element rated with a long sentence (180 characters), beside a strong
+    session's practice (the most "from the mock" lines): one A4 page, one Letter page."""
+    chromium = Path("/usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not chromium.exists():
+        pytest.skip("no Chromium to print with")
+    with open_store(None, Home(tmp_path)) as store:
+        sid = import_transcript(store, load_transcript(builtin_dir() /
+                                                       "hudson-strong-transcript.yaml"),
+                                load_scenario("hudson")).id
+    sentence = ("Each quarter the State team meets every district lead with a short agenda, "
+                "a data packet built by the research office and a written list of "
+                "commitments to follow up next time.")
+    path = tmp_path / "long.yaml"
+    path.write_text(_filled(template("A State With A Fairly Long Name"),
+                            ["Inadequate"] * 11).replace(
+        "Our quarterly review does this.", sentence))
+    page_file = tmp_path / "handout.html"
+    code, _, err = _run(capsys, "self-assess", "--answers", str(path), "--session", sid,
+                        "--format", "html", "--out", str(page_file), "--home", str(tmp_path))
+    assert code == 0, err
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(page_file.as_uri())
+            pages = {fmt: len(re.findall(rb"/Type\s*/Page[^s]", page.pdf(format=fmt)))
+                     for fmt in ("A4", "Letter")}
+        finally:
+            browser.close()
+    assert pages == {"A4": 1, "Letter": 1}

@@ -42,6 +42,11 @@ STATE_MAX = 80
 """The longest State name."""
 LOOKFORS_PER_PART = 2
 """How many look-fors a drafted part names."""
+MOCK_EVIDENCE_MAX = 140
+"""The longest piece of the debrief's evidence quoted "from the mock"."""
+FROM_MOCK_MAX = 3
+"""How many sub-elements "from the mock" names: the widest gaps (the seed asks for two or
+three next steps)."""
 
 Evidence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                             max_length=EVIDENCE_MAX)]
@@ -297,7 +302,8 @@ class SelfAssessment(Document):
     rows: list[GapRow]
     """One per sub-element, in rubric order."""
     from_mock: list[str]
-    """Where the practice went beyond the State's own routine: what to try at home."""
+    """Where the practice went furthest beyond the State's own routine (at most three,
+    widest gap first): what to try at home."""
     intro: str
     """What the take-home asks for, in a sentence (the scenario's)."""
     take_home: list[TakeHomePart]
@@ -327,8 +333,9 @@ def assess(
         selfassess_version=SELFASSESS_VERSION, state=answers.state,
         participant=answers.participant, session=session, scenario_title=scenario_title,
         levels=list(LEVELS), rated=len(rated), rows=rows,
-        from_mock=[_from_mock(row, done[row.id]) for row in rows
-                   if row.gap is not None and row.gap > 0],
+        from_mock=[_from_mock(row, done[row.id]) for row in sorted(
+            (r for r in rows if r.gap is not None and r.gap > 0),
+            key=lambda r: -(r.gap or 0))[:FROM_MOCK_MAX]],
         intro=" ".join(settings.intro.split()), take_home=parts)
 
 
@@ -365,7 +372,14 @@ def _levels_to_top(n: int) -> str:
 
 
 def _from_mock(row: GapRow, done: Rating) -> str:
-    what = f" What you did: {done.evidence[0]}" if done.evidence else ""
+    """What was practised there, short: the first look-for met, in the look-fors' words
+    (the debrief's own evidence, shortened, when the rating lists none)."""
+    met = next((lf.description for lf in done.lookfors if lf.status == "met"), None)
+    if met is None and done.evidence:
+        first = " ".join(done.evidence[0].split())
+        met = first if len(first) <= MOCK_EVIDENCE_MAX else (
+            first[:MOCK_EVIDENCE_MAX - 1].rstrip() + "…")
+    what = f" What you did: {' '.join(met.split())}" if met else ""
     return (f"{row.name} ({row.id}): you practised {done.level} in the mock; your State "
             f"rates itself {row.level}.{what}")
 

@@ -35,6 +35,22 @@ def _meta(doc: SelfAssessment) -> list[str]:
     return out
 
 
+def gap_lines(doc: SelfAssessment) -> list[tuple[str, str]]:
+    """The gaps in two lines: where the mock went further than the State, and where the
+    State rates itself above what was practised (heading, the sub-elements with their
+    gaps); a line only when it has one."""
+    ahead = [f"{r.id} ({_gap(r)})" for r in doc.rows if r.gap is not None and r.gap > 0]
+    above = [f"{r.id} ({_gap(r)})" for r in doc.rows if r.gap is not None and r.gap < 0]
+    out = []
+    if ahead:
+        out.append(("The mock went further than your State's routine — try at home",
+                    ", ".join(ahead)))
+    if above:
+        out.append(("Your State rates itself above what you practised — check the "
+                    "evidence against what the debrief looks for", ", ".join(above)))
+    return out
+
+
 def _gap(row: GapRow) -> str:
     if row.gap is None:
         return "—"
@@ -56,10 +72,10 @@ def render_handout_markdown(doc: SelfAssessment) -> str:
     lines += ["", "Gap: practised minus your State's level, in rubric levels "
               f"({' < '.join(doc.levels)}); positive where the mock went further than your "
               "State's routine does.", ""]
-    gaps = [r for r in doc.rows if r.gap]
+    gaps = gap_lines(doc)
     if gaps:
         lines += ["## The gaps", ""]
-        lines += [f"- **{r.id}** {escape(r.reading)}" for r in gaps]
+        lines += [f"- {escape(head)}: {ids}" for head, ids in gaps]
         lines.append("")
     if doc.from_mock:
         lines += ["## From the mock: what to try at home", ""]
@@ -117,9 +133,9 @@ def render_handout_html(doc: SelfAssessment) -> str:
         f"({_e(' < '.join(doc.levels))}); positive where the mock went further than your "
         "State's routine does.</p></section>",
     ]
-    gaps = [r for r in doc.rows if r.gap]
+    gaps = gap_lines(doc)
     if gaps:
-        items = "".join(f"<li><b>{_e(r.id)}</b> {_e(r.reading)}</li>" for r in gaps)
+        items = "".join(f"<li>{_e(head)}: <b>{_e(ids)}</b></li>" for head, ids in gaps)
         parts.append(f"<section class=\"gaps\"><h2>The gaps</h2><ul>{items}</ul></section>")
     if doc.from_mock:
         items = "".join(f"<li>{_e(x)}</li>" for x in doc.from_mock)
