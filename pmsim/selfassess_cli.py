@@ -5,7 +5,8 @@ from a file (``--answers``, strict: every problem at its line and column), from 
 session's own self-assessment (saved in the meeting room), or, at a terminal, line
 by line. Like the rest of the command, heavy modules are imported inside the
 handler, and every user error is a message, never a traceback: 1 for an answers
-file that is invalid or an unknown session, 2 for usage.
+file that is invalid or an unknown session, 2 for usage. With no answers at all (no
+file, none saved, no terminal) it prints the blank self-assessment: a worksheet.
 """
 
 from __future__ import annotations
@@ -122,9 +123,15 @@ def _named(answers: Answers, state: str | None) -> Answers:
 
 
 def _asked(args: argparse.Namespace) -> Answers:
+    """At a terminal, the questions; elsewhere (a script, a pipe) the blank self-assessment,
+    a worksheet to fill in by hand, with a note saying how to give answers."""
+    from simulator.debrief.selfassess import Answers
+
     if not sys.stdin.isatty():
-        raise _error("no answers: give --answers FILE (pmsim self-assess --template writes "
-                     "one), or run it at a terminal to answer line by line", 2)
+        print("pmsim: note: no answers given, so this is the blank self-assessment to fill "
+              "in by hand; give --answers FILE (pmsim self-assess --template writes one), "
+              "or run it at a terminal to answer line by line", file=sys.stderr)
+        return Answers()
     return ask(sys.stdin.readline, sys.stderr, args.state or "")
 
 
@@ -176,8 +183,6 @@ def ask(readline: Callable[[], str], out: TextIO, state: str = "") -> Answers:
             break
         ratings[sid] = SelfRating(level=level, evidence=evidence)
     out.write("\n")
-    if not ratings:
-        raise _error("no sub-element rated: nothing to assess", 2)
     return Answers(state=state, ratings=ratings)
 
 

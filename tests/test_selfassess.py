@@ -60,7 +60,7 @@ def test_gap_is_practised_minus_self_rated_and_priority_adds_levels_to_the_top()
     doc = assess(_answers(A1="Emerging", C2="Strong", D2="Exemplary"),
                  [_rating("A1", "Strong", "Targets set."), _rating("C2", "Inadequate"),
                   _rating("D2", "Exemplary")])
-    rows = {r.id: r for r in doc.rows}
+    rows = {r.id: r for r in doc.elements}
     assert (rows["A1"].gap, rows["A1"].to_exemplary, rows["A1"].priority) == (1, 2, 3)
     assert (rows["C2"].gap, rows["C2"].priority) == (-2, 1)
     assert (rows["D2"].gap, rows["D2"].priority) == (0, 0)
@@ -77,8 +77,8 @@ def test_gap_is_practised_minus_self_rated_and_priority_adds_levels_to_the_top()
 def test_each_part_drafts_from_its_elements_lowest_self_rating() -> None:
     doc = assess(_answers(A1="Strong", A3="Inadequate", B2="Emerging", C1="Emerging",
                           C2="Inadequate", D1="Strong", D3="Emerging"))
-    parts = {p.part: p for p in doc.take_home}
-    assert [p.part for p in doc.take_home] == ["data", "routine", "consequences"]
+    parts = {p.part: p for p in doc.next_steps}
+    assert [p.part for p in doc.next_steps] == ["data", "routine", "consequences"]
     assert parts["data"].focus == "C2"
     assert parts["routine"].focus == "A3"
     assert parts["consequences"].focus == "D3"
@@ -95,15 +95,15 @@ def test_a_gap_in_practice_outranks_an_equal_self_rating() -> None:
     # C1 and C3 both Emerging; the mock practised C3 two levels higher: it comes first.
     doc = assess(_answers(C1="Emerging", C3="Emerging"),
                  [_rating("C1", "Emerging"), _rating("C3", "Exemplary")])
-    assert doc.take_home[0].focus == "C3"
+    assert doc.next_steps[0].focus == "C3"
     flipped = assess(_answers(C1="Emerging", C3="Emerging"),
                      [_rating("C1", "Exemplary"), _rating("C3", "Emerging")])
-    assert flipped.take_home[0].focus == "C1"
+    assert flipped.next_steps[0].focus == "C1"
 
 
 def test_parts_without_ratings_or_with_nothing_to_improve_say_so() -> None:
     doc = assess(_answers(D1="Exemplary", D2="Exemplary", D3="Exemplary"))
-    parts = {p.part: p for p in doc.take_home}
+    parts = {p.part: p for p in doc.next_steps}
     assert parts["data"].focus is None and parts["data"].draft.startswith("Rate Quality data")
     assert parts["consequences"].draft.startswith("Your State rates itself Exemplary on")
 
@@ -252,7 +252,7 @@ def test_the_practised_levels_are_the_final_debriefs(tmp_path: Path) -> None:
     state = load_transcript(WEAK, sc).state()
     doc = assess_session(sc, state, _answers(A1="Strong", B1="Inadequate"))
     levels = {e.id: e.level for e in score(sc, state).elements}
-    assert {r.id: r.practised for r in doc.rows} == levels
+    assert {r.id: r.practised for r in doc.elements} == levels
     assert doc.session == "transcript" and doc.scenario_title == sc.title
 
 
@@ -278,8 +278,8 @@ def test_template_round_trip_fill_it_run_it(tmp_path: Path,
     assert code == 0, err
     doc = json.loads(out)
     assert doc["state"] == "Hudson" and doc["rated"] == 11
-    assert [r["level"] for r in doc["rows"]] == LEVELS11
-    assert [p["focus"] for p in doc["take_home"]] == ["C2", "A3", "D3"]
+    assert [r["level"] for r in doc["elements"]] == LEVELS11
+    assert [p["focus"] for p in doc["next_steps"]] == ["C2", "A3", "D3"]
     assert doc["session"] is None
 
 
@@ -331,8 +331,8 @@ def test_a_session_gives_the_practised_levels(tmp_path: Path,
     assert code == 0, err
     doc = json.loads(out)
     assert doc["session"] == sid
-    assert all(r["practised"] for r in doc["rows"])
-    assert doc["rows"][0]["gap"] == -2  # A1: Strong at home, Inadequate in the weak mock
+    assert all(r["practised"] for r in doc["elements"])
+    assert doc["elements"][0]["gap"] == -2  # A1: Strong at home, Inadequate in the weak mock
 
 
 def test_a_sessions_saved_self_assessment_is_used(tmp_path: Path,
@@ -345,7 +345,7 @@ def test_a_sessions_saved_self_assessment_is_used(tmp_path: Path,
                         "--home", str(tmp_path))
     assert code == 0
     doc = json.loads(out)
-    assert doc["rated"] == 1 and doc["rows"][5]["level"] == "Strong"
+    assert doc["rated"] == 1 and doc["elements"][5]["level"] == "Strong"
     code, _, err = _run(capsys, "self-assess", "--session", sid, "--role", "state",
                         "--home", str(tmp_path))
     assert code == 1 and "the state has saved no self-assessment" in err
@@ -361,10 +361,21 @@ def test_usage_and_input_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert code == 1 and "nosuchid" in err and "Traceback" not in err
 
 
-def test_without_answers_and_no_terminal_it_says_what_to_give(
+def test_without_answers_and_no_terminal_it_is_the_blank_worksheet(
         capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "self-assess")
-    assert code == 2 and "--answers FILE" in err
+    code, out, err = _run(capsys, "self-assess", "--format", "json")
+    assert code == 0 and "--answers FILE" in err
+    doc = json.loads(out)
+    assert [e["id"] for e in doc["elements"]] == list(SUB_ELEMENTS)
+    assert doc["rated"] == 0 and all(e["level"] is None for e in doc["elements"])
+    assert [p["draft"].split()[0] for p in doc["next_steps"]] == ["Rate"] * 3
+
+
+def test_an_answers_file_rates_at_least_one() -> None:
+    assert _problems("state: Ours\nratings: {}\n") == [
+        "mine.yaml:2:10: rate at least one sub-element under 'ratings' (the eleven are A1, "
+        "A2, A3, B1, B2, C1, C2, C3, D1, D2, D3)"]
+    assert _problems("state: Ours\n")[0].startswith("mine.yaml:1:1: rate at least one")
 
 
 def test_asked_line_by_line(capsys: pytest.CaptureFixture[str]) -> None:

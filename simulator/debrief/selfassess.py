@@ -100,8 +100,9 @@ class Answers(Strict):
     """Your State's name (optional)."""
     participant: StateName = ""
     """Your name (optional)."""
-    ratings: dict[str, SelfRating] = Field(min_length=1)
-    """Per sub-element id (A1 … D3), your State's level and a sentence of evidence."""
+    ratings: dict[str, SelfRating] = Field(default_factory=dict)
+    """Per sub-element id (A1 … D3), your State's level and a sentence of evidence (a file
+    rates at least one)."""
 
 
 class AnswersError(FileProblems):
@@ -138,6 +139,10 @@ def _part_problems(loaded: Loaded) -> list[Problem]:
     problems = [Problem(*loaded.locate(("ratings", key, "<key>")), problem)
                 for key in (ratings if isinstance(ratings, dict) else {})
                 if (problem := sub_element_problem(str(key))) is not None]
+    if isinstance(data, dict) and ratings in (None, {}):
+        where = ("ratings",) if "ratings" in data else ()
+        problems.append(Problem(*loaded.locate(where), "rate at least one sub-element under "
+                                f"'ratings' (the eleven are {', '.join(SUB_ELEMENTS)})"))
     try:
         Answers.model_validate(data)
     except ValidationError as exc:
@@ -299,15 +304,16 @@ class SelfAssessment(Document):
     """The rubric's levels, lowest first."""
     rated: int
     """How many of the eleven sub-elements are rated."""
-    rows: list[GapRow]
-    """One per sub-element, in rubric order."""
+    elements: list[GapRow]
+    """One per sub-element of the Performance Management Framework (A1 … D3), in rubric
+    order."""
     from_mock: list[str]
     """Where the practice went furthest beyond the State's own routine (at most three,
     widest gap first): what to try at home."""
     intro: str
     """What the take-home asks for, in a sentence (the scenario's)."""
-    take_home: list[TakeHomePart]
-    """The drafted exercise: data, routine, consequences."""
+    next_steps: list[TakeHomePart]
+    """The take-home exercise drafted from the gaps: data, routine, consequences."""
 
 
 def assess(
@@ -332,11 +338,11 @@ def assess(
     return SelfAssessment(
         selfassess_version=SELFASSESS_VERSION, state=answers.state,
         participant=answers.participant, session=session, scenario_title=scenario_title,
-        levels=list(LEVELS), rated=len(rated), rows=rows,
+        levels=list(LEVELS), rated=len(rated), elements=rows,
         from_mock=[_from_mock(row, done[row.id]) for row in sorted(
             (r for r in rows if r.gap is not None and r.gap > 0),
             key=lambda r: -(r.gap or 0))[:FROM_MOCK_MAX]],
-        intro=" ".join(settings.intro.split()), take_home=parts)
+        intro=" ".join(settings.intro.split()), next_steps=parts)
 
 
 def _row(sid: str, mine: SelfRating | None, done: Rating | None) -> GapRow:

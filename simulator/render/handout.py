@@ -31,7 +31,7 @@ def _meta(doc: SelfAssessment) -> list[str]:
         out.append(f"Beside the practice of session {doc.session}{played}")
     else:
         out.append("No session given: the self-ratings beside the rubric alone")
-    out.append(f"{doc.rated} of {len(doc.rows)} sub-elements rated")
+    out.append(f"{doc.rated} of {len(doc.elements)} sub-elements rated")
     return out
 
 
@@ -39,8 +39,8 @@ def gap_lines(doc: SelfAssessment) -> list[tuple[str, str]]:
     """The gaps in two lines: where the mock went further than the State, and where the
     State rates itself above what was practised (heading, the sub-elements with their
     gaps); a line only when it has one."""
-    ahead = [f"{r.id} ({_gap(r)})" for r in doc.rows if r.gap is not None and r.gap > 0]
-    above = [f"{r.id} ({_gap(r)})" for r in doc.rows if r.gap is not None and r.gap < 0]
+    ahead = [f"{r.id} ({_gap(r)})" for r in doc.elements if r.gap is not None and r.gap > 0]
+    above = [f"{r.id} ({_gap(r)})" for r in doc.elements if r.gap is not None and r.gap < 0]
     out = []
     if ahead:
         out.append(("The mock went further than your State's routine — try at home",
@@ -66,7 +66,7 @@ def render_handout_markdown(doc: SelfAssessment) -> str:
              "## Your State beside what you practised", "",
              "| | Sub-element | Your State | Evidence | Practised | Gap |",
              "|---|---|---|---|---|---|"]
-    for r in doc.rows:
+    for r in doc.elements:
         lines.append(f"| {r.id} | {escape(r.name)} | {r.level or '—'} | "
                      f"{escape(r.evidence) or '—'} | {r.practised or '—'} | {_gap(r)} |")
     lines += ["", "Gap: practised minus your State's level, in rubric levels "
@@ -82,7 +82,7 @@ def render_handout_markdown(doc: SelfAssessment) -> str:
         lines += [f"- {escape(x)}" for x in doc.from_mock]
         lines.append("")
     lines += ["## Take-home: next steps for your State", "", escape(doc.intro), ""]
-    for p in doc.take_home:
+    for p in doc.next_steps:
         lines += [f"### {escape(p.heading)}", ""]
         if p.question:
             lines += [f"*{escape(p.question)}*", ""]
@@ -116,7 +116,7 @@ def render_handout_html(doc: SelfAssessment) -> str:
         f"<tr><td>{_e(r.id)}</td><td>{_e(r.name)}</td><td>{_level(r.level)}</td>"
         f"<td>{_e(r.evidence) or NONE}</td>"
         f"<td>{_level(r.practised)}</td><td class=\"gap\">{_e(_gap(r))}</td></tr>"
-        for r in doc.rows)
+        for r in doc.elements)
     parts = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -147,7 +147,7 @@ def render_handout_html(doc: SelfAssessment) -> str:
         + f"<p class=\"draft\"><b>Draft:</b> {_e(p.draft)}</p>"
         "<p class=\"muted\">Your next step:</p><div class=\"write\"></div>"
         "<div class=\"write\"></div></div>"
-        for p in doc.take_home)
+        for p in doc.next_steps)
     parts.append("<section class=\"take-home\"><h2>Take-home: next steps for your State</h2>"
                  f"<p>{_e(doc.intro)}</p><div class=\"parts\">{cards}</div></section>")
     parts += ["</body>", "</html>", ""]

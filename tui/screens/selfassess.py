@@ -45,7 +45,7 @@ def handout_content(doc: SelfAssessment) -> Content:
                                                 head=head, n=str(doc.rated))]
     header = f"{'Sub-element':<40}{'Your State':<15}Practised"  # a line's start is trimmed
     parts.append(Content.from_markup("[b]$header[/b]\n", header=header))
-    for r in doc.rows:
+    for r in doc.elements:
         name = r.name if len(r.name) <= 36 else r.name[:35] + "…"
         parts.append(Content(f"{r.id} {name:<36} "))
         parts.append(level_content(r.level, gauge_too=False) if r.level else Content("—"))
@@ -53,7 +53,7 @@ def handout_content(doc: SelfAssessment) -> Content:
         parts.append(level_content(r.practised, gauge_too=False) if r.practised
                      else Content("—"))
         parts.append(Content("\n"))
-    gaps = [r for r in doc.rows if r.gap]
+    gaps = [r for r in doc.elements if r.gap]
     if gaps:
         parts.append(Content.from_markup("\n[b]The gaps[/b]\n"))
         parts += [Content(f"• {r.id} {r.reading}\n") for r in gaps]
@@ -62,7 +62,7 @@ def handout_content(doc: SelfAssessment) -> Content:
         parts += [Content(f"• {x}\n") for x in doc.from_mock]
     parts.append(Content.from_markup("\n[b]Take-home: next steps for your State[/b]\n"))
     parts.append(Content(doc.intro + "\n"))
-    for p in doc.take_home:
+    for p in doc.next_steps:
         parts.append(Content.from_markup("\n[b $text-accent]$h[/]\n", h=p.heading))
         if p.question:
             parts.append(Content.from_markup("[dim]$q[/]\n", q=p.question))
