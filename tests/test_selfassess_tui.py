@@ -95,6 +95,31 @@ def test_two_rows_saved_as_events_and_shown_again_on_resume(tmp_path: Path) -> N
     asyncio.run(resume())
 
 
+def test_a_row_filled_from_the_keyboard_alone(tmp_path: Path) -> None:
+    sid = _final_session(tmp_path)
+
+    async def run() -> None:
+        app = app_for(tmp_path, sid)
+        async with app.run_test(size=SIZE) as pilot:
+            await _open(pilot)
+            app.screen.query_one("#sa-state", Input).focus()
+            await pilot.press(*"Ours", "enter")
+            assert app.focused is not None and app.focused.id == "sa-level-A1"
+            await pilot.press("enter", "down", "down", "down", "enter")
+            await until(pilot, lambda: app.focused is not None
+                        and app.focused.id == "sa-evidence-A1")
+            await pilot.press(*"Targets with baselines.", "enter")
+            assert app.focused is not None and app.focused.id == "sa-level-A2"
+            app.screen.query_one("#sa-evidence-D3", Input).focus()
+            await pilot.press("enter")  # Enter on the last row saves
+            await until(pilot, lambda: "A1" in app.room.state.selfassess.get("state", {}))
+            saved = app.room.state.selfassess["state"]["A1"]
+            assert (saved["level"], saved["evidence"], saved["state"]) == (
+                "Strong", "Targets with baselines.", "Ours")
+
+    asyncio.run(run())
+
+
 def test_not_offered_before_the_final_debrief(tmp_path: Path) -> None:
     sid = seed_session(tmp_path, through="meeting-1", polls=True, screen="debrief")
 

@@ -211,6 +211,23 @@ class SelfAssessScreen(SessionScreen):
 
     # ------------------------------------------------------------------ saving
 
+    @on(Input.Submitted, "#sa-state")
+    @on(Input.Submitted, ".sa-evidence")
+    def _next_row(self, event: Input.Submitted) -> None:
+        """Enter moves on to the next row's level; on the last row it saves."""
+        event.stop()
+        if event.input.id == f"sa-evidence-{list(SUB_ELEMENTS)[-1]}":
+            self.save_ratings()
+        else:
+            self.focus_next(Select)
+
+    @on(Select.Changed, ".sa-level")
+    def _to_evidence(self, event: Select.Changed) -> None:
+        """A level chosen: on to its sentence."""
+        if isinstance(event.value, str) and event.select.has_focus:
+            sid = (event.select.id or "").removeprefix("sa-level-")
+            self.query_one(f"#sa-evidence-{sid}", Input).focus()
+
     @on(Button.Pressed, "#sa-save")
     def _save_pressed(self, event: Button.Pressed) -> None:
         event.stop()
