@@ -193,15 +193,19 @@ def load_answers(path: Any) -> Answers:
     return parse_answers(raw, name)
 
 
+def saved_state_name(rated: Mapping[str, Mapping[str, Any]]) -> str:
+    """The State's name as last saved (a save writes it with every row it changes)."""
+    latest = max(rated.values(), key=lambda p: p.get("seq", 0), default=None)
+    return str(latest.get("state", "")) if latest else ""
+
+
 def answers_from_events(rated: Mapping[str, Mapping[str, Any]]) -> Answers | None:
-    """One role's ``selfassess.rated`` payloads folded (sub-element → payload) as answers;
-    None before the first."""
+    """One role's ``selfassess.rated`` payloads folded (sub-element → payload, each with
+    its ``seq``) as answers; None before the first."""
     if not rated:
         return None
     ordered = sorted(rated.items(), key=lambda kv: list(SUB_ELEMENTS).index(kv[0]))
-    state = next((p["state"] for _, p in reversed(sorted(
-        rated.items(), key=lambda kv: kv[1].get("seq", 0))) if p.get("state")), "")
-    return Answers(state=state, ratings={
+    return Answers(state=saved_state_name(rated), ratings={
         sid: SelfRating(level=p["level"], evidence=p["evidence"]) for sid, p in ordered})
 
 

@@ -76,7 +76,7 @@ meetings the simulation plays the next quarters out from the strategies you chos
 | **F7** | save the debrief report, Markdown and HTML, into the pmsim home (in the debrief) |
 | **F10** | close the meeting (in the meeting room) |
 | **F7** / **F9** | solo practice, meeting room: talk with your counterpart / hints |
-| **F9** | at the final debrief: rate your own State (the self-assessment; **F7** there saves its handout) |
+| **F9** | final debrief: rate your own State (self-assessment; **F7** saves its handout) |
 | **a** | on the home screen: practise alone against a scripted counterpart |
 | **p** | on the home screen: progress — your attempts over time (**esc** goes back) |
 | **tab** / **shift+tab** | move between fields |

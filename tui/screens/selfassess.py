@@ -160,9 +160,9 @@ class SelfAssessScreen(SessionScreen):
     def _fill(self, mine: dict[str, dict[str, Any]]) -> None:
         """The form from what this role saved (blank where nothing is)."""
         self._filled_for = self.room.event_role
-        state = next((p["state"] for p in sorted(mine.values(), key=lambda p: -p["seq"])
-                      if p.get("state")), "")
-        self.query_one("#sa-state", Input).value = state
+        from simulator.debrief.selfassess import saved_state_name
+
+        self.query_one("#sa-state", Input).value = saved_state_name(mine)
         for sid in SUB_ELEMENTS:
             saved = mine.get(sid)
             select = self.query_one(f"#sa-level-{sid}", Select)
