@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from simulator.debrief.models import Rating
     from simulator.debrief.selfassess import SelfAssessment
 
+NARROW = 100
+"""Below this width the names take less room, so the sentence has some."""
 EVIDENCE_MAX = 300
 """As the event allows (:class:`simulator.session.state.SelfAssessRated`)."""
 LEVEL_CHOICES = [(level, level) for level in LEVELS]
@@ -123,6 +125,12 @@ class SelfAssessScreen(SessionScreen):
         yield Footer()
 
     # ------------------------------------------------------------------ drawing
+
+    def on_mount(self) -> None:
+        self.set_class(self.size.width < NARROW, "narrow")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "narrow")
 
     @property
     def final(self) -> bool:
