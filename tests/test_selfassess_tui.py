@@ -19,6 +19,8 @@ from simulator.session.state import replay
 from tui.app import PmsimApp
 
 SIZE = (100, 30)
+WAIT = 60.0
+"""Seconds a step may take on a loaded machine (scoring the year runs in a worker)."""
 
 
 def _final_session(home: Path) -> str:
@@ -29,8 +31,12 @@ async def _open(pilot: Pilot) -> None:
     app = pilot.app
     await ratings_shown(pilot)
     await pilot.press("f9")
-    await until(pilot, lambda: type(app.screen).__name__ == "SelfAssessScreen")
+    await until(pilot, lambda: type(app.screen).__name__ == "SelfAssessScreen", WAIT)
     await pilot.pause()
+
+
+def focused(app: PmsimApp) -> str | None:
+    return app.focused.id if app.focused is not None else None
 
 
 def _fill(app: PmsimApp, sid: str, level: str, evidence: str) -> None:
@@ -50,17 +56,18 @@ def test_two_rows_saved_as_events_and_shown_again_on_resume(tmp_path: Path) -> N
             _fill(app, "C2", "Inadequate", "We never collect fidelity data.")
             _fill(app, "D1", "Emerging", "")  # unfinished: not saved
             app.screen.save_ratings()  # type: ignore[attr-defined]
-            await until(pilot, lambda: len(app.room.state.selfassess.get("state", {})) == 2)
+            await until(pilot, lambda: len(app.room.state.selfassess.get("state", {})) == 2,
+                        WAIT)
             # The handout is drawn from them beside what was practised.
             await until(pilot, lambda: "Take-home" in str(
-                app.screen.query_one("#sa-handout", Static).render()))
+                app.screen.query_one("#sa-handout", Static).render()), WAIT)
             handout = str(app.screen.query_one("#sa-handout", Static).render())
             assert "The State self-assessment: Our State" in handout
             assert "Draft: Quality data on implementation (C2)" in handout
             await pilot.press("f7")
             folder = Home(tmp_path).reports
             await until(pilot, lambda: (folder / f"pmsim-{sid}-self-assessment-state.html"
-                                        ).exists())
+                                        ).exists(), WAIT)
 
     asyncio.run(rate())
     with open_store(None, Home(tmp_path)) as store:
@@ -76,9 +83,9 @@ def test_two_rows_saved_as_events_and_shown_again_on_resume(tmp_path: Path) -> N
         app = app_for(tmp_path, sid)
         async with app.run_test(size=SIZE) as pilot:
             # The session opens where it was left: on the self-assessment, rows filled.
-            await until(pilot, lambda: type(app.screen).__name__ == "SelfAssessScreen")
+            await until(pilot, lambda: type(app.screen).__name__ == "SelfAssessScreen", WAIT)
             await until(pilot, lambda: app.screen.query_one("#sa-level-A1", Select).value
-                        == "Strong")
+                        == "Strong", WAIT)
             screen = app.screen
             assert screen.query_one("#sa-evidence-C2", Input).value == (
                 "We never collect fidelity data.")
@@ -90,7 +97,7 @@ def test_two_rows_saved_as_events_and_shown_again_on_resume(tmp_path: Path) -> N
             await pilot.pause()
             assert app.room.state.last_seq == before
             await pilot.click("#sa-back")
-            await until(pilot, lambda: type(app.screen).__name__ == "DebriefScreen")
+            await until(pilot, lambda: type(app.screen).__name__ == "DebriefScreen", WAIT)
 
     asyncio.run(resume())
 
@@ -104,15 +111,19 @@ def test_a_row_filled_from_the_keyboard_alone(tmp_path: Path) -> None:
             await _open(pilot)
             app.screen.query_one("#sa-state", Input).focus()
             await pilot.press(*"Ours", "enter")
-            assert app.focused is not None and app.focused.id == "sa-level-A1"
-            await pilot.press("enter", "down", "down", "down", "enter")
-            await until(pilot, lambda: app.focused is not None
-                        and app.focused.id == "sa-evidence-A1")
+            await until(pilot, lambda: focused(app) == "sa-level-A1", WAIT)
+            await pilot.press("enter")
+            await until(pilot, lambda: app.screen.query_one("#sa-level-A1", Select).expanded,
+                        WAIT)
+            await pilot.press("down", "down", "down", "enter")
+            await until(pilot, lambda: focused(app) == "sa-evidence-A1", WAIT)
             await pilot.press(*"Targets with baselines.", "enter")
-            assert app.focused is not None and app.focused.id == "sa-level-A2"
+            await until(pilot, lambda: focused(app) == "sa-level-A2", WAIT)
             app.screen.query_one("#sa-evidence-D3", Input).focus()
+            await until(pilot, lambda: focused(app) == "sa-evidence-D3", WAIT)
             await pilot.press("enter")  # Enter on the last row saves
-            await until(pilot, lambda: "A1" in app.room.state.selfassess.get("state", {}))
+            await until(pilot, lambda: "A1" in app.room.state.selfassess.get("state", {}),
+                        WAIT)
             saved = app.room.state.selfassess["state"]["A1"]
             assert (saved["level"], saved["evidence"], saved["state"]) == (
                 "Strong", "Targets with baselines.", "Ours")
@@ -152,7 +163,8 @@ def test_snapshot_of_the_self_assessment(snap_compare, tmp_path: Path) -> None:
         _fill(app, "A1", "Strong", "We set targets with baselines each fall.")
         _fill(app, "C2", "Inadequate", "We never collect fidelity data.")
         app.screen.save_ratings()  # type: ignore[attr-defined]
-        await until(pilot, lambda: len(app.room.state.selfassess.get("state", {})) == 2)
+        await until(pilot, lambda: len(app.room.state.selfassess.get("state", {})) == 2,
+                    WAIT)
         app.screen.set_focus(None)
         await pilot.pause()
         app.clear_notifications()
