@@ -145,6 +145,11 @@ def _parser() -> argparse.ArgumentParser:
 
     workshop_cli.add_parsers(sub, _seed, _home)
     # ---- end workshops ----
+    # ---- the State self-assessment (pmsim/selfassess_cli.py) ----
+    from pmsim import selfassess_cli
+
+    selfassess_cli.add_parser(sub, _home)
+    # ---- end the State self-assessment ----
     # ---- the workshop server (pmsim/serve/) ----
     from pmsim import serve
 
@@ -255,6 +260,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return workshop_cli.dispatch(args)
     # ---- end workshops ----
+    # ---- the State self-assessment (pmsim/selfassess_cli.py) ----
+    if args.command == "self-assess":
+        from pmsim import selfassess_cli
+
+        return selfassess_cli.dispatch(args)
+    # ---- end the State self-assessment ----
     # ---- the workshop server (pmsim/serve/) ----
     if args.command == "serve":
         from pmsim import serve

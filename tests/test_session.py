@@ -59,6 +59,7 @@ def test_every_event_kind_has_a_model() -> None:
         "decision.made",
         "poll.answered",
         "takehome.answered",
+        "selfassess.rated",
         "note.added",
         "solo.intent",
         "solo.turn",

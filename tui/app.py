@@ -33,14 +33,14 @@ if TYPE_CHECKING:
     from simulator.session.summary import ClosingSummary
     from tui.screens.dialogs import PassingScreen
 
-SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes", "debrief")
+SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes", "debrief", "selfassess")
 WRITE_WAIT_S = 3.0
 """How long a write from the meeting room waits for another process's before the player is
 told it was not saved (and offered Retry). Writes run on the UI thread, so this is how
 long the screen can stand still; another terminal's writes take milliseconds."""
 SCREEN_WORDS = {"briefing": "the briefing", "dashboard": "the dashboard",
                 "meeting": "the meeting room", "changes": "what changed",
-                "debrief": "the debrief"}
+                "debrief": "the debrief", "selfassess": "the self-assessment"}
 """The session's screens as a notice names them."""
 
 
@@ -212,12 +212,13 @@ class PmsimApp(App[int]):
         from tui.screens.dashboard import DashboardScreen
         from tui.screens.debrief import DebriefScreen
         from tui.screens.meeting import MeetingScreen
+        from tui.screens.selfassess import SelfAssessScreen
 
         self.room = room
         room.listener = self._on_events
         for name, cls in (("briefing", BriefingScreen), ("dashboard", DashboardScreen),
                           ("meeting", MeetingScreen), ("changes", ChangesScreen),
-                          ("debrief", DebriefScreen)):
+                          ("debrief", DebriefScreen), ("selfassess", SelfAssessScreen)):
             self.install_screen(cls(), name)
         self._label_screens()
         if room.read_only:

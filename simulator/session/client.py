@@ -47,6 +47,7 @@ WHAT = {
     "meeting.closed": "the closing of the meeting",
     "poll.answered": "the poll answers",
     "takehome.answered": "the next steps",
+    "selfassess.rated": "your State's rating",
     "note.added": "the note",
     "solo.intent": "what you mean to achieve",
     "solo.turn": "what you said and the answer",

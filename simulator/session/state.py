@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NamedTuple
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,6 +30,7 @@ from pydantic_core import ErrorDetails, PydanticSerializationError
 
 from simulator.engine.playthrough import Plan
 from simulator.formats.routine import DecisionAction, RecordKind
+from simulator.formats.rubric import SUB_ELEMENTS, Level
 from simulator.formats.strict import Grade
 from simulator.session.store import (
     INITIAL_STAGE,
@@ -228,6 +230,26 @@ class SoloTurn(_Payload):
     """The coaching hint on screen when the player spoke (None: hints off)."""
 
 
+def _sub_element(value: str) -> str:
+    if value not in SUB_ELEMENTS:
+        raise ValueError(f"'{value}' is not a sub-element (one of {', '.join(SUB_ELEMENTS)})")
+    return value
+
+
+class SelfAssessRated(_Payload):
+    """After the final debrief: one sub-element of the participant's own State, rated (a
+    later rating of the same sub-element by the same role replaces the earlier)."""
+
+    sub_element: Annotated[str, AfterValidator(_sub_element)]
+    """The sub-element rated, ``A1`` … ``D3``."""
+    level: Level
+    """The participant's State's level: Inadequate, Emerging, Strong or Exemplary."""
+    evidence: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    """One sentence of evidence from the State's own routines."""
+    state: Annotated[str, StringConstraints(max_length=80)] = ""
+    """The State assessed, if named."""
+
+
 class NoteAdded(_Payload):
     """A free note outside any meeting record."""
 
@@ -293,6 +315,7 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "decision.made": DecisionMade,
     "poll.answered": PollAnswered,
     "takehome.answered": TakeHomeAnswered,
+    "selfassess.rated": SelfAssessRated,
     "note.added": NoteAdded,
     "solo.intent": SoloIntent,
     "solo.turn": SoloTurn,
@@ -419,6 +442,9 @@ class SessionState:
     takehome: list[dict[str, Any]] = field(default_factory=list)
     """Take-home answers, one per participant (a later answer by a role replaces its earlier)."""
     notes: list[Note] = field(default_factory=list)
+    selfassess: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """The State self-assessment: per role, per sub-element, the latest ``selfassess.rated``
+    payload (with its ``seq``)."""
     intents: dict[str, str] = field(default_factory=dict)
     """Solo practice: per meeting, what the player meant to achieve (the latest written)."""
     turns: list[dict[str, Any]] = field(default_factory=list)
@@ -571,6 +597,10 @@ class SessionState:
         self.takehome = [t for t in self.takehome if t["role"] != event.payload["role"]]
         self.takehome.append(event.payload)
 
+    def _selfassess_rated(self, event: Event) -> None:
+        rated = self.selfassess.setdefault(event.role, {})
+        rated[event.payload["sub_element"]] = {**event.payload, "seq": event.seq}
+
     def _note_added(self, event: Event) -> None:
         self.notes.append(Note(event.seq, event.role, event.payload["text"]))
 
@@ -591,6 +621,7 @@ class SessionState:
         "takehome.answered": _takehome_answered,
         "decision.made": _decision_made,
         "poll.answered": _poll_answered,
+        "selfassess.rated": _selfassess_rated,
         "note.added": _note_added,
         "solo.intent": _solo_intent,
         "solo.turn": _solo_turn,

@@ -35,7 +35,7 @@ from textual.widgets.option_list import Option
 from simulator.formats.atomic import write_atomic
 from simulator.formats.routine import PLAYER_ROLES, role_label, short_title
 from simulator.formats.rubric import LEVELS
-from tui.messages import ContinueToMeeting, GoHome, SwitchSpeaker
+from tui.messages import ContinueToMeeting, GoHome, GoTo, SwitchSpeaker
 from tui.screens import unsaved
 from tui.screens.session_screen import SessionScreen, host
 from tui.widgets.header import RoomHeader
@@ -188,6 +188,9 @@ class DebriefScreen(SessionScreen):
     BINDINGS: ClassVar = [
         Binding("f7", "save_report", "Save report", id="debrief.save",
                 tooltip="Write the debrief as Markdown and HTML into the pmsim home"),
+        Binding("f9", "self_assess", "Self-assess", id="debrief.selfassess",
+                tooltip="After the final debrief: rate your own State on the eleven "
+                        "sub-elements, and take home a one-page handout"),
     ]
 
     def __init__(self) -> None:
@@ -241,6 +244,9 @@ class DebriefScreen(SessionScreen):
                     with Horizontal(classes="form-buttons"):
                         yield Button("Save my next steps", variant="primary",
                                      id="takehome-save", compact=True)
+                        yield Button("Rate your own State…", id="takehome-selfassess",
+                                     compact=True, tooltip="The self-assessment: your State "
+                                     "on the eleven sub-elements, and a one-page handout")
                     yield Static(id="takehome-saved")
         with Horizontal(classes="bar"):
             yield Button("Continue", variant="primary", id="debrief-continue", compact=True)
@@ -488,6 +494,10 @@ class DebriefScreen(SessionScreen):
             if host(self.app).room is None:
                 return None
             return True if self.report is not None and not self.poll_pending() else None
+        if action == "self_assess":  # only once the year is over and the ratings are shown
+            if host(self.app).room is None or not self.final:
+                return False
+            return True if self.report is not None and not self.poll_pending() else None
         return True
 
     # ------------------------------------------------------------------ the report
@@ -630,6 +640,15 @@ class DebriefScreen(SessionScreen):
             self._speak_as(left[0])
         self._draw_takehome()
         self.query_one("#step-1" if left else "#takehome-save").focus()
+
+    @on(Button.Pressed, "#takehome-selfassess")
+    def _self_assess_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_self_assess()
+
+    def action_self_assess(self) -> None:
+        if self.report is not None and self.final and not self.poll_pending():
+            self.app.post_message(GoTo("selfassess"))
 
     @on(Button.Pressed, "#debrief-continue")
     def _continue(self, event: Button.Pressed) -> None:

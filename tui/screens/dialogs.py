@@ -76,6 +76,7 @@ meetings the simulation plays the next quarters out from the strategies you chos
 | **F7** | save the debrief report, Markdown and HTML, into the pmsim home (in the debrief) |
 | **F10** | close the meeting (in the meeting room) |
 | **F7** / **F9** | solo practice, meeting room: talk with your counterpart / hints |
+| **F9** | final debrief: rate your own State (self-assessment; **F7** saves its handout) |
 | **a** | on the home screen: practise alone against a scripted counterpart |
 | **p** | on the home screen: progress — your attempts over time (**esc** goes back) |
 | **tab** / **shift+tab** | move between fields |
@@ -115,7 +116,10 @@ the arrow keys: the evidence and the missed opportunities show beside them), the
 apart from practice, with the band that luck alone could explain. Only the **final**
 debrief reveals what was really going on — where the data showed it and whether you
 looked — and asks each lead for two or three next steps for their own State. **F7**
-saves the report.
+saves the report. **F9** then opens the self-assessment: each lead rates their own
+State's routines on the same eleven sub-elements, a level and a sentence each, and
+pmsim drafts the take-home exercise (data, routine, consequences) from the gaps on a
+one-page handout.
 
 ## Progress
 
