@@ -812,13 +812,17 @@ def _export_xapi(args: argparse.Namespace, state: SessionState, events: list) ->
 
 
 def _write_out(out: Path | None, text: str) -> None:
-    """``text`` on stdout, or as the whole of ``out`` (a temporary file, then renamed)."""
+    """``text`` on stdout, or as the whole of ``out`` (a temporary file, then renamed), its
+    path then on stdout as ``workshop export`` prints its own."""
     if out is None:
         sys.stdout.write(text)
         return
     from simulator.formats.atomic import write_atomic
 
+    if not out.parent.is_dir():
+        raise UserError(f"{out}: the folder {out.parent} does not exist", 2)
     write_atomic(out, text)
+    print(out)
 
 
 def _session_import(args: argparse.Namespace) -> int:

@@ -250,12 +250,16 @@ def test_two_exports_are_the_same_bytes_and_out_writes_them(capsys, home, strong
     _, first = export(capsys, home, strong)
     _, second = export(capsys, home, strong)
     assert first == second
+    (tmp_path / "lrs").mkdir()
     out = tmp_path / "lrs" / "statements.json"
     code, printed, _ = run(capsys, "session", "export", strong, "--format", "xapi",
                            "--home", str(home), "--out", str(out))
-    assert code == 0 and printed == ""
+    assert code == 0 and printed == f"{out}\n"
     assert out.read_text("utf-8") == first
     assert not [p for p in out.parent.iterdir() if p != out]  # no temporary file left
+    code, printed, err = run(capsys, "session", "export", strong, "--format", "xapi",
+                             "--home", str(home), "--out", str(tmp_path / "no" / "x.json"))
+    assert code == 2 and printed == "" and "does not exist" in err
 
 
 def test_a_statement_already_sent_is_the_same_when_the_session_has_gone_on(capsys, home):
@@ -367,5 +371,5 @@ def test_the_yaml_export_is_unchanged_and_can_be_written_to_a_file(capsys, home,
     assert code == 0 and printed.startswith("transcript_version: 1")
     out = tmp_path / "mine.yaml"
     assert run(capsys, "session", "export", strong, "--home", str(home), "--out",
-               str(out))[:2] == (0, "")
+               str(out))[:2] == (0, f"{out}\n")
     assert out.read_text("utf-8") == printed
