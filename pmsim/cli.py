@@ -781,6 +781,9 @@ def _session_export(args: argparse.Namespace) -> int:
         state = replay(events)
     if args.format == "xapi":
         return _export_xapi(args, state, events)
+    if args.activity_base or args.account_home or args.actor_account or args.actor_mbox:
+        raise UserError("--activity-base, --account-home, --actor-account and --actor-mbox"
+                        " go with --format xapi", 2)
     transcript = transcript_from_events(state, events)
     if args.scenario_file is not None:
         loaded = _played_on(state, args.scenario_file, "the transcript names it as it is now")

@@ -359,6 +359,12 @@ def test_an_option_that_cannot_make_valid_statements_is_exit_2(
     assert code == 2 and out == "" and said in err
 
 
+def test_an_xapi_option_without_format_xapi_is_exit_2(capsys, home, strong):
+    code, out, err = run(capsys, "session", "export", strong, "--home", str(home),
+                         "--actor-account", "state=pat")
+    assert code == 2 and out == "" and "--format xapi" in err
+
+
 def test_export_xapi_of_an_unknown_session_is_exit_1(capsys, home):
     code, out, err = run(capsys, "session", "export", "nosuchid", "--format", "xapi",
                          "--home", str(home))
@@ -373,3 +379,20 @@ def test_the_yaml_export_is_unchanged_and_can_be_written_to_a_file(capsys, home,
     assert run(capsys, "session", "export", strong, "--home", str(home), "--out",
                str(out))[:2] == (0, f"{out}\n")
     assert out.read_text("utf-8") == printed
+
+
+def test_the_export_needs_no_xapi_library(home, strong):
+    """The statements are pmsim's own dicts: ralph is for the tests, never a run-time need."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pmsim.cli import main; "
+            f"rc = main(['session', 'export', {strong!r}, '--format', 'xapi', "
+            f"'--home', {str(home)!r}]); "
+            "sys.stdout.flush(); assert rc == 0; "
+            "assert not [m for m in sys.modules if m.split('.')[0] in ('ralph', 'textual')], "
+            "'imported'")
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, check=False)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)
