@@ -33,6 +33,7 @@ from ralph.models.xapi.concepts.verbs.scorm_profile import CompletedVerb
 from pmsim.cli import main
 from simulator.formats.loading import builtin_dir, load_scenario
 from simulator.formats.rubric import LEVELS, SUB_ELEMENTS
+from simulator.render.xapi import timestamp
 from simulator.session.home import Home, open_store
 from simulator.session.state import append_events
 from simulator.session.transcript import load_transcript
@@ -299,6 +300,23 @@ def test_a_session_without_a_debrief_yet_has_attempted_only(capsys, home):
     assert [verb(s) for s in fresh] == ["attempted", "attempted"]
 
 
+def test_a_reopened_meeting_is_scored_once_at_the_close_that_stands(capsys, home):
+    events = _events()
+    close = next(i for i, (kind, _, _) in enumerate(events) if kind == "meeting.closed")
+    meeting = events[close][2]["meeting"]
+    sid = _session(home, [*events[:close + 1],
+                          ("meeting.reopened", "state", {"meeting": meeting})])
+    reopened, _ = export(capsys, home, sid)
+    assert [verb(s) for s in reopened] == ["attempted", "attempted"]
+    _append(home, sid, [events[close]])
+    stated, _ = export(capsys, home, sid)
+    with open_store(None, Home(home)) as store:
+        closes = [e for e in store.events(sid) if e.kind == "meeting.closed"]
+    scored = [s for s in stated if verb(s) == "scored"]
+    assert len(scored) == 2 * len(SUB_ELEMENTS)
+    assert len(closes) == 2 and {s["timestamp"] for s in scored} == {timestamp(closes[-1].created)}
+
+
 def test_the_registration_is_the_sessions_and_differs_between_sessions(capsys, home):
     one, _ = export(capsys, home, _session(home, []))
     two, _ = export(capsys, home, _session(home, []))
@@ -396,3 +414,12 @@ def test_the_export_needs_no_xapi_library(home, strong):
                          timeout=300, check=False)
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)
+
+
+@pytest.mark.parametrize(("stored", "sent"), [
+    ("2026-12-02T12:59:12.123456Z", "2026-12-02T12:59:12.123Z"),
+    ("2026-12-02T14:00:00.5+01:00", "2026-12-02T13:00:00.500Z"),
+    ("2026-12-02T12:00:00", "2026-12-02T12:00:00.000Z"),  # no zone: the stores' UTC
+])
+def test_a_stored_time_is_sent_in_utc_to_the_millisecond(stored, sent):
+    assert timestamp(stored) == sent
