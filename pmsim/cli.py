@@ -107,9 +107,16 @@ def _parser() -> argparse.ArgumentParser:
     slist = sesub.add_parser("list", help="saved sessions: id, scenario, created, stage")
     slist.add_argument("--format", choices=["json", "table"], default="table")
     _home(slist, store=True)
-    export = sesub.add_parser("export", help="a saved session's transcript (YAML) on stdout")
+    export = sesub.add_parser(
+        "export", help="a saved session's transcript (YAML), or its xAPI statements, on stdout")
     export.add_argument("id", metavar="ID")
+    export.add_argument("--format", choices=["yaml", "xapi"], default="yaml",
+                        help="yaml: the transcript (default); xapi: a JSON array of xAPI"
+                             " statements for a learning record store")
+    export.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="write to FILE (replaced whole) instead of stdout")
     _scenario_option(export, "the transcript names")
+    _xapi_options(export)
     _home(export, store=True)
     imp = sesub.add_parser("import", help="save a transcript as a session; prints its id")
     imp.add_argument("file", metavar="FILE", help="a transcript (as `pmsim session export` writes)")
@@ -168,6 +175,19 @@ def _report_options(p: argparse.ArgumentParser, *, store: bool) -> None:
     stage.add_argument("--not-final", dest="final", action="store_false",
                        help="a debrief without the reveal even if every meeting is closed")
     _home(p, store=store)
+
+
+def _xapi_options(p: argparse.ArgumentParser) -> None:
+    """How ``--format xapi`` names activities and actors (facilitator_guide/lms-records.md)."""
+    xapi = p.add_argument_group("xapi", "with --format xapi (see the guide's LMS records)")
+    xapi.add_argument("--activity-base", default=None, metavar="URL",
+                      help="the IRI activity ids start with (default https://pmsim.invalid/xapi)")
+    xapi.add_argument("--account-home", default=None, metavar="URL",
+                      help="the homePage of the actors' accounts (default: the activity base)")
+    xapi.add_argument("--actor-account", action="append", default=[], metavar="ROLE=NAME",
+                      help="credit ROLE (state or district) to this LMS account name")
+    xapi.add_argument("--actor-mbox", action="append", default=[], metavar="ROLE=ADDRESS",
+                      help="credit ROLE to this e-mail address instead")
 
 
 def _scenario_option(p: argparse.ArgumentParser, what: str) -> None:
@@ -770,6 +790,11 @@ def _session_export(args: argparse.Namespace) -> int:
     with _stored(args, readonly=True) as store:
         events = store.events(args.id)
         state = replay(events)
+    if args.format == "xapi":
+        return _export_xapi(args, state, events)
+    if args.activity_base or args.account_home or args.actor_account or args.actor_mbox:
+        raise UserError("--activity-base, --account-home, --actor-account and --actor-mbox"
+                        " go with --format xapi", 2)
     transcript = transcript_from_events(state, events)
     if args.scenario_file is not None:
         loaded = _played_on(state, args.scenario_file, "the transcript names it as it is now")
@@ -779,8 +804,39 @@ def _session_export(args: argparse.Namespace) -> int:
             _played_on(state, None, "the transcript still names it")
         except UserError as exc:
             print(f"pmsim: note: {exc}", file=sys.stderr)
-    sys.stdout.write(transcript.to_yaml())
+    _write_out(args.out, transcript.to_yaml())
     return 0
+
+
+def _export_xapi(args: argparse.Namespace, state: SessionState, events: list) -> int:
+    """The session's xAPI statements: scored on its scenario (``--scenario`` if it moved)."""
+    from simulator.render import xapi
+
+    loaded = _played_on(state, args.scenario_file, "the statements score it as it is now")
+    try:
+        base = xapi.check_base(args.activity_base or xapi.DEFAULT_BASE)
+        actors = xapi.Actors.parse(args.account_home, args.actor_account, args.actor_mbox,
+                                   base)
+    except xapi.XapiOptionError as exc:
+        raise UserError(str(exc), 2) from None
+    with _engine_refusals():
+        stated = xapi.statements(loaded.scenario, events, base=base, actors=actors)
+    _write_out(args.out, xapi.to_json(stated))
+    return 0
+
+
+def _write_out(out: Path | None, text: str) -> None:
+    """``text`` on stdout, or as the whole of ``out`` (a temporary file, then renamed), its
+    path then on stdout as ``workshop export`` prints its own."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from simulator.formats.atomic import write_atomic
+
+    if not out.parent.is_dir():
+        raise UserError(f"{out}: the folder {out.parent} does not exist", 2)
+    write_atomic(out, text)
+    print(out)
 
 
 def _session_import(args: argparse.Namespace) -> int:
