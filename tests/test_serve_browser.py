@@ -1,0 +1,115 @@
+"""``pmsim serve`` in a real browser: Debian's Chromium driven by playwright (no browser
+download), on the real ``pmsim serve`` with codes from ``pmsim workshop new``.
+
+Skipped only when Chromium or playwright is missing; CI sets PMSIM_REQUIRE_BROWSER=1, and
+then their absence fails. Keys are pressed once, as a participant would: the page gives
+the terminal the keyboard itself and sends keys typed while it connects.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("aiohttp")
+pytest.importorskip("textual_serve")
+
+from servelib import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PMSIM,
+    assert_not_blank,
+    browser_or_skip,
+    free_port,
+    pmsim,
+    screen_text,
+    started,
+    stop,
+    wait_screen,
+)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    home = tmp_path_factory.mktemp("browser-home")
+    made = json.loads(pmsim("workshop", "new", "hudson", "--rooms", "2", "--format", "json",
+                            "--home", str(home)).stdout)
+    port = free_port()
+    proc = started([*PMSIM, "serve", "--port", str(port), "--home", str(home)])
+    yield {"url": f"http://127.0.0.1:{port}", "made": made}
+    out = stop(proc)
+    assert "Traceback" not in out, out
+
+
+@pytest.fixture
+def page(served: Any) -> Any:
+    browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page(viewport={"width": 1280, "height": 800},
+                                   accept_downloads=True)
+            tab.fetched = []
+            tab.on("request", lambda request: tab.fetched.append(request.url))
+            yield tab
+        finally:
+            browser.close()
+
+
+def _only_this_server(page: Any, url: str) -> None:
+    """No page fetched anything from anywhere else (no font, script or style)."""
+    ws = url.replace("http:", "ws:")
+    assert all(u.startswith((url + "/", ws + "/")) for u in page.fetched), page.fetched
+    body = page.content()
+    assert "pmsim play" not in body and "--session" not in body and "--home" not in body
+    assert page.locator("#start").count() == 0  # no start button to click
+
+
+def test_browser_joins_a_room_and_plays(served: Any, page: Any, tmp_path: Path) -> None:
+    url, made = served["url"], served["made"]
+    code = made["rooms"][0]["code"]
+    page.goto(url + "/")
+    page.fill("#code", f"{code[:4].lower()} {code[4:]}")  # typed loosely
+    page.click("button[type=submit]")
+    page.click("#role-state")
+    wait_screen(page, "Show my private briefing (State)")
+    assert "State Turnaround Lead" in page.inner_text("header")
+    assert "Show my private briefing (District)" not in screen_text(page)
+    page.keyboard.press("F3")  # once: no click on the terminal first
+    wait_screen(page, "Reading Benchmark Assessment")
+    shot = tmp_path / "room.png"
+    page.screenshot(path=str(shot))
+    assert page.locator("#closed").is_hidden()
+    _only_this_server(page, url)
+    assert any("/static/ts/js/textual.js" in u for u in page.fetched)
+    assert_not_blank(shot.read_bytes())
+
+
+def test_browser_console_lists_rooms_and_exports(served: Any, page: Any,
+                                                 tmp_path: Path) -> None:
+    url, made = served["url"], served["made"]
+    page.goto(f"{url}/console/{made['facilitator_code']}")
+    wait_screen(page, "room-2")
+    text = screen_text(page)
+    assert "room-1" in text and f"Workshop {made['workshop']}" in text
+    assert "console" in page.inner_text("header")
+    with page.expect_download(timeout=90_000) as downloading:
+        page.keyboard.press("e")
+    download = downloading.value
+    assert download.suggested_filename == f"workshop-{made['workshop']}.zip"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(str(saved))
+    names = zipfile.ZipFile(io.BytesIO(saved.read_bytes())).namelist()
+    assert {"ratings.csv", "polls.csv", "status.json", "rooms/room-1/report.html"} <= set(names)
+    wait_screen(page, "Sent to your browser")
+    shot = tmp_path / "console.png"
+    page.screenshot(path=str(shot))
+    assert_not_blank(shot.read_bytes())
+    _only_this_server(page, url)
