@@ -236,3 +236,37 @@ def test_a_tab_that_opens_on_the_dashboard_goes_to_the_briefing(
     finally:
         out = _stop(proc)
     assert "Traceback" not in out, out
+
+
+def test_only_a_console_tab_may_send_a_file() -> None:
+    """A file offered by a room tab's process is refused: no download is made and the
+    browser is told nothing; a console tab's is made and announced."""
+    import json
+
+    from textual_serve.download_manager import DownloadManager
+
+    from pmsim.serve.server import TabProcess
+
+    async def offer(workshop: str | None) -> tuple[list[str], bool]:
+        told: list[str] = []
+
+        async def write_str(text: str) -> None:
+            told.append(text)
+
+        async def nothing(*_: object) -> None:
+            return None
+
+        downloads = DownloadManager()
+        tab = TabProcess(["true"], write_bytes=nothing, write_str=write_str, close=nothing,
+                         download_manager=downloads, workshop=workshop)
+        await tab.on_meta(json.dumps({
+            "type": "deliver_file_start", "key": "k1", "path": "/x/export.zip",
+            "open_method": "download", "mime_type": "application/zip",
+            "encoding": ""}).encode())
+        try:
+            made = (await downloads.get_download_metadata("k1")).file_name == "export.zip"
+        except KeyError:
+            made = False
+        return told, made
+    assert asyncio.run(offer(None)) == ([], False)
+    assert asyncio.run(offer("w1")) == (['["deliver_file_start", "k1"]'], True)

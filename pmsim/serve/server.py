@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import json
 import logging
 import os
 import signal
@@ -205,9 +206,14 @@ class TabProcess(AppService):
         room tab."""
 
     async def on_meta(self, data: bytes) -> None:
-        if self.workshop is None and b"deliver_file_start" in data:
-            log.warning("a room tab tried to send a file: refused")
-            return
+        if self.workshop is None:
+            try:
+                kind = json.loads(data).get("type")
+            except (ValueError, AttributeError):
+                kind = None
+            if kind == "deliver_file_start":
+                log.warning("a room tab tried to send a file: refused")
+                return
         await super().on_meta(data)
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
