@@ -95,8 +95,11 @@ def test_browser_joins_a_room_and_plays(served: Any, page: Any, tmp_path: Path) 
 def test_browser_console_lists_rooms_and_exports(served: Any, page: Any,
                                                  tmp_path: Path) -> None:
     url, made = served["url"], served["made"]
-    page.goto(f"{url}/console/{made['facilitator_code']}")
+    page.goto(url + "/")
+    page.fill("#code", made["facilitator_code"].lower())  # the join form takes it too
+    page.click("button[type=submit]")
     wait_screen(page, "room-2")
+    assert page.url == f"{url}/console/{made['facilitator_code']}"
     text = screen_text(page)
     assert "room-1" in text and f"Workshop {made['workshop']}" in text
     assert "console" in page.inner_text("header")

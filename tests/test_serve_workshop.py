@@ -111,6 +111,10 @@ def test_codes_open_only_their_own_door(workshop: Any) -> None:
     assert get(f"{url}/console/{room1}")[0] == 404  # a room code opens no console
     assert get(f"{url}/join/{facilitator}")[0] == 404  # the facilitator code opens no room
     assert get(f"{url}/join/{facilitator}/state")[0] == 404
+    status, _, page = get(f"{url}/join?code={facilitator.lower()}")  # the join form
+    assert status == 200 and "· console</title>" in page and "/ws/console/" in page
+    status, _, page = get(f"{url}/join?code={room1}")
+    assert status == 200 and "Room room-1" in page and "console" not in page
 
     async def refused(path: str) -> int:
         async with aiohttp.ClientSession() as client:

@@ -3,7 +3,8 @@
 Routes (every page ships its own assets; nothing is fetched from the internet):
 
 ``GET /``                     the join page: a form asking for the room's code
-``GET /join?code=CODE``       the form's target: a redirect to ``/join/CODE``
+``GET /join?code=CODE``       the form's target: a redirect to ``/join/CODE``, or to
+                              ``/console/CODE`` for the facilitator code
 ``GET /join/CODE``            the room's page: which role you play (404 for an unknown code)
 ``GET /join/CODE/ROLE``       the meeting room in that role; the terminal starts at once
 ``GET /console/CODE``         the facilitator console behind the facilitator code
@@ -378,14 +379,16 @@ class WorkshopServer:
     def address(request: web.Request) -> str:
         return request.remote or "unknown"
 
-    async def _find(self, request: web.Request, kind: str) -> Any:
-        """The room or workshop of the request's code, after the rate limit; raises the
-        429 or the 404 (the same page for every unknown code)."""
+    async def _find(self, request: web.Request, kind: str, code: str | None = None,
+                    miss: bool = True) -> Any:
+        """The room or workshop of the request's code (``code``, else the path's), after
+        the rate limit; raises the 429 or the 404 (the same page for every unknown code).
+        ``miss=False``: an unknown code returns None and is not counted as a wrong one."""
         address = self.address(request)
         wait = self.limit.retry_after(address)
         if wait:
             raise self._too_many(wait)
-        code = normal_code(request.match_info["code"])
+        code = normal_code(request.match_info["code"] if code is None else code)
         started = time.monotonic()
         found: Any = None
         if 0 < len(code) <= CODE_MAX:
@@ -398,7 +401,7 @@ class WorkshopServer:
         else:  # no lookup: the same wait all the same
             await asyncio.to_thread(lambda: None)
         await asyncio.sleep(max(0.0, LOOKUP_FLOOR_S - (time.monotonic() - started)))
-        if found is None:
+        if found is None and miss:
             self.limit.miss(address)
             raise self._not_found()
         return found
@@ -425,10 +428,15 @@ class WorkshopServer:
                             content_type="text/html")
 
     async def join_form(self, request: web.Request) -> web.Response:
+        """The form's code: the facilitator's goes to the console, any other to its room
+        (whose page answers an unknown code, and counts it as a wrong one)."""
         code = normal_code(request.query.get("code", ""))
         if not code:
             raise web.HTTPFound(f"{self.prefix}/")
-        raise web.HTTPSeeOther(f"{self.prefix}/join/{quote(code[:CODE_MAX + 1], safe='')}")
+        quoted = quote(code[:CODE_MAX + 1], safe="")
+        if await self._find(request, "workshop", code, miss=False) is not None:
+            raise web.HTTPSeeOther(f"{self.prefix}/console/{quoted}")
+        raise web.HTTPSeeOther(f"{self.prefix}/join/{quoted}")
 
     async def join(self, request: web.Request) -> web.Response:
         room: Room = await self._find(request, "room")
