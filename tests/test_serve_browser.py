@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,38 @@ def test_browser_console_lists_rooms_and_exports(served: Any, page: Any,
     page.screenshot(path=str(shot))
     assert_not_blank(shot.read_bytes())
     _only_this_server(page, url)
+
+
+def test_browser_tab_reconnects_when_the_server_comes_back(
+        tmp_path_factory: pytest.TempPathFactory, page: Any) -> None:
+    """The server stops under an open tab (a restart): the tab says it is reconnecting,
+    and when the server is back it reopens by itself, on the same session, where the
+    room was."""
+    home = tmp_path_factory.mktemp("restart-home")
+    made = json.loads(pmsim("workshop", "new", "hudson", "--rooms", "1", "--format", "json",
+                            "--home", str(home)).stdout)
+    port = free_port()
+    argv = [*PMSIM, "serve", "--port", str(port), "--home", str(home)]
+    url = f"http://127.0.0.1:{port}"
+    proc = started(argv)
+    try:
+        page.goto(f"{url}/join/{made['rooms'][0]['code']}/district")
+        wait_screen(page, "Show my private briefing (District)")
+        page.keyboard.press("F3")
+        wait_screen(page, "Reading Benchmark Assessment")
+        session = re.search(r"session ([a-z0-9]+)", screen_text(page))
+        assert session
+        page.evaluate("() => { window.beforeRestart = true; }")
+        out = stop(proc)
+        assert "Traceback" not in out, out
+        page.wait_for_selector("#status:has-text('reconnecting')", timeout=20_000)
+        proc = started(argv)
+        # Reloaded by itself (the mark is gone with the old page), and connected again.
+        page.wait_for_function("() => window.beforeRestart === undefined && window.pmsim"
+                               " && window.pmsim.connected()", timeout=60_000)
+        wait_screen(page, "Reading Benchmark Assessment", timeout=60)
+        assert f"session {session.group(1)}" in screen_text(page)
+        assert page.locator("#closed").is_hidden()
+    finally:
+        out = stop(proc)
+    assert "Traceback" not in out, out
