@@ -1,9 +1,10 @@
-"""``pmsim serve``: pages, codes, a real websocket client on a real tab, a real browser.
+"""``pmsim serve``: pages, codes, a real websocket client on a real tab.
 
 The server runs in a subprocess on a free loopback port, with the workshop lookup
 replaced by a fixed one (a room code, a facilitator code) over a session made in a
 temporary home; everything else (the pages, the rate limit, one ``pmsim play`` process
-per tab under Textual's web driver) is what ``pmsim serve`` runs.
+per tab under Textual's web driver) is what ``pmsim serve`` runs. The same with real
+workshop codes is tests/test_serve_workshop.py; in Chromium, tests/test_serve_browser.py.
 """
 
 from __future__ import annotations
