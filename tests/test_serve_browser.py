@@ -117,6 +117,9 @@ def test_browser_console_lists_rooms_and_exports(served: Any, page: Any,
     page.screenshot(path=str(shot))
     assert_not_blank(shot.read_bytes())
     _only_this_server(page, url)
+    page.keyboard.press("q")  # quit: the page says the console closed, and stays closed
+    page.wait_for_selector("#closed-title:has-text('The console closed')", state="visible",
+                           timeout=30_000)
 
 
 def test_browser_tab_reconnects_when_the_server_comes_back(

@@ -462,7 +462,7 @@ class WorkshopServer:
         workshop: str = await self._find(request, "workshop")
         code = quote(normal_code(request.match_info["code"]), safe="")
         return self._terminal(f"Workshop {workshop} · console", f"/ws/console/{code}",
-                              download=f"/console/{code}/download/")
+                              download=f"/console/{code}/download/", what="console")
 
     async def download(self, request: web.Request) -> web.StreamResponse:
         """A file a console tab of this facilitator code's workshop sent (the export):
@@ -491,7 +491,8 @@ class WorkshopServer:
         await response.write_eof()
         return response
 
-    def _terminal(self, title: str, ws_path: str, download: str = "") -> web.Response:
+    def _terminal(self, title: str, ws_path: str, download: str = "",
+                  what: str = "meeting room") -> web.Response:
         """The terminal page: it connects as it loads (no start button, no command line)."""
         ws_url = ""
         if self.public_url:
@@ -504,9 +505,10 @@ class WorkshopServer:
             f'data-session-websocket-url="{html.escape(ws_url)}" '
             f'data-ws-path="{html.escape(self.prefix + ws_path)}" '
             f'data-download-path="{html.escape(self.prefix + download if download else "")}" '
+            f'data-what="{html.escape(what)}" '
             f'data-health-url="{html.escape(self.prefix)}/healthz"></div>\n'
             '<div id="closed" class="overlay" hidden><div class="card">'
-            '<h1 id="closed-title">The meeting room closed</h1>'
+            f'<h1 id="closed-title">The {html.escape(what)} closed</h1>'
             '<p id="closed-text">Everything you did is saved.</p>'
             '<button id="reopen" type="button">Open it again</button></div></div>')
         return web.Response(text=_page(title, body, self.prefix, script=True, cls="tab"),

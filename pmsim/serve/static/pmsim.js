@@ -73,15 +73,20 @@
     document.getElementById("closed").hidden = false;
   }
 
+  function what() {
+    var element = document.getElementById("terminal");
+    return (element && element.dataset.what) || "meeting room";
+  }
+
   var reopening = false;
   function closed(code) {
     if (reopening) { return; }
     if (code === 1000) {
       setStatus("");
-      overlay("The meeting room closed", "Everything you did is saved.");
+      overlay("The " + what() + " closed", "Everything you did is saved.");
     } else if (code === 1011) {
       setStatus("");
-      overlay("The meeting room stopped with an error",
+      overlay("The " + what() + " stopped with an error",
               "Everything saved before it is kept. Tell your facilitator if it happens again.");
     } else {
       reopening = true;
