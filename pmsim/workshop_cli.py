@@ -249,4 +249,5 @@ def _console(args: argparse.Namespace) -> int:
     from pmsim.cli import _home_of
     from tui.console.app import launch
 
-    return launch(args.workshop, home=_home_of(args).root, store=getattr(args, "store", None))
+    return launch(args.workshop, home=_home_of(args).root, store=getattr(args, "store", None),
+                  export=export_bytes)

@@ -39,3 +39,32 @@ async def _console(tmp_path: Path) -> None:
             assert workshop_status(store, made.id).state == "closed"
             await pilot.press("s")
             assert "closed" in str(app.query_one("#said").render())
+
+
+def test_console_export_key_writes_the_command_s_zip(tmp_path: Path) -> None:
+    asyncio.run(_export(tmp_path))
+
+
+async def _export(tmp_path: Path) -> None:
+    from pmsim.workshop_cli import export_bytes
+
+    home = Home(tmp_path / "home")
+    with open_store(None, home) as store:
+        made = create_workshop(store, home, "hudson", 2)
+        app = ConsoleApp(made.id, store, poll_s=60, home=home, export=export_bytes,
+                         opener=lambda: open_store(None, home, readonly=True))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("e")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            out = home.reports / f"workshop-{made.id}.zip"
+            assert str(app.query_one("#said").render()) == f"Exported to {out}"
+            assert app.exported == out
+            assert out.read_bytes() == export_bytes(store, home, made.id)
+            assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temp file left
+        bare = ConsoleApp(made.id, store, poll_s=60)
+        async with bare.run_test(size=(120, 40)) as pilot:
+            await pilot.press("e")  # no export given: the key does nothing
+            await pilot.pause()
+            assert not bare.exporting and not bare.check_action("export", ())
+            assert str(bare.query_one("#said").render()) == ""

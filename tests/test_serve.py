@@ -1,31 +1,29 @@
-"""``pmsim serve``: pages, codes, a real websocket client on a real tab, a real browser.
+"""``pmsim serve``: pages, codes, a real websocket client on a real tab.
 
 The server runs in a subprocess on a free loopback port, with the workshop lookup
 replaced by a fixed one (a room code, a facilitator code) over a session made in a
 temporary home; everything else (the pages, the rate limit, one ``pmsim play`` process
-per tab under Textual's web driver) is what ``pmsim serve`` runs.
+per tab under Textual's web driver) is what ``pmsim serve`` runs. The same with real
+workshop codes is tests/test_serve_workshop.py; in Chromium, tests/test_serve_browser.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 aiohttp = pytest.importorskip("aiohttp")
 pytest.importorskip("textual_serve")
-pyte = pytest.importorskip("pyte")
+pytest.importorskip("pyte")
 
-ROOT = Path(__file__).resolve().parents[1]
+from servelib import Tab, external, free_port, get  # noqa: E402
+from servelib import env as _env  # noqa: E402
+
 CODE = "ABCD2345"
 FACILITATOR = "FACIL2345"
 
@@ -46,20 +44,8 @@ sys.exit(serve(server, host="127.0.0.1", port=int(sys.argv[3])))
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
 def _start(home: Path, session_id: str, limit: int = 10) -> tuple[subprocess.Popen[str], str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-c", SERVER, session_id, str(home), str(port), str(limit)],
         env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -96,18 +82,8 @@ def server(session_home: tuple[Path, str]):
     _stop(proc)
 
 
-def _get(url: str) -> tuple[int, dict[str, str], str]:
-    async def fetch() -> tuple[int, dict[str, str], str]:
-        async with aiohttp.ClientSession() as client, client.get(
-                url, allow_redirects=True) as response:
-            return response.status, dict(response.headers), await response.text()
-    return asyncio.run(fetch())
-
-
-def _external(page: str) -> list[str]:
-    """Every absolute http(s) URL in a page (an SVG's xmlns is a name, not a fetch)."""
-    return [u for u in re.findall(r"https?://[^\s\"'<>)]+", page)
-            if u != "http://www.w3.org/2000/svg"]
+_get = get
+_external = external
 
 
 def test_join_page_is_offline_and_shows_no_command_line(server: str) -> None:
@@ -147,37 +123,6 @@ def test_wrong_codes_are_rate_limited(session_home: tuple[Path, str]) -> None:
         assert _get(url + "/")[0] == 200
     finally:
         _stop(proc)
-
-
-class Tab:
-    """A real websocket client on a room tab, its terminal read by pyte."""
-
-    def __init__(self, ws: object, width: int = 120, height: int = 36) -> None:
-        self.ws = ws
-        self.screen = pyte.Screen(width, height)
-        self.stream = pyte.ByteStream(self.screen)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    async def wait_for(self, needle: str, timeout: float = 25.0) -> float:
-        started = time.monotonic()
-        while needle not in self.text:
-            left = timeout - (time.monotonic() - started)
-            assert left > 0, f"{needle!r} never showed:\n{self.text}"
-            try:
-                message = await self.ws.receive(timeout=min(left, 0.5))  # type: ignore[attr-defined]
-            except TimeoutError:
-                continue
-            if message.type == aiohttp.WSMsgType.BINARY:
-                self.stream.feed(message.data)
-            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
-                raise AssertionError(f"the tab closed before {needle!r}:\n{self.text}")
-        return time.monotonic() - started
-
-    async def keys(self, data: str) -> None:
-        await self.ws.send_str(json.dumps(["stdin", data]))  # type: ignore[attr-defined]
 
 
 def test_websocket_client_joins_plays_keys_and_reconnects(server: str) -> None:
@@ -253,129 +198,76 @@ def test_bad_options_are_usage_errors(argv: list[str]) -> None:
     assert "Traceback" not in done.stderr
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+def _new_session(home: Path) -> str:
+    from simulator.session.client import Room
+    from simulator.session.home import Home
+
+    room = Room.new(Home.locate(home), "hudson", 1)
+    room.close()
+    return room.session_id
 
 
-def _browser_missing() -> str | None:
+@pytest.mark.xfail(strict=True, reason=(
+    "tui/app.py: PmsimApp._on_events redraws the screen just switched to before it is "
+    "composed (NoMatches '#context'), and the tab dies: the lost keys of issue 12. The "
+    "fix is for tui/app.py; remove this mark with it"))
+def test_a_tab_that_opens_on_the_dashboard_goes_to_the_briefing(
+        session_home: tuple[Path, str]) -> None:
+    """The session remembers the dashboard; the next tab opens there and F2 must show the
+    briefing (its first visit in that process), not end the tab."""
+    home, _ = session_home
+    session_id = _new_session(home)
+    proc, url = _start(home, session_id, limit=1000)
+    ws_url = url.replace("http:", "ws:") + f"/ws/join/{CODE}/state?width=120&height=36"
+
+    async def play() -> None:
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(ws_url) as ws:
+                tab = Tab(ws)
+                await tab.wait_for("Show my private briefing (State)")
+                await tab.keys("\x1bOR")  # F3: the dashboard, where the session now opens
+                await tab.wait_for("Reading Benchmark Assessment")
+            async with client.ws_connect(ws_url) as ws:
+                tab = Tab(ws)
+                await tab.wait_for("Reading Benchmark Assessment")
+                await tab.keys("\x1bOQ")  # F2: the briefing, not yet drawn in this process
+                await tab.wait_for("Show my private briefing (State)")
     try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install playwright)"
-    if not CHROMIUM.exists():
-        return "Debian's chromium is not installed (apt-get install -y chromium)"
-    return None
+        asyncio.run(play())
+    finally:
+        out = _stop(proc)
+    assert "Traceback" not in out, out
 
 
-def test_browser_joins_plays_and_shows_the_room(server: str, tmp_path: Path) -> None:
-    missing = _browser_missing()
-    required = os.environ.get("PMSIM_REQUIRE_BROWSER") == "1"
-    if missing:
-        if required:
-            pytest.fail(f"PMSIM_REQUIRE_BROWSER=1 but {missing}")
-        pytest.skip(missing)
-    if not required:
-        # Under the parallel suite's load a tab's keys were once lost (issue 12 is open on
-        # it): until that is mended the browser test runs where it is asked for.
-        pytest.skip("set PMSIM_REQUIRE_BROWSER=1 to drive Chromium (the test is not yet "
-                    "steady under the parallel suite's load)")
-    from playwright.sync_api import sync_playwright
+def test_only_a_console_tab_may_send_a_file() -> None:
+    """A file offered by a room tab's process is refused: no download is made and the
+    browser is told nothing; a console tab's is made and announced."""
+    import json
 
-    def screen(page: object) -> str:
-        return str(page.evaluate(  # type: ignore[attr-defined]
-            "() => window.pmsim ? window.pmsim.screenText() : ''"))
+    from textual_serve.download_manager import DownloadManager
 
-    def wait_for(page: object, needle: str, timeout: float = 25.0) -> None:
-        started = time.monotonic()
-        while needle not in screen(page):
-            assert time.monotonic() - started < timeout, f"{needle!r}:\n{screen(page)}"
-            time.sleep(0.2)
+    from pmsim.serve.server import TabProcess
 
-    def press_until(page: object, key: str, needle: str, timeout: float = 25.0) -> None:
-        """Press ``key`` until ``needle`` shows: on a loaded machine the app may not yet
-        read keys when the page first has the terminal."""
-        started = time.monotonic()
-        while needle not in screen(page):
-            assert time.monotonic() - started < timeout, f"{needle!r}:\n{screen(page)}"
-            page.focus(".xterm-helper-textarea")  # type: ignore[attr-defined]
-            page.keyboard.press(key)  # type: ignore[attr-defined]
-            deadline = time.monotonic() + 3
-            while needle not in screen(page) and time.monotonic() < deadline:
-                time.sleep(0.2)
+    async def offer(workshop: str | None) -> tuple[list[str], bool]:
+        told: list[str] = []
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        async def write_str(text: str) -> None:
+            told.append(text)
+
+        async def nothing(*_: object) -> None:
+            return None
+
+        downloads = DownloadManager()
+        tab = TabProcess(["true"], write_bytes=nothing, write_str=write_str, close=nothing,
+                         download_manager=downloads, workshop=workshop)
+        await tab.on_meta(json.dumps({
+            "type": "deliver_file_start", "key": "k1", "path": "/x/export.zip",
+            "open_method": "download", "mime_type": "application/zip",
+            "encoding": ""}).encode())
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            fetched: list[str] = []
-            page.on("request", lambda request: fetched.append(request.url))
-            page.goto(server + "/")
-            page.fill("#code", "abcd 2345")
-            page.click("button[type=submit]")
-            page.click("#role-state")
-            wait_for(page, "Hudson School District")
-            assert "State Turnaround Lead" in page.inner_text("header")
-            press_until(page, "F2", "Show my private briefing (State)")
-            press_until(page, "F3", "Reading Benchmark Assessment")
-            shot = tmp_path / "room.png"
-            page.screenshot(path=str(shot))
-            assert page.locator("#closed").is_hidden()
-            body = page.content()
-            assert "pmsim play" not in body and "--session" not in body
-        finally:
-            browser.close()
-    assert all(u.startswith(server) or u.startswith(server.replace("http:", "ws:"))
-               for u in fetched), fetched
-    assert any("/static/ts/js/textual.js" in u for u in fetched)
-    data = shot.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    _assert_not_blank(data)
-
-
-def _assert_not_blank(png: bytes) -> None:
-    """The screenshot has many colours and no one colour covers nearly all of it."""
-    import struct
-    import zlib
-
-    pos, chunks, width, height = 8, b"", 0, 0
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        body = png[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
-            assert depth == 8 and colour in (2, 6)
-            channels = 3 if colour == 2 else 4
-        elif kind == b"IDAT":
-            chunks += body
-        pos += 12 + length
-    raw = zlib.decompress(chunks)
-    stride = width * channels
-    seen: dict[bytes, int] = {}
-    prev = bytearray(stride)
-    for row in range(height):
-        filt = raw[row * (stride + 1)]
-        line = bytearray(raw[row * (stride + 1) + 1:(row + 1) * (stride + 1)])
-        for i in range(stride):
-            left = line[i - channels] if i >= channels else 0
-            up = prev[i]
-            ul = prev[i - channels] if i >= channels else 0
-            if filt == 1:
-                line[i] = (line[i] + left) & 255
-            elif filt == 2:
-                line[i] = (line[i] + up) & 255
-            elif filt == 3:
-                line[i] = (line[i] + (left + up) // 2) & 255
-            elif filt == 4:
-                pa, pb, pc = abs(up - ul), abs(left - ul), abs(left + up - 2 * ul)
-                pred = left if pa <= pb and pa <= pc else up if pb <= pc else ul
-                line[i] = (line[i] + pred) & 255
-        if row % 8 == 0:
-            for x in range(0, width, 4):
-                px = bytes(line[x * channels:x * channels + 3])
-                seen[px] = seen.get(px, 0) + 1
-        prev = line
-    total = sum(seen.values())
-    assert len(seen) >= 8, f"{len(seen)} colours"
-    assert max(seen.values()) < 0.97 * total
+            made = (await downloads.get_download_metadata("k1")).file_name == "export.zip"
+        except KeyError:
+            made = False
+        return told, made
+    assert asyncio.run(offer(None)) == ([], False)
+    assert asyncio.run(offer("w1")) == (['["deliver_file_start", "k1"]'], True)

@@ -3,12 +3,15 @@
 Routes (every page ships its own assets; nothing is fetched from the internet):
 
 ``GET /``                     the join page: a form asking for the room's code
-``GET /join?code=CODE``       the form's target: a redirect to ``/join/CODE``
+``GET /join?code=CODE``       the form's target: a redirect to ``/join/CODE``, or to
+                              ``/console/CODE`` for the facilitator code
 ``GET /join/CODE``            the room's page: which role you play (404 for an unknown code)
 ``GET /join/CODE/ROLE``       the meeting room in that role; the terminal starts at once
 ``GET /console/CODE``         the facilitator console behind the facilitator code
 ``GET /ws/join/CODE/ROLE``    the websocket of a room tab (textual-serve's protocol)
 ``GET /ws/console/CODE``      the websocket of a console tab
+``GET /console/CODE/download/KEY``  a file the console tab sent (its export), once, to
+                              the holder of the facilitator code whose tab made it
 ``GET /healthz``              ``ok``: what a tab that lost the server polls before reopening
 ``GET /static/...``           this package's page script and style, textual-serve's
                               terminal (textual.js, xterm.css) and its bundled font
@@ -29,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import json
 import logging
 import os
 import signal
@@ -174,12 +178,14 @@ def play_argv(session_id: str, role: str, home: str | None, store: str | None) -
 
 
 def console_argv(workshop: str, home: str | None, store: str | None) -> list[str]:
-    """The command of one console tab."""
-    return _pmsim(["console", workshop], home, store)
+    """The command of one console tab: ``pmsim console`` without its code prompt (the
+    server checked the facilitator code), with the export key."""
+    return _pmsim([workshop], home, store, main="pmsim.serve.console")
 
 
-def _pmsim(args: list[str], home: str | None, store: str | None) -> list[str]:
-    argv = [sys.executable, "-c", "import sys; from pmsim.cli import main; sys.exit(main())",
+def _pmsim(args: list[str], home: str | None, store: str | None,
+           main: str = "pmsim.cli") -> list[str]:
+    argv = [sys.executable, "-c", f"import sys; from {main} import main; sys.exit(main())",
             *args]
     if home is not None:
         argv += ["--home", home]
@@ -193,9 +199,23 @@ class TabProcess(AppService):
     process is the app itself) in a process group of its own, so that it can be killed
     whole when it does not quit."""
 
-    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+    def __init__(self, argv: list[str], *, workshop: str | None = None, **kwargs: Any) -> None:
         super().__init__(" ".join(argv), **kwargs)
         self.argv = argv
+        self.workshop = workshop
+        """The workshop of a console tab, the only kind that may send files; None for a
+        room tab."""
+
+    async def on_meta(self, data: bytes) -> None:
+        if self.workshop is None:
+            try:
+                kind = json.loads(data).get("type")
+            except (ValueError, AttributeError):
+                kind = None
+            if kind == "deliver_file_start":
+                log.warning("a room tab tried to send a file: refused")
+                return
+        await super().on_meta(data)
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
         environment = self._build_environment(width=width, height=height)
@@ -318,6 +338,7 @@ class WorkshopServer:
             web.get("/join/{code}", self.join),
             web.get("/join/{code}/{role}", self.room_tab),
             web.get("/console/{code}", self.console_tab),
+            web.get("/console/{code}/download/{key}", self.download),
             web.get("/ws/join/{code}/{role}", self.room_socket),
             web.get("/ws/console/{code}", self.console_socket),
             web.get("/healthz", self.health),
@@ -358,14 +379,16 @@ class WorkshopServer:
     def address(request: web.Request) -> str:
         return request.remote or "unknown"
 
-    async def _find(self, request: web.Request, kind: str) -> Any:
-        """The room or workshop of the request's code, after the rate limit; raises the
-        429 or the 404 (the same page for every unknown code)."""
+    async def _find(self, request: web.Request, kind: str, code: str | None = None,
+                    miss: bool = True) -> Any:
+        """The room or workshop of the request's code (``code``, else the path's), after
+        the rate limit; raises the 429 or the 404 (the same page for every unknown code).
+        ``miss=False``: an unknown code returns None and is not counted as a wrong one."""
         address = self.address(request)
         wait = self.limit.retry_after(address)
         if wait:
             raise self._too_many(wait)
-        code = normal_code(request.match_info["code"])
+        code = normal_code(request.match_info["code"] if code is None else code)
         started = time.monotonic()
         found: Any = None
         if 0 < len(code) <= CODE_MAX:
@@ -378,7 +401,7 @@ class WorkshopServer:
         else:  # no lookup: the same wait all the same
             await asyncio.to_thread(lambda: None)
         await asyncio.sleep(max(0.0, LOOKUP_FLOOR_S - (time.monotonic() - started)))
-        if found is None:
+        if found is None and miss:
             self.limit.miss(address)
             raise self._not_found()
         return found
@@ -405,10 +428,15 @@ class WorkshopServer:
                             content_type="text/html")
 
     async def join_form(self, request: web.Request) -> web.Response:
+        """The form's code: the facilitator's goes to the console, any other to its room
+        (whose page answers an unknown code, and counts it as a wrong one)."""
         code = normal_code(request.query.get("code", ""))
         if not code:
             raise web.HTTPFound(f"{self.prefix}/")
-        raise web.HTTPSeeOther(f"{self.prefix}/join/{quote(code[:CODE_MAX + 1], safe='')}")
+        quoted = quote(code[:CODE_MAX + 1], safe="")
+        if await self._find(request, "workshop", code, miss=False) is not None:
+            raise web.HTTPSeeOther(f"{self.prefix}/console/{quoted}")
+        raise web.HTTPSeeOther(f"{self.prefix}/join/{quoted}")
 
     async def join(self, request: web.Request) -> web.Response:
         room: Room = await self._find(request, "room")
@@ -433,9 +461,38 @@ class WorkshopServer:
     async def console_tab(self, request: web.Request) -> web.Response:
         workshop: str = await self._find(request, "workshop")
         code = quote(normal_code(request.match_info["code"]), safe="")
-        return self._terminal(f"Workshop {workshop} · console", f"/ws/console/{code}")
+        return self._terminal(f"Workshop {workshop} · console", f"/ws/console/{code}",
+                              download=f"/console/{code}/download/", what="console")
 
-    def _terminal(self, title: str, ws_path: str) -> web.Response:
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        """A file a console tab of this facilitator code's workshop sent (the export):
+        streamed from its process as textual-serve's own server does, once."""
+        workshop: str = await self._find(request, "workshop")
+        key = request.match_info["key"]
+        try:
+            meta = await self.downloads.get_download_metadata(key)
+        except KeyError:
+            raise self._not_found() from None
+        tab = meta.app_service
+        if not isinstance(tab, TabProcess) or tab.workshop != workshop:
+            raise self._not_found()
+        name = "".join(c for c in meta.file_name if c.isalnum() or c in "-_.") or "download"
+        content_type = meta.mime_type or "application/octet-stream"
+        if meta.encoding:
+            content_type += f"; charset={meta.encoding}"
+        disposition = "inline" if meta.open_method == "browser" else "attachment"
+        response = web.StreamResponse(headers={
+            "Content-Type": content_type,
+            "Content-Disposition": f'{disposition}; filename="{name}"',
+            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+        await response.prepare(request)
+        async for chunk in self.downloads.download(key):
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+    def _terminal(self, title: str, ws_path: str, download: str = "",
+                  what: str = "meeting room") -> web.Response:
         """The terminal page: it connects as it loads (no start button, no command line)."""
         ws_url = ""
         if self.public_url:
@@ -447,9 +504,11 @@ class WorkshopServer:
             '<div id="terminal" class="textual-terminal" data-font-size="16" '
             f'data-session-websocket-url="{html.escape(ws_url)}" '
             f'data-ws-path="{html.escape(self.prefix + ws_path)}" '
+            f'data-download-path="{html.escape(self.prefix + download if download else "")}" '
+            f'data-what="{html.escape(what)}" '
             f'data-health-url="{html.escape(self.prefix)}/healthz"></div>\n'
             '<div id="closed" class="overlay" hidden><div class="card">'
-            '<h1 id="closed-title">The meeting room closed</h1>'
+            f'<h1 id="closed-title">The {html.escape(what)} closed</h1>'
             '<p id="closed-text">Everything you did is saved.</p>'
             '<button id="reopen" type="button">Open it again</button></div></div>')
         return web.Response(text=_page(title, body, self.prefix, script=True, cls="tab"),
@@ -491,9 +550,10 @@ class WorkshopServer:
         if not self._same_origin(request):
             raise self._not_found()
         workshop: str = await self._find(request, "workshop")
-        return await self._run_tab(request, self.console(workshop))
+        return await self._run_tab(request, self.console(workshop), workshop=workshop)
 
-    async def _run_tab(self, request: web.Request, argv: list[str]) -> web.StreamResponse:
+    async def _run_tab(self, request: web.Request, argv: list[str],
+                       workshop: str | None = None) -> web.StreamResponse:
         """textual-serve's websocket loop on a process of the tab's own."""
         websocket = web.WebSocketResponse(heartbeat=15)
         width = _size(request.query.get("width"), 80)
@@ -501,7 +561,8 @@ class WorkshopServer:
         await websocket.prepare(request)
         self.sockets.add(websocket)
         tab = TabProcess(argv, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
-                         close=websocket.close, download_manager=self.downloads)
+                         close=websocket.close, download_manager=self.downloads,
+                         workshop=workshop)
         self.tabs.add(tab)
         try:
             await tab.start(width, height)

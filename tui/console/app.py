@@ -3,18 +3,29 @@
 The screen is drawn from :func:`simulator.workshop.workshop_status`, read from
 the store every second (the store is the only state, so several consoles agree); the
 keys append the facilitator's controls to the workshop's log.
+
+``e`` exports the workshop as the one zip file ``pmsim workshop export`` writes (the
+command hands its export function in: the console sits below the command): in a
+terminal it is written to the home's reports folder, in a browser the browser downloads
+it (Textual's ``deliver_binary``, through the server's download route).
 """
 
 from __future__ import annotations
 
+import io
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Static
 
+from simulator.formats.loading import ScenarioNotFound
+from simulator.formats.yamlsafe import FileProblems
 from simulator.session.home import Home, open_store, store_url
 from simulator.session.store import StoreError
 
@@ -23,6 +34,28 @@ if TYPE_CHECKING:
     from simulator.workshop import WorkshopStatus
 
 POLL_S = 1.0
+
+Export = Callable[["Store", Home, str], bytes]
+"""What makes a workshop's export: (store, home, workshop id) -> the zip's bytes."""
+
+
+def export_name(workshop: str) -> str:
+    """The export's file name, the same in a terminal and in a browser."""
+    return f"workshop-{workshop}.zip"
+
+
+def write_export(folder: Path, workshop: str, data: bytes) -> Path:
+    """``data`` written as the workshop's export in ``folder`` (made if missing): a
+    temporary file renamed over it, so a reader never sees half a zip."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / export_name(workshop)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
 
 
 class ConsoleApp(App[int]):
@@ -39,18 +72,29 @@ class ConsoleApp(App[int]):
         Binding("s", "control('start')", "Start", id="start"),
         Binding("p", "control('pause')", "Pause", id="pause"),
         Binding("a", "control('advance')", "Advance all", id="advance"),
+        Binding("e", "export", "Export", id="export"),
         Binding("c", "close_workshop", "Close", id="close"),
         Binding("r", "refresh_now", "Refresh", id="refresh"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, workshop: str, store: Store, poll_s: float = POLL_S) -> None:
+    def __init__(self, workshop: str, store: Store, poll_s: float = POLL_S, *,
+                 home: Home | None = None, export: Export | None = None,
+                 opener: Callable[[], Store] | None = None) -> None:
+        """``export`` and ``opener`` (a store of the export's own, for its thread) give
+        the export key; without them the console has none."""
         super().__init__()
         self.workshop = workshop
         self.store = store
         self.poll_s = poll_s
+        self.home = home
+        self.export = export
+        self.opener = opener
         self.status: WorkshopStatus | None = None
         self.closing = False
+        self.exporting = False
+        self.exported: Path | None = None
+        """Where the last export was written (a terminal); None in a browser."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -108,6 +152,48 @@ class ConsoleApp(App[int]):
             table.add_row(score.name, *[f"{c.level} {c.points:g}/{c.max_points:g}"
                                         for c in cells])
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export":
+            return self.export is not None and self.opener is not None and self.home is not None
+        return True
+
+    def action_export(self) -> None:
+        if self.exporting:
+            self.say("The export is still being made…")
+            return
+        self.exporting = True
+        self.say(f"Exporting every room of workshop {self.workshop}…")
+        self._export(self.is_web)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export(self, web: bool) -> None:
+        """The zip made off the UI thread (reports replay every room), on a store of its
+        own; in a terminal written there too."""
+        assert self.export is not None and self.opener is not None and self.home is not None
+        try:
+            with self.opener() as store:
+                data = self.export(store, self.home, self.workshop)
+            if web:
+                self.call_from_thread(self._deliver, data)
+                return
+            out = write_export(self.home.reports, self.workshop, data)
+        except (StoreError, OSError, ValueError, FileProblems, ScenarioNotFound) as exc:
+            self.call_from_thread(self._export_done, f"The export failed: {exc}")
+            return
+        self.exported = out
+        self.call_from_thread(self._export_done, f"Exported to {out}")
+
+    def _deliver(self, data: bytes) -> None:
+        name = export_name(self.workshop)
+        key = self.deliver_binary(io.BytesIO(data), save_filename=name,
+                                  mime_type="application/zip")
+        self._export_done(f"Sent to your browser as {name}" if key else
+                          "The export could not be sent to the browser")
+
+    def _export_done(self, text: str) -> None:
+        self.exporting = False
+        self.say(text)
+
     def action_refresh_now(self) -> None:
         self.refresh_status()
 
@@ -131,11 +217,16 @@ class ConsoleApp(App[int]):
         self.action_control("close")
 
 
-def launch(workshop: str, home: Path | str | None = None, store: str | None = None) -> int:
-    """Run the console; the exit status for ``pmsim console``."""
-    opened = open_store(store_url(store), Home.locate(home))
+def launch(workshop: str, home: Path | str | None = None, store: str | None = None,
+           export: Export | None = None) -> int:
+    """Run the console; the exit status for ``pmsim console`` (and a browser's console
+    tab). ``export`` gives it the export key."""
+    located = Home.locate(home)
+    url = store_url(store)
+    opened = open_store(url, located)
     try:
-        app = ConsoleApp(workshop, opened)
+        app = ConsoleApp(workshop, opened, home=located, export=export,
+                         opener=lambda: open_store(url, located, readonly=True))
         app.run()
     finally:
         opened.close()

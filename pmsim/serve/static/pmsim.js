@@ -5,6 +5,11 @@
 //   reopened: the page waits for the server's /healthz and loads itself again; the new
 //   process replays the session from the store, so the tab is back where it was.
 // - A meeting room that was quit (Ctrl+Q) offers to open again; nothing is lost.
+// - The terminal has the keyboard as soon as the socket is open (no click first), and
+//   keys typed while the socket is still connecting are sent once it opens (textual.js
+//   would throw them away: a socket that is connecting refuses to send).
+// - A file the console sends (its export) is downloaded from the console's own download
+//   path; a room tab downloads nothing.
 // - window.pmsim.screenText() is the terminal's text (for screen readers and tests).
 (function () {
   "use strict";
@@ -30,7 +35,21 @@
     var socket = protocols === undefined ? new NativeWebSocket(url)
                                          : new NativeWebSocket(url, protocols);
     sockets.push(socket);
-    socket.addEventListener("open", function () { setStatus(""); });
+    var send = socket.send;
+    var waiting = [];
+    socket.send = function (data) {
+      if (socket.readyState === NativeWebSocket.CONNECTING) {
+        waiting.push(data);
+      } else {
+        send.call(socket, data);
+      }
+    };
+    socket.addEventListener("open", function () {
+      setStatus("");
+      while (waiting.length) { send.call(socket, waiting.shift()); }
+      var terminal = terminals[0];
+      if (terminal) { terminal.focus(); }
+    });
     socket.addEventListener("close", function (event) { closed(event.code); });
     return socket;
   }
@@ -54,15 +73,20 @@
     document.getElementById("closed").hidden = false;
   }
 
+  function what() {
+    var element = document.getElementById("terminal");
+    return (element && element.dataset.what) || "meeting room";
+  }
+
   var reopening = false;
   function closed(code) {
     if (reopening) { return; }
     if (code === 1000) {
       setStatus("");
-      overlay("The meeting room closed", "Everything you did is saved.");
+      overlay("The " + what() + " closed", "Everything you did is saved.");
     } else if (code === 1011) {
       setStatus("");
-      overlay("The meeting room stopped with an error",
+      overlay("The " + what() + " stopped with an error",
               "Everything saved before it is kept. Tell your facilitator if it happens again.");
     } else {
       reopening = true;
@@ -80,6 +104,29 @@
       if (response.ok) { window.location.reload(); } else { retry(); }
     }, retry);
   }
+
+  // textual.js opens ORIGIN/download/KEY in a new window for a delivered file: a window
+  // opened without a click is blocked, and the path is not this server's. The file is
+  // fetched from the console's download path by a link instead.
+  var nativeOpen = window.open;
+  window.open = function (url) {
+    var found = /^[a-z]+:\/\/[^/]+\/download\/([0-9a-f]+)(?:\?.*)?$/.exec(String(url));
+    if (found && String(url).indexOf(window.location.origin + "/") === 0) {
+      var element = document.getElementById("terminal");
+      var path = element ? element.dataset.downloadPath : "";
+      if (path) {
+        var link = document.createElement("a");
+        link.href = path + found[1];
+        link.download = "";
+        link.hidden = true;
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+      }
+      return null;
+    }
+    return nativeOpen.apply(window, arguments);
+  };
 
   window.addEventListener("online", function () {
     if (reopening) { waitForServer(1000); }
