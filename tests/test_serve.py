@@ -207,10 +207,6 @@ def _new_session(home: Path) -> str:
     return room.session_id
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tui/app.py: PmsimApp._on_events redraws the screen just switched to before it is "
-    "composed (NoMatches '#context'), and the tab dies: the lost keys of issue 12. The "
-    "fix is for tui/app.py; remove this mark with it"))
 def test_a_tab_that_opens_on_the_dashboard_goes_to_the_briefing(
         session_home: tuple[Path, str]) -> None:
     """The session remembers the dashboard; the next tab opens there and F2 must show the

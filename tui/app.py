@@ -304,7 +304,8 @@ class PmsimApp(App[int]):
         if others & {"meeting.closed", "meeting.reopened"} and room.needs_simulation():
             self.run_simulation()
         screen = self.screen
-        if isinstance(screen, SessionScreen) and kinds & screen.WATCH:
+        # A screen just switched to and not yet composed draws itself when it is mounted.
+        if isinstance(screen, SessionScreen) and screen.is_mounted and kinds & screen.WATCH:
             screen.refresh_room()
 
     def run_simulation(self) -> None:
