@@ -57,6 +57,7 @@ class HomeScreen(Screen):
         Binding("v", "preview", "Preview", id="home.preview",
                 tooltip="The highlighted scenario's dashboards at each meeting, for the seed "
                         "typed here, with no decisions: what participants will see"),
+        Binding("g", "app.primer", "Primer", show=False, id="home.primer"),
         Binding("q", "app.quit", "Quit", id="home.quit"),
     ]
 
