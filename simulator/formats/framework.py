@@ -87,7 +87,7 @@ def _problems(parsed: Framework) -> list[tuple[tuple, str]]:
             if name not in given:
                 problems.append(((key,), f"the rubric {what} {name} is not explained"))
     checks = set(CHECK_PARAMS) - {"record"}
-    for check, steps in parsed.lookfor_steps.items():
+    for check in parsed.lookfor_steps:
         if check not in checks:
             problems.append((("lookfor_steps", check),
                              f"'{check}' is not a check (they are {', '.join(sorted(checks))})"))
@@ -186,7 +186,8 @@ def _stems(texts: Iterable[str]) -> set[str]:
 def secret_stems(scenario: Scenario) -> set[str]:
     """Word stems that would point at a hidden need: the needs' ids and names, their
     strands' names, the hidden truths' titles; less every word the role sees anyway
-    (schools, district, subjects, courses, the framework's public words) and the default look-fors' own generic vocabulary."""
+    (schools, district, subjects, courses, the framework's public words) and the default
+    look-fors' own generic vocabulary."""
     strands = {(s.id, st.id): st.name for s in scenario.subjects for st in s.strands}
     secret = [*(n.id for n in scenario.needs), *(n.name for n in scenario.needs),
               *(strands.get((n.subject, n.strand), "") for n in scenario.needs if n.strand),

@@ -76,7 +76,7 @@ meetings the simulation plays the next quarters out from the strategies you chos
 | **F7** | save the debrief report, Markdown and HTML, into the pmsim home (in the debrief) |
 | **F10** | close the meeting (in the meeting room) |
 | **F7** / **F9** | solo practice, meeting room: talk with your counterpart / hints |
-| **ctrl+g** | the primer: the Performance Management Framework the debrief rates (**g** on the home screen; **esc** goes back) |
+| **ctrl+g** | the primer: the framework the debrief rates (**g** on home; **esc** back) |
 | **ctrl+l** | meeting room: show or hide what the debrief looks for at the step that is open |
 | **a** | on the home screen: practise alone against a scripted counterpart |
 | **p** | on the home screen: progress — your attempts over time (**esc** goes back) |
