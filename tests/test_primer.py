@@ -70,7 +70,7 @@ def test_every_default_look_for_is_listed_under_its_sub_element() -> None:
             section = text.split(f"**{lf.element} · ")[1].split("\n**")[0]
             assert f"- {' '.join(lf.description.split())}" in section, lf.id
         else:
-            assert " ".join(lf.description.split()).rstrip(".") in text, lf.id
+            assert f"  - {' '.join(lf.description.split())}" in text, lf.id
 
 
 def test_the_primer_is_deterministic() -> None:

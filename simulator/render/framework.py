@@ -56,10 +56,12 @@ def primer_markdown(fw: Framework | None = None) -> str:
             out += [f"- {_flow(lf.description)}" for lf in looked_for[sub]]
     out += ["", "## Designing a performance-management process", ""]
     out += [f"{i}. **{s.title}.** {_flow(s.text)}" for i, s in enumerate(fw.design_steps, 1)]
-    out += ["", "## What a strong routine looks like", "", _flow(fw.strong_routine), ""]
+    out += ["", "## What a strong routine looks like", "", _flow(fw.strong_routine), "",
+            f"The debrief rates the meeting itself on {_count_word(len(ROUTINES))} qualities, "
+            f"as well as the {_count_word(len(SUB_ELEMENTS))} sub-elements:", ""]
     for rid, name in ROUTINES.items():
-        descriptions = "; ".join(_flow(lf.description).rstrip(".") for lf in looked_for[rid])
-        out.append(f"- **{name}**: {descriptions}.")
+        out.append(f"- **{name}**")
+        out += [f"  - {_flow(lf.description)}" for lf in looked_for[rid]]
     out += ["", "pmsim's meeting room follows this agenda, one step at a time; **Ctrl+L** "
             "there shows what the debrief looks for at the step that is open.", ""]
     out += [f"{i}. **{s.title}.** {_flow(s.intro)}" for i, s in enumerate(STEPS, 1)]
@@ -67,7 +69,7 @@ def primer_markdown(fw: Framework | None = None) -> str:
 
 
 def _count_word(n: int) -> str:
-    words = {4: "four", 10: "ten", 11: "eleven", 12: "twelve"}
+    words = {3: "three", 4: "four", 10: "ten", 11: "eleven", 12: "twelve"}
     return words.get(n, str(n))
 
 
