@@ -140,3 +140,23 @@ async def _the_look_fors_panel_keeps_the_hidden_need_to_itself(tmp_path: Path) -
                 assert need.name.lower() not in flat and need.id not in flat
         app.screen.show_step("targets")
         await until(pilot, lambda: "a look-for of this scenario's own" in panel_text(app))
+
+
+def test_solo_talk_and_look_fors_take_turns_on_a_narrow_screen(tmp_path: Path) -> None:
+    asyncio.run(_solo_talk_and_look_fors_take_turns(tmp_path))
+
+
+async def _solo_talk_and_look_fors_take_turns(tmp_path: Path) -> None:
+    from tests.test_tui_solo import _into_meeting
+
+    app = PmsimApp(scenario="hudson", seed=1, home=tmp_path, pace=0, solo="state")
+    async with app.run_test(size=SIZE) as pilot:
+        await _into_meeting(pilot, None)
+        talk = app.screen.query_one("#talk")
+        panel = app.screen.query_one(LookForsPanel)
+        assert talk.display and not panel.display
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: panel.display and not talk.display)
+        assert app.screen.query_one("#step-pane").size.width >= 30
+        await pilot.press("f7")
+        await until(pilot, lambda: talk.display and not panel.display)

@@ -63,6 +63,10 @@ OPENS_LATER = next((s.id for s in STEPS if s.from_second_meeting), None)
 """The step a meeting after the first opens on (going through earlier commitments)."""
 
 
+BOTH_PANELS_WIDTH = 200
+"""Columns from which the talk pane and the look-fors panel show side by side."""
+
+
 class MeetingScreen(SessionScreen):
     SCREEN_NAME = "meeting"
     WATCH = frozenset({"record.added", "record.removed", "record.updated", "decision.made",
@@ -279,6 +283,7 @@ class MeetingScreen(SessionScreen):
             return
         pane.display = not pane.display
         if pane.display:
+            self._one_side_panel(keep=pane)
             pane.query_one("#talk-input").focus()
 
     def action_toggle_hints(self) -> None:
@@ -295,7 +300,18 @@ class MeetingScreen(SessionScreen):
     def action_toggle_lookfors(self) -> None:
         panel = self.query_one(LookForsPanel)
         panel.display = not panel.display
+        if panel.display:
+            self._one_side_panel(keep=panel)
         self._draw_lookfors()
+
+    def _one_side_panel(self, keep: Widget) -> None:
+        """On a screen too narrow for both, the talk pane and the look-fors panel take
+        turns beside the step, so the step's form keeps its width."""
+        if self.size.width >= BOTH_PANELS_WIDTH:
+            return
+        for other in (self._talk(), self.query_one(LookForsPanel)):
+            if other is not None and other is not keep:
+                other.display = False
 
     def _draw_lookfors(self) -> None:
         """The open step's look-fors, as this role may see them before the reveal."""
