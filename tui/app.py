@@ -75,6 +75,8 @@ class PmsimApp(App[int]):
         Binding("f6", "switch_speaker", "Speaker", id="app.speaker",
                 tooltip="At a shared terminal: who is speaking (and recorded) now"),
         Binding("f8", "toggle_theme", "Theme", id="app.theme"),
+        Binding("ctrl+g", "primer", "Primer", id="app.primer",
+                tooltip="The Performance Management Framework: what the debrief rates"),
     ]
 
     def __init__(
@@ -537,6 +539,12 @@ class PmsimApp(App[int]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_primer(self) -> None:
+        from tui.screens.primer import PrimerScreen
+
+        if not isinstance(self.screen, PrimerScreen):
+            self.push_screen(PrimerScreen())
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"

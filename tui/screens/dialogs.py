@@ -77,6 +77,8 @@ meetings the simulation plays the next quarters out from the strategies you chos
 | **F10** | close the meeting (in the meeting room) |
 | **F7** / **F9** | solo practice, meeting room: talk with your counterpart / hints |
 | **F9** | final debrief: rate your own State (self-assessment; **F7** saves its handout) |
+| **ctrl+g** | the primer: the framework the debrief rates (**g** on home; **esc** back) |
+| **ctrl+l** | meeting room: show or hide what the debrief looks for at the step that is open |
 | **a** | on the home screen: practise alone against a scripted counterpart |
 | **p** | on the home screen: progress — your attempts over time (**esc** goes back) |
 | **tab** / **shift+tab** | move between fields |

@@ -57,6 +57,8 @@ class HomeScreen(Screen):
         Binding("v", "preview", "Preview", id="home.preview",
                 tooltip="The highlighted scenario's dashboards at each meeting, for the seed "
                         "typed here, with no decisions: what participants will see"),
+        Binding("g", "app.primer", "Primer", id="home.primer",
+                tooltip="The Performance Management Framework the debrief rates (also ctrl+g)"),
         Binding("q", "app.quit", "Quit", id="home.quit"),
     ]
 

@@ -50,15 +50,21 @@ from tui.screens.dialogs import ConfirmScreen
 from tui.screens.session_screen import SessionScreen
 from tui.widgets.forms import RecordForm
 from tui.widgets.header import RoomHeader
+from tui.widgets.lookfors import LookForsPanel
 from tui.widgets.minutes import MinutesTable
 
 if TYPE_CHECKING:
-    from simulator.formats.scenario import Meeting
+    from simulator.formats.framework import ShownLookFor
+    from simulator.formats.scenario import Meeting, Scenario
     from tui.widgets.conversation import ConversationPane
 
 FOLLOWUP_STEP = next(s.id for s in STEPS if "followup" in s.kinds)
 OPENS_LATER = next((s.id for s in STEPS if s.from_second_meeting), None)
 """The step a meeting after the first opens on (going through earlier commitments)."""
+
+
+BOTH_PANELS_WIDTH = 200
+"""Columns from which the talk pane and the look-fors panel show side by side."""
 
 
 class MeetingScreen(SessionScreen):
@@ -70,6 +76,8 @@ class MeetingScreen(SessionScreen):
         Binding("f10", "close_meeting", "Close meeting", id="meeting.close"),
         Binding("f7", "toggle_talk", "Talk", id="meeting.talk"),
         Binding("f9", "toggle_hints", "Hints", id="meeting.hints"),
+        Binding("ctrl+l", "toggle_lookfors", "Look-fors", id="meeting.lookfors",
+                tooltip="What the debrief looks for at the step that is open"),
         Binding("ctrl+n", "next_step", "Next step", show=False, id="meeting.next"),
         Binding("delete", "remove_record", "Remove record", show=False, id="meeting.remove"),
     ]
@@ -86,6 +94,9 @@ class MeetingScreen(SessionScreen):
         """The strategy the decision form's boxes were ticked for."""
         self._asked_intent = False
         """Solo practice: the intent dialog was shown for this visit to the meeting."""
+        self._lookfors: tuple[Scenario, dict[str, list[ShownLookFor]]] | None = None
+        """Per step, the look-fors the panel shows, for the scenario they were worked
+        out for (when first shown)."""
 
     def compose(self) -> ComposeResult:
         yield RoomHeader()
@@ -114,6 +125,7 @@ class MeetingScreen(SessionScreen):
                             yield RecordForm(form)
                         yield Label("Recorded", classes="minutes-title")
                         yield MinutesTable(id=f"minutes-{step.id}")
+            yield LookForsPanel(id="lookfors")
             solo = getattr(self.app, "solo", None)
             if solo is not None:
                 from tui.widgets.conversation import ConversationPane
@@ -271,6 +283,7 @@ class MeetingScreen(SessionScreen):
             return
         pane.display = not pane.display
         if pane.display:
+            self._one_side_panel(keep=pane)
             pane.query_one("#talk-input").focus()
 
     def action_toggle_hints(self) -> None:
@@ -283,6 +296,36 @@ class MeetingScreen(SessionScreen):
         pane.show(self.meeting_id or "", self._view_options())
         self.notify("Hints on: what a skilled lead would look at or ask next." if solo.hints
                     else "Hints off.", title="Hints")
+
+    def action_toggle_lookfors(self) -> None:
+        panel = self.query_one(LookForsPanel)
+        panel.display = not panel.display
+        if panel.display:
+            self._one_side_panel(keep=panel)
+        self._draw_lookfors()
+
+    def _one_side_panel(self, keep: Widget) -> None:
+        """On a screen too narrow for both, the talk pane and the look-fors panel take
+        turns beside the step, so the step's form keeps its width."""
+        if self.size.width >= BOTH_PANELS_WIDTH:
+            return
+        for other in (self._talk(), self.query_one(LookForsPanel)):
+            if other is not None and other is not keep:
+                other.display = False
+
+    def _draw_lookfors(self) -> None:
+        """The open step's look-fors, as this role may see them before the reveal."""
+        panel = self.query_one(LookForsPanel)
+        if not panel.display:
+            return
+        scenario = self.room.scenario
+        if self._lookfors is None or self._lookfors[0] is not scenario:
+            from simulator.formats.framework import shown_lookfors
+
+            self._lookfors = (scenario, shown_lookfors(scenario))
+        current = self.query_one("#steps", ContentSwitcher).current or ""
+        step = next((s for s in STEPS if f"step-{s.id}" == current), STEPS[0])
+        panel.show(step.title, self._lookfors[1][step.id])
 
     def draw_speaker(self) -> None:
         """Whose records this terminal writes: switchable at a shared terminal only."""
@@ -395,6 +438,7 @@ class MeetingScreen(SessionScreen):
         if event.item is not None and event.item.id:
             self.query_one("#steps", ContentSwitcher).current = \
                 "step-" + event.item.id.removeprefix("agenda-")
+            self._draw_lookfors()
 
     @on(ListView.Selected, "#agenda")
     def _step_selected(self, event: ListView.Selected) -> None:
