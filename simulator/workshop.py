@@ -445,6 +445,10 @@ FOLLOW_WAIT_S = 5.0
 once when the facilitator writes; this only bounds how long a stopped follower lingers)."""
 RETRY_S = 1.0
 """How long a follower whose store can't be read waits before it reads again."""
+POLL_S = 0.25
+"""How often a follower asks a store that is told of no appends (SQLite) for the log's last
+seq: the protocol's own ``wait`` asks 20 times a second, which 80 rooms of a workshop on one
+laptop would pay for a log that changes a dozen times in two hours."""
 
 
 @dataclass(frozen=True)
@@ -466,10 +470,12 @@ class WorkshopFollower:
     """A room following its workshop's log: the facilitator's start, pause, advance, close.
 
     :meth:`read` folds the log once (on opening the room); :meth:`start` then follows it
-    from a daemon thread blocked in ``Store.wait(workshop, after, FOLLOW_WAIT_S)``, so a
-    control reaches the room as soon as the store tells of it (PostgreSQL's
-    LISTEN/NOTIFY; SQLite's ``wait`` asks for the log's last seq) and only the new events
-    are read and folded, never the whole log again. ``on_change`` gets each new
+    from a daemon thread. On a store told of appends (PostgreSQL's LISTEN/NOTIFY) the
+    thread blocks in ``Store.wait(workshop, after, FOLLOW_WAIT_S)`` and wakes as soon as
+    the facilitator writes; on one that is not (SQLite, whose ``wait`` is the protocol's
+    polling one) it asks ``Store.wait(workshop, after, 0)`` (one ``last_seq``) every
+    :data:`POLL_S`. Either way only the new events are read and folded, never the whole
+    log again. ``on_change`` gets each new
     :class:`RoomControl` (from the thread: the caller hands it to its own); ``on_error``
     gets a read's error once (then None when the log can be read again). A callback
     that raises, or :meth:`stop`, ends the thread.
@@ -518,9 +524,13 @@ class WorkshopFollower:
 
     def _run(self) -> None:
         failing = False
+        notified = type(self.store).wait is not Store.wait
         while not self._stop.is_set():
+            if not notified and self._stop.wait(POLL_S):
+                return
             try:
-                new = self.store.wait(self.workshop_id, self._folder.after, self.timeout)
+                new = self.store.wait(self.workshop_id, self._folder.after,
+                                      self.timeout if notified else 0.0)
             except Exception as err:  # any store's error: told once, then read again
                 if self._stop.is_set():
                     return
