@@ -11,6 +11,31 @@ append ``presence.seen`` {role} when they join.
 Codes are drawn from :data:`CODE_ALPHABET` (no look-alikes) with :mod:`secrets`,
 stored only as sha256 of a per-workshop salt and the code, and shown once at
 creation. A closed workshop's codes find nothing. No Textual here.
+
+How the rooms follow the facilitator (the run of show has fixed times, so every room
+keeps one pace; a room's work is never thrown away or closed for it):
+
+- **Waiting** (before the start): a room reads its briefing, private briefing and
+  dashboards; it can't open Meeting #1 yet, and is told the facilitator opens it.
+- **The stage sets the pace.** The stages are :func:`stage_order`'s (briefing, each
+  meeting, its debrief, the end) and a room may go as far as the facilitator's stage,
+  no further (:func:`room_hold`): opening a meeting waits until the facilitator
+  advances to it; closing one, which lets time pass and opens its debrief, waits until
+  the facilitator advances to that debrief (the room is told why, and keeps working on
+  its minutes); going on to the next meeting waits for it too. Going back (undoing a
+  close) is never held.
+- **Advance beyond a room**: the room is told where the facilitator is and what to do
+  next (:func:`moved_on`), e.g. "close Meeting #1 (F10)"; it moves when it is ready.
+- **Pause**: every room is covered by "Paused by the facilitator" and takes no input
+  until the facilitator starts again (start resumes); what was typed stays. Time
+  already passing finishes first.
+- **Close** ends the workshop: each room is told once and becomes read-only (it can be
+  looked at, its report saved; nothing more is recorded), and its codes stop working.
+- A session that is no workshop's room is never held.
+
+A room follows its workshop with :class:`WorkshopFollower` (one thread per room process,
+reading only new events; PostgreSQL wakes it with LISTEN/NOTIFY, SQLite is asked every
+:data:`POLL_S`), so a control reaches every room within about a quarter of a second.
 """
 
 from __future__ import annotations
@@ -665,7 +690,7 @@ def moved_on(scenario: Any, control: RoomControl | None, room_stage: str) -> str
     here = Stage.parse(scenario.calendar, room_stage)
     meetings = scenario.calendar.meetings
     if here.kind == "briefing":
-        todo = f"open {stage_name(scenario, meetings[0].id)} (F4)"
+        todo = f"go to {stage_name(scenario, meetings[0].id)} (F4) once you have read your briefing"
     elif here.kind == "meeting":
         todo = (f"finish {stage_name(scenario, str(here.meeting))} and close it (F10) when "
                 "your minutes are ready")

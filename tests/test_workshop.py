@@ -282,7 +282,8 @@ def test_a_room_left_behind_is_told_what_to_do_next(hudson) -> None:
     assert moved_on(hudson, _c("running", "briefing"), "briefing") is None
     assert moved_on(hudson, _c("running", "meeting-1"), "meeting-1") is None
     told = str(moved_on(hudson, _c("running", "meeting-1"), "briefing"))
-    assert told == "The facilitator has moved on to Meeting #1: open Meeting #1 (F4)."
+    assert told == ("The facilitator has moved on to Meeting #1: go to Meeting #1 (F4) once "
+                    "you have read your briefing.")
     told = str(moved_on(hudson, _c("paused", "meeting-2"), "meeting-1"))
     assert told.startswith("The facilitator has moved on to Meeting #2: finish Meeting #1")
     assert "(F10)" in told

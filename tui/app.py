@@ -23,6 +23,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, LoadingIndicator, Static
@@ -73,6 +74,8 @@ class PmsimApp(App[int]):
     CSS_PATH = "pmsim.tcss"
     TITLE = "pmsim"
     COMMANDS: ClassVar = App.COMMANDS | {ScreenActions}
+    workshop_label: reactive[str] = reactive("")
+    """The workshop's stage and state, on the right of every header ("" for no room)."""
     BINDINGS: ClassVar = [
         Binding("f1", "help", "Help", id="app.help"),
         Binding("question_mark", "help", "Help", show=False),
@@ -288,10 +291,9 @@ class PmsimApp(App[int]):
             self.session_label += f" · {role_label(room.role)}"
         else:
             self.session_label += f" · speaking as {role_label(room.speaker)}"
-        if self.workshop is not None:
-            from simulator.workshop import control_label
+        from simulator.workshop import control_label
 
-            self.session_label += f" · {control_label(room.scenario, self.workshop)}"
+        self.workshop_label = control_label(room.scenario, self.workshop)
         for name in SESSION_SCREENS:
             self.get_screen(name).sub_title = self.session_label
 
@@ -677,6 +679,7 @@ class PmsimApp(App[int]):
             self.room.close()
         self.room = None
         self.session_label = ""
+        self.workshop_label = ""
         self._direct = False
         self.refresh_bindings()
 
