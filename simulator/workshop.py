@@ -44,6 +44,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -553,6 +554,7 @@ class WorkshopFollower:
         while not self._stop.is_set():
             if not notified and self._stop.wait(POLL_S):
                 return
+            began = time.monotonic()
             try:
                 new = self.store.wait(self.workshop_id, self._folder.after,
                                       self.timeout if notified else 0.0)
@@ -569,6 +571,8 @@ class WorkshopFollower:
                 failing = False
                 if not self._tell(self.on_error, None):
                     return
+            if not new and notified and time.monotonic() - began < POLL_S:
+                self._stop.wait(POLL_S)  # the store would not wait (another thread of it did)
             if not new or self._stop.is_set():
                 continue
             before = self.control

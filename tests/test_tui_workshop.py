@@ -195,8 +195,8 @@ async def _opens_paused(tmp_path: Path) -> None:
     _control(tmp_path, workshop, "pause")
     app = PmsimApp(session=sid, role="state", home=tmp_path, pace=0, poll_interval=0.2)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: screen_name(app) == "PausedScreen")
-        assert "Debrief #1 · paused" in _header(app)
+        await until(pilot, lambda: screen_name(app) == "PausedScreen"
+                    and "Debrief #1 · paused" in _header(app))
         await until(pilot, lambda: any("moved on to the debrief of Meeting #1" in n
                                        for n in _notices(app)))
         since = _control(tmp_path, workshop, "start")

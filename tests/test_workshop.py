@@ -300,3 +300,23 @@ def test_the_header_names_the_stage_and_state(hudson) -> None:
     assert control_label(hudson, _c("closed", "end")) == "Workshop closed · read-only"
     assert [stage_name(hudson, s) for s in ("briefing", "meeting-2", "end")] == [
         "Briefing", "Meeting #2", "Final debrief"]
+
+
+def test_a_frozen_room_refuses_every_record_and_records_no_looking(home: Home) -> None:
+    from simulator.session.store import NotSaved
+
+    with open_store(None, home) as store:
+        made = create_workshop(store, home, "hudson", 1)
+    room = Room.resume(home, made.rooms[0][2], role="state")
+    try:
+        before = room.state.last_seq
+        room.frozen = "the facilitator closed the workshop: this room is read-only"
+        assert room.read_only
+        with pytest.raises(NotSaved, match="closed the workshop") as refused:
+            room.add_record("meeting-1", "note", {"text": "late"})
+        assert refused.value.what == "the note record"
+        room.open_view("reading/hudson-ms/all", None)
+        room.set_stage("meeting-1", "meeting")
+        assert room.store.last_seq(room.session_id) == before == room.state.last_seq
+    finally:
+        room.close()

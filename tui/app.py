@@ -420,7 +420,6 @@ class PmsimApp(App[int]):
                 self.run_simulation()
             else:
                 self._switch(what)
-        self._refresh_current()
 
     def _workshop_unread(self, err: Exception | None) -> None:
         if err is not None and not self._follow_failing:
