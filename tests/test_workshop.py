@@ -159,8 +159,11 @@ def test_cli_new_json_follows_the_contract_and_session_list_hides_the_log(
 
 # ---------------------------------------------------------------------- rooms following
 
-FOLLOW_S = 1.0
-"""How soon a follower must see a control written by another connection."""
+FOLLOW_POLLS = 3
+"""A follower sees a control by its next ``Store.wait`` or so (one may be under way when
+the control is written), counted in waits so a loaded machine is not the follower's fault;
+and within SLOW_S seconds however loaded."""
+SLOW_S = 5.0
 
 
 def test_a_follower_sees_every_control_promptly_and_reads_only_what_is_new(
@@ -198,12 +201,13 @@ def test_a_follower_sees_every_control_promptly_and_reads_only_what_is_new(
                     ("start", None, ("running", "debrief-1")),
                     ("close", None, ("closed", "debrief-1"))]:
                 arrived.clear()
-                written = time.monotonic()
+                written, waits = time.monotonic(), follower.waits
                 control(console, made.id, action, stage)  # type: ignore[arg-type]
-                assert arrived.wait(5), f"{action} never reached the follower"
+                assert arrived.wait(SLOW_S * 2), f"{action} never reached the follower"
                 got, at = seen[-1]
                 assert (got.state, got.stage) == expected
-                assert at - written < FOLLOW_S, f"{action} took {at - written:.2f} s"
+                assert follower.waits - waits <= FOLLOW_POLLS
+                assert at - written < SLOW_S, f"{action} took {at - written:.2f} s"
         finally:
             follower.stop()
         assert len(seen) == 6 and follower.control == seen[-1][0]

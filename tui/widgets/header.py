@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.events import Mount
 from textual.widgets import Header, Static
-from textual.widgets._header import HeaderIcon, HeaderTitle
+from textual.widgets._header import HeaderClockSpace, HeaderIcon, HeaderTitle
 
 
 class WorkshopBadge(Static):
@@ -34,6 +34,9 @@ class WorkshopBadge(Static):
         self.set_class(bool(label), "-shown")
         self.set_class(label.endswith("· paused"), "-paused")
         self.set_class(label.startswith("Workshop closed"), "-closed")
+        if self.parent is not None:
+            for space in self.parent.query(HeaderClockSpace):
+                space.display = not label
 
 
 class RoomHeader(Header):
@@ -47,6 +50,7 @@ class RoomHeader(Header):
         yield HeaderIcon().data_bind(Header.icon)
         yield HeaderTitle()
         yield WorkshopBadge("", markup=False)
+        yield HeaderClockSpace()  # as Header's own, where there is no badge
 
     def _on_mount(self, event: Mount) -> None:
         event.prevent_default()  # instead of Header's own watchers, not as well as
