@@ -405,15 +405,20 @@ class PmsimApp(App[int]):
         """The pause laid over the room, if it is."""
         from tui.screens.workshop_state import PausedScreen
 
-        return next((s for s in self.screen_stack if isinstance(s, PausedScreen)), None)
+        return next((s for s in self.screen_stack
+                     if isinstance(s, PausedScreen) and not s.lifted), None)
 
     def _lift_pause(self) -> None:
         """The facilitator resumed (or closed): the pause goes, and what it held back runs."""
+        from tui.screens.workshop_state import PausedScreen
+
         paused = self._paused()
-        if paused is None:
+        if not isinstance(paused, PausedScreen):
             return
         if self.screen is paused:
             self.pop_screen()
+        else:  # a dialog over it (none is let up while paused, but be sure): once on top
+            paused.lifted = True
         held, self._after_pause = self._after_pause, []
         for what in held:
             if what == "simulate":

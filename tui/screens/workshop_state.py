@@ -41,6 +41,12 @@ class PausedScreen(ModalScreen[None]):
         super().__init__()
         self.where = where
         """The workshop's stage, as the header names it."""
+        self.lifted = False
+        """Resumed while a screen was over the pause: it goes as soon as it is on top."""
+
+    def on_screen_resume(self) -> None:
+        if self.lifted:
+            self.app.pop_screen()
 
     def compose(self) -> ComposeResult:
         from simulator.workshop import PAUSED_TEXT
