@@ -233,3 +233,36 @@ async def _plain(tmp_path: Path) -> None:
         await until(pilot, lambda: screen_name(app) == "MeetingScreen")
         await pilot.press("f10")
         await until(pilot, lambda: screen_name(app) == "ClosingScreen")
+
+
+def test_the_partners_close_during_a_pause_lets_time_pass_on_the_resume(tmp_path: Path) -> None:
+    asyncio.run(_partner_closes_while_paused(tmp_path))
+
+
+async def _partner_closes_while_paused(tmp_path: Path) -> None:
+    from simulator.session.client import Room
+
+    workshop, sid = _workshop(tmp_path)
+    _control(tmp_path, workshop, "advance", "debrief-1")
+    partner = Room.resume(Home(tmp_path), sid, role="state")
+    partner.set_stage("meeting-1", "meeting")
+    app = PmsimApp(session=sid, role="district", home=tmp_path, pace=0, poll_interval=0.2)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: screen_name(app) == "MeetingScreen"
+                        and app.room.sim is not None and app.workshop is not None)
+            since = _control(tmp_path, workshop, "pause", app=app)
+            await _shown_within(pilot, lambda: screen_name(app) == "PausedScreen", since,
+                                "the pause")
+            # The State Lead's terminal closed the meeting just before its pause arrived.
+            partner.close_meeting("meeting-1")
+            partner.set_stage("debrief-1", "changes")
+            await until(pilot, lambda: "meeting-1" in app.room.state.closed_meetings)
+            await pilot.pause(0.5)
+            assert screen_name(app) == "PausedScreen"  # time does not pass under the pause
+            assert app.room.sim.quarters_done == 2
+            _control(tmp_path, workshop, "start", app=app)
+            await until(pilot, lambda: screen_name(app) == "ChangesScreen"
+                        and app.room.sim.quarters_done == 3, timeout=SLOW_S * 3)
+    finally:
+        partner.close()
