@@ -623,15 +623,22 @@ def _stage_words(scenario: Any, stage: str) -> str:
     return "the final debrief" if parsed.kind == "end" else "the briefing"
 
 
-def control_label(scenario: Any, control: RoomControl | None) -> str:
-    """The workshop in a room's header; "" for a session that is no room."""
+def control_label(scenario: Any, control: RoomControl | None,
+                  room_stage: str | None = None) -> str:
+    """The workshop in a room's header; "" for a session that is no room. A room at
+    ``room_stage`` behind the facilitator's stage sees where it is too."""
     if control is None:
         return ""
     if control.state == "waiting":
         return "Workshop · waiting for the facilitator to start"
     if control.state == "closed":
         return "Workshop closed · read-only"
-    return f"Workshop · {stage_name(scenario, control.stage)} · {control.state}"
+    label = f"Workshop · {stage_name(scenario, control.stage)} · {control.state}"
+    stages = stage_order(scenario)
+    if room_stage is not None and _stage_index(stages, room_stage) < _stage_index(
+            stages, control.stage):
+        label += f" · you're at {stage_name(scenario, room_stage)}"
+    return label
 
 
 CLOSED_TEXT = ("The facilitator has closed the workshop. This room is read-only now: you can "

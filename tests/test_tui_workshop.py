@@ -159,8 +159,8 @@ async def _close_gate(tmp_path: Path) -> None:
         # Once the facilitator moves every room on to the debrief, the room is told, and
         # the close goes through (its dialog, then time passes).
         since = _control(tmp_path, workshop, "advance", app=app)
-        await _shown_within(pilot, lambda: "Debrief #1 · running" in _header(app), since,
-                            "the advance to the debrief")
+        await _shown_within(pilot, lambda: "Debrief #1 · running · you're at Meeting #1"
+                            in _header(app), since, "the advance to the debrief")
         await until(pilot, lambda: any("moved on to the debrief of Meeting #1" in n
                                        and "(F10)" in n for n in _notices(app)))
         assert screen_name(app) == "MeetingScreen"  # never closed for the room
@@ -171,6 +171,7 @@ async def _close_gate(tmp_path: Path) -> None:
         await pilot.click("#go-on")
         await until(pilot, lambda: screen_name(app) == "ChangesScreen"
                     and app.room.sim.quarters_done == 3, timeout=SLOW_S * 3)
+        assert _header(app) == "Workshop · Debrief #1 · running"  # caught up
 
         # Going on to Meeting #2 waits for the facilitator too.
         app.post_message(ContinueToMeeting())

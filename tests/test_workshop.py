@@ -302,6 +302,10 @@ def test_the_header_names_the_stage_and_state(hudson) -> None:
     assert control_label(hudson, _c("running", "meeting-1")) == "Workshop · Meeting #1 · running"
     assert control_label(hudson, _c("paused", "debrief-1")) == "Workshop · Debrief #1 · paused"
     assert control_label(hudson, _c("closed", "end")) == "Workshop closed · read-only"
+    assert control_label(hudson, _c("running", "debrief-1"), "meeting-1") == (
+        "Workshop · Debrief #1 · running · you're at Meeting #1")
+    assert control_label(hudson, _c("running", "meeting-1"), "meeting-1") == (
+        "Workshop · Meeting #1 · running")
     assert [stage_name(hudson, s) for s in ("briefing", "meeting-2", "end")] == [
         "Briefing", "Meeting #2", "Final debrief"]
 

@@ -293,7 +293,7 @@ class PmsimApp(App[int]):
             self.session_label += f" · speaking as {role_label(room.speaker)}"
         from simulator.workshop import control_label
 
-        self.workshop_label = control_label(room.scenario, self.workshop)
+        self.workshop_label = control_label(room.scenario, self.workshop, room.state.stage)
         for name in SESSION_SCREENS:
             self.get_screen(name).sub_title = self.session_label
 
@@ -338,6 +338,8 @@ class PmsimApp(App[int]):
         if room is None:
             return
         kinds = {e.kind for e in events}
+        if self.workshop is not None and "stage.changed" in kinds:
+            self._label_screens()  # the header says where the room is, when it is behind
         for e in events:
             if e.kind == "stage.changed" and e.seq not in room.written:
                 stage = e.payload["stage"]

@@ -17,7 +17,7 @@ class WorkshopBadge(Static):
     ``workshop_label``, on the right of the header; not shown outside a workshop."""
 
     DEFAULT_CSS = """
-    WorkshopBadge { dock: right; width: auto; max-width: 50%; padding: 0 1;
+    WorkshopBadge { dock: right; width: auto; max-width: 60%; padding: 0 1;
                     text-wrap: nowrap; text-overflow: ellipsis;
                     background: $accent 30%; display: none; }
     WorkshopBadge.-shown { display: block; }
