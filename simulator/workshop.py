@@ -11,6 +11,31 @@ append ``presence.seen`` {role} when they join.
 Codes are drawn from :data:`CODE_ALPHABET` (no look-alikes) with :mod:`secrets`,
 stored only as sha256 of a per-workshop salt and the code, and shown once at
 creation. A closed workshop's codes find nothing. No Textual here.
+
+How the rooms follow the facilitator (the run of show has fixed times, so every room
+keeps one pace; a room's work is never thrown away or closed for it):
+
+- **Waiting** (before the start): a room reads its briefing, private briefing and
+  dashboards; it can't open Meeting #1 yet, and is told the facilitator opens it.
+- **The stage sets the pace.** The stages are :func:`stage_order`'s (briefing, each
+  meeting, its debrief, the end) and a room may go as far as the facilitator's stage,
+  no further (:func:`room_hold`): opening a meeting waits until the facilitator
+  advances to it; closing one, which lets time pass and opens its debrief, waits until
+  the facilitator advances to that debrief (the room is told why, and keeps working on
+  its minutes); going on to the next meeting waits for it too. Going back (undoing a
+  close) is never held.
+- **Advance beyond a room**: the room is told where the facilitator is and what to do
+  next (:func:`moved_on`), e.g. "close Meeting #1 (F10)"; it moves when it is ready.
+- **Pause**: every room is covered by "Paused by the facilitator" and takes no input
+  until the facilitator starts again (start resumes); what was typed stays. Time
+  already passing finishes first.
+- **Close** ends the workshop: each room is told once and becomes read-only (it can be
+  looked at, its report saved; nothing more is recorded), and its codes stop working.
+- A session that is no workshop's room is never held.
+
+A room follows its workshop with :class:`WorkshopFollower` (one thread per room process,
+reading only new events; PostgreSQL wakes it with LISTEN/NOTIFY, SQLite is asked every
+:data:`POLL_S`), so a control reaches every room within about a quarter of a second.
 """
 
 from __future__ import annotations
@@ -18,6 +43,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -184,20 +212,41 @@ def create_workshop(store: Store, home: Home, scenario: str, rooms: int, seed: i
     return NewWorkshop(log.id, facilitator, made)
 
 
-def _fold(session_id: str, events: list[Event]) -> _Log | None:
-    """The workshop a log holds, or None if it is no (complete) workshop log."""
-    if not events or events[0].kind != SESSION_CREATED:
-        return None
-    created = events[0].payload
-    if not isinstance(created.get("workshop"), dict):
-        return None
-    log: _Log | None = None
-    for e in events[1:]:
+class _Folder:
+    """A workshop log folded event by event (a room following it feeds it what is new)."""
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        self.after = 0
+        """The seq of the last event fed."""
+        self.log: _Log | None = None
+        self._created: Event | None = None
+        self._other = False
+        """The log is no workshop's (its first event says so): nothing more is folded."""
+
+    def feed(self, events: list[Event]) -> None:
+        for e in events:
+            self.after = max(self.after, e.seq)
+            if self._other:
+                continue
+            if self._created is None:
+                if e.kind != SESSION_CREATED or not isinstance(e.payload.get("workshop"), dict):
+                    self._other = True
+                    continue
+                self._created = e
+                continue
+            self._step(e)
+
+    def _step(self, e: Event) -> None:
+        log = self.log
         if e.kind == "workshop.created":
-            log = _Log(session_id, str(created.get("title", "")).removeprefix(TITLE_PREFIX),
-                       events[0].created, dict(e.payload))
+            assert self._created is not None
+            created = self._created.payload
+            self.log = _Log(self.session_id,
+                            str(created.get("title", "")).removeprefix(TITLE_PREFIX),
+                            self._created.created, dict(e.payload))
         elif log is None or log.state == "closed":
-            continue
+            return
         elif e.kind == "workshop.started":
             log.state = "running"
             log.stage = log.stage or "briefing"
@@ -209,7 +258,13 @@ def _fold(session_id: str, events: list[Event]) -> _Log | None:
                 log.state = "running"
         elif e.kind == "workshop.closed":
             log.state = "closed"
-    return log
+
+
+def _fold(session_id: str, events: list[Event]) -> _Log | None:
+    """The workshop a log holds, or None if it is no (complete) workshop log."""
+    folder = _Folder(session_id)
+    folder.feed(events)
+    return folder.log
 
 
 def _workshop(store: Store, workshop_id: str) -> _Log:
@@ -407,3 +462,253 @@ def workshop_stage(store: Store, session_id: str) -> str | None:
     if control_ is None or control_[0] in ("waiting", "closed"):
         return None
     return control_[1]
+
+
+# ---------------------------------------------------------------------- rooms following
+
+FOLLOW_WAIT_S = 5.0
+"""How long one ``Store.wait`` of a follower blocks before it asks again (it returns at
+once when the facilitator writes; this only bounds how long a stopped follower lingers)."""
+RETRY_S = 1.0
+"""How long a follower whose store can't be read waits before it reads again."""
+POLL_S = 0.25
+"""How often a follower asks a store that is told of no appends (SQLite) for the log's last
+seq: the protocol's own ``wait`` asks 20 times a second, which 80 rooms of a workshop on one
+laptop would pay for a log that changes a dozen times in two hours."""
+
+
+@dataclass(frozen=True)
+class RoomControl:
+    """What the facilitator has set for every room of a workshop, as a room sees it."""
+
+    workshop: str
+    state: Literal["waiting", "running", "paused", "closed"]
+    stage: str | None
+    """The pace-setting stage (None before the start)."""
+
+
+def _control(folder: _Folder) -> RoomControl | None:
+    log = folder.log
+    return None if log is None else RoomControl(log.id, log.state, log.stage)
+
+
+class WorkshopFollower:
+    """A room following its workshop's log: the facilitator's start, pause, advance, close.
+
+    :meth:`read` folds the log once (on opening the room); :meth:`start` then follows it
+    from a daemon thread. On a store told of appends (PostgreSQL's LISTEN/NOTIFY) the
+    thread blocks in ``Store.wait(workshop, after, FOLLOW_WAIT_S)`` and wakes as soon as
+    the facilitator writes; on one that is not (SQLite, whose ``wait`` is the protocol's
+    polling one) it asks ``Store.wait(workshop, after, 0)`` (one ``last_seq``) every
+    :data:`POLL_S`. Either way only the new events are read and folded, never the whole
+    log again. ``on_change`` gets each new
+    :class:`RoomControl` (from the thread: the caller hands it to its own); ``on_error``
+    gets a read's error once (then None when the log can be read again). A callback
+    that raises, or :meth:`stop`, ends the thread.
+    """
+
+    def __init__(self, store: Store, workshop_id: str,
+                 on_change: Callable[[RoomControl], None],
+                 on_error: Callable[[Exception | None], None] | None = None,
+                 timeout: float = FOLLOW_WAIT_S) -> None:
+        self.store = store
+        self.workshop_id = workshop_id
+        self.on_change = on_change
+        self.on_error = on_error
+        self.timeout = timeout
+        self._folder = _Folder(workshop_id)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.waits = 0
+        """How many ``Store.wait`` calls returned (for measuring what following costs)."""
+
+    @property
+    def control(self) -> RoomControl | None:
+        """The workshop as folded so far (None until read, or if the log is no workshop's)."""
+        return _control(self._folder)
+
+    def read(self) -> RoomControl:
+        """Fold the log up to now; WorkshopError if it is no workshop's log."""
+        self._folder.feed(self.store.events(self.workshop_id, after=self._folder.after))
+        control = self.control
+        if control is None:
+            raise WorkshopError(f"{self.workshop_id!r} is not a workshop")
+        return control
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, daemon=True,
+                                            name=f"workshop-{self.workshop_id}")
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def _run(self) -> None:
+        failing = False
+        notified = type(self.store).wait is not Store.wait
+        while not self._stop.is_set():
+            if not notified and self._stop.wait(POLL_S):
+                return
+            began = time.monotonic()
+            try:
+                new = self.store.wait(self.workshop_id, self._folder.after,
+                                      self.timeout if notified else 0.0)
+            except Exception as err:  # any store's error: told once, then read again
+                if self._stop.is_set():
+                    return
+                if not failing and not self._tell(self.on_error, err):
+                    return
+                failing = True
+                self._stop.wait(RETRY_S)
+                continue
+            self.waits += 1
+            if failing:
+                failing = False
+                if not self._tell(self.on_error, None):
+                    return
+            if not new and notified and time.monotonic() - began < POLL_S:
+                self._stop.wait(POLL_S)  # the store would not wait (another thread of it did)
+            if not new or self._stop.is_set():
+                continue
+            before = self.control
+            self._folder.feed(new)
+            after = self.control
+            if after is not None and after != before and not self._tell(self.on_change, after):
+                return
+
+    def _tell(self, callback: Callable[[Any], None] | None, value: object) -> bool:
+        """Hand ``value`` on; False (the follower stops) if the callback raised."""
+        if callback is None:
+            return True
+        try:
+            callback(value)
+        except Exception:  # the room is gone (its app stopped)
+            self._stop.set()
+            return False
+        return True
+
+
+def _stage_index(stages: list[str], stage: str | None) -> int:
+    return stages.index(stage) if stage in stages else 0
+
+
+def stage_name(scenario: Any, stage: str | None) -> str:
+    """A stage as a header names it: "Briefing", "Meeting #1", "Debrief #1", "Final debrief"."""
+    from simulator.formats.routine import Stage, short_title
+
+    parsed = Stage.parse(scenario.calendar, stage or "briefing")
+    if parsed.kind == "meeting":
+        return short_title(next(m.title for m in scenario.calendar.meetings
+                                if m.id == parsed.meeting))
+    if parsed.kind == "debrief":
+        return f"Debrief #{parsed.number}"
+    return "Final debrief" if parsed.kind == "end" else "Briefing"
+
+
+def _stage_words(scenario: Any, stage: str) -> str:
+    """A stage in a sentence: "the briefing", "Meeting #1", "the debrief of Meeting #1"."""
+    from simulator.formats.routine import Stage, short_title
+
+    parsed = Stage.parse(scenario.calendar, stage)
+    if parsed.kind == "meeting":
+        return stage_name(scenario, stage)
+    if parsed.kind == "debrief":
+        titles = [short_title(m.title) for m in scenario.calendar.meetings]
+        return f"the debrief of {titles[parsed.number - 1]}"
+    return "the final debrief" if parsed.kind == "end" else "the briefing"
+
+
+def control_label(scenario: Any, control: RoomControl | None,
+                  room_stage: str | None = None) -> str:
+    """The workshop in a room's header; "" for a session that is no room. A room at
+    ``room_stage`` behind the facilitator's stage sees where it is too."""
+    if control is None:
+        return ""
+    if control.state == "waiting":
+        return "Workshop · waiting for the facilitator to start"
+    if control.state == "closed":
+        return "Workshop closed · read-only"
+    label = f"Workshop · {stage_name(scenario, control.stage)} · {control.state}"
+    stages = stage_order(scenario)
+    if room_stage is not None and _stage_index(stages, room_stage) < _stage_index(
+            stages, control.stage):
+        label += f" · you're at {stage_name(scenario, room_stage)}"
+    return label
+
+
+CLOSED_TEXT = ("The facilitator has closed the workshop. This room is read-only now: you can "
+               "look at everything, and save the debrief report (F7), but nothing more is "
+               "recorded.")
+PAUSED_TEXT = "Paused by the facilitator"
+
+
+def room_hold(scenario: Any, control: RoomControl | None, to_stage: str) -> str | None:
+    """Why a room may not move on to ``to_stage`` now, in the players' words; None if it may.
+
+    A room may go as far as the facilitator's stage and no further: before the start
+    that is the briefing; opening a meeting waits until the facilitator opens it, and
+    closing one (which lets time pass and opens its debrief) until the facilitator moves
+    every room on to that debrief. Going back (undoing a close) is never held, nor is
+    anything in a session that is no room (``control`` None)."""
+    from simulator.formats.routine import Stage
+
+    if control is None:
+        return None
+    if control.state == "closed":
+        return CLOSED_TEXT
+    if control.state == "paused":
+        return f"{PAUSED_TEXT}: the room goes on when the workshop resumes."
+    stages = stage_order(scenario)
+    if to_stage not in stages or stages.index(to_stage) <= _stage_index(stages, control.stage):
+        return None
+    target = Stage.parse(scenario.calendar, to_stage)
+    if target.kind == "meeting":
+        opened = stage_name(scenario, to_stage)
+        if control.state == "waiting":
+            return (f"The workshop has not started yet. Read your briefing and look at the "
+                    f"dashboards meanwhile: the facilitator opens {opened} for every room "
+                    "together.")
+        return (f"The facilitator opens {opened} for every room together. Until then, read "
+                "its briefing and look at the dashboards.")
+    meetings = scenario.calendar.meetings
+    closing = meetings[target.number - 1] if target.kind == "debrief" else meetings[-1]
+    if target.kind == "debrief":
+        upto = meetings[target.number].after_quarter
+        label = next(q.label for q in scenario.calendar.quarters if q.id == upto)
+        passes = f"lets time pass through {label} and opens its debrief"
+    else:
+        passes = "lets time pass to the end of the year and opens the final debrief"
+    return (f"Closing {stage_name(scenario, closing.id)} {passes}: that waits until the "
+            "facilitator moves every room on together. Keep working on the minutes "
+            "meanwhile; nothing is lost.")
+
+
+def moved_on(scenario: Any, control: RoomControl | None, room_stage: str) -> str | None:
+    """What a room the facilitator has moved beyond is told to do next; None if it is not
+    behind (or is no room). The room's work is never closed or thrown away for it."""
+    from simulator.formats.routine import Stage
+
+    if control is None or control.state not in ("running", "paused"):
+        return None
+    stages = stage_order(scenario)
+    if _stage_index(stages, control.stage) <= _stage_index(stages, room_stage):
+        return None
+    here = Stage.parse(scenario.calendar, room_stage)
+    meetings = scenario.calendar.meetings
+    if here.kind == "briefing":
+        todo = f"go to {stage_name(scenario, meetings[0].id)} (F4) once you have read your briefing"
+    elif here.kind == "meeting":
+        todo = (f"finish {stage_name(scenario, str(here.meeting))} and close it (F10) when "
+                "your minutes are ready")
+    elif here.kind == "debrief":
+        todo = (f"answer the poll, then go on to "
+                f"{stage_name(scenario, meetings[here.number].id)}")
+    else:
+        return None
+    return (f"The facilitator has moved on to {_stage_words(scenario, str(control.stage))}: "
+            f"{todo}.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -17,12 +19,18 @@ from simulator.session.importing import session_events
 from simulator.session.transcript import load_transcript
 from simulator.workshop import (
     CODE_ALPHABET,
+    RoomControl,
     WorkshopError,
+    WorkshopFollower,
     control,
+    control_label,
     create_workshop,
     find_room,
     find_workshop,
     mark_present,
+    moved_on,
+    room_hold,
+    stage_name,
     workshop_stage,
     workshop_status,
 )
@@ -147,3 +155,176 @@ def test_cli_new_json_follows_the_contract_and_session_list_hides_the_log(
     assert main(["workshop", "close", doc["workshop"], "--home", str(home.root)]) == 0
     assert main(["workshop", "show", "nosuchid", "--home", str(home.root)]) == 1
     assert main(["workshop", "new", "hudson", "--rooms", "0", "--home", str(home.root)]) == 1
+
+
+# ---------------------------------------------------------------------- rooms following
+
+FOLLOW_POLLS = 3
+"""A follower sees a control by its next ``Store.wait`` or so (one may be under way when
+the control is written), counted in waits so a loaded machine is not the follower's fault;
+and within SLOW_S seconds however loaded."""
+SLOW_S = 5.0
+
+
+def test_a_follower_sees_every_control_promptly_and_reads_only_what_is_new(
+        store_url: str, tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    with open_store(store_url, home) as console, open_store(store_url, home) as room:
+        made = create_workshop(console, home, "hudson", 2)
+        seen: list[tuple[RoomControl, float]] = []
+        arrived = threading.Event()
+
+        def changed(c: RoomControl) -> None:
+            seen.append((c, time.monotonic()))
+            arrived.set()
+
+        reads: list[int] = []
+        events = room.events
+
+        def counted(session_id: str, after: int = 0) -> list:
+            got = events(session_id, after)
+            if session_id == made.id:
+                reads.append(len(got))
+            return got
+
+        room.events = counted  # type: ignore[method-assign]  # counts the store's own reads
+        follower = WorkshopFollower(room, made.id, changed, timeout=0.5)
+        assert follower.read() == RoomControl(made.id, "waiting", None)
+        assert reads == [2]  # session.created and workshop.created, once
+        follower.start()
+        try:
+            for action, stage, expected in [
+                    ("start", None, ("running", "briefing")),
+                    ("advance", None, ("running", "meeting-1")),
+                    ("pause", None, ("paused", "meeting-1")),
+                    ("advance", "debrief-1", ("paused", "debrief-1")),
+                    ("start", None, ("running", "debrief-1")),
+                    ("close", None, ("closed", "debrief-1"))]:
+                arrived.clear()
+                written, waits = time.monotonic(), follower.waits
+                control(console, made.id, action, stage)  # type: ignore[arg-type]
+                assert arrived.wait(SLOW_S * 2), f"{action} never reached the follower"
+                got, at = seen[-1]
+                assert (got.state, got.stage) == expected
+                assert follower.waits - waits <= FOLLOW_POLLS
+                assert at - written < SLOW_S, f"{action} took {at - written:.2f} s"
+        finally:
+            follower.stop()
+        assert len(seen) == 6 and follower.control == seen[-1][0]
+        assert sum(n for n in reads[1:]) == 6  # each control read once, never the log again
+        assert workshop_status(console, made.id, scores=False).state == "closed"
+
+
+def test_a_follower_says_once_that_it_cannot_read_and_stops_when_asked(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    with open_store(None, home) as console:
+        made = create_workshop(console, home, "hudson", 1)
+    room = open_store(None, home)
+    errors: list[Exception | None] = []
+    follower = WorkshopFollower(room, made.id, lambda c: None, errors.append, timeout=0.2)
+    follower.read()
+    follower.start()
+    room.close()  # the room's store goes away under the follower
+    deadline = time.monotonic() + 5
+    while not errors and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # it reads again every second: still told only once
+    assert len(errors) == 1 and isinstance(errors[0], Exception)
+    follower.stop()
+    thread = follower._thread
+    assert thread is not None
+    thread.join(3)
+    assert not thread.is_alive()
+
+
+def test_a_follower_whose_room_is_gone_stops(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    with open_store(None, home) as store:
+        made = create_workshop(store, home, "hudson", 1)
+
+        def gone(c: RoomControl) -> None:
+            raise RuntimeError("the app is not running")
+
+        follower = WorkshopFollower(store, made.id, gone, timeout=0.2)
+        follower.read()
+        follower.start()
+        control(store, made.id, "start")
+        assert follower._thread is not None
+        follower._thread.join(3)
+        assert follower.stopped and not follower._thread.is_alive()
+        with pytest.raises(WorkshopError, match="not a workshop"):
+            WorkshopFollower(store, made.rooms[0][2], gone).read()
+
+
+def _c(state: str, stage: str | None) -> RoomControl:
+    return RoomControl("w", state, stage)  # type: ignore[arg-type]
+
+
+def test_a_room_may_go_as_far_as_the_facilitator_and_no_further(hudson) -> None:
+    assert room_hold(hudson, None, "end") is None  # no room: never held
+    waiting = _c("waiting", None)
+    assert room_hold(hudson, waiting, "briefing") is None
+    assert "has not started yet" in str(room_hold(hudson, waiting, "meeting-1"))
+    at_briefing = _c("running", "briefing")
+    assert "opens Meeting #1 for every room" in str(room_hold(hudson, at_briefing, "meeting-1"))
+    at_meeting = _c("running", "meeting-1")
+    assert room_hold(hudson, at_meeting, "meeting-1") is None
+    closing = str(room_hold(hudson, at_meeting, "debrief-1"))
+    assert "Closing Meeting #1 lets time pass through Q3" in closing
+    assert room_hold(hudson, _c("running", "debrief-1"), "debrief-1") is None
+    assert "opens Meeting #2" in str(room_hold(hudson, _c("running", "debrief-1"), "meeting-2"))
+    assert "end of the year" in str(room_hold(hudson, _c("running", "meeting-2"), "end"))
+    assert room_hold(hudson, _c("running", "end"), "end") is None
+    assert room_hold(hudson, _c("running", "end"), "meeting-1") is None  # behind: free
+    assert "Paused by the facilitator" in str(room_hold(hudson, _c("paused", "end"), "end"))
+    assert "read-only" in str(room_hold(hudson, _c("closed", "end"), "briefing"))
+
+
+def test_a_room_left_behind_is_told_what_to_do_next(hudson) -> None:
+    assert moved_on(hudson, None, "briefing") is None
+    assert moved_on(hudson, _c("waiting", None), "briefing") is None
+    assert moved_on(hudson, _c("running", "briefing"), "briefing") is None
+    assert moved_on(hudson, _c("running", "meeting-1"), "meeting-1") is None
+    told = str(moved_on(hudson, _c("running", "meeting-1"), "briefing"))
+    assert told == ("The facilitator has moved on to Meeting #1: go to Meeting #1 (F4) once "
+                    "you have read your briefing.")
+    told = str(moved_on(hudson, _c("paused", "meeting-2"), "meeting-1"))
+    assert told.startswith("The facilitator has moved on to Meeting #2: finish Meeting #1")
+    assert "(F10)" in told
+    assert "go on to Meeting #2" in str(moved_on(hudson, _c("running", "end"), "debrief-1"))
+    assert moved_on(hudson, _c("closed", "end"), "briefing") is None
+
+
+def test_the_header_names_the_stage_and_state(hudson) -> None:
+    assert control_label(hudson, None) == ""
+    assert control_label(hudson, _c("waiting", None)) == (
+        "Workshop · waiting for the facilitator to start")
+    assert control_label(hudson, _c("running", "meeting-1")) == "Workshop · Meeting #1 · running"
+    assert control_label(hudson, _c("paused", "debrief-1")) == "Workshop · Debrief #1 · paused"
+    assert control_label(hudson, _c("closed", "end")) == "Workshop closed · read-only"
+    assert control_label(hudson, _c("running", "debrief-1"), "meeting-1") == (
+        "Workshop · Debrief #1 · running · you're at Meeting #1")
+    assert control_label(hudson, _c("running", "meeting-1"), "meeting-1") == (
+        "Workshop · Meeting #1 · running")
+    assert [stage_name(hudson, s) for s in ("briefing", "meeting-2", "end")] == [
+        "Briefing", "Meeting #2", "Final debrief"]
+
+
+def test_a_frozen_room_refuses_every_record_and_records_no_looking(home: Home) -> None:
+    from simulator.session.store import NotSaved
+
+    with open_store(None, home) as store:
+        made = create_workshop(store, home, "hudson", 1)
+    room = Room.resume(home, made.rooms[0][2], role="state")
+    try:
+        before = room.state.last_seq
+        room.frozen = "the facilitator closed the workshop: this room is read-only"
+        assert room.read_only
+        with pytest.raises(NotSaved, match="closed the workshop") as refused:
+            room.add_record("meeting-1", "note", {"text": "late"})
+        assert refused.value.what == "the note record"
+        room.open_view("reading/hudson-ms/all", None)
+        room.set_stage("meeting-1", "meeting")
+        assert room.store.last_seq(room.session_id) == before == room.state.last_seq
+    finally:
+        room.close()

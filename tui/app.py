@@ -3,6 +3,14 @@
 Only Textual is imported before the first screen paints; the engine (numpy,
 pydantic) is imported in workers. Every screen of a session is drawn from a
 :class:`~simulator.session.client.Room`, whose state is the replay of the session's events.
+
+A session that is a workshop's room also follows the facilitator
+(:class:`~simulator.workshop.WorkshopFollower`, a thread blocked in ``Store.wait`` on the
+workshop's log): the header shows the workshop's stage and state; a pause lays
+:class:`~tui.screens.workshop_state.PausedScreen` over every screen until the resume; a
+move past the facilitator's stage (opening or closing a meeting, going on to the next)
+waits and says why; a room the facilitator moves beyond is told what to do next; a close
+makes the room read-only. A session that is no room has none of this.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, LoadingIndicator, Static
@@ -31,6 +40,7 @@ if TYPE_CHECKING:
     from simulator.session.client import Room
     from simulator.session.store import Event, Store
     from simulator.session.summary import ClosingSummary
+    from simulator.workshop import RoomControl, WorkshopFollower
     from tui.screens.dialogs import PassingScreen
 
 SESSION_SCREENS = ("briefing", "dashboard", "meeting", "changes", "debrief", "selfassess")
@@ -64,6 +74,8 @@ class PmsimApp(App[int]):
     CSS_PATH = "pmsim.tcss"
     TITLE = "pmsim"
     COMMANDS: ClassVar = App.COMMANDS | {ScreenActions}
+    workshop_label: reactive[str] = reactive("")
+    """The workshop's stage and state, on the right of every header ("" for no room)."""
     BINDINGS: ClassVar = [
         Binding("f1", "help", "Help", id="app.help"),
         Binding("question_mark", "help", "Help", show=False),
@@ -123,6 +135,13 @@ class PmsimApp(App[int]):
         """The last poll could not read the store (told once, until it reads again)."""
         self._simulating = False
         self._direct = bool(scenario or session)
+        self.workshop: RoomControl | None = None
+        """What the facilitator has set, when the session is a workshop's room (else None)."""
+        self._follower: WorkshopFollower | None = None
+        self._follow_failing = False
+        self._after_pause: list[str] = []
+        """What a pause held back, done on the resume: "simulate", or a screen to show."""
+        self._closed_told = False
 
     def open_store(self) -> Store:
         """The sessions' store, for a screen that lists or reads them (close it after): opened
@@ -180,6 +199,7 @@ class PmsimApp(App[int]):
                                 wait=WRITE_WAIT_S, solo=solo)
             room.simulate(room.plan())
             counterpart = self._counterpart(room)
+            follower = self._workshop_follower(room)
         except ScenarioError as err:
             self.call_from_thread(self._open_failed, "invalid scenario:\n" +
                                   "\n".join(err.lines()))
@@ -192,7 +212,27 @@ class PmsimApp(App[int]):
             self.call_from_thread(self._open_failed, str(err))
             return
         self.solo = counterpart
-        self.call_from_thread(self._room_ready, room)
+        self.call_from_thread(self._room_ready, room, follower)
+
+    def _workshop_follower(self, room: Room) -> WorkshopFollower | None:
+        """A room's follower of its workshop, its log read once (None for no room's session).
+        A workshop log that can't be read is said, and the room plays without it."""
+        from simulator.workshop import WorkshopFollower
+
+        workshop = room.state.extra.get("workshop")
+        if not isinstance(workshop, str):
+            return None
+        follower = WorkshopFollower(
+            room.store, workshop,
+            on_change=lambda control: self.call_from_thread(self._workshop_changed, control),
+            on_error=lambda err: self.call_from_thread(self._workshop_unread, err))
+        try:
+            follower.read()
+        except Exception as err:  # the workshop's log is another store's, or gone
+            self.call_from_thread(self.notify, f"This room's workshop can't be followed: {err}",
+                                  severity="warning", timeout=10, markup=False)
+            return None
+        return follower
 
     @staticmethod
     def _counterpart(room: Room) -> Solo | None:
@@ -208,7 +248,7 @@ class PmsimApp(App[int]):
         self.pop_screen()
         self.notify(message, severity="error", timeout=8)
 
-    def _room_ready(self, room: Room) -> None:
+    def _room_ready(self, room: Room, follower: WorkshopFollower | None = None) -> None:
         from tui.screens.briefing import BriefingScreen
         from tui.screens.changes import ChangesScreen
         from tui.screens.dashboard import DashboardScreen
@@ -237,6 +277,10 @@ class PmsimApp(App[int]):
         self.switch_screen(target)
         self.refresh_bindings()
         self._poll_timer = self.set_interval(self.poll_interval, self._poll)
+        if follower is not None and follower.control is not None:
+            self._follower = follower
+            self._workshop_changed(follower.control)
+            follower.start()
 
     def _label_screens(self) -> None:
         """The session, and who this terminal speaks for, in every session screen's header."""
@@ -250,6 +294,9 @@ class PmsimApp(App[int]):
             self.session_label += f" · {role_label(room.role)}"
         else:
             self.session_label += f" · speaking as {role_label(room.speaker)}"
+        from simulator.workshop import control_label
+
+        self.workshop_label = control_label(room.scenario, self.workshop, room.state.stage)
         for name in SESSION_SCREENS:
             self.get_screen(name).sub_title = self.session_label
 
@@ -294,6 +341,8 @@ class PmsimApp(App[int]):
         if room is None:
             return
         kinds = {e.kind for e in events}
+        if self.workshop is not None and "stage.changed" in kinds:
+            self._label_screens()  # the header says where the room is, when it is behind
         for e in events:
             if e.kind == "stage.changed" and e.seq not in room.written:
                 stage = e.payload["stage"]
@@ -310,9 +359,104 @@ class PmsimApp(App[int]):
         if isinstance(screen, SessionScreen) and screen.is_mounted and kinds & screen.WATCH:
             screen.refresh_room()
 
+    # ------------------------------------------------------------------ workshop
+
+    def _workshop_changed(self, control: RoomControl) -> None:
+        """The facilitator started, paused, advanced or closed the workshop (or the room
+        just opened on it): the header, the pause, the read-only room, what to do next."""
+        from simulator.workshop import moved_on
+
+        room = self.room
+        follower = self._follower
+        if room is None or follower is None or control.workshop != follower.workshop_id:
+            return  # a follower of a room this app has left
+        before = self.workshop
+        self.workshop = control
+        self._label_screens()
+        if control.state == "closed":
+            follower.stop()
+            room.frozen = "the facilitator closed the workshop: this room is read-only"
+            self._lift_pause()
+            self._settle_workshop()
+            return
+        if control.state == "paused":
+            self._settle_workshop()
+        else:
+            self._lift_pause()
+        if before is None or control.stage != before.stage:
+            told = moved_on(room.scenario, control, room.state.stage)
+            if told:
+                self.notify(told, title="The workshop moves on", timeout=15, markup=False)
+        self.refresh_bindings()
+
+    def _settle_workshop(self) -> None:
+        """Show the pause, or that the workshop closed, unless time is passing (then once it
+        has: a dialog over the passing quarters would hold them)."""
+        from tui.screens.workshop_state import PausedScreen, WorkshopClosedScreen
+
+        control = self.workshop
+        if control is None or self._simulating:
+            return
+        if control.state == "paused" and self._paused() is None:
+            from simulator.workshop import stage_name
+
+            where = (f"The workshop is at {stage_name(self.room.scenario, control.stage)}."
+                     if self.room is not None and control.stage else "")
+            self.push_screen(PausedScreen(where))
+        elif control.state == "closed" and not self._closed_told:
+            self._closed_told = True  # said once; the header keeps saying it
+            self.push_screen(WorkshopClosedScreen())
+
+    def _paused(self) -> Screen | None:
+        """The pause laid over the room, if it is."""
+        from tui.screens.workshop_state import PausedScreen
+
+        return next((s for s in self.screen_stack
+                     if isinstance(s, PausedScreen) and not s.lifted), None)
+
+    def _lift_pause(self) -> None:
+        """The facilitator resumed (or closed): the pause goes, and what it held back runs."""
+        from tui.screens.workshop_state import PausedScreen
+
+        paused = self._paused()
+        if not isinstance(paused, PausedScreen):
+            return
+        if self.screen is paused:
+            self.pop_screen()
+        else:  # a dialog over it (none is let up while paused, but be sure): once on top
+            paused.lifted = True
+        held, self._after_pause = self._after_pause, []
+        for what in held:
+            if what == "simulate":
+                self.run_simulation()
+            else:
+                self._switch(what)
+
+    def _workshop_unread(self, err: Exception | None) -> None:
+        if err is not None and not self._follow_failing:
+            self._follow_failing = True
+            self.notify(f"Can't read the facilitator's controls (still trying): {err}",
+                        severity="error", timeout=8, markup=False)
+        elif err is None and self._follow_failing:
+            self._follow_failing = False
+            self.notify("The facilitator's controls can be read again.", timeout=3)
+
+    def _held(self, to_stage: str) -> bool:
+        """Whether the facilitator holds the room back from ``to_stage`` (then it says why)."""
+        from tui.screens.workshop_state import held, tell_held
+
+        why = held(self, to_stage)
+        if why:
+            tell_held(self, why)
+        return bool(why)
+
     def run_simulation(self) -> None:
         room = self.room
         if room is None or self._simulating:
+            return
+        if self._paused() is not None:
+            if "simulate" not in self._after_pause:
+                self._after_pause.append("simulate")
             return
         self._simulating = True
         plan = room.plan()
@@ -348,6 +492,7 @@ class PmsimApp(App[int]):
             self.run_simulation()
             return
         self.call_after_refresh(self._refresh_current)
+        self._settle_workshop()
 
     def _refresh_current(self) -> None:
         refresh = getattr(self.screen, "refresh_room", None)
@@ -359,6 +504,8 @@ class PmsimApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("goto", "switch_speaker") and self._holding():
             return False
+        if action in ("help", "command_palette") and self._paused() is not None:
+            return False  # the pause stays on top, so the resume finds it there
         if action == "goto":
             if parameters == ("debrief",):  # between meetings, and not on the debrief itself
                 room = self.room
@@ -375,14 +522,18 @@ class PmsimApp(App[int]):
         screens under it stay until it is done."""
         from tui.screens.closing import ClosedScreen
         from tui.screens.dialogs import PassingScreen
+        from tui.screens.workshop_state import PausedScreen
 
-        return isinstance(self.screen, PassingScreen | ClosedScreen)
+        return isinstance(self.screen, PassingScreen | ClosedScreen | PausedScreen)
 
     def _base_screen(self) -> Screen:
         """The screen under any modal (the command palette, a dialog) on top of it."""
         return next((s for s in reversed(self.screen_stack) if not s.is_modal), self.screen)
 
     def _switch(self, name: str) -> None:
+        if self._paused() is not None:  # shown on the resume
+            self._after_pause = [w for w in self._after_pause if w == "simulate"] + [name]
+            return
         if self._holding():
             return
         if self.screen is not self.get_screen(name):
@@ -419,6 +570,8 @@ class PmsimApp(App[int]):
         if meeting is None:
             self.action_goto("changes")
             return
+        if self._held(meeting.id):
+            return
 
         def started() -> None:
             self.shown_stage = meeting.id
@@ -439,6 +592,8 @@ class PmsimApp(App[int]):
         summary = message.summary
         stage = stage_after_closing(room.scenario.calendar, summary.meeting)
         title = summary.title
+        if self._held(stage.text):  # the facilitator paused or closed since the dialog
+            return
 
         def close() -> None:
             # The undo dialog goes up first, so the meeting stays on screen beneath it until
@@ -508,6 +663,8 @@ class PmsimApp(App[int]):
         if room is None or room.current_meeting is None:
             return
         stage = room.current_meeting.id
+        if self._held(stage):
+            return
 
         def moved_on() -> None:
             self.shown_stage = stage
@@ -522,6 +679,7 @@ class PmsimApp(App[int]):
 
         if self._poll_timer is not None:
             self._poll_timer.stop()
+        self._stop_following()
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(HomeScreen())
@@ -531,6 +689,7 @@ class PmsimApp(App[int]):
             self.room.close()
         self.room = None
         self.session_label = ""
+        self.workshop_label = ""
         self._direct = False
         self.refresh_bindings()
 
@@ -549,7 +708,16 @@ class PmsimApp(App[int]):
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
 
+    def _stop_following(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+        self._follower = None
+        self.workshop = None
+        self._after_pause = []
+        self._closed_told = False
+
     def on_unmount(self) -> None:
+        self._stop_following()
         if self.room is not None:
             self.room.close()
 

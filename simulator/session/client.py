@@ -76,6 +76,8 @@ class Room:
     """Seqs of the events this terminal appended (others' events are what it follows)."""
     speaker: str = "state"
     """At a shared terminal (role "both"): the role speaking now, whose events these are."""
+    frozen: str | None = None
+    """Why nothing more is saved (the facilitator closed the room's workshop), or None."""
 
     # ------------------------------------------------------------------ opening
 
@@ -216,7 +218,7 @@ class Room:
     @property
     def read_only(self) -> bool:
         """The store can't be written from here: the room can be looked at, not played."""
-        return self.store.read_only
+        return self.store.read_only or self.frozen is not None
 
     def sync(self) -> list[Event]:
         """Read and fold every event after the last one applied; returns them."""
@@ -231,6 +233,8 @@ class Room:
         """The one way a change reaches the store: ``write`` appends, then everything new is
         folded in. A store that refuses (busy, full, read-only) raises NotSaved naming
         ``what``; nothing of it was saved and the room's state is unchanged."""
+        if self.frozen is not None:
+            raise NotSaved(what, self.frozen)
         try:
             events = write()
         except NotSaved:
@@ -312,6 +316,8 @@ class Room:
 
     def open_view(self, view: str, quarter: str | None, filters: dict[str, str] | None = None
                   ) -> None:
+        if self.frozen is not None:
+            return  # looking around a frozen room is not recorded, nor refused
         self.append("view.opened", {"view": view, "quarter": quarter, "filters": filters or {}})
 
     @property
@@ -324,8 +330,8 @@ class Room:
         return Stage.parse(self.scenario.calendar, text)
 
     def set_stage(self, stage: str, screen: str | None) -> None:
-        """Record where the session is, unless it is already there."""
-        if (self.state.stage, self.state.screen) != (stage, screen):
+        """Record where the session is, unless it is already there (or the room is frozen)."""
+        if self.frozen is None and (self.state.stage, self.state.screen) != (stage, screen):
             self.append("stage.changed", {"stage": stage, "screen": screen})
 
     def close_meeting(self, meeting: str) -> None:

@@ -677,6 +677,13 @@ class MeetingScreen(SessionScreen):
         meeting = self.room.current_meeting
         if meeting is None:
             return
+        from simulator.formats.routine import stage_after_closing
+        from tui.screens.workshop_state import held, tell_held
+
+        if why := held(self.app, stage_after_closing(self.room.scenario.calendar,
+                                                     meeting.id).text):
+            tell_held(self.app, why)  # a workshop's room: the facilitator sets the pace
+            return
 
         summary = self.room.closing_summary(meeting.id)
 
