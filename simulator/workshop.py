@@ -521,6 +521,9 @@ class WorkshopFollower:
         self._thread: threading.Thread | None = None
         self.waits = 0
         """How many ``Store.wait`` calls returned (for measuring what following costs)."""
+        self.told_at = 0
+        """``waits`` when the latest change was handed to ``on_change`` (how promptly the
+        follower saw it, apart from how soon the room could draw it)."""
 
     @property
     def control(self) -> RoomControl | None:
@@ -578,8 +581,10 @@ class WorkshopFollower:
             before = self.control
             self._folder.feed(new)
             after = self.control
-            if after is not None and after != before and not self._tell(self.on_change, after):
-                return
+            if after is not None and after != before:
+                self.told_at = self.waits
+                if not self._tell(self.on_change, after):
+                    return
 
     def _tell(self, callback: Callable[[Any], None] | None, value: object) -> bool:
         """Hand ``value`` on; False (the follower stops) if the callback raised."""

@@ -56,8 +56,10 @@ async def _shown_within(pilot: Pilot, check, since: tuple[float, int], what: str
     app = pilot.app
     await until(pilot, check, timeout=SLOW_S * 2)
     took = time.monotonic() - since[0]
-    polls = app._follower.waits - since[1] if app._follower is not None else 0
-    assert polls <= FOLLOW_POLLS, f"{what} showed after {polls} polls of the workshop log"
+    # How many polls the follower took to see the control; the room's drawing it after
+    # that is bounded by the wall clock (a loaded machine's UI thread may lag its polls).
+    polls = app._follower.told_at - since[1] if app._follower is not None else 0
+    assert polls <= FOLLOW_POLLS, f"{what} was seen after {polls} polls of the workshop log"
     assert took < SLOW_S, f"{what} took {took:.2f} s to show"
 
 
