@@ -2,6 +2,7 @@
 
 Run:  python benchmarks/bench_serve.py [--rooms 40] [--arrive-over 60]
                                        [--keys-per-second 4] [--duration 20]
+                                       [--typists 2] [--steps 1,10,20,40]
       python benchmarks/bench_serve.py --quick      (2 tabs, a few keys: the smoke test)
 
 What the user runs, whole: ``pmsim workshop new hudson --rooms N --format json`` makes
@@ -24,7 +25,14 @@ step reports:
 - CPU over the typing, and over a few idle seconds before it: the machine's (from
   /proc/stat), the server's, the tabs' processes' and this script's own (its pyte
   terminals run on the same two cores);
-- memory: RSS and PSS (/proc/PID/smaps_rollup) of every tab's process and of the server.
+- memory: RSS and PSS (/proc/PID/smaps_rollup) of every tab's process and of the server;
+- how long the tabs, the server and this script waited for a core (/proc/PID/schedstat),
+  and from all that what a tab costs (idle, per key, to start) and how many typing tabs
+  the machine's cores hold.
+
+``--typists 1`` has one tab a room type (the state lead's) while the other reads. The
+clients run ahead of the server and its tabs (nice -10): they stand for browsers on
+other machines.
 
 The baseline is the first step, one tab alone, measured in the same run; the ratios
 are of the last step (every tab connected) to it. Goal: key echo p95 under 100 ms with
@@ -68,8 +76,6 @@ FIELD_MAX = 30
 """Letters typed into the palette before it is cleared."""
 LOST_AFTER_S = 10.0
 GOAL_MS = 100.0
-IDLE_S = 3.0
-"""Seconds of CPU sampled with every tab connected and none typing."""
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -432,7 +438,7 @@ async def drive(server: Server, codes: list[str], steps: list[int], args: argpar
                 arrived_s = time.monotonic() - started
                 await asyncio.sleep(1.0)  # the last arrivals' start-up work settles
                 with CpuWindow(server) as reading:  # every tab on its room's screen
-                    await asyncio.sleep(IDLE_S)
+                    await asyncio.sleep(args.idle)
                 fresh = [ticks for pid, ticks in reading.first["tabs"].items()
                          if pid not in seen]
                 seen.update(reading.first["tabs"])
@@ -442,7 +448,7 @@ async def drive(server: Server, codes: list[str], steps: list[int], args: argpar
                         tab.error = "the command palette did not open"
                 await asyncio.sleep(0.5)
                 with CpuWindow(server) as idle:  # every palette open, nobody typing
-                    await asyncio.sleep(IDLE_S)
+                    await asyncio.sleep(args.idle)
                 before = {id(t): (len(t.latencies), t.lost) for t in tabs}
                 for tab in tabs:
                     tab.waits = dict.fromkeys(tab.waits, 0.0)
@@ -582,12 +588,19 @@ def summary(report: dict[str, Any]) -> str:
                else f"does not saturate up to {last['tabs']} tabs")
     out.append(f"server: RSS {last['server_rss_mib'] or 0:.0f} MiB, PSS "
                f"{last['server_pss_mib'] or 0:.0f} MiB with {last['processes']} tab processes")
+    for step in (base, last) if base is not last else (last,):
+        cpu = step["cpu_typing"]
+        out.append(f"waiting for a core while {step['tabs']} typed: each tab "
+                   f"{cpu['tab_runqueue_wait'] * 100:.0f}% of the time, the server "
+                   f"{cpu['server_runqueue_wait'] * 100:.0f}%, this script "
+                   f"{cpu['bench_runqueue_wait'] * 100:.0f}%")
     cost = report["costs"]
     if cost["cpu_ms_per_key"] is not None:
         out.append(f"a tab's CPU: {cost['reading_cpu_ms_per_tab_s']:.1f} ms a second on "
                    f"the room's screen (the store polled), "
-                   f"{cost['idle_cpu_ms_per_tab_s']:.1f} ms with a text field focused "
-                   f"(its cursor blinks), {cost['cpu_ms_per_key']:.1f} ms a key typed, "
+                   f"{cost['idle_cpu_ms_per_tab_s']:.1f} ms with the palette's text field "
+                   f"focused (its cursor blinking, its timers), "
+                   f"{cost['cpu_ms_per_key']:.1f} ms a key typed, "
                    f"{cost['startup_cpu_s'] or 0:.2f} s to start; at "
                    f"{report['keys_per_second']} keys/s ({who} typing) the {os.cpu_count()} "
                    f"cores hold about {cost['tabs_the_cores_hold'] or 0:.0f} tabs, and starting "
@@ -639,15 +652,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--typists", type=int, choices=(1, 2), default=2,
                         help="tabs of each room that type: 2, both (the default), or 1, "
                              "the state lead's, the district lead's only reading")
+    parser.add_argument("--idle", type=float, default=3.0,
+                        help="seconds of CPU sampled before each step's typing, the tabs "
+                             "on their room's screen, then with their palette open "
+                             "(default 3)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true",
-                        help="2 rooms, steps 1 and 4, 3 s of typing: a smoke test")
+                        help="2 rooms, steps 1 and 4, 2 s of typing: a smoke test")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
     if args.quick:
-        args.rooms, args.steps, args.duration, args.arrive_over = 2, "1", 3.0, 1.0
-    if args.rooms < 1 or args.keys_per_second <= 0 or args.duration <= 0:
-        parser.error("--rooms, --keys-per-second and --duration must be positive")
+        args.rooms, args.steps, args.duration, args.arrive_over = 2, "1", 2.0, 1.0
+        args.idle = 1.0
+    if min(args.rooms, args.keys_per_second, args.duration, args.idle) <= 0:
+        parser.error("--rooms, --keys-per-second, --duration and --idle must be positive")
     total = 2 * args.rooms
     try:
         steps = sorted({int(s) for s in args.steps.split(",") if s.strip()} | {total})

@@ -50,12 +50,14 @@ def test_quick_run_reports_first_screens_echoes_and_memory() -> None:
         assert step["first_screen"]["count"] == step["arrivals"]
         assert 0 < step["first_screen"]["median_ms"] <= step["first_screen"]["max_ms"]
         echo = step["echo"]
-        # 3 s at 4 keys a second per tab: most keys sent come back, none lost
-        assert echo["count"] >= 6 * step["tabs"] and step["keys_lost"] == 0
+        # 2 s at 4 keys a second per tab: the keys sent come back, none lost
+        assert echo["count"] >= 4 * step["tabs"] and step["keys_lost"] == 0
         assert 0 < echo["median_ms"] <= echo["p95_ms"] <= echo["max_ms"] < 10_000
         assert 20 < step["tab_rss_mib"] < 1000 and 10 < step["server_rss_mib"] < 1000
         assert 0 <= step["cpu_typing"]["machine_busy"] <= 1
         assert step["cpu_typing"]["tabs_cores"] > 0
+        assert 0 <= step["cpu_typing"]["tab_runqueue_wait"] <= 1.5
+    assert report["costs"]["cpu_ms_per_key"] > 0 and report["costs"]["startup_cpu_s"] > 0
     # The server and its four tabs' processes, all stopped.
     assert len(report["pids"]) == 5 and _still_running(report["pids"]) == []
     text = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_serve.py"),
