@@ -675,7 +675,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
+    # Both, even where SIGINT came ignored (a job started in the background by a script)
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     report: dict[str, Any] = {
         "rooms": args.rooms, "keys_per_second": args.keys_per_second,
         "typists": args.typists,
