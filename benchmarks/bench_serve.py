@@ -354,6 +354,8 @@ class Tab:
                                 or self.palette_text() == "", 30.0, press="\x10")
 
     async def clear(self) -> bool:
+        # the last keys may still be on their way: waited for, before they count as lost
+        await self.until(lambda: self.echoed == len(self.sent), LOST_AFTER_S)
         self._settle()
         self.typed, self.sent, self.echoed = "", [], 0
         await self.keys("\x15")  # Ctrl+U: delete everything left of the cursor
