@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -34,6 +34,7 @@ from tui import messages
 from tui.commands import ScreenActions
 from tui.screens.session_screen import SessionScreen
 from tui.screens.unsaved import save
+from tui.served import still_cursor
 
 if TYPE_CHECKING:
     from simulator.counterpart.solo import Solo
@@ -149,6 +150,9 @@ class PmsimApp(App[int]):
         return open_store(self.store_url, self.home, readonly=True)
 
     # ------------------------------------------------------------------ start
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        still_cursor(self, event)
 
     def on_mount(self) -> None:
         if self._direct:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -28,6 +28,7 @@ from simulator.formats.loading import ScenarioNotFound
 from simulator.formats.yamlsafe import FileProblems
 from simulator.session.home import Home, open_store, store_url
 from simulator.session.store import StoreError
+from tui.served import still_cursor
 
 if TYPE_CHECKING:
     from simulator.session.store import Store
@@ -104,6 +105,9 @@ class ConsoleApp(App[int]):
             yield Static("", id="polls")
             yield Static("", id="said")
         yield Footer()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        still_cursor(self, event)
 
     def on_mount(self) -> None:
         rooms = self.query_one("#rooms", DataTable)
