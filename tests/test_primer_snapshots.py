@@ -7,11 +7,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from test_tui_snapshots import _wait
 from textual.pilot import Pilot
 from textual.widgets import Markdown
 
 from simulator.session import store as store_module
-from tests.test_tui_snapshots import _wait
 from tui.app import PmsimApp
 
 SIZE = (100, 30)

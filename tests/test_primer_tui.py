@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from test_tui_meetings import open_from_briefing, screen_name, until
 from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, Static
 
@@ -14,7 +15,6 @@ from simulator.formats.loading import load_scenario
 from simulator.formats.routine import STEPS
 from simulator.formats.rubric import SUB_ELEMENTS
 from simulator.render.framework import primer_markdown
-from tests.test_tui_meetings import open_from_briefing, screen_name, until
 from tui.app import PmsimApp
 from tui.widgets.lookfors import LookForsPanel
 
@@ -147,7 +147,7 @@ def test_solo_talk_and_look_fors_take_turns_on_a_narrow_screen(tmp_path: Path) -
 
 
 async def _solo_talk_and_look_fors_take_turns(tmp_path: Path) -> None:
-    from tests.test_tui_solo import _into_meeting
+    from test_tui_solo import _into_meeting
 
     app = PmsimApp(scenario="hudson", seed=1, home=tmp_path, pace=0, solo="state")
     async with app.run_test(size=SIZE) as pilot:
