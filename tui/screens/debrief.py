@@ -32,7 +32,6 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from simulator.formats.atomic import write_atomic
 from simulator.formats.routine import PLAYER_ROLES, role_label, short_title
 from simulator.formats.rubric import LEVELS
 from tui.messages import ContinueToMeeting, GoHome, GoTo, SwitchSpeaker
@@ -545,19 +544,12 @@ class DebriefScreen(SessionScreen):
         from simulator.render.html import render_html
         from simulator.render.markdown import render_markdown
 
-        try:
+        def pages() -> tuple[str, str]:
             report = self._report_of(state, key[1])  # with the poll and take-home as now
-            stem = f"pmsim-{state.session_id}-{'final' if key[1] else key[0]}"
-            folder = self.room.home.reports
-            md, page = folder / f"{stem}.md", folder / f"{stem}.html"
-            write_atomic(md, render_markdown(report))
-            write_atomic(page, render_html(report))
-        except Exception as err:  # shown to the players
-            self.app.call_from_thread(self.notify, f"The report was not saved: {err}",
-                                      severity="error", timeout=10)
-            return
-        self.app.call_from_thread(self.notify, f"Saved the report:\n{md}\n{page}",
-                                  title="Report saved", timeout=10)
+            return render_markdown(report), render_html(report)
+
+        self.save_pages(f"pmsim-{state.session_id}-{'final' if key[1] else key[0]}",
+                        "report", pages)
 
     # ------------------------------------------------------------------ answers
 

@@ -20,7 +20,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TabbedContent, TabPane
 
-from simulator.formats.atomic import write_atomic
 from simulator.formats.rubric import ELEMENTS, LEVELS, SUB_ELEMENTS
 from tui.messages import GoTo
 from tui.screens import unsaved
@@ -301,18 +300,8 @@ class SelfAssessScreen(SessionScreen):
     def _save_handout(self, doc: SelfAssessment, session_id: str, role: str) -> None:
         from simulator.render.handout import render_handout_html, render_handout_markdown
 
-        try:
-            folder = self.room.home.reports
-            stem = f"pmsim-{session_id}-self-assessment-{role}"
-            md, page = folder / f"{stem}.md", folder / f"{stem}.html"
-            write_atomic(md, render_handout_markdown(doc))
-            write_atomic(page, render_handout_html(doc))
-        except Exception as err:  # shown to the players
-            self.app.call_from_thread(self.notify, f"The handout was not saved: {err}",
-                                      severity="error", timeout=10)
-            return
-        self.app.call_from_thread(self.notify, f"Saved the handout:\n{md}\n{page}",
-                                  title="Handout saved", timeout=10)
+        self.save_pages(f"pmsim-{session_id}-self-assessment-{role}", "handout",
+                        lambda: (render_handout_markdown(doc), render_handout_html(doc)))
 
     @on(Button.Pressed, "#sa-export")
     def _export_pressed(self, event: Button.Pressed) -> None:

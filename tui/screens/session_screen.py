@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
 from textual.app import App
@@ -46,6 +47,25 @@ class SessionScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.refresh_room()
+
+    def save_pages(self, stem: str, what: str, pages: Callable[[], tuple[str, str]]) -> None:
+        """From a worker thread: write ``pages()`` (Markdown, HTML) as STEM.md and
+        STEM.html in the pmsim home's reports folder, each through a temporary file, and
+        tell the players where ("Saved the WHAT") or why not."""
+        from simulator.formats.atomic import write_atomic
+
+        folder = self.room.home.reports
+        md, page = folder / f"{stem}.md", folder / f"{stem}.html"
+        try:
+            markdown, html = pages()
+            write_atomic(md, markdown)
+            write_atomic(page, html)
+        except Exception as err:  # shown to the players
+            self.app.call_from_thread(self.notify, f"The {what} was not saved: {err}",
+                                      severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.notify, f"Saved the {what}:\n{md}\n{page}",
+                                  title=f"{what.capitalize()} saved", timeout=10)
 
     def refresh_room(self) -> None:
         """Redraw from the room's state (after any new event or simulation)."""
