@@ -134,6 +134,9 @@ class WorkshopStatus:
     stages: list[str]
     """The run of show's stages in order."""
     rooms: list[RoomStatus]
+    names: dict[str, str] = field(default_factory=dict)
+    """Each stage of the run of show and of a room as a header names it ("Meeting #1");
+    empty when the scenario can't be loaded (the ids are shown then)."""
 
 
 @dataclass
@@ -393,8 +396,15 @@ def _status(store: Store, log: _Log, *, rooms: bool = True, scores: bool = True,
     now = now or datetime.now(UTC)
     listed = [_room_status(store, r, loaded, now, scores) for r in log.data["rooms"]] if rooms \
         else []
+    names: dict[str, str] = {}
+    if loaded is not None:
+        for stage in dict.fromkeys([*stages, *(r.stage for r in listed)]):
+            try:
+                names[stage] = stage_name(loaded.scenario, stage)
+            except ValueError:
+                continue  # a stage this scenario's calendar does not know: shown as its id
     return WorkshopStatus(log.id, log.title, log.data["scenario"], log.data["seed"],
-                          log.created, log.state, log.stage, stages, listed)
+                          log.created, log.state, log.stage, stages, listed, names)
 
 
 def workshop_status(store: Store, workshop_id: str, *, scores: bool = True,

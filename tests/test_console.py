@@ -31,6 +31,10 @@ async def _console(tmp_path: Path) -> None:
             assert workshop_status(store, made.id).state == "running"
             await pilot.press("a")
             assert workshop_status(store, made.id).stage == "meeting-1"
+            head = str(app.query_one("#head").render())  # stages by name, not by id
+            assert "stage Meeting #1 of Briefing → Meeting #1 → Debrief #1 → Meeting #2 → " \
+                "Final debrief" in head, head
+            assert rooms.get_row_at(0)[2] == "Briefing"
             await pilot.press("p")
             assert workshop_status(store, made.id).state == "paused"
             await pilot.press("c")

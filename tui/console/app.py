@@ -127,13 +127,18 @@ class ConsoleApp(App[int]):
             self.say(str(exc))
             return
         self.status = status
+
+        def named(stage: str) -> str:
+            return status.names.get(stage, stage)
+
         self.query_one("#head", Static).update(
             f"Workshop {status.id} · {status.title}\n{status.state} · stage "
-            f"{status.stage or '-'} of {' → '.join(status.stages)}")
+            f"{named(status.stage) if status.stage else '-'} of "
+            f"{' → '.join(named(s) for s in status.stages)}")
         rooms = self.query_one("#rooms", DataTable)
         rooms.clear()
         for r in status.rooms:
-            rooms.add_row(r.name, r.session_id, r.stage, ", ".join(r.present) or "-",
+            rooms.add_row(r.name, r.session_id, named(r.stage), ", ".join(r.present) or "-",
                           r.last_activity[11:19], key=r.name)
         self._scores(status)
         polls = [f"{r.name} {p['role']} ({p['meeting']}): well: {p['went_well']} · "
