@@ -29,7 +29,7 @@ from simulator.formats.rubric import ELEMENTS, LEVELS, SUB_ELEMENTS, Level, leve
 from simulator.formats.scenario import TakeHome as TakeHomeSettings
 from simulator.formats.scenario import TakeHomePrompt
 from simulator.formats.strict import Loc, Strict, load_model, validation_problems
-from simulator.formats.yamlsafe import FileProblems, Loaded, Problem, read_limited
+from simulator.formats.yamlsafe import FileProblems, Loaded, Problem, read_or_problem
 
 if TYPE_CHECKING:
     from simulator.formats.scenario import Scenario
@@ -182,15 +182,7 @@ def parse_answers(raw: bytes, name: str = "<answers>") -> Answers:
 
 def load_answers(path: Any) -> Answers:
     """An answers file read (size-limited) and validated; AnswersError when it can't be."""
-    from pathlib import Path
-
-    name = str(path)
-    try:
-        raw = read_limited(Path(path), what="a self-assessment")
-    except OSError as err:
-        raise AnswersError(name, [Problem(1, 1, f"cannot read the file: "
-                                                f"{err.strerror or err}")]) from None
-    return parse_answers(raw, name)
+    return parse_answers(read_or_problem(path, AnswersError, "a self-assessment"), str(path))
 
 
 def saved_state_name(rated: Mapping[str, Mapping[str, Any]]) -> str:

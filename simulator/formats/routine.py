@@ -92,45 +92,35 @@ STATUSES: tuple[Status, ...] = (
 
 
 @dataclass(frozen=True)
-class Way:
-    """A way of engaging partners and stakeholders on results (the four I's), from telling
-    them to making them owners."""
+class Choice:
+    """One option of a stakeholder record's fixed choices, with what it means in a line
+    (the form's option says it)."""
 
     id: str
     label: str
     meaning: str
-    """What it is, in a line (the form's option says it)."""
 
 
-WAYS: tuple[Way, ...] = (
-    Way("Inform", "Inform", "one-way: letters, reports, the website"),
-    Way("Inquire", "Inquire", "listen: surveys, focus groups"),
-    Way("Involve", "Involve", "work alongside: advisory groups, committees"),
-    Way("Inspire", "Inspire", "make them owners and champions"),
+WAYS: tuple[Choice, ...] = (
+    Choice("Inform", "Inform", "one-way: letters, reports, the website"),
+    Choice("Inquire", "Inquire", "listen: surveys, focus groups"),
+    Choice("Involve", "Involve", "work alongside: advisory groups, committees"),
+    Choice("Inspire", "Inspire", "make them owners and champions"),
 )
-
-
-@dataclass(frozen=True)
-class Party:
-    """Whom a stakeholder record is about: a partner or a stakeholder (the seed's two)."""
-
-    id: str
-    label: str
-    meaning: str
-    """Who counts as one, in a line (the form's option says it)."""
-
-
-PARTIES: tuple[Party, ...] = (
-    Party("partner", "Partner", "brings something to the table, gains from success"),
-    Party("stakeholder", "Stakeholder", "has an interest in the goals"),
+"""The ways of engaging partners and stakeholders on results (the four I's), from
+telling them to making them owners."""
+PARTIES: tuple[Choice, ...] = (
+    Choice("partner", "Partner", "brings something to the table, gains from success"),
+    Choice("stakeholder", "Stakeholder", "has an interest in the goals"),
 )
-PARTY_BY_ID: dict[str, Party] = {p.id: p for p in PARTIES}
+"""Whom a stakeholder record is about: a partner or a stakeholder (the seed's two)."""
+PARTY_BY_ID: dict[str, Choice] = {p.id: p for p in PARTIES}
 PARTY_UNSAID = "partner or stakeholder not said"
 """How a stakeholder record that does not say which it is (one saved before records
 said) reads."""
 
 
-def party_of(fields: Mapping[str, Any]) -> Party | None:
+def party_of(fields: Mapping[str, Any]) -> Choice | None:
     """Whether a stakeholder record is about a partner or a stakeholder; None when it does
     not say (records saved before the routine asked read so, and still load)."""
     return PARTY_BY_ID.get(str(fields.get("party")))
@@ -162,8 +152,8 @@ def role_label(role: str) -> str:
 FIXED_OPTIONS: dict[str, Options] = {
     "actions": tuple((a.label, a.id) for a in ACTIONS),
     "statuses": tuple((s.label, s.id) for s in STATUSES),
-    "ways": tuple((f"{w.label} — {w.meaning}", w.id) for w in WAYS),
-    "parties": tuple((f"{p.label} — {p.meaning}", p.id) for p in PARTIES),
+    "ways": tuple((f"{c.label} — {c.meaning}", c.id) for c in WAYS),
+    "parties": tuple((f"{c.label} — {c.meaning}", c.id) for c in PARTIES),
 }
 """Option lists the routine fixes; the others (metrics, views, strategies, dates, grades,
 subgroups) come from the scenario and the session."""

@@ -201,6 +201,16 @@ def read_limited(path: Path, limit: int = MAX_BYTES, what: str = "a scenario fil
                                     f"most {what} may be", str(path))
 
 
+def read_or_problem(path: Path | str, error: type[FileProblems], what: str) -> bytes:
+    """The bytes of the file at ``path`` as :func:`read_limited` reads them, or ``error``
+    (a :class:`FileProblems`) with the reason it can't be read at 1:1."""
+    try:
+        return read_limited(Path(path), what=what)
+    except OSError as err:
+        raise error(str(path), [Problem(1, 1, f"cannot read the file: "
+                                              f"{err.strerror or err}")]) from None
+
+
 def _size(n: int) -> str:
     """Bytes for people: whole megabytes from 10 MB, else exact bytes (5,242,881 is not
     "5 MB": it is one byte too many)."""

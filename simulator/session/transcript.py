@@ -37,7 +37,7 @@ from simulator.formats.yamlsafe import (
     MarkPath,
     Position,
     Problem,
-    read_limited,
+    read_or_problem,
 )
 from simulator.session.state import (
     EVENT_MODELS,
@@ -225,13 +225,8 @@ def load_transcript(path: Path, scenario: Scenario | None = None) -> Transcript:
 
     With ``scenario``, references to it (meetings, strategies, views) are checked too.
     """
-    name = str(path)
-    try:
-        raw = read_limited(Path(path), what="a transcript")
-    except OSError as err:
-        raise TranscriptError(name, [Problem(1, 1, f"cannot read the file: "
-                                                   f"{err.strerror or err}")]) from None
-    return parse_transcript(raw, name, scenario)
+    return parse_transcript(read_or_problem(path, TranscriptError, "a transcript"), str(path),
+                            scenario)
 
 
 def parse_transcript(
