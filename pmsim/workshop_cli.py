@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import sys
 import zipfile
 from pathlib import Path
@@ -222,12 +221,9 @@ def _export(args: argparse.Namespace) -> int:
         raise _error(f"{out}: the folder {out.parent} does not exist", 2)
     with _stored(args, readonly=True) as store:
         data = export_bytes(store, _home_of(args), args.id)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    from simulator.formats.atomic import write_atomic
+
+    write_atomic(out, data)
     print(out)
     return 0
 
