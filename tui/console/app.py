@@ -13,7 +13,6 @@ it (Textual's ``deliver_binary``, through the server's download route).
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -48,14 +47,10 @@ def export_name(workshop: str) -> str:
 def write_export(folder: Path, workshop: str, data: bytes) -> Path:
     """``data`` written as the workshop's export in ``folder`` (made if missing): a
     temporary file renamed over it, so a reader never sees half a zip."""
-    folder.mkdir(parents=True, exist_ok=True)
+    from simulator.formats.atomic import write_atomic
+
     out = folder / export_name(workshop)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(out, data)
     return out
 
 
