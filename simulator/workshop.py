@@ -443,37 +443,6 @@ def control(store: Store, workshop_id: str, action: Action, stage: str | None = 
     append_event(store, workshop_id, kind, FACILITATOR_ROLE, {})
 
 
-_ROOM_OF: dict[str, str | None] = {}
-"""Session id → its workshop's id (a session's first event never changes)."""
-
-
-def room_workshop(store: Store, session_id: str) -> str | None:
-    """The workshop a session is a room of, or None."""
-    if session_id not in _ROOM_OF:
-        first = store.events(session_id)[:1]
-        marked = first[0].payload.get("workshop") if first else None
-        _ROOM_OF[session_id] = marked if isinstance(marked, str) else None
-    return _ROOM_OF[session_id]
-
-
-def room_control(store: Store, session_id: str) -> tuple[str, str | None] | None:
-    """(workshop state, stage) for a room's session; None for a session no room."""
-    workshop = room_workshop(store, session_id)
-    if workshop is None:
-        return None
-    log = _fold(workshop, store.events(workshop))
-    return None if log is None else (log.state, log.stage)
-
-
-def workshop_stage(store: Store, session_id: str) -> str | None:
-    """The stage the facilitator has moved a room to; None when the session is no room,
-    or its workshop has not started or is closed (the TUI polls this)."""
-    control_ = room_control(store, session_id)
-    if control_ is None or control_[0] in ("waiting", "closed"):
-        return None
-    return control_[1]
-
-
 # ---------------------------------------------------------------------- rooms following
 
 FOLLOW_WAIT_S = 5.0

@@ -31,7 +31,6 @@ from simulator.workshop import (
     moved_on,
     room_hold,
     stage_name,
-    workshop_stage,
     workshop_status,
 )
 
@@ -75,6 +74,16 @@ def test_codes_find_their_room_and_workshop_and_die_with_it(home: Home) -> None:
         assert find_room(store, other.rooms[0][1]) is not None
         with pytest.raises(WorkshopError, match="closed"):
             control(store, made.id, "start")
+
+
+def workshop_stage(store, session_id: str) -> str | None:
+    """The stage a room's session follows, as the room's app reads it: the workshop its
+    session names, folded by a follower; None before the start or after the close."""
+    from simulator.session.state import replay
+
+    control_ = WorkshopFollower(store, replay(store.events(session_id)).extra["workshop"],
+                                on_change=lambda _: None).read()
+    return None if control_.state in ("waiting", "closed") else control_.stage
 
 
 def test_rooms_are_real_sessions_with_presence_and_controls(home: Home) -> None:
