@@ -71,11 +71,19 @@ SIZE = (120, 36)
 FIRST_SCREEN = " · session "
 """In the header of every screen of a room, once the session is open (not while opening)."""
 PALETTE = "🔎"
+ACTION_STEP = "█ Action step "
+"""The label of the meeting room's first field on its Action steps step."""
+ACTION_STEP_PLACEHOLDER = "what will be done"
+AGENDA_ACTIONS = 6
+"""Down presses from the agenda's first step to Action steps (the seventh of eight)."""
+CONSOLE_FIRST_SCREEN = "Workshop "
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 FIELD_MAX = 30
 """Letters typed into the palette before it is cleared."""
 LOST_AFTER_S = 10.0
 GOAL_MS = 100.0
+SETTLE_S = 2.0
+"""Seconds left after arrivals, and after the fields open, before CPU is sampled."""
 HEADROOM = 0.7
 """The share of the cores that tabs may keep busy before keys queue for them."""
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -91,14 +99,15 @@ def env() -> dict[str, str]:
     return out
 
 
-def new_workshop(home: Path, rooms: int) -> list[str]:
-    """The rooms' join codes, from the real command."""
+def new_workshop(home: Path, rooms: int) -> tuple[str, list[str]]:
+    """The facilitator's code and the rooms' join codes, from the real command."""
     done = subprocess.run([*PMSIM, "workshop", "new", "hudson", "--rooms", str(rooms),
                            "--format", "json", "--home", str(home)],
                           env=env(), capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise SystemExit(f"pmsim workshop new failed ({done.returncode}):\n{done.stderr}")
-    return [room["code"] for room in json.loads(done.stdout)["rooms"]]
+    made = json.loads(done.stdout)
+    return made["facilitator_code"], [room["code"] for room in made["rooms"]]
 
 
 def free_port() -> int:
@@ -133,15 +142,17 @@ class Server:
         return f"ws://127.0.0.1:{self.port}"
 
     def children(self) -> list[int]:
-        """The server's tab processes now (also remembered, to be killed at the end)."""
+        """The server's room tabs' processes now (every child, the facilitator's console
+        too, is remembered, to be killed at the end)."""
         found = []
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
             stat = read_stat(int(entry))
             if stat is not None and stat[1] == self.proc.pid:
-                found.append(int(entry))
-        self.tabs.update(found)
+                self.tabs.add(int(entry))
+                if not is_console(int(entry)):
+                    found.append(int(entry))
         return found
 
     def stop(self) -> None:
@@ -158,6 +169,14 @@ class Server:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
         self.log.close()
+
+
+def is_console(pid: int) -> bool:
+    """Whether the process is a console tab's (``pmsim.serve.console``), not a room's."""
+    try:
+        return b"pmsim.serve.console" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def read_stat(pid: int) -> tuple[str, int, int] | None:
@@ -246,6 +265,35 @@ class CpuWindow:
         }
 
 
+class LoopLag:
+    """How late this script's event loop runs what is due: a key's echo is timed when
+    the loop gets to its frame, so a loop busy with other tabs' frames (80 pyte
+    terminals in one process) would count its own delay in the echo."""
+
+    TICK_S = 0.005
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + self.TICK_S
+            await asyncio.sleep(self.TICK_S)
+            self.lags.append(max(0.0, loop.time() - due))
+
+    async def __aenter__(self) -> LoopLag:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
 # ------------------------------------------------------------------ clients
 
 
@@ -260,6 +308,10 @@ class Tab:
     latencies: list[float] = field(default_factory=list)
     lost: int = 0
     error: str | None = None
+    into: str = "field"
+    """What it types into: "field", the meeting room's action-step field, or "palette"."""
+    first: str = FIRST_SCREEN
+    """In the first row once the tab's first whole screen is shown."""
 
     def __post_init__(self) -> None:
         self.screen = pyte.Screen(self.width, self.height)
@@ -267,7 +319,7 @@ class Tab:
         self.changed = asyncio.Event()
         self.closed = False
         self.ws: Any = None
-        self.palette_row: int | None = None
+        self.field_row: int | None = None
         self.typed = ""
         self.sent: list[float] = []
         self.echoed = 0
@@ -278,16 +330,19 @@ class Tab:
         line = self.screen.buffer[y]
         return "".join(line[x].data for x in range(self.width))
 
-    def palette_text(self) -> str | None:
-        """The text in the palette's input (None when the palette is not open)."""
-        rows = [self.palette_row] if self.palette_row is not None else range(self.height)
+    def field_text(self) -> str | None:
+        """The text in the field typed into (None when it is not on the screen): the
+        palette's input, or the meeting room's action-step field."""
+        mark = PALETTE if self.into == "palette" else ACTION_STEP
+        rows = [self.field_row] if self.field_row is not None else range(self.height)
         for y in rows:
             text = self.row(y)
-            at = text.find(PALETTE)
+            at = text.find(mark)
             if at >= 0:
-                self.palette_row = y
-                return text[at + 1:].strip()
-        self.palette_row = None
+                self.field_row = y
+                shown = text[at + len(mark):].strip()
+                return "" if shown == ACTION_STEP_PLACEHOLDER else shown
+        self.field_row = None
         return None
 
     async def run(self, session: aiohttp.ClientSession, ready: asyncio.Event) -> None:
@@ -299,13 +354,16 @@ class Tab:
                     f"{self.url}?width={self.width}&height={self.height}",
                     max_msg_size=0, heartbeat=None) as ws:
                 self.ws = ws
+                # As the page does once the socket opens: the terminal takes the keyboard
+                # (textual.js tells the app so; an app never told keeps no focus)
+                await ws.send_str(json.dumps(["focus"]))
                 async for message in ws:
                     if message.type != aiohttp.WSMsgType.BINARY:
                         continue
                     now = time.perf_counter()
                     self.stream.feed(message.data)
                     if self.first_screen is None:
-                        if FIRST_SCREEN in self.row(0):
+                        if self.first in self.row(0):
                             self.first_screen = now - started
                             ready.set()
                     elif self.sent:
@@ -321,7 +379,7 @@ class Tab:
             self.changed.set()
 
     def _echoes(self, now: float) -> None:
-        text = self.palette_text()
+        text = self.field_text()
         if text is None:
             return
         shown = 0
@@ -351,9 +409,20 @@ class Tab:
                 await asyncio.wait_for(self.changed.wait(), 0.25)
         return True
 
-    async def open_palette(self) -> bool:
-        return await self.until(lambda: self.palette_text() == "Search for commands…"
-                                or self.palette_text() == "", 30.0, press="\x10")
+    async def open_field(self) -> bool:
+        """Open the field typed into: Ctrl+P, or in the meeting room (F4) the agenda's
+        Action steps (down to it, Enter: the focus lands in its first field)."""
+        if self.into == "palette":
+            return await self.until(lambda: self.field_text() == "Search for commands…"
+                                    or self.field_text() == "", 30.0, press="\x10")
+        if not await self.until(lambda: any(" 1. Goal and targets" in self.row(y)
+                                            for y in range(self.height)), 30.0,
+                                press="\x1bOS"):
+            return False
+        for _ in range(AGENDA_ACTIONS):
+            await self.keys("\x1b[B")
+        await self.keys("\r")
+        return await self.until(lambda: self.field_text() == "", 30.0)
 
     async def clear(self) -> bool:
         # the last keys may still be on their way: waited for, before they count as lost
@@ -361,7 +430,7 @@ class Tab:
         self._settle()
         self.typed, self.sent, self.echoed = "", [], 0
         await self.keys("\x15")  # Ctrl+U: delete everything left of the cursor
-        text = self.palette_text
+        text = self.field_text
         return await self.until(lambda: text() in ("", "Search for commands…"), LOST_AFTER_S)
 
     def _settle(self) -> None:
@@ -413,8 +482,25 @@ def tab_urls(base: str, codes: list[str]) -> list[str]:
     return [f"{base}/ws/join/{code}/{role}" for code in codes for role in ("state", "district")]
 
 
-async def drive(server: Server, codes: list[str], steps: list[int], args: argparse.Namespace
-                ) -> dict[str, Any]:
+async def open_meeting(session: aiohttp.ClientSession, url: str,
+                       runners: list[asyncio.Task[None]]) -> Tab:
+    """The facilitator's console tab: start the workshop, advance every room to Meeting
+    #1 (s, then a), as at a workshop's start; it stays open, polling, like the real one."""
+    console = Tab(url, first=CONSOLE_FIRST_SCREEN)
+    ready = asyncio.Event()
+    runners.append(asyncio.create_task(console.run(session, ready)))
+    await asyncio.wait_for(ready.wait(), 120)
+    for key, said in (("s", "start: done"), ("a", "advance: done")):
+        if not await console.until(lambda said=said: any(said in console.row(y)
+                                                         for y in range(console.height)),
+                                   30.0, press=key):
+            raise SystemExit(f"the console did not say {said!r}:\n"
+                             + "\n".join(console.row(y) for y in range(console.height)))
+    return console
+
+
+async def drive(server: Server, codes: list[str], steps: list[int], args: argparse.Namespace,
+                facilitator: str = "") -> dict[str, Any]:
     rng = random.Random(args.seed)
     urls = tab_urls(server.url, codes)
     tabs: list[Tab] = []
@@ -423,9 +509,13 @@ async def drive(server: Server, codes: list[str], steps: list[int], args: argpar
     seen: set[int] = set()
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
+        console = None
         try:
+            if args.into == "field":
+                console = await open_meeting(
+                    session, f"{server.url}/ws/console/{facilitator}", runners)
             for count in steps:
-                arriving = [Tab(url) for url in urls[len(tabs):count]]
+                arriving = [Tab(url, into=args.into) for url in urls[len(tabs):count]]
                 window = args.arrive_over * len(arriving) / len(urls)
                 started = time.monotonic()
                 readies = []
@@ -440,27 +530,29 @@ async def drive(server: Server, codes: list[str], steps: list[int], args: argpar
                 for ready in readies:
                     await asyncio.wait_for(ready.wait(), 300)
                 arrived_s = time.monotonic() - started
-                await asyncio.sleep(1.0)  # the last arrivals' start-up work settles
+                await asyncio.sleep(SETTLE_S)  # the last arrivals' start-up work settles
                 with CpuWindow(server) as reading:  # every tab on its room's screen
                     await asyncio.sleep(args.idle)
                 fresh = [ticks for pid, ticks in reading.first["tabs"].items()
                          if pid not in seen]
                 seen.update(reading.first["tabs"])
-                opened = await asyncio.gather(*(t.open_palette() for t in arriving))
+                opened = await asyncio.gather(*(t.open_field() for t in arriving))
                 for tab, ok in zip(arriving, opened, strict=True):
                     if not ok and tab.error is None:
-                        tab.error = "the command palette did not open"
-                await asyncio.sleep(0.5)
-                with CpuWindow(server) as idle:  # every palette open, nobody typing
+                        tab.error = f"the {args.into} to type into did not open"
+                await asyncio.sleep(SETTLE_S)  # the screens just opened finish drawing
+                with CpuWindow(server) as idle:  # every field open, nobody typing
                     await asyncio.sleep(args.idle)
                 before = {id(t): (len(t.latencies), t.lost) for t in tabs}
                 for tab in tabs:
                     tab.waits = dict.fromkeys(tab.waits, 0.0)
-                with CpuWindow(server) as typing:
-                    await asyncio.gather(*(t.type_for(args.duration, args.keys_per_second,
-                                                      random.Random(rng.random()))
-                                           for i, t in enumerate(tabs)
-                                           if t.error is None and i % 2 < args.typists))
+                async with LoopLag() as lag:
+                    with CpuWindow(server) as typing:
+                        await asyncio.gather(*(
+                            t.type_for(args.duration, args.keys_per_second,
+                                       random.Random(rng.random()))
+                            for i, t in enumerate(tabs)
+                            if t.error is None and i % 2 < args.typists))
                 latencies = [x for t in tabs for x in t.latencies[before[id(t)][0]:]]
                 typists = sum(1 for i, t in enumerate(tabs)
                               if t.error is None and i % 2 < args.typists)
@@ -478,6 +570,7 @@ async def drive(server: Server, codes: list[str], steps: list[int], args: argpar
                     "first_screens_seen": sum(1 for t in arriving if t.first_screen),
                     "arrivals": len(arriving),
                     "echo": spread(latencies),
+                    "bench_loop_lag": spread(lag.lags),
                     "keys_lost": lost,
                     "typists": typists,
                     "typing_waits_s": {k: statistics.mean(t.waits[k] for t in tabs)
@@ -497,7 +590,7 @@ async def drive(server: Server, codes: list[str], steps: list[int], args: argpar
                 })
                 print(line(report["steps"][-1]), file=sys.stderr, flush=True)
         finally:
-            for tab in tabs:
+            for tab in [*tabs, *([console] if console is not None else [])]:
                 if tab.ws is not None:
                     with contextlib.suppress(Exception):
                         await tab.ws.close()
@@ -663,6 +756,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of CPU sampled before each step's typing, the tabs "
                              "on their room's screen, then with their palette open "
                              "(default 3)")
+    parser.add_argument("--into", choices=("field", "palette"), default="field",
+                        help="what the tabs type into: field, the meeting room's action-step "
+                             "field (the facilitator's console starts the workshop and "
+                             "advances it to Meeting #1 first; the default), or palette, "
+                             "the command palette's input on the room's first screen")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true",
                         help="2 rooms, steps 1 and 4, 2 s of typing: a smoke test")
@@ -686,19 +784,19 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     report: dict[str, Any] = {
-        "rooms": args.rooms, "keys_per_second": args.keys_per_second,
+        "rooms": args.rooms, "into": args.into, "keys_per_second": args.keys_per_second,
         "typists": args.typists,
         "duration_s": args.duration, "arrive_over_s": args.arrive_over,
         "started": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "load_before": loadavg()}
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         home = Path(tmp)
-        codes = new_workshop(home, args.rooms)
+        facilitator, codes = new_workshop(home, args.rooms)
         server = Server(home)
         try:
             server.wait_ready()
             with ahead_of_the_tabs() as niceness:
                 report["bench_niceness"] = niceness
-                report |= asyncio.run(drive(server, codes, steps, args))
+                report |= asyncio.run(drive(server, codes, steps, args, facilitator))
             report["costs"] = costs(report)
         except KeyboardInterrupt:
             print("bench_serve: stopped; stopping the server and its tabs", file=sys.stderr)

@@ -484,6 +484,12 @@ class WorkshopFollower:
     :class:`RoomControl` (from the thread: the caller hands it to its own); ``on_error``
     gets a read's error once (then None when the log can be read again). A callback
     that raises, or :meth:`stop`, ends the thread.
+
+    An owner that already reads the store on a timer of its own (a room's app reads its
+    session twice a second) can instead call :meth:`poll` from it when :attr:`polled`
+    says the store must be asked: no thread, no wake-ups of its own. On the laptop that
+    serves a workshop, eighty tabs each waking four times a second for a thread cost
+    about a tenth of a core (``benchmarks/bench_serve.py``).
     """
 
     def __init__(self, store: Store, workshop_id: str,
@@ -517,6 +523,30 @@ class WorkshopFollower:
             raise WorkshopError(f"{self.workshop_id!r} is not a workshop")
         return control
 
+    @property
+    def polled(self) -> bool:
+        """Whether the store is not told of appends (SQLite): it must be asked, either
+        by the thread :meth:`start` starts or by the owner calling :meth:`poll`."""
+        return type(self.store).wait is Store.wait
+
+    def poll(self) -> RoomControl | None:
+        """Read what the log gained since the last read, without waiting: the new
+        :class:`RoomControl` if the facilitator changed it, else None. The store's error
+        is raised (the caller says it and polls on)."""
+        return self._fold_new(self.store.wait(self.workshop_id, self._folder.after, 0.0))
+
+    def _fold_new(self, new: list[Event]) -> RoomControl | None:
+        self.waits += 1
+        if not new:
+            return None
+        before = self.control
+        self._folder.feed(new)
+        after = self.control
+        if after is None or after == before:
+            return None
+        self.told_at = self.waits
+        return after
+
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, daemon=True,
@@ -532,7 +562,7 @@ class WorkshopFollower:
 
     def _run(self) -> None:
         failing = False
-        notified = type(self.store).wait is not Store.wait
+        notified = not self.polled
         while not self._stop.is_set():
             if not notified and self._stop.wait(POLL_S):
                 return
@@ -548,22 +578,17 @@ class WorkshopFollower:
                 failing = True
                 self._stop.wait(RETRY_S)
                 continue
-            self.waits += 1
             if failing:
                 failing = False
                 if not self._tell(self.on_error, None):
                     return
             if not new and notified and time.monotonic() - began < POLL_S:
                 self._stop.wait(POLL_S)  # the store would not wait (another thread of it did)
-            if not new or self._stop.is_set():
-                continue
-            before = self.control
-            self._folder.feed(new)
-            after = self.control
-            if after is not None and after != before:
-                self.told_at = self.waits
-                if not self._tell(self.on_change, after):
-                    return
+            if self._stop.is_set():
+                return
+            changed = self._fold_new(new)
+            if changed is not None and not self._tell(self.on_change, changed):
+                return
 
     def _tell(self, callback: Callable[[Any], None] | None, value: object) -> bool:
         """Hand ``value`` on; False (the follower stops) if the callback raised."""

@@ -5,8 +5,9 @@ pydantic) is imported in workers. Every screen of a session is drawn from a
 :class:`~simulator.session.client.Room`, whose state is the replay of the session's events.
 
 A session that is a workshop's room also follows the facilitator
-(:class:`~simulator.workshop.WorkshopFollower`, a thread blocked in ``Store.wait`` on the
-workshop's log): the header shows the workshop's stage and state; a pause lays
+(:class:`~simulator.workshop.WorkshopFollower`: a thread blocked in ``Store.wait`` on the
+workshop's log, or on SQLite asked on the room's own timer): the header shows the
+workshop's stage and state; a pause lays
 :class:`~tui.screens.workshop_state.PausedScreen` over every screen until the resume; a
 move past the facilitator's stage (opening or closing a meeting, going on to the next)
 waits and says why; a room the facilitator moves beyond is told what to do next; a close
@@ -34,7 +35,7 @@ from tui import messages
 from tui.commands import ScreenActions
 from tui.screens.session_screen import SessionScreen
 from tui.screens.unsaved import save
-from tui.served import still_cursor
+from tui.served import refocus, still_cursor
 
 if TYPE_CHECKING:
     from simulator.counterpart.solo import Solo
@@ -153,6 +154,9 @@ class PmsimApp(App[int]):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         still_cursor(self, event)
+
+    def on_app_focus(self) -> None:
+        self.call_after_refresh(refocus, self)
 
     def on_mount(self) -> None:
         if self._direct:
@@ -284,7 +288,8 @@ class PmsimApp(App[int]):
         if follower is not None and follower.control is not None:
             self._follower = follower
             self._workshop_changed(follower.control)
-            follower.start()
+            if not follower.polled:  # told of appends: its thread sleeps until there are some
+                follower.start()
 
     def _label_screens(self) -> None:
         """The session, and who this terminal speaks for, in every session screen's header."""
@@ -339,6 +344,23 @@ class PmsimApp(App[int]):
         if self._poll_failing:
             self._poll_failing = False
             self.notify("The session's events can be read again.", timeout=3)
+        self._poll_workshop()
+
+    def _poll_workshop(self) -> None:
+        """A store not told of appends (SQLite) is asked for the facilitator's controls on
+        the room's own timer, not by a thread waking on its own (80 tabs of a workshop on
+        one laptop: every wake-up counts)."""
+        follower = self._follower
+        if follower is None or not follower.polled or follower.stopped:
+            return
+        try:
+            control = follower.poll()
+        except Exception as err:  # any store's error, as the thread's: said once, read again
+            self._workshop_unread(err)
+            return
+        self._workshop_unread(None)
+        if control is not None:
+            self._workshop_changed(control)
 
     def _on_events(self, events: list[Event]) -> None:
         room = self.room

@@ -66,6 +66,11 @@ LOOKUP_FLOOR_S = 0.05
 TAB_NICENESS = 5
 """How much a tab's process yields to the server relaying every tab's keys and screens."""
 
+TAB_DRIVER = "tui.served:ServedDriver"
+"""The Textual driver of a tab's app (``TEXTUAL_DRIVER``): textual's web driver, reading
+its input without waking ten times a second (``tui.served``); named here, not imported,
+so that the server itself never loads Textual."""
+
 STOP_GRACE_S = 3.0
 """How long a tab's process has to quit when asked before it is killed."""
 
@@ -222,6 +227,7 @@ class TabProcess(AppService):
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
         environment = self._build_environment(width=width, height=height)
+        environment["TEXTUAL_DRIVER"] = TAB_DRIVER
         self._process = process = await asyncio.create_subprocess_exec(
             *self.argv,
             stdin=asyncio.subprocess.PIPE,

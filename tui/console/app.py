@@ -27,7 +27,7 @@ from simulator.formats.loading import ScenarioNotFound
 from simulator.formats.yamlsafe import FileProblems
 from simulator.session.home import Home, open_store, store_url
 from simulator.session.store import StoreError
-from tui.served import still_cursor
+from tui.served import refocus, still_cursor
 
 if TYPE_CHECKING:
     from simulator.session.store import Store
@@ -103,6 +103,9 @@ class ConsoleApp(App[int]):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         still_cursor(self, event)
+
+    def on_app_focus(self) -> None:
+        self.call_after_refresh(refocus, self)
 
     def on_mount(self) -> None:
         rooms = self.query_one("#rooms", DataTable)

@@ -37,6 +37,7 @@ from simulator.formats.rubric import LEVELS
 from tui.messages import ContinueToMeeting, GoHome, GoTo, SwitchSpeaker
 from tui.screens import unsaved
 from tui.screens.session_screen import SessionScreen, host
+from tui.widgets.field import Field
 from tui.widgets.header import RoomHeader
 from tui.widgets.levels import LEVEL_STYLE, level_content
 
@@ -208,9 +209,9 @@ class DebriefScreen(SessionScreen):
             with Vertical(id="poll"):
                 yield Static(id="poll-who")
                 yield Label("What went well?")
-                yield Input(id="went-well", placeholder="a sentence or two", compact=True)
+                yield Field(id="went-well", placeholder="a sentence or two", compact=True)
                 yield Label("What could be improved?")
-                yield Input(id="improve", placeholder="a sentence or two", compact=True)
+                yield Field(id="improve", placeholder="a sentence or two", compact=True)
                 with Horizontal(classes="form-buttons"):
                     yield Button("Save my answers", variant="primary", id="poll-save",
                                  compact=True)
@@ -235,10 +236,10 @@ class DebriefScreen(SessionScreen):
                 with TabPane("Take-home", id="tab-takehome"), VerticalScroll(id="takehome"):
                     yield Static(id="takehome-intro")
                     yield Static(id="takehome-who", classes="section-title")
-                    yield Input(id="takehome-name", placeholder="Your name (optional)",
+                    yield Field(id="takehome-name", placeholder="Your name (optional)",
                                 compact=True)
                     for i, hint in enumerate(self.room.scenario.take_home.steps, 1):
-                        yield Input(id=f"step-{i}", placeholder=f"Step {i} — {hint}",
+                        yield Field(id=f"step-{i}", placeholder=f"Step {i} — {hint}",
                                     compact=True, classes="step-input")
                     with Horizontal(classes="form-buttons"):
                         yield Button("Save my next steps", variant="primary",

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from tui.messages import OpenSession
 from tui.plain import plain
 from tui.screens.session_screen import host
+from tui.widgets.field import Field
 from tui.widgets.header import RoomHeader
 
 if TYPE_CHECKING:
@@ -69,10 +70,10 @@ class HomeScreen(Screen):
             yield OptionList(id="scenarios")
             with Horizontal(id="new-row"):
                 yield Label("Seed", id="seed-label")
-                yield Input("1", type="integer", id="seed", compact=True,
+                yield Field("1", type="integer", id="seed", compact=True,
                             tooltip="Same scenario and seed: the same students and results")
                 yield Label("Your name(s)", id="participant-label")
-                yield Input(placeholder="optional, e.g. Ana & Ben", id="participant",
+                yield Field(placeholder="optional, e.g. Ana & Ben", id="participant",
                             compact=True, max_length=80,
                             tooltip="Saved with the session, so progress across attempts "
                                     "can be followed")

@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from tui.widgets.field import Field
+
 
 class IntentScreen(ModalScreen[str | None]):
     """Ask for the player's intent; dismissed with the text, or None for "later"."""
@@ -30,7 +32,7 @@ class IntentScreen(ModalScreen[str | None]):
                          f"in this meeting with {self.counterpart}? One or two sentences: "
                          "the debrief opens by setting them beside what happened.",
                          id="question")
-            yield Input(placeholder="e.g. Find which students are behind and agree one "
+            yield Field(placeholder="e.g. Find which students are behind and agree one "
                                     "targeted strategy with an owner", id="intent-text")
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")

@@ -48,6 +48,7 @@ from tui.screens import unsaved
 from tui.screens.closing import ClosingScreen
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.session_screen import SessionScreen
+from tui.widgets.field import Field
 from tui.widgets.forms import RecordForm
 from tui.widgets.header import RoomHeader
 from tui.widgets.lookfors import LookForsPanel
@@ -417,7 +418,7 @@ class MeetingScreen(SessionScreen):
                     rec.fields.get("step", "?")), rest=action_step_detail(rec.fields))),
                 Horizontal(
                     select,
-                    Input(placeholder=note.placeholder, id=f"fu-note-{rid}", compact=True),
+                    Field(placeholder=note.placeholder, id=f"fu-note-{rid}", compact=True),
                     Button("Record", id=f"fu-save-{rid}", compact=True, variant="primary"),
                     classes="followup-form",
                 ),

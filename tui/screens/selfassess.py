@@ -24,6 +24,7 @@ from simulator.formats.rubric import ELEMENTS, LEVELS, SUB_ELEMENTS
 from tui.messages import GoTo
 from tui.screens import unsaved
 from tui.screens.session_screen import SessionScreen
+from tui.widgets.field import Field
 from tui.widgets.header import RoomHeader
 from tui.widgets.levels import level_content
 
@@ -98,7 +99,7 @@ class SelfAssessScreen(SessionScreen):
                 with TabPane("Your State", id="tab-sa-rate"), VerticalScroll(id="sa-form"):
                     with Horizontal(id="sa-state-row"):
                         yield Label("Your State", classes="sa-label")
-                        yield Input(id="sa-state", placeholder="its name (optional)",
+                        yield Field(id="sa-state", placeholder="its name (optional)",
                                     max_length=80, compact=True)
                     letter = ""
                     for sid, name in SUB_ELEMENTS.items():
@@ -110,7 +111,7 @@ class SelfAssessScreen(SessionScreen):
                             yield Label(f"{sid} {name}", classes="sa-label")
                             yield Select(LEVEL_CHOICES, prompt="Level…", id=f"sa-level-{sid}",
                                          compact=True, classes="sa-level")
-                            yield Input(id=f"sa-evidence-{sid}", compact=True,
+                            yield Field(id=f"sa-evidence-{sid}", compact=True,
                                         placeholder="one sentence of evidence",
                                         max_length=EVIDENCE_MAX, classes="sa-evidence")
                     with Horizontal(classes="form-buttons"):

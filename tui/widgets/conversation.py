@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from simulator.formats.persona import MOVES
 from simulator.formats.routine import role_label
+from tui.widgets.field import Field
 
 if TYPE_CHECKING:
     from simulator.counterpart.solo import Solo
@@ -53,7 +54,7 @@ class ConversationPane(Vertical):
                          compact=True)
             yield Select([], prompt="About…", id="talk-about", compact=True)
             yield Button("Say", id="talk-say", compact=True, variant="primary")
-        yield Input(placeholder="…or type what you say, then Enter", id="talk-input")
+        yield Field(placeholder="…or type what you say, then Enter", id="talk-input")
 
     # ------------------------------------------------------------------ drawing
 

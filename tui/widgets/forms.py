@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from simulator.formats.routine import Form
+from tui.widgets.field import Field
 
 
 class TickBox(Checkbox):
@@ -67,7 +68,7 @@ class RecordForm(Vertical):
                     yield Horizontal(id=wid, classes="checks")
                 else:
                     kind = "text" if f.type == "date" else f.type
-                    yield Input(placeholder=f.placeholder, id=wid, compact=True, type=kind)
+                    yield Field(placeholder=f.placeholder, id=wid, compact=True, type=kind)
             if f.help:
                 yield Static(f.help, id=self._wid(f"{f.name}-help"), classes="field-help",
                              markup=False)
