@@ -86,6 +86,9 @@ async def _pause_and_resume(tmp_path: Path) -> None:
                     and app.workshop is not None)
         await until(pilot, lambda: "Workshop · waiting for the facilitator to start"
                     in _header(app))
+        # On SQLite the room's own timer asks for the controls: no thread of the follower
+        assert app._follower is not None and app._follower.polled
+        assert app._follower._thread is None
 
         # Before the start, the briefing and the dashboards, but not the meeting.
         await pilot.press("f4")

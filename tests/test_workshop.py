@@ -265,6 +265,35 @@ def test_a_follower_whose_room_is_gone_stops(tmp_path: Path) -> None:
             WorkshopFollower(store, made.rooms[0][2], gone).read()
 
 
+def test_a_follower_polled_on_its_owners_timer_reads_only_whats_new(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    with open_store(None, home) as console, open_store(None, home) as room:
+        made = create_workshop(console, home, "hudson", 1)
+        follower = WorkshopFollower(room, made.id, lambda c: None)
+        assert follower.polled  # SQLite is told of no appends: its owner asks it
+        follower.read()
+        reads: list[int] = []
+        events = room.events
+
+        def counted(session_id: str, after: int = 0) -> list:
+            got = events(session_id, after)
+            reads.append(len(got))
+            return got
+
+        room.events = counted  # type: ignore[method-assign]
+        assert follower.poll() is None and reads == []  # nothing new: one last_seq only
+        control(console, made.id, "start")
+        assert follower.poll() == RoomControl(made.id, "running", "briefing")
+        assert follower.poll() is None and reads == [1]  # the start, read once
+        control(console, made.id, "pause")
+        assert follower.poll() == RoomControl(made.id, "paused", "briefing")
+        assert follower.control == RoomControl(made.id, "paused", "briefing")
+        assert follower._thread is None  # never a thread of its own
+        room.close()
+        with pytest.raises(Exception):  # noqa: B017 - the store's own error, for the owner
+            follower.poll()
+
+
 def _c(state: str, stage: str | None) -> RoomControl:
     return RoomControl("w", state, stage)  # type: ignore[arg-type]
 
