@@ -17,11 +17,16 @@ step reports:
 
 - time to first screen: from opening the websocket to the room's first whole screen
   (its header shows `` · session ``), for the tabs that arrived in that step;
-- key echo: each tab types lower-case letters into the command palette's input (Ctrl+P,
-  on every screen of the room, it writes nothing to the session); a key's latency is
-  from sending it to the moment pyte shows the palette's text grown to include it;
-  after 30 letters the field is cleared (Ctrl+U) and the tab waits for it to be empty,
-  unmeasured; a key not echoed within ten seconds counts as lost;
+- key echo: each tab types lower-case letters where a participant types during the
+  meeting: first the facilitator's console tab (``/ws/console/CODE``) starts the
+  workshop and advances it to Meeting #1 (s, a), then each room tab opens the meeting
+  (F4), goes down its agenda to Action steps and types into its first field, "Action
+  step" (a draft: nothing is written to the session until it is added). ``--into
+  palette`` types into the command palette's input instead (Ctrl+P, on the room's first
+  screen). A key's latency is from sending it to the moment pyte shows the field's
+  text grown to include it; after 30 letters the field is cleared (Ctrl+U) and the tab
+  waits for it to be empty, unmeasured; a key not echoed within ten seconds counts as
+  lost;
 - CPU over the typing, and over a few idle seconds before it: the machine's (from
   /proc/stat), the server's, the tabs' processes' and this script's own (its pyte
   terminals run on the same two cores);
@@ -79,7 +84,7 @@ AGENDA_ACTIONS = 6
 CONSOLE_FIRST_SCREEN = "Workshop "
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 FIELD_MAX = 30
-"""Letters typed into the palette before it is cleared."""
+"""Letters typed into the field before it is cleared."""
 LOST_AFTER_S = 10.0
 GOAL_MS = 100.0
 SETTLE_S = 2.0
@@ -128,6 +133,8 @@ class Server:
             env=env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.tabs: set[int] = set()
         """Every tab process seen (each in a session and process group of its own)."""
+        self.consoles: set[int] = set()
+        """The facilitator's console tab's process, not counted as a room's tab."""
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         started = time.monotonic()
@@ -142,17 +149,19 @@ class Server:
         return f"ws://127.0.0.1:{self.port}"
 
     def children(self) -> list[int]:
-        """The server's room tabs' processes now (every child, the facilitator's console
-        too, is remembered, to be killed at the end)."""
+        """The room tabs' processes now: the server's children, or those of its warm
+        start (``pmsim.serve.zygote``, which forks them). Every one of them, the warm
+        start and the facilitator's console too, is remembered, to be killed at the end."""
+        stats = {int(e): st for e in os.listdir("/proc")
+                 if e.isdigit() and (st := read_stat(int(e))) is not None}
+        parents = {self.proc.pid} | {pid for pid, st in stats.items()
+                                     if st[1] == self.proc.pid and is_zygote(pid)}
         found = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            stat = read_stat(int(entry))
-            if stat is not None and stat[1] == self.proc.pid:
-                self.tabs.add(int(entry))
-                if not is_console(int(entry)):
-                    found.append(int(entry))
+        for pid, st in stats.items():
+            if st[1] in parents:
+                self.tabs.add(pid)
+                if pid not in parents and pid not in self.consoles:
+                    found.append(pid)
         return found
 
     def stop(self) -> None:
@@ -171,12 +180,16 @@ class Server:
         self.log.close()
 
 
-def is_console(pid: int) -> bool:
-    """Whether the process is a console tab's (``pmsim.serve.console``), not a room's."""
+def _cmdline_has(pid: int, text: bytes) -> bool:
     try:
-        return b"pmsim.serve.console" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return text in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+
+
+def is_zygote(pid: int) -> bool:
+    """Whether the process is the server's warm start (:mod:`pmsim.serve.zygote`)."""
+    return _cmdline_has(pid, b"pmsim.serve.zygote")
 
 
 def read_stat(pid: int) -> tuple[str, int, int] | None:
@@ -443,7 +456,7 @@ class Tab:
         while time.monotonic() < end and not self.closed:
             cleared = time.perf_counter()
             if len(self.typed) >= FIELD_MAX and not await self.clear():
-                self.error = self.error or "the palette's field did not clear"
+                self.error = self.error or f"the {self.into}'s text did not clear"
                 return
             self.waits["clear"] += time.perf_counter() - cleared
             letter = rng.choice(LETTERS)
@@ -514,6 +527,7 @@ async def drive(server: Server, codes: list[str], steps: list[int], args: argpar
             if args.into == "field":
                 console = await open_meeting(
                     session, f"{server.url}/ws/console/{facilitator}", runners)
+                server.consoles.update(server.children())  # the only tab so far
             for count in steps:
                 arriving = [Tab(url, into=args.into) for url in urls[len(tabs):count]]
                 window = args.arrive_over * len(arriving) / len(urls)
@@ -660,9 +674,11 @@ def summary(report: dict[str, Any]) -> str:
     steps = report["steps"]
     base, last = steps[0], steps[-1]
     who = "every tab" if report["typists"] == 2 else "one tab a room"
+    into = ("the command palette" if report.get("into") == "palette"
+            else "the meeting room's action-step field")
     out = [f"pmsim serve under a workshop: {report['rooms']} rooms, {last['tabs']} tabs, "
-           f"{who} typing {report['keys_per_second']} keys/s for {report['duration_s']} s "
-           "a step, "
+           f"{who} typing {report['keys_per_second']} keys/s into {into} for "
+           f"{report['duration_s']} s a step, "
            f"arrivals over {report['arrive_over_s']} s",
            f"started {report['started']} UTC, load average before "
            f"{report['load_before']}, after {report['load_after']}, "
@@ -693,12 +709,18 @@ def summary(report: dict[str, Any]) -> str:
                    f"{cpu['tab_runqueue_wait'] * 100:.0f}% of the time, the server "
                    f"{cpu['server_runqueue_wait'] * 100:.0f}%, this script "
                    f"{cpu['bench_runqueue_wait'] * 100:.0f}%")
+    lag = last.get("bench_loop_lag")
+    if lag:
+        out.append(f"this script's event loop ran late by {lag['median_ms']:.1f} ms "
+                   f"(median), {lag['p95_ms']:.1f} ms (p95) while {last['tabs']} typed: "
+                   "its own share of every echo timed")
     cost = report["costs"]
     if cost["cpu_ms_per_key"] is not None:
         out.append(f"a tab's CPU: {cost['reading_cpu_ms_per_tab_s']:.1f} ms a second on "
                    f"the room's screen (the store polled), "
-                   f"{cost['idle_cpu_ms_per_tab_s']:.1f} ms with the palette's text field "
-                   f"focused (its cursor blinking, its timers), "
+                   f"{cost['idle_cpu_ms_per_tab_s']:.1f} ms with the "
+                   f"{'palette' if report.get('into') == 'palette' else 'meeting room'}'s "
+                   f"text field focused, "
                    f"{cost['cpu_ms_per_key']:.1f} ms a key typed, "
                    f"{cost['startup_cpu_s'] or 0:.2f} s to start; at "
                    f"{report['keys_per_second']} keys/s ({who} typing) the {os.cpu_count()} "
@@ -754,8 +776,8 @@ def main(argv: list[str] | None = None) -> int:
                              "the state lead's, the district lead's only reading")
     parser.add_argument("--idle", type=float, default=3.0,
                         help="seconds of CPU sampled before each step's typing, the tabs "
-                             "on their room's screen, then with their palette open "
-                             "(default 3)")
+                             "on their room's screen, then with the field they type into "
+                             "open (default 3)")
     parser.add_argument("--into", choices=("field", "palette"), default="field",
                         help="what the tabs type into: field, the meeting room's action-step "
                              "field (the facilitator's console starts the workshop and "

@@ -59,10 +59,10 @@ def test_quick_run_reports_first_screens_echoes_and_memory() -> None:
         assert 0 <= step["cpu_typing"]["tab_runqueue_wait"] <= 1.5
     assert report["costs"]["cpu_ms_per_key"] > 0 and report["costs"]["startup_cpu_s"] > 0
     # Typed into the meeting room's field, once the facilitator's console (a process of
-    # its own, not counted as a tab) opened Meeting #1: the server, the console and the
-    # four tabs' processes, all stopped.
+    # its own, not counted as a tab) opened Meeting #1: the server, its warm start, the
+    # console and the four tabs' processes, all stopped.
     assert report["into"] == "field"
-    assert len(report["pids"]) == 6 and _still_running(report["pids"]) == []
+    assert len(report["pids"]) == 7 and _still_running(report["pids"]) == []
     text = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_serve.py"),
                            "--help"], env=env, capture_output=True, text=True, timeout=60)
     assert "--arrive-over" in text.stdout and "--keys-per-second" in text.stdout

@@ -8,6 +8,7 @@ stdout, with the driver chosen as ``pmsim serve`` chooses it (``TEXTUAL_DRIVER``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -118,10 +119,8 @@ class Tab:
         task = Path(f"/proc/{self.proc.pid}/task")
         total = 0
         for tid in os.listdir(task):
-            try:
+            with contextlib.suppress(OSError, IndexError, ValueError):
                 total += int((task / tid / "schedstat").read_text().split()[2])
-            except (OSError, IndexError, ValueError):
-                pass
         return total
 
     def close(self) -> None:

@@ -545,12 +545,10 @@ class PmsimApp(App[int]):
 
     def _holding(self) -> bool:
         """Whether time is passing, or a close waits to be let through or undone: the
-        screens under it stay until it is done."""
-        from tui.screens.closing import ClosedScreen
-        from tui.screens.dialogs import PassingScreen
-        from tui.screens.workshop_state import PausedScreen
-
-        return isinstance(self.screen, PassingScreen | ClosedScreen | PausedScreen)
+        screens under it stay until it is done. (Read from the screen's ``HOLDS_ROOM``,
+        not by importing those screens: the footer asks at the first paint, and the
+        close's screens import the summary and the engine.)"""
+        return bool(getattr(self.screen, "HOLDS_ROOM", False))
 
     def _base_screen(self) -> Screen:
         """The screen under any modal (the command palette, a dialog) on top of it."""

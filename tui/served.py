@@ -5,22 +5,23 @@ every tab does on its own, however small, adds up (``benchmarks/bench_serve.py``
 measures it):
 
 - a focused text field's cursor blinks: a frame twice a second a tab;
-- textual's web driver reads its input with a tenth-of-a-second timeout, waking ten
-  times a second a tab (1.3 ms of CPU a second, measured on a tab's threads) to give
-  the key parser its chance to time out a lone Escape.
+- textual's web driver reads its input in a thread with a tenth-of-a-second timeout,
+  waking ten times a second a tab (about 3 ms of CPU a second on this project's build
+  machine, where a wake-up costs 0.2-0.5 ms), and every key wakes that thread, then the
+  event loop.
 
-Served, the cursor stays still, and :class:`ServedDriver` reads its input without
-waking while nothing comes.
+Served, the cursor stays still, and :class:`ServedDriver` reads its input in the event
+loop, waking only when input comes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
-import selectors
 import sys
-import threading
 from codecs import getincrementaldecoder
+from pathlib import Path
 from traceback import format_exc
 from typing import Any
 
@@ -35,8 +36,6 @@ from textual.widgets import Input, TextArea
 DRIVER = "tui.served:ServedDriver"
 """``TEXTUAL_DRIVER`` for a served tab (``pmsim serve`` sets it)."""
 
-BLUR_WAIT_S = 5.0
-"""The longest the input waits for the app's first blur (it comes within a frame)."""
 
 
 def still_cursor(app: App[object], event: events.DescendantFocus) -> None:
@@ -62,64 +61,103 @@ def refocus(app: App[object]) -> None:
 
 
 class ServedDriver(WebDriver):
-    """textual's web driver, reading its input without waking while none comes.
+    """textual's web driver, reading its input in the app's own event loop.
 
-    The stock driver reads with a tenth-of-a-second timeout so that its key parser can
-    time out a lone Escape (``ESCDELAY``, to tell it from the start of a longer key);
-    this one waits for input with no timeout unless the parser is waiting out a key,
-    and a pipe of its own wakes it to stop.
+    The stock driver reads stdin in a thread of its own with a tenth-of-a-second timeout
+    (so that its key parser can time out a lone Escape, ``ESCDELAY``): ten wake-ups a
+    second when nothing comes, and for every key a wake-up of that thread and then of
+    the event loop. This one has the event loop read stdin when there is input (one
+    wake-up a key, none between keys) and time the parser out only while it waits.
+
+    It also starts reading only once the stock driver's first blur has been posted: the
+    page says it has the keyboard as soon as its socket opens, and read before that
+    blur, the focus was undone by it; a screen composed blurred then focused nothing
+    (the arrows did nothing until Tab).
     """
 
     def __init__(self, app: App[Any], **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
-        self._wake_read, self._wake_write = os.pipe()
-        self._blurred = threading.Event()
+        self._parser = XTermParser(debug=self._debug)
+        self._decode = getincrementaldecoder("utf-8")().decode
+        self._byte_stream = ByteStream()
+        self._stdin = (sys.__stdin__ or sys.stdin).fileno()
+        self._reading = False
+        self._timeout: asyncio.TimerHandle | None = None
+        self._key_thread = _NoThread()  # type: ignore[assignment]  # stdin is read below
 
     def start_application_mode(self) -> None:
-        """As the stock driver, which posts the app a blur once it has started (until the
-        page says it has the keyboard); but the input is read only after that blur. The
-        page says so as soon as its socket opens, and read first, that focus came before
-        the blur: the app then stayed blurred, and a screen composed blurred focuses
-        nothing (the arrows did nothing until Tab)."""
         super().start_application_mode()
-        self._app.call_later(self._blurred.set)  # after the stock driver's own call_later
+        self._app.call_later(self._start_reading)  # after the stock driver's own blur
+
+    def _start_reading(self) -> None:
+        if not self.exit_event.is_set():
+            asyncio.get_running_loop().add_reader(self._stdin, self._read)
+            self._reading = True
+
+    def _stop_reading(self) -> None:
+        if self._reading:
+            self._reading = False
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._stdin)
+        if self._timeout is not None:
+            self._timeout.cancel()
+            self._timeout = None
 
     def stop_application_mode(self) -> None:
+        self._stop_reading()
         super().stop_application_mode()
-        with contextlib.suppress(OSError):
-            os.write(self._wake_write, b"\0")
 
-    def run_input_thread(self) -> None:
-        """The stock loop (``WebDriver.run_input_thread``), timing out only when due."""
-        parser = XTermParser(debug=self._debug)
-        decode = getincrementaldecoder("utf-8")().decode
-        byte_stream = ByteStream()
-        stdin = sys.__stdin__.fileno()
-        selector = selectors.DefaultSelector()
-        selector.register(stdin, selectors.EVENT_READ)
-        selector.register(self._wake_read, selectors.EVENT_READ)
-        self._blurred.wait(BLUR_WAIT_S)
+    def send_message(self, message: Any) -> None:
+        self._app.post_message(message)  # from the app's own loop: no thread to cross
+
+    # A file sent to the browser (the console's export) ends in a message to the app; the
+    # stock driver sends it from its input thread with call_from_thread, which refuses
+    # the app's own thread (the delivery then failed and the input stopped).
+
+    def _delivery_complete(self, delivery_key: str, save_path: Path | None,
+                           name: str | None) -> None:
+        self._app.post_message(events.DeliveryComplete(key=delivery_key, path=save_path,
+                                                       name=name))
+
+    def _delivery_failed(self, delivery_key: str, exception: BaseException,
+                         name: str | None) -> None:
+        self._app.post_message(events.DeliveryFailed(key=delivery_key, exception=exception,
+                                                     name=name))
+
+    def _read(self) -> None:
+        """Input is waiting: the stock thread's loop body, run once."""
         try:
-            while not self.exit_event.is_set():
-                due = parser._timeout_time  # set while a key waits out ESCDELAY
-                ready = selector.select(None if due is None else max(0.0, due - get_time()))
-                for key, _ in ready:
-                    if key.fd != stdin:
-                        return
-                    data = os.read(stdin, 1024)
-                    if not data:
-                        return
-                    for packet_type, payload in byte_stream.feed(data):
-                        if packet_type == "D":
-                            for event in parser.feed(decode(payload)):
-                                self.process_message(event)
-                        else:
-                            self._on_meta(packet_type, payload)
-                for event in parser.tick():
-                    self.process_message(event)
+            data = os.read(self._stdin, 65536)
+            if not data:
+                self._stop_reading()
+                return
+            for packet_type, payload in self._byte_stream.feed(data):
+                if packet_type == "D":
+                    for event in self._parser.feed(self._decode(payload)):
+                        self.process_message(event)
+                else:
+                    self._on_meta(packet_type, payload)
+            self._tick()
         except _ExitInput:
-            pass
-        except Exception:  # as the stock loop: logged, and the input ends
+            self._stop_reading()
+        except Exception:  # as the stock thread: logged, and the input ends
             log(format_exc())
-        finally:
-            selector.close()
+            self._stop_reading()
+
+    def _tick(self) -> None:
+        """Let the parser time out a key it waits out (a lone Escape), when it is due."""
+        self._timeout = None
+        for event in self._parser.tick():
+            self.process_message(event)
+        due = self._parser._timeout_time  # set while a key waits out ESCDELAY
+        if due is not None and self._reading:
+            self._timeout = asyncio.get_running_loop().call_later(
+                max(0.0, due - get_time()), self._tick)
+
+
+class _NoThread:
+    """Stands for the stock driver's input thread, which this driver does not start."""
+
+    def start(self) -> None:
+        pass
+

@@ -50,6 +50,8 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
+from pmsim.serve.zygote import Zygote
+
 log = logging.getLogger("pmsim.serve")
 
 STATIC = Path(__file__).parent / "static"
@@ -191,15 +193,41 @@ def console_argv(workshop: str, home: str | None, store: str | None) -> list[str
     return _pmsim([workshop], home, store, main="pmsim.serve.console")
 
 
+class TabArgv(list[str]):
+    """A tab's command line, which also says its module and arguments: forked by the
+    warm start (:mod:`pmsim.serve.zygote`) as ``main.main(args)``, or run as it reads."""
+
+    def __init__(self, main: str, args: list[str]) -> None:
+        super().__init__([sys.executable, "-c",
+                          f"import sys; from {main} import main; sys.exit(main())", *args])
+        self.main = main
+        self.args = args
+
+
 def _pmsim(args: list[str], home: str | None, store: str | None,
            main: str = "pmsim.cli") -> list[str]:
-    argv = [sys.executable, "-c", f"import sys; from {main} import main; sys.exit(main())",
-            *args]
+    args = list(args)
     if home is not None:
-        argv += ["--home", home]
+        args += ["--home", home]
     if store is not None:
-        argv += ["--store", store]
-    return argv
+        args += ["--store", store]
+    return TabArgv(main, args)
+
+
+def tab_environment(width: int = 80, height: int = 24) -> dict[str, str]:
+    """What a tab's process runs in (textual-serve's environment, with pmsim's driver)."""
+    environment = AppService._build_environment(
+        _NOT_DEBUG, width=width, height=height)  # type: ignore[arg-type]
+    environment["TEXTUAL_DRIVER"] = TAB_DRIVER
+    environment.setdefault("OPENBLAS_NUM_THREADS", "1")  # a tab's numpy: no thread pool
+    return environment
+
+
+class _NotDebug:
+    debug = False
+
+
+_NOT_DEBUG = _NotDebug()
 
 
 class TabProcess(AppService):
@@ -207,9 +235,12 @@ class TabProcess(AppService):
     process is the app itself) in a process group of its own, so that it can be killed
     whole when it does not quit."""
 
-    def __init__(self, argv: list[str], *, workshop: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, argv: list[str], *, workshop: str | None = None,
+                 zygote: Zygote | None = None, **kwargs: Any) -> None:
         super().__init__(" ".join(argv), **kwargs)
         self.argv = argv
+        self.zygote = zygote
+        """The warm start that forks this tab's process, if it runs (else it starts cold)."""
         self.workshop = workshop
         """The workshop of a console tab, the only kind that may send files; None for a
         room tab."""
@@ -226,8 +257,17 @@ class TabProcess(AppService):
         await super().on_meta(data)
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
-        environment = self._build_environment(width=width, height=height)
-        environment["TEXTUAL_DRIVER"] = TAB_DRIVER
+        environment = tab_environment(width, height)
+        zygote, argv = self.zygote, self.argv
+        if zygote is not None and zygote.running and isinstance(argv, TabArgv):
+            try:
+                forked = await zygote.fork(argv.main, argv.args, environment)
+            except (OSError, TimeoutError) as exc:
+                log.warning("the warm start could not fork a tab (%s): started cold", exc)
+            else:
+                self._process = forked  # type: ignore[assignment]
+                self._stdin = forked.stdin
+                return forked
         self._process = process = await asyncio.create_subprocess_exec(
             *self.argv,
             stdin=asyncio.subprocess.PIPE,
@@ -327,7 +367,8 @@ class WorkshopServer:
     def __init__(self, lookup: Lookup, *, home: str | None = None, store: str | None = None,
                  public_url: str | None = None, rate_limit: RateLimit | None = None,
                  play: Callable[[str, str], list[str]] | None = None,
-                 console: Callable[[str], list[str]] | None = None) -> None:
+                 console: Callable[[str], list[str]] | None = None,
+                 warm: bool = True) -> None:
         self.lookup = lookup
         self.home = home
         self.store = store
@@ -339,6 +380,9 @@ class WorkshopServer:
         self.tabs: set[TabProcess] = set()
         self.sockets: set[web.WebSocketResponse] = set()
         self.downloads = DownloadManager()
+        self.warm = warm
+        """Whether tabs are forked from a warm start (:mod:`pmsim.serve.zygote`)."""
+        self.zygote: Zygote | None = None
 
     # -------------------------------------------------------------- the app
 
@@ -361,8 +405,28 @@ class WorkshopServer:
             web.static("/static/ts", vendor, show_index=False, follow_symlinks=False),
             web.static("/static", STATIC, show_index=False, follow_symlinks=False),
         ])
+        app.on_startup.append(self._start_zygote)
         app.on_shutdown.append(self._on_shutdown)
+        app.on_cleanup.append(self._stop_zygote)
         return app
+
+    async def _start_zygote(self, app: web.Application) -> None:
+        """The warm start, if wanted: tabs are forked from it once it has preloaded (in
+        the meantime, and if it fails, they start cold)."""
+        if not self.warm:
+            return
+        zygote = Zygote()
+        try:
+            await zygote.start(tab_environment(), TAB_NICENESS)
+        except OSError as exc:
+            log.warning("the warm start could not be started (%s): tabs start cold", exc)
+            return
+        self.zygote = zygote
+
+    async def _stop_zygote(self, app: web.Application) -> None:
+        if self.zygote is not None:
+            await self.zygote.stop()
+            self.zygote = None
 
     @web.middleware
     async def _headers(self, request: web.Request,
@@ -577,7 +641,7 @@ class WorkshopServer:
         self.sockets.add(websocket)
         tab = TabProcess(argv, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
                          close=websocket.close, download_manager=self.downloads,
-                         workshop=workshop)
+                         workshop=workshop, zygote=self.zygote)
         self.tabs.add(tab)
         try:
             await tab.start(width, height)

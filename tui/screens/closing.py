@@ -93,6 +93,9 @@ class ClosedScreen(_CloseChoice):
     """After the close, before the quarters run: True undoes the close, False lets time
     pass (the default: the close was just confirmed)."""
 
+    HOLDS_ROOM: ClassVar[bool] = True
+    """The room's screens under it stay until it is gone (``PmsimApp._holding``)."""
+
     BUTTONS = (("Let time pass", "primary", "go-on"), ("Undo close", "default", "undo"))
     AUTO_FOCUS = "#go-on"
     TRUE_BUTTON = "undo"

@@ -154,6 +154,9 @@ class HelpScreen(ModalScreen[None]):
 class PassingScreen(ModalScreen[None]):
     """Shown while the quarters until the next meeting are simulated."""
 
+    HOLDS_ROOM: ClassVar[bool] = True
+    """The room's screens under it stay until it is gone (``PmsimApp._holding``)."""
+
     def __init__(self, total: int) -> None:
         super().__init__()
         self.total = max(total, 1)

@@ -29,6 +29,9 @@ class PausedScreen(ModalScreen[None]):
     """Over every screen of a room while the facilitator has paused the workshop; the app
     dismisses it on the resume (or the close). It has nothing to press."""
 
+    HOLDS_ROOM: ClassVar[bool] = True
+    """The room's screens under it stay until it is gone (``PmsimApp._holding``)."""
+
     DEFAULT_CSS = """
     PausedScreen { align: center middle; }
     PausedScreen #paused { width: 60; height: auto; padding: 1 2; border: thick $warning;
