@@ -33,9 +33,10 @@ keeps one pace; a room's work is never thrown away or closed for it):
   looked at, its report saved; nothing more is recorded), and its codes stop working.
 - A session that is no workshop's room is never held.
 
-A room follows its workshop with :class:`WorkshopFollower` (one thread per room process,
-reading only new events; PostgreSQL wakes it with LISTEN/NOTIFY, SQLite is asked every
-:data:`POLL_S`), so a control reaches every room within about a quarter of a second.
+A room follows its workshop with :class:`WorkshopFollower`, reading only new events:
+on PostgreSQL a thread per room process woken by LISTEN/NOTIFY, at once; on SQLite
+asked on the room's own timer (every half second in the meeting room), or by a thread
+every :data:`POLL_S` for an owner without one.
 """
 
 from __future__ import annotations

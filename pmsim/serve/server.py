@@ -73,6 +73,11 @@ TAB_DRIVER = "tui.served:ServedDriver"
 its input without waking ten times a second (``tui.served``); named here, not imported,
 so that the server itself never loads Textual."""
 
+WARM_WAIT_S = 5.0
+"""How long a tab asked for just after the server started waits for the warm start to
+finish importing (about a second; a cold start would take as long, at three times the
+CPU), before it starts cold."""
+
 STOP_GRACE_S = 3.0
 """How long a tab's process has to quit when asked before it is killed."""
 
@@ -259,6 +264,8 @@ class TabProcess(AppService):
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
         environment = tab_environment(width, height)
         zygote, argv = self.zygote, self.argv
+        if zygote is not None and not zygote.dead and isinstance(argv, TabArgv):
+            await zygote.ready(WARM_WAIT_S)  # still importing: soon done, and cheaper
         if zygote is not None and zygote.running and isinstance(argv, TabArgv):
             try:
                 forked = await zygote.fork(argv.main, argv.args, environment)
