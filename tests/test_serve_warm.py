@@ -135,6 +135,22 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def test_a_warm_start_that_dies_while_importing_is_told_at_once() -> None:
+    async def run() -> None:
+        zygote = Zygote()
+        await zygote.start(tab_environment(), 0)
+        assert zygote._process is not None
+        zygote._process.kill()  # before it has imported anything
+        began = time.monotonic()
+        assert await zygote.ready(30) is False
+        assert time.monotonic() - began < 5 and zygote.dead and not zygote.running
+        with pytest.raises(OSError):
+            await zygote.fork("pmsim.cli", ["--version"], tab_environment())
+        await zygote.stop()
+
+    _run(run())
+
+
 def test_the_server_hands_the_warm_start_its_own_commands_only() -> None:
     argv = TabArgv("pmsim.cli", ["play", "--session", "abc"])
     assert argv[:2] == [argv[0], "-c"] and argv[3:] == ["play", "--session", "abc"]

@@ -37,7 +37,6 @@ DRIVER = "tui.served:ServedDriver"
 """``TEXTUAL_DRIVER`` for a served tab (``pmsim serve`` sets it)."""
 
 
-
 def still_cursor(app: App[object], event: events.DescendantFocus) -> None:
     """Served to a browser, a text field that takes the focus keeps a steady cursor
     instead of a blinking one; in a terminal nothing changes."""

@@ -243,6 +243,7 @@ class Zygote:
             log.exception("the warm start failed")
         finally:
             self.dead = True
+            self._ready.set()  # whoever waits for it hears now that it will not come
             for future in self._waiting.values():
                 if not future.done():
                     future.set_result({"error": "the warm start ended"})
@@ -253,6 +254,7 @@ class Zygote:
             self._tabs.clear()
 
     async def ready(self, timeout: float) -> bool:
+        """Whether it runs, once it has imported (False at once if it died first)."""
         try:
             await asyncio.wait_for(self._ready.wait(), timeout)
         except TimeoutError:
