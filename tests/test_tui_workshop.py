@@ -230,8 +230,10 @@ async def _plain(tmp_path: Path) -> None:
     app = PmsimApp(scenario="hudson", seed=1, role="state", home=tmp_path, pace=0,
                    poll_interval=0.2)
     async with app.run_test(size=SIZE) as pilot:
+        # (the briefing switched to, and composed: its header's badge is there to read)
         await until(pilot, lambda: screen_name(app) == "BriefingScreen"
-                    and app.room.sim is not None)
+                    and app.room.sim is not None
+                    and bool(app._base_screen().query(WorkshopBadge)))
         assert app.workshop is None and app._follower is None
         assert _header(app) == "" and app.workshop_label == ""
         assert "Workshop" not in app.screen.sub_title
