@@ -512,6 +512,34 @@ async def open_meeting(session: aiohttp.ClientSession, url: str,
     return console
 
 
+PAUSED = "Paused by the facilitator"
+
+
+async def controls(console: Tab, tabs: list[Tab]) -> dict[str, dict[str, float] | None]:
+    """With every tab connected, the facilitator pauses (p) then resumes (s): how long
+    until each tab's screen shows the pause, then until it is gone (every room redraws
+    at the same moment)."""
+    def shows(tab: Tab) -> bool:
+        return any(PAUSED in tab.row(y) for y in range(tab.height))
+
+    out: dict[str, dict[str, float] | None] = {}
+    for key, name, paused in (("p", "pause", True), ("s", "resume", False)):
+        sent = time.perf_counter()
+        await console.keys(key)
+
+        async def seen(tab: Tab, paused: bool = paused, sent: float = sent) -> float | None:
+            if not await tab.until(lambda: shows(tab) is paused, LOST_AFTER_S * 2):
+                return None
+            return time.perf_counter() - sent
+
+        got = await asyncio.gather(*(seen(t) for t in tabs))
+        out[name] = spread([g for g in got if g is not None])
+        if out[name] is not None:
+            out[name]["missed"] = float(sum(g is None for g in got))  # type: ignore[index]
+        await asyncio.sleep(SETTLE_S)
+    return out
+
+
 async def drive(server: Server, codes: list[str], steps: list[int], args: argparse.Namespace,
                 facilitator: str = "") -> dict[str, Any]:
     rng = random.Random(args.seed)
@@ -603,6 +631,9 @@ async def drive(server: Server, codes: list[str], steps: list[int], args: argpar
                     "server_pss_mib": srv[1] if srv else None,
                 })
                 print(line(report["steps"][-1]), file=sys.stderr, flush=True)
+            if console is not None:
+                report["controls"] = await controls(console, [t for t in tabs
+                                                              if t.error is None])
         finally:
             for tab in [*tabs, *([console] if console is not None else [])]:
                 if tab.ws is not None:
@@ -709,6 +740,13 @@ def summary(report: dict[str, Any]) -> str:
                    f"{cpu['tab_runqueue_wait'] * 100:.0f}% of the time, the server "
                    f"{cpu['server_runqueue_wait'] * 100:.0f}%, this script "
                    f"{cpu['bench_runqueue_wait'] * 100:.0f}%")
+    for name, spread_ in (report.get("controls") or {}).items():
+        if spread_:
+            out.append(f"the facilitator's {name} seen on all {last['tabs']} tabs' screens: "
+                       f"median {spread_['median_ms']:.0f} ms, p95 {spread_['p95_ms']:.0f} ms, "
+                       f"max {spread_['max_ms']:.0f} ms"
+                       + (f", {spread_['missed']:.0f} not within 20 s" if spread_["missed"]
+                          else ""))
     lag = last.get("bench_loop_lag")
     if lag:
         out.append(f"this script's event loop ran late by {lag['median_ms']:.1f} ms "

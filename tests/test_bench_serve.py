@@ -62,6 +62,11 @@ def test_quick_run_reports_first_screens_echoes_and_memory() -> None:
     # its own, not counted as a tab) opened Meeting #1: the server, its warm start, the
     # console and the four tabs' processes, all stopped.
     assert report["into"] == "field"
+    # The console's pause, then its resume, seen on every tab's screen
+    for control in ("pause", "resume"):
+        seen = report["controls"][control]
+        assert seen["count"] == 4 and seen["missed"] == 0
+        assert 0 < seen["median_ms"] <= seen["max_ms"] < 20_000
     assert len(report["pids"]) == 7 and _still_running(report["pids"]) == []
     text = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_serve.py"),
                            "--help"], env=env, capture_output=True, text=True, timeout=60)
