@@ -180,16 +180,12 @@ class Server:
         self.log.close()
 
 
-def _cmdline_has(pid: int, text: bytes) -> bool:
-    try:
-        return text in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-
-
 def is_zygote(pid: int) -> bool:
     """Whether the process is the server's warm start (:mod:`pmsim.serve.zygote`)."""
-    return _cmdline_has(pid, b"pmsim.serve.zygote")
+    try:
+        return b"pmsim.serve.zygote" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def read_stat(pid: int) -> tuple[str, int, int] | None:

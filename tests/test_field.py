@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
@@ -52,20 +53,26 @@ def _layouts(app: App[None]) -> list[int]:
     return count
 
 
+async def _type(app: Form, pilot: Pilot[None], text: str) -> tuple[Input, list[int]]:
+    """Focus the field, then type ``text`` into it, counting the screen's layouts."""
+    field = app.query_one("#f", Input)
+    field.focus()
+    await pilot.pause()
+    layouts = _layouts(app)
+    for letter in text:
+        await pilot.press("space" if letter == " " else letter)
+    await pilot.pause()
+    return field, layouts
+
+
 @pytest.mark.parametrize("kind", [Input, Field])
 def test_typing_lays_out_the_screen_only_for_textuals_input(kind: type[Input]) -> None:
     app = Form(kind)
 
     async def run() -> int:
         async with app.run_test(size=(40, 24)) as pilot:
-            field = app.query_one("#f", kind)
-            field.focus()
-            await pilot.pause()
-            layouts = _layouts(app)
-            for letter in "abcdefghij":
-                await pilot.press(letter)
-            await pilot.pause()
-            assert field.value == "abcdefghij"
+            field, layouts = await _type(app, pilot, "abcdefghij")
+            assert isinstance(field, kind) and field.value == "abcdefghij"
             return layouts[0]
 
     layouts = asyncio.run(run())
@@ -81,14 +88,8 @@ def test_a_long_text_scrolls_within_the_field_and_edits_and_submits() -> None:
 
     async def run() -> None:
         async with app.run_test(size=(40, 24)) as pilot:
-            field = app.query_one("#f", Field)
-            field.focus()
-            await pilot.pause()
-            layouts = _layouts(app)
-            for letter in text:
-                await pilot.press("space" if letter == " " else letter)
-            await pilot.pause()
-            assert field.value == text and layouts[0] == 0
+            field, layouts = await _type(app, pilot, text)
+            assert isinstance(field, Field) and field.value == text and layouts[0] == 0
             # The field is 28 cells wide: its end (and the cursor after it) is shown
             assert field.scroll_x > 0
             shown = field.render_line(0).text

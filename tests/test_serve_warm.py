@@ -156,7 +156,7 @@ def test_the_server_hands_the_warm_start_its_own_commands_only() -> None:
     assert argv[:2] == [argv[0], "-c"] and argv[3:] == ["play", "--session", "abc"]
     assert argv.main == "pmsim.cli" and "from pmsim.cli import main" in argv[2]
     assert tab_environment(90, 30)["COLUMNS"] == "90"
-    assert tab_environment()["TEXTUAL_DRIVER"] == "tui.served:ServedDriver"
+    assert tab_environment()["TEXTUAL_DRIVER"] == "tui.served_driver:ServedDriver"
 
 
 @pytest.fixture(autouse=True)

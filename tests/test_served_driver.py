@@ -1,4 +1,4 @@
-"""A served tab's driver (``tui.served.ServedDriver``, what ``pmsim serve`` runs every tab
+"""A served tab's driver (``tui.served_driver.ServedDriver``, what ``pmsim serve`` runs every tab
 with): it sleeps while no input comes, where textual's web driver wakes ten times a
 second; a lone Escape still arrives; the app quits at once when asked; and the page's
 focus, sent as soon as the socket opens, is not undone by the driver's own first blur.
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from pmsim.serve.server import TAB_DRIVER
-from tui.served import DRIVER
+from tui.served_driver import DRIVER
 
 ROOT = Path(__file__).resolve().parent.parent
 STOCK = "textual.drivers.web_driver:WebDriver"

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -35,7 +35,7 @@ from tui import messages
 from tui.commands import ScreenActions
 from tui.screens.session_screen import SessionScreen
 from tui.screens.unsaved import save
-from tui.served import refocus, still_cursor
+from tui.served import ServedApp
 
 if TYPE_CHECKING:
     from simulator.counterpart.solo import Solo
@@ -70,7 +70,7 @@ class OpeningScreen(Screen):
         yield Footer()
 
 
-class PmsimApp(App[int]):
+class PmsimApp(ServedApp):
     """Two leads, a district's data, and the meetings between them."""
 
     CSS_PATH = "pmsim.tcss"
@@ -151,12 +151,6 @@ class PmsimApp(App[int]):
         return open_store(self.store_url, self.home, readonly=True)
 
     # ------------------------------------------------------------------ start
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        still_cursor(self, event)
-
-    def on_app_focus(self) -> None:
-        self.call_after_refresh(refocus, self)
 
     def on_mount(self) -> None:
         if self._direct:

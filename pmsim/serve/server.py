@@ -68,9 +68,9 @@ LOOKUP_FLOOR_S = 0.05
 TAB_NICENESS = 5
 """How much a tab's process yields to the server relaying every tab's keys and screens."""
 
-TAB_DRIVER = "tui.served:ServedDriver"
+TAB_DRIVER = "tui.served_driver:ServedDriver"
 """The Textual driver of a tab's app (``TEXTUAL_DRIVER``): textual's web driver, reading
-its input without waking ten times a second (``tui.served``); named here, not imported,
+its input without waking ten times a second (``tui.served_driver``); named here, not imported,
 so that the server itself never loads Textual."""
 
 WARM_WAIT_S = 5.0
@@ -264,9 +264,9 @@ class TabProcess(AppService):
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
         environment = tab_environment(width, height)
         zygote, argv = self.zygote, self.argv
-        if zygote is not None and not zygote.dead and isinstance(argv, TabArgv):
-            await zygote.ready(WARM_WAIT_S)  # still importing: soon done, and cheaper
-        if zygote is not None and zygote.running and isinstance(argv, TabArgv):
+        # A warm start still importing is soon done, and its fork far cheaper
+        if (zygote is not None and isinstance(argv, TabArgv)
+                and await zygote.ready(WARM_WAIT_S)):
             try:
                 forked = await zygote.fork(argv.main, argv.args, environment)
             except (OSError, TimeoutError) as exc:

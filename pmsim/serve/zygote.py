@@ -36,7 +36,7 @@ from typing import Any
 log = logging.getLogger("pmsim.serve")
 
 PRELOAD = (
-    "pmsim.cli", "pmsim.serve.console", "tui.app", "tui.served", "tui.console.app",
+    "pmsim.cli", "pmsim.serve.console", "tui.app", "tui.served_driver", "tui.console.app",
     "tui.screens.briefing", "tui.screens.changes", "tui.screens.closing",
     "tui.screens.dashboard", "tui.screens.debrief", "tui.screens.dialogs",
     "tui.screens.intent", "tui.screens.meeting", "tui.screens.primer",

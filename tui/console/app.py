@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, work
-from textual.app import App, ComposeResult
+from textual import work
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Static
@@ -27,7 +27,7 @@ from simulator.formats.loading import ScenarioNotFound
 from simulator.formats.yamlsafe import FileProblems
 from simulator.session.home import Home, open_store, store_url
 from simulator.session.store import StoreError
-from tui.served import refocus, still_cursor
+from tui.served import ServedApp
 
 if TYPE_CHECKING:
     from simulator.session.store import Store
@@ -54,7 +54,7 @@ def write_export(folder: Path, workshop: str, data: bytes) -> Path:
     return out
 
 
-class ConsoleApp(App[int]):
+class ConsoleApp(ServedApp):
     """The facilitator console of one workshop."""
 
     CSS = """
@@ -100,12 +100,6 @@ class ConsoleApp(App[int]):
             yield Static("", id="polls")
             yield Static("", id="said")
         yield Footer()
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        still_cursor(self, event)
-
-    def on_app_focus(self) -> None:
-        self.call_after_refresh(refocus, self)
 
     def on_mount(self) -> None:
         rooms = self.query_one("#rooms", DataTable)
